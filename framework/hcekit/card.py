@@ -1,0 +1,585 @@
+"""The card core: bytes in, bytes out, explicit field events. No I/O.
+
+:class:`Card` owns the ISO/IEC 7816-4 behaviour every personality shares —
+APDU parsing, SELECT by DF name, the selected-application state, command and
+response chaining, Le handling, the PPSE, secure-messaging unwrap/wrap — and
+calls the selected plugin's hook functions directly (no pluggy broadcast per
+APDU). Hosts feed it; it never opens a socket, a thread or a JVM.
+
+The routing state, as a table (``docs/architecture.md`` has the same):
+
+=====================  ======================================  =========================
+state                  command                                 effect
+=====================  ======================================  =========================
+any                    unparseable bytes                       6700 (or the precise SW)
+any                    CLA FF                                  6E00
+any                    logical channel ≠ 0                     6881
+response pending       GET RESPONSE (00 C0 00 00 Le)           next chunk, 61xx / final SW
+response pending       anything else                           pending data dropped
+any                    CLA b5 (chaining) set                   part buffered, 9000
+chain in progress      last part, same INS/P1/P2               reassembled command
+chain in progress      other INS/P1/P2                         6883, chain dropped
+any                    SELECT by DF name, match                app selected, old deselected
+any                    SELECT by DF name, no match             6A82, selection unchanged
+nothing selected       other command                           6F00 (as Android answers)
+application selected   other command                           plugin's hcekit_process
+=====================  ======================================  =========================
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import pluggy
+
+from .aid import AidKind, Category, Claim, check_conflicts
+from .apdu import EXTENDED_MAX_NE, SHORT_MAX_NE, CommandApdu, ResponseApdu
+from .context import AppContext, PluginContext
+from .errors import ClaimError, HcekitError, IsoError, PluginLoadError
+from .events import DeactivationReason
+from .plugins import HcekitPluginManager, PluginSpec, installed_plugins, resolve_plugins
+from .store import MemoryStore, Store
+from .sw import SW, bytes_remaining, sw_bytes, wrong_le
+from .trace import TraceRecord
+
+__all__ = ["Card", "CardConfig"]
+
+log = logging.getLogger("hcekit.card")
+
+INS_SELECT = 0xA4
+INS_GET_RESPONSE = 0xC0
+P1_SELECT_BY_DF_NAME = 0x04
+P2_OCCURRENCE_MASK = 0x03
+P2_FIRST_OCCURRENCE = 0x00
+P2_NEXT_OCCURRENCE = 0x02
+CLA_CHAINING = 0x10
+CLA_FURTHER_INTERINDUSTRY = 0x40
+CLA_INVALID = 0xFF
+
+_SW_BYTES_OK = sw_bytes(SW.NO_ERROR)
+_SW_UNKNOWN = sw_bytes(SW.UNKNOWN)
+
+
+@dataclass(frozen=True)
+class CardConfig:
+    """Transport-level behaviour a host may tune."""
+
+    #: The most response data one response APDU may carry on this transport.
+    max_response_data: int = EXTENDED_MAX_NE
+    #: Accept extended-length APDUs (else they get 6700).
+    extended_length: bool = True
+    #: Response data longer than Ne: ``"chain"`` answers the first Ne bytes
+    #: and 61xx (the command runs once; safe for commands with side effects);
+    #: ``"6c"`` answers 6Cxx for short answers so the reader re-sends (T=0 style).
+    wrong_le: Literal["chain", "6c"] = "chain"
+    #: Answer SELECT 2PAY.SYS.DDF01 from the payment-category claims.
+    ppse: bool = True
+    #: Upper bound on a command reassembled from a chain.
+    max_chained_data: int = 65535
+
+
+def _is_success(sw: int) -> bool:
+    """9000 and warnings (61xx, 62xx, 63xx): the command was executed."""
+    return (sw >> 8) in (0x90, 0x61, 0x62, 0x63)
+
+
+HookFn = Callable[..., Any]
+
+
+class _Plugin:
+    """A registered plugin with its context and bound lifecycle hooks."""
+
+    __slots__ = ("name", "obj", "ctx", "claims", "startup", "select", "process",
+                 "deselect", "deactivated", "shutdown")
+
+    def __init__(self, name: str, obj: object, ctx: PluginContext) -> None:
+        self.name = name
+        self.obj = obj
+        self.ctx = ctx
+        self.claims: tuple[Claim, ...] = ()
+
+
+class _Selected:
+    __slots__ = ("plugin", "app", "process")
+
+    def __init__(self, plugin: _Plugin, app: AppContext) -> None:
+        self.plugin = plugin
+        self.app = app
+        self.process: HookFn | None = plugin.process
+
+
+class Card:
+    """One emulated card: plugins, their store, and the routing state.
+
+    Not thread-safe: one host drives one card (hosts serialise calls).
+    """
+
+    def __init__(
+        self,
+        plugins: Iterable[PluginSpec] = (),
+        *,
+        store: Store | None = None,
+        options: Mapping[str, Mapping[str, Any]] | None = None,
+        config: CardConfig | None = None,
+    ) -> None:
+        self.config = config or CardConfig()
+        self.store = store if store is not None else MemoryStore()
+        self._options = dict(options or {})
+        self._pm = HcekitPluginManager()
+        self._plugins: dict[str, _Plugin] = {}
+        self._routes: list[tuple[_Plugin, Claim]] = []
+        self._selected: _Selected | None = None
+        self._chain_in: tuple[int, int, int, bytearray] | None = None
+        self._chain_out: tuple[bytes, int] | None = None
+        self._field = False
+        self._tracing = False
+        self._closed = False
+        for name, obj in resolve_plugins(plugins):
+            self._add(name, obj)
+        self._rebuild_routes()
+
+    @classmethod
+    def with_installed_plugins(
+        cls,
+        extra: Iterable[PluginSpec] = (),
+        *,
+        only: Sequence[str] | None = None,
+        **kwargs: Any,
+    ) -> Card:
+        """A card with every plugin of the ``hcekit`` entry-point group (or *only* some)."""
+        specs: list[PluginSpec] = []
+        for name, obj in installed_plugins():
+            if only is None or name in only:
+                specs.append((name, obj))
+        if only is not None:
+            missing = set(only) - {name for name, _ in specs if isinstance(name, str)}
+            if missing:
+                raise PluginLoadError(f"no installed plugin named {', '.join(sorted(missing))}")
+        specs.extend(extra)
+        return cls(specs, **kwargs)
+
+    # -- plugin registration -----------------------------------------------------
+
+    def _hook_for(self, obj: object, hook: str, spec_args: tuple[str, ...]) -> HookFn | None:
+        caller = getattr(self._pm.hook, hook)
+        for impl in caller.get_hookimpls():
+            if impl.plugin is obj:
+                fn: HookFn = impl.function
+                argnames = tuple(impl.argnames)
+                if argnames == spec_args:
+                    return fn
+                index = [spec_args.index(a) for a in argnames]
+                return lambda *args: fn(*[args[i] for i in index])
+        return None
+
+    def _add(self, name: str, obj: object) -> _Plugin:
+        if name in self._plugins:
+            raise PluginLoadError(f"a plugin named {name!r} is already registered on this card")
+        try:
+            self._pm.register(obj, name=name)
+            self._pm.check_pending()
+        except Exception as exc:
+            if self._pm.is_registered(obj):
+                self._pm.unregister(obj)
+            raise PluginLoadError(f"plugin {name!r} is invalid: {exc}") from exc
+        ctx = PluginContext(self, name, obj, self.store.namespace(name),
+                            self._options.get(name, {}))
+        entry = _Plugin(name, obj, ctx)
+        entry.startup = self._hook_for(obj, "hcekit_startup", ("plugin",))
+        entry.select = self._hook_for(obj, "hcekit_select", ("app", "command"))
+        entry.process = self._hook_for(obj, "hcekit_process", ("app", "command"))
+        entry.deselect = self._hook_for(obj, "hcekit_deselect", ("app",))
+        entry.deactivated = self._hook_for(obj, "hcekit_deactivated", ("app", "reason"))
+        entry.shutdown = self._hook_for(obj, "hcekit_shutdown", ("plugin",))
+        claims_fn = self._hook_for(obj, "hcekit_claims", ("plugin",))
+        try:
+            if entry.startup is not None:
+                entry.startup(ctx)
+            entry.claims = tuple(claims_fn(ctx) or ()) if claims_fn is not None else ()
+        except Exception as exc:
+            self._pm.unregister(obj)
+            raise PluginLoadError(f"plugin {name!r} failed to start: {exc}") from exc
+        for claim in entry.claims:
+            if not isinstance(claim, Claim):
+                self._pm.unregister(obj)
+                raise ClaimError(
+                    f"plugin {name!r} returned {claim!r} from hcekit_claims; expected hcekit.Claim"
+                )
+        self._plugins[name] = entry
+        return entry
+
+    def register(self, plugin: PluginSpec, *, name: str | None = None,
+                 options: Mapping[str, Any] | None = None) -> PluginContext:
+        """Add a plugin to a running card (e.g. ``startHCE``). Conflicts raise; nothing changes."""
+        ((default_name, obj),) = resolve_plugins([plugin])
+        name = name or default_name
+        if options is not None:
+            self._options[name] = options
+        entry = self._add(name, obj)
+        try:
+            self._rebuild_routes()
+        except HcekitError:
+            self._remove(name)
+            self._rebuild_routes()
+            raise
+        return entry.ctx
+
+    def unregister(self, name: str) -> None:
+        """Remove a plugin; if its application is selected, it is deactivated (DESELECTED)."""
+        entry = self._plugins.get(name)
+        if entry is None:
+            raise PluginLoadError(f"no plugin named {name!r} on this card")
+        sel = self._selected
+        if sel is not None and sel.plugin is entry:
+            self._selected = None
+            self._chain_in = self._chain_out = None
+            self._call_quietly(entry.deactivated, entry, sel.app, DeactivationReason.DESELECTED)
+        self._call_quietly(entry.shutdown, entry, entry.ctx)
+        self._remove(name)
+        self._rebuild_routes()
+
+    def _remove(self, name: str) -> None:
+        entry = self._plugins.pop(name)
+        self._pm.unregister(entry.obj)
+
+    def _rebuild_routes(self) -> None:
+        owned = [(e.name, c) for e in self._plugins.values() if e.name != _PPSE_NAME
+                 for c in e.claims]
+        payment = [c for _, c in owned if c.category is Category.PAYMENT]
+        wants_ppse = self.config.ppse and bool(payment)
+        if wants_ppse and _PPSE_NAME not in self._plugins:
+            from .ppse import PpsePlugin
+
+            self._add(_PPSE_NAME, PpsePlugin())
+        elif not wants_ppse and _PPSE_NAME in self._plugins:
+            self._remove(_PPSE_NAME)
+        check_conflicts((e.name, c) for e in self._plugins.values() for c in e.claims)
+        self._routes = [(e, c) for e in self._plugins.values() for c in e.claims]
+        self._tracing = bool(self._pm.hook.hcekit_trace.get_hookimpls())
+
+    # -- introspection ------------------------------------------------------------
+
+    @property
+    def plugin_manager(self) -> pluggy.PluginManager:
+        return self._pm
+
+    @property
+    def plugins(self) -> dict[str, PluginContext]:
+        return {name: e.ctx for name, e in self._plugins.items()}
+
+    def claims(self) -> list[tuple[str, Claim]]:
+        """``(plugin name, claim)`` for every route, in routing order."""
+        return [(e.name, c) for e, c in self._routes]
+
+    def payment_claims(self) -> list[tuple[str, Claim]]:
+        return [(n, c) for n, c in self.claims() if c.category is Category.PAYMENT]
+
+    @property
+    def selected(self) -> AppContext | None:
+        """The selected application, or None."""
+        return self._selected.app if self._selected is not None else None
+
+    @property
+    def field_active(self) -> bool:
+        return self._field
+
+    def broadcast(self) -> Any:
+        """pluggy's hook relay, for observer hooks (``card.broadcast().hcekit_field(...)``)."""
+        return self._pm.hook
+
+    # -- field events ---------------------------------------------------------------
+
+    def field_on(self) -> None:
+        """A reader activated the card (tap start, vpcd power on / reset)."""
+        if self._selected is not None:
+            self.field_off(DeactivationReason.LINK_LOSS)
+        self._field = True
+        self._chain_in = self._chain_out = None
+        self._pm.hook.hcekit_field(card=self, active=True, reason=None)
+
+    def field_off(self, reason: DeactivationReason = DeactivationReason.LINK_LOSS) -> None:
+        """The reader went away; the selected application gets ``hcekit_deactivated``."""
+        reason = DeactivationReason(reason)
+        sel = self._selected
+        self._selected = None
+        self._chain_in = self._chain_out = None
+        was_active = self._field
+        self._field = False
+        if sel is not None:
+            self._call_quietly(sel.plugin.deactivated, sel.plugin, sel.app, reason)
+        if was_active or sel is not None:
+            self._pm.hook.hcekit_field(card=self, active=False, reason=reason)
+
+    def close(self) -> None:
+        """Deactivate and call every plugin's ``hcekit_shutdown``. Idempotent."""
+        if self._closed:
+            return
+        self._closed = True
+        self.field_off(DeactivationReason.LINK_LOSS)
+        for entry in list(self._plugins.values()):
+            self._call_quietly(entry.shutdown, entry, entry.ctx)
+
+    def __enter__(self) -> Card:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- the exchange ------------------------------------------------------------------
+
+    def transceive(self, raw: bytes) -> bytes:
+        """Answer one command APDU. Never raises: every failure is a status word."""
+        if not self._tracing:
+            return self._exchange(raw)
+        start = time.perf_counter_ns()
+        response = self._exchange(raw)
+        elapsed = time.perf_counter_ns() - start
+        sel = self._selected
+        sensitive = sel is not None and (sel.app._sensitive or sel.app.secure_channel is not None)
+        if sel is not None:
+            sel.app._sensitive = False
+        record = TraceRecord(
+            bytes(raw), response,
+            sel.app.aid if sel is not None else None,
+            sel.plugin.name if sel is not None else None,
+            elapsed, sensitive,
+        )
+        try:
+            self._pm.hook.hcekit_trace(record=record)
+        except Exception:
+            log.exception("a trace observer failed; the card keeps serving")
+        return response
+
+    def transmit(self, command: CommandApdu) -> ResponseApdu:
+        """Object form of :meth:`transceive`, for tests and in-process terminals."""
+        return ResponseApdu.parse(self.transceive(command.to_bytes()))
+
+    def _exchange(self, raw: bytes) -> bytes:
+        try:
+            command = CommandApdu.parse(raw)
+            if command.extended and not self.config.extended_length:
+                raise IsoError(SW.WRONG_LENGTH, "extended-length APDUs are not supported here")
+            return self._route(command)
+        except IsoError as exc:
+            log.debug("answering %04X: %s", exc.sw, exc.message)
+            return sw_bytes(exc.sw)
+        except Exception:
+            log.exception("internal error while handling %s", bytes(raw[:4]).hex().upper())
+            return _SW_UNKNOWN
+
+    def _route(self, command: CommandApdu) -> bytes:
+        cla = command.cla
+        if cla == CLA_INVALID:
+            raise IsoError(SW.CLA_NOT_SUPPORTED, "CLA FF is reserved (PPS / reader pseudo-APDUs)")
+        if cla & 0x80:  # proprietary class: passed through untouched
+            self._chain_out = None
+            self._chain_in = None
+        else:
+            channel = (cla & 0x0F) + 4 if cla & CLA_FURTHER_INTERINDUSTRY else cla & 0x03
+            if channel:
+                raise IsoError(SW.LOGICAL_CHANNEL_NOT_SUPPORTED,
+                               f"logical channel {channel}: only the basic channel is supported")
+            if self._chain_out is not None:
+                if command.ins == INS_GET_RESPONSE:
+                    return self._get_response(command)
+                self._chain_out = None
+            if cla & CLA_CHAINING:
+                return self._chain_part(command)
+            if self._chain_in is not None:
+                command = self._chain_last(command)
+            if command.ins == INS_SELECT and command.p1 == P1_SELECT_BY_DF_NAME:
+                return self._select(command)
+        sel = self._selected
+        if sel is None:
+            raise IsoError(SW.UNKNOWN, "no application selected (Android answers 6F00 here)")
+        return self._process(sel, command)
+
+    # -- chaining -----------------------------------------------------------------------
+
+    def _chain_part(self, command: CommandApdu) -> bytes:
+        chain = self._chain_in
+        if chain is not None and (chain[0], chain[1], chain[2]) != (
+            command.ins, command.p1, command.p2
+        ):
+            self._chain_in = None
+            raise IsoError(SW.LAST_COMMAND_OF_CHAIN_EXPECTED,
+                           "a chained command changed INS/P1/P2 in mid-chain")
+        if chain is None:
+            chain = self._chain_in = (command.ins, command.p1, command.p2, bytearray())
+        chain[3].extend(command.data)
+        if len(chain[3]) > self.config.max_chained_data:
+            self._chain_in = None
+            raise IsoError(SW.WRONG_LENGTH,
+                           f"chained data exceeds {self.config.max_chained_data} bytes")
+        return _SW_BYTES_OK
+
+    def _chain_last(self, command: CommandApdu) -> CommandApdu:
+        assert self._chain_in is not None
+        ins, p1, p2, buffered = self._chain_in
+        self._chain_in = None
+        if (ins, p1, p2) != (command.ins, command.p1, command.p2):
+            raise IsoError(SW.LAST_COMMAND_OF_CHAIN_EXPECTED,
+                           "the chain's last command has another INS/P1/P2; chain dropped")
+        data = bytes(buffered) + command.data
+        if len(data) > self.config.max_chained_data:
+            raise IsoError(SW.WRONG_LENGTH,
+                           f"chained data exceeds {self.config.max_chained_data} bytes")
+        return CommandApdu(command.cla, ins, p1, p2, data, command.le)
+
+    def _get_response(self, command: CommandApdu) -> bytes:
+        assert self._chain_out is not None
+        if command.p1 or command.p2:
+            raise IsoError(SW.INCORRECT_P1P2, "GET RESPONSE takes P1-P2 = 0000")
+        remaining, final_sw = self._chain_out
+        ne = command.le or (EXTENDED_MAX_NE if command.extended else SHORT_MAX_NE)
+        ne = min(ne, self.config.max_response_data)
+        chunk, rest = remaining[:ne], remaining[ne:]
+        if rest:
+            self._chain_out = (rest, final_sw)
+            return chunk + sw_bytes(bytes_remaining(len(rest)))
+        self._chain_out = None
+        return chunk + sw_bytes(final_sw)
+
+    def _deliver(self, command: CommandApdu, data: bytes, sw: int) -> bytes:
+        """Apply Ne: send what fits, keep the rest for GET RESPONSE (or 6Cxx)."""
+        n = len(data)
+        if not n:
+            return sw_bytes(sw)
+        le = command.le
+        limit = le if le is not None else (EXTENDED_MAX_NE if command.extended else SHORT_MAX_NE)
+        if limit > self.config.max_response_data:
+            limit = self.config.max_response_data
+        if n <= limit:
+            return data + (_SW_BYTES_OK if sw == SW.NO_ERROR else sw_bytes(sw))
+        if self.config.wrong_le == "6c" and le is not None and not command.extended \
+                and n <= SHORT_MAX_NE:
+            return sw_bytes(wrong_le(n))
+        self._chain_out = (data[limit:], sw)
+        return data[:limit] + sw_bytes(bytes_remaining(n - limit))
+
+    # -- selection -------------------------------------------------------------------------
+
+    def _candidates(self, name: bytes) -> list[tuple[_Plugin, Claim]]:
+        exact: list[tuple[_Plugin, Claim]] = []
+        other: list[tuple[_Plugin, Claim]] = []
+        for route in self._routes:
+            claim = route[1]
+            if claim.kind is AidKind.EXACT and claim.aid == name:
+                exact.append(route)
+            elif claim.matches(name) or (
+                claim.kind is AidKind.EXACT and claim.aid.startswith(name)
+            ):
+                other.append(route)
+        return exact + other
+
+    def _select(self, command: CommandApdu) -> bytes:
+        name = command.data
+        occurrence = command.p2 & P2_OCCURRENCE_MASK
+        if occurrence not in (P2_FIRST_OCCURRENCE, P2_NEXT_OCCURRENCE):
+            raise IsoError(SW.INCORRECT_P1P2,
+                           "SELECT last/previous occurrence is not supported (P2 b2b1 = 01/11)")
+        if not name:
+            raise IsoError(SW.FILE_NOT_FOUND, "SELECT by DF name with an empty name")
+        candidates = self._candidates(name)
+        current = self._selected
+        if occurrence == P2_NEXT_OCCURRENCE and current is not None:
+            keys = [(p.name, c) for p, c in candidates]
+            try:
+                position = keys.index((current.plugin.name, current.app.claim))
+            except ValueError:
+                position = -1
+            candidates = candidates[position + 1:]
+        if not candidates:
+            raise IsoError(SW.FILE_NOT_FOUND, f"no application matches {name.hex().upper()}")
+        plugin, claim = candidates[0]
+        aid = claim.aid if claim.kind is AidKind.EXACT else name
+        app = AppContext(plugin.ctx, claim, aid)
+        data, sw = self._call_app(plugin.select, app, command, plugin)
+        if not _is_success(sw):
+            return self._deliver(command, data, sw)  # refused: selection unchanged
+        self._selected = _Selected(plugin, app)
+        if current is not None and current.app is not app:
+            self._call_quietly(current.plugin.deselect, current.plugin, current.app)
+        return self._deliver(command, data, sw)
+
+    # -- processing -------------------------------------------------------------------------
+
+    def _call_app(self, fn: HookFn | None, app: AppContext, command: CommandApdu,
+                  plugin: _Plugin) -> tuple[bytes, int]:
+        if fn is None:
+            return b"", SW.NO_ERROR
+        try:
+            result = fn(app, command)
+        except IsoError as exc:
+            log.debug("plugin %s answered %04X: %s", plugin.name, exc.sw, exc.message)
+            return b"", exc.sw
+        except Exception:
+            log.exception("plugin %r failed on %s; answering 6F00",
+                          plugin.name, command.header.hex().upper())
+            return b"", SW.UNKNOWN
+        return _normalise(result, plugin.name)
+
+    def _process(self, sel: _Selected, command: CommandApdu) -> bytes:
+        app = sel.app
+        channel = app.secure_channel
+        if channel is None:
+            if sel.process is None:
+                raise IsoError(SW.INS_NOT_SUPPORTED, f"plugin {sel.plugin.name!r} has no process hook")
+            data, sw = self._call_app(sel.process, app, command, sel.plugin)
+            return self._deliver(command, data, sw)
+        try:
+            plain = channel.unwrap_command(command)
+        except IsoError as exc:
+            app.secure_channel = None
+            log.info("secure messaging error %04X (%s); session dropped", exc.sw, exc.message)
+            return sw_bytes(exc.sw)
+        except Exception:
+            app.secure_channel = None
+            log.exception("secure channel failed to unwrap; session dropped")
+            return _SW_UNKNOWN
+        if sel.process is None:
+            data, sw = b"", int(SW.INS_NOT_SUPPORTED)
+        else:
+            data, sw = self._call_app(sel.process, app, plain, sel.plugin)
+        if app.secure_channel is not channel:
+            return self._deliver(command, data, sw)  # the plugin ended the session itself
+        try:
+            wrapped = channel.wrap_response(plain, ResponseApdu(data, sw))
+        except Exception:
+            app.secure_channel = None
+            log.exception("secure channel failed to wrap; session dropped")
+            return _SW_UNKNOWN
+        return self._deliver(command, wrapped.data, wrapped.sw)
+
+    def _call_quietly(self, fn: HookFn | None, plugin: _Plugin, *args: Any) -> None:
+        if fn is None:
+            return
+        try:
+            fn(*args)
+        except Exception:
+            log.exception("plugin %r failed in a lifecycle hook (ignored)", plugin.name)
+
+    def __repr__(self) -> str:
+        return f"Card(plugins={list(self._plugins)})"
+
+
+_PPSE_NAME = "ppse"
+
+
+def _normalise(result: object, plugin: str) -> tuple[bytes, int]:
+    if result is None:
+        return b"", SW.NO_ERROR
+    if type(result) is bytes:
+        return result, SW.NO_ERROR
+    if isinstance(result, ResponseApdu):
+        return result.data, result.sw
+    if isinstance(result, bytearray | memoryview):
+        return bytes(result), SW.NO_ERROR
+    log.error("plugin %r returned %s; hooks return bytes, ResponseApdu or None",
+              plugin, type(result).__name__)
+    return b"", SW.UNKNOWN
+

@@ -1,0 +1,82 @@
+"""What a plugin sees of the card: its own context and the selected application.
+
+:class:`PluginContext` lives as long as the card (name, options, store,
+logger). :class:`AppContext` lives for one selection: created on a successful
+SELECT, dropped on deselect or field loss, like an applet instance's
+transient state.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from .aid import Claim
+from .channel import SecureChannel
+from .store import PluginStore
+
+if TYPE_CHECKING:
+    from .card import Card
+
+__all__ = ["PluginContext", "AppContext"]
+
+
+class PluginContext:
+    """One loaded plugin on one card."""
+
+    def __init__(
+        self,
+        card: Card,
+        name: str,
+        plugin: object,
+        store: PluginStore,
+        options: Mapping[str, Any],
+    ) -> None:
+        self.card = card
+        self.name = name
+        #: The registered plugin object (module or instance).
+        self.plugin = plugin
+        self.store = store
+        self.options: Mapping[str, Any] = options
+        self.log = logging.getLogger(f"hcekit.plugin.{name}")
+
+    def __repr__(self) -> str:
+        return f"PluginContext({self.name!r})"
+
+
+class AppContext:
+    """The currently selected application: one plugin claim, one selection."""
+
+    __slots__ = ("plugin", "claim", "aid", "session", "secure_channel", "_sensitive")
+
+    def __init__(self, plugin: PluginContext, claim: Claim, aid: bytes) -> None:
+        self.plugin = plugin
+        self.claim = claim
+        #: The DF name the reader selected (may be longer than a prefix claim).
+        self.aid = aid
+        #: Transient memory for this selection (cleared on deselect / field loss).
+        self.session: dict[str, Any] = {}
+        #: Install a :class:`~hcekit.channel.SecureChannel` to have the core
+        #: unwrap commands and wrap responses for this application.
+        self.secure_channel: SecureChannel | None = None
+        self._sensitive = False
+
+    @property
+    def store(self) -> PluginStore:
+        return self.plugin.store
+
+    @property
+    def log(self) -> logging.Logger:
+        return self.plugin.log
+
+    @property
+    def card(self) -> Card:
+        return self.plugin.card
+
+    def mark_sensitive(self) -> None:
+        """Redact the current exchange in traces (keys, PINs, cryptograms)."""
+        self._sensitive = True
+
+    def __repr__(self) -> str:
+        return f"AppContext({self.plugin.name!r}, aid={self.aid.hex().upper()})"

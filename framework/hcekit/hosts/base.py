@@ -1,0 +1,57 @@
+"""The interface every host implements: loopback, vpcd, Android.
+
+A host turns its transport's events into card calls (``field_on``,
+``transceive``, ``field_off``) and never interprets an APDU. It also answers
+for the device: what the phone (or the simulation) can do, and registering
+AIDs with the platform (Android's ``registerAidsForService``). The WeChat
+facade and the Pythonic HCE API work against this interface only.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+
+from ..aid import Category
+from ..card import Card
+from ..device import DeviceState
+
+__all__ = ["Host"]
+
+
+class Host(ABC):
+    """One card on one transport."""
+
+    def __init__(self, card: Card) -> None:
+        self.card = card
+
+    @abstractmethod
+    def device_state(self) -> DeviceState:
+        """The device's NFC/HCE capabilities right now."""
+
+    @abstractmethod
+    def register_aids(self, category: Category, aids: Sequence[str]) -> None:
+        """Ask the platform to route *aids* (Android filter notation) here.
+
+        Replaces the dynamic list of *category*, as Android does. Raise
+        :class:`~hcekit.device.HceError` with ``AID_REGISTRATION_FAILED``
+        (13006) when the platform refuses.
+        """
+
+    @abstractmethod
+    def remove_aids(self, category: Category) -> None:
+        """Drop the dynamic AIDs of *category*."""
+
+    def start(self) -> None:
+        """Begin serving (open sockets, attach to the platform). Default: nothing to do."""
+
+    def stop(self) -> None:
+        """Stop serving and close the card."""
+        self.card.close()
+
+    def __enter__(self) -> Host:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

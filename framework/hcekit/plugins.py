@@ -1,0 +1,134 @@
+"""Finding and loading plugins: entry points, ``module:attr`` strings, objects.
+
+A plugin is a module, a class (instantiated once per card, with no
+arguments) or an object with ``hcekit_*`` hook functions. Installed
+plugins — built-in ones included — are found through the entry-point group
+``hcekit`` (like pytest's ``pytest11``); the entry-point name is the plugin's
+name. As in pytest, a function named ``hcekit_<hook>`` is a hook
+implementation even without the ``@hookimpl`` marker; a misspelt
+``hcekit_`` name is an error, not silently ignored.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import types
+from collections.abc import Iterable
+from importlib.metadata import entry_points
+from typing import Any
+
+import pluggy
+
+from . import hookspecs
+from .errors import PluginLoadError
+
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "PluginSpec",
+    "HcekitPluginManager",
+    "load_object",
+    "installed_plugins",
+    "resolve_plugins",
+    "plugin_name",
+]
+
+ENTRY_POINT_GROUP = "hcekit"
+
+#: What callers may pass as a plugin: an object/module/class, a
+#: ``"module:attr"`` (or ``"module"``) string, or a ``(name, plugin)`` pair.
+PluginSpec = object | str | tuple[str, object]
+
+
+class HcekitPluginManager(pluggy.PluginManager):
+    """pluggy's manager with hcekit's hookspecs and pytest-style unmarked hooks."""
+
+    def __init__(self) -> None:
+        super().__init__(hookspecs.PROJECT_NAME)
+        self.add_hookspecs(hookspecs)
+
+    def parse_hookimpl_opts(self, plugin: object, name: str) -> pluggy.HookimplOpts | None:
+        opts = super().parse_hookimpl_opts(plugin, name)
+        if opts is not None or not name.startswith("hcekit_"):
+            return opts
+        if not inspect.isroutine(getattr(plugin, name, None)):
+            return None
+        return pluggy.HookimplOpts(
+            wrapper=False,
+            hookwrapper=False,
+            optionalhook=False,
+            tryfirst=False,
+            trylast=False,
+            specname=None,
+        )
+
+
+def load_object(spec: str) -> object:
+    """Import ``"package.module:attr"`` (or a whole ``"package.module"``)."""
+    module_name, _, attr = spec.partition(":")
+    try:
+        obj: Any = importlib.import_module(module_name)
+    except Exception as exc:
+        raise PluginLoadError(f"cannot import plugin module {module_name!r}: {exc}") from exc
+    for part in filter(None, attr.split(".")):
+        try:
+            obj = getattr(obj, part)
+        except AttributeError:
+            raise PluginLoadError(f"module {module_name!r} has no attribute {attr!r}") from None
+    return obj
+
+
+def plugin_name(obj: object) -> str:
+    """A plugin's default name: its ``name`` attribute, else module or class name."""
+    explicit = getattr(obj, "name", None)
+    if isinstance(explicit, str) and explicit:
+        return explicit
+    if isinstance(obj, types.ModuleType):
+        return obj.__name__.rsplit(".", 1)[-1].removeprefix("hcekit_")
+    cls = obj if isinstance(obj, type) else type(obj)
+    return cls.__name__
+
+
+def _instantiate(obj: object) -> object:
+    if isinstance(obj, type):
+        try:
+            return obj()
+        except Exception as exc:
+            raise PluginLoadError(f"cannot instantiate plugin class {obj.__name__}: {exc}") from exc
+    return obj
+
+
+def installed_plugins() -> list[tuple[str, object]]:
+    """Every plugin in the ``hcekit`` entry-point group, loaded (classes not yet instantiated)."""
+    found = []
+    for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+        try:
+            found.append((ep.name, ep.load()))
+        except Exception as exc:
+            raise PluginLoadError(
+                f"entry point {ep.name!r} ({ep.value}) of group {ENTRY_POINT_GROUP!r} "
+                f"failed to load: {exc}"
+            ) from exc
+    return found
+
+
+def resolve_plugins(specs: Iterable[PluginSpec]) -> list[tuple[str, object]]:
+    """Turn specs into ``(name, plugin object)`` pairs; classes are instantiated."""
+    resolved: list[tuple[str, object]] = []
+    seen: set[str] = set()
+    for spec in specs:
+        if isinstance(spec, tuple):
+            name, obj = spec
+        elif isinstance(spec, str):
+            obj = load_object(spec)
+            name = plugin_name(obj)
+        else:
+            obj = spec
+            name = plugin_name(obj)
+        if name in seen:
+            raise PluginLoadError(
+                f"two plugins are named {name!r}; pass (name, plugin) pairs to tell them apart"
+            )
+        seen.add(name)
+        resolved.append((name, _instantiate(obj)))
+    return resolved

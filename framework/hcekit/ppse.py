@@ -1,0 +1,65 @@
+"""The PPSE (``2PAY.SYS.DDF01``), answered by the core from payment claims.
+
+EMV Book B (contactless) / Book 1 §12.3: the FCI of the PPSE is
+``6F [84 DF-name] [A5 [BF0C [61 [4F AID][50 label][87 priority]]…]]``, one
+directory entry (tag 61) per payment application. The card registers this
+internal plugin whenever a plugin claims a ``payment`` AID.
+"""
+
+from __future__ import annotations
+
+from .aid import Category, Claim
+from .apdu import CommandApdu
+from .context import AppContext, PluginContext
+from .errors import IsoError
+from .hookspecs import hookimpl
+from .sw import SW
+from .tlv import encode
+
+__all__ = ["PPSE_AID", "PpsePlugin", "ppse_fci"]
+
+PPSE_AID = b"2PAY.SYS.DDF01"
+
+TAG_FCI = 0x6F
+TAG_DF_NAME = 0x84
+TAG_FCI_PROPRIETARY = 0xA5
+TAG_FCI_ISSUER_DISCRETIONARY = 0xBF0C
+TAG_DIRECTORY_ENTRY = 0x61
+TAG_ADF_NAME = 0x4F
+TAG_APPLICATION_LABEL = 0x50
+TAG_PRIORITY = 0x87
+
+
+def ppse_fci(claims: list[Claim]) -> bytes:
+    """The PPSE FCI for *claims* (payment claims, in routing order)."""
+    entries = []
+    for claim in claims:
+        parts = [encode(TAG_ADF_NAME, claim.aid)]
+        if claim.label:
+            parts.append(encode(TAG_APPLICATION_LABEL, claim.label.encode("ascii", "replace")[:16]))
+        if claim.priority is not None:
+            parts.append(encode(TAG_PRIORITY, bytes((claim.priority,))))
+        entries.append(encode(TAG_DIRECTORY_ENTRY, parts))
+    return encode(TAG_FCI, [
+        encode(TAG_DF_NAME, PPSE_AID),
+        encode(TAG_FCI_PROPRIETARY, [encode(TAG_FCI_ISSUER_DISCRETIONARY, entries)]),
+    ])
+
+
+class PpsePlugin:
+    """Core-owned application for the PPSE. Only SELECT is meaningful on it."""
+
+    name = "ppse"
+
+    @hookimpl
+    def hcekit_claims(self, plugin: PluginContext) -> list[Claim]:
+        return [Claim(PPSE_AID, Category.OTHER, "Proximity Payment System Environment (core)")]
+
+    @hookimpl
+    def hcekit_select(self, app: AppContext, command: CommandApdu) -> bytes:
+        payment = [c for _, c in app.card.payment_claims()]
+        return ppse_fci(payment)
+
+    @hookimpl
+    def hcekit_process(self, app: AppContext, command: CommandApdu) -> None:
+        raise IsoError(SW.INS_NOT_SUPPORTED, "the PPSE answers SELECT only")

@@ -1,0 +1,24 @@
+"""Terminal transport to a card in the same process."""
+
+from __future__ import annotations
+
+from ..hosts.loopback import LoopbackHost
+
+__all__ = ["LoopbackTransport"]
+
+
+class LoopbackTransport:
+    """Drives a :class:`LoopbackHost` directly (field events and APDUs)."""
+
+    def __init__(self, host: LoopbackHost) -> None:
+        self.host = host
+        self.name = "loopback"
+
+    def connect(self) -> None:
+        self.host.field_on()
+
+    def disconnect(self) -> None:
+        self.host.field_off()
+
+    def transmit(self, command: bytes) -> bytes:
+        return self.host.transceive(command)

@@ -1,0 +1,109 @@
+"""The reader-side API terminal scripts are written against.
+
+``Terminal`` adds what real readers do on top of a raw transport: GET
+RESPONSE after 61xx and a re-send after 6Cxx (both switchable off), a
+``tap()`` context manager for one field-on … field-off, and an optional
+APDU log. The same script runs over loopback, over PC/SC against the virtual
+card, and over PC/SC against a real phone.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from ..apdu import CommandApdu, ResponseApdu
+from ..errors import HcekitError
+from ..sw import SW, describe
+from .transport import Transport
+
+__all__ = ["Terminal", "TerminalError"]
+
+log = logging.getLogger("hcekit.terminal")
+
+INS_GET_RESPONSE = 0xC0
+MAX_GET_RESPONSE_ROUNDS = 1024
+
+
+class TerminalError(HcekitError):
+    """The card did not behave as a terminal script required."""
+
+
+class Terminal:
+    def __init__(
+        self,
+        transport: Transport,
+        *,
+        auto_get_response: bool = True,
+        auto_resend_6c: bool = True,
+        on_exchange: Callable[[bytes, bytes], None] | None = None,
+    ) -> None:
+        self.transport = transport
+        self.auto_get_response = auto_get_response
+        self.auto_resend_6c = auto_resend_6c
+        #: Called with (command, response) raw bytes for every wire exchange.
+        self.on_exchange = on_exchange
+        self.connected = False
+
+    # -- taps -------------------------------------------------------------------
+
+    @contextmanager
+    def tap(self) -> Iterator[Terminal]:
+        """One presentation of the card: field on … field off, even on error."""
+        self.connect()
+        try:
+            yield self
+        finally:
+            self.disconnect()
+
+    def connect(self) -> None:
+        self.transport.connect()
+        self.connected = True
+
+    def disconnect(self) -> None:
+        self.connected = False
+        self.transport.disconnect()
+
+    # -- exchanges ------------------------------------------------------------------
+
+    def _wire(self, raw: bytes) -> ResponseApdu:
+        response = self.transport.transmit(raw)
+        if self.on_exchange is not None:
+            self.on_exchange(raw, response)
+        return ResponseApdu.parse(response)
+
+    def transmit(self, command: CommandApdu | bytes | str) -> ResponseApdu:
+        """Send a command (object, raw bytes or hex text); follow 61xx/6Cxx as configured."""
+        if isinstance(command, str):
+            command = CommandApdu.from_hex(command)
+        elif isinstance(command, bytes | bytearray):
+            command = CommandApdu.parse(bytes(command))
+        response = self._wire(command.to_bytes())
+        if self.auto_resend_6c and response.sw1 == SW.WRONG_LE >> 8 and not command.extended:
+            command = command.replace(le=response.sw2 or 256)
+            response = self._wire(command.to_bytes())
+        if not self.auto_get_response or response.sw1 != SW.BYTES_REMAINING >> 8:
+            return response
+        data = bytearray(response.data)
+        cla = command.cla & 0x03 if command.cla & 0x80 == 0 else 0x00
+        for _ in range(MAX_GET_RESPONSE_ROUNDS):
+            get = CommandApdu(cla, INS_GET_RESPONSE, 0, 0, b"", response.sw2 or 256)
+            response = self._wire(get.to_bytes())
+            data += response.data
+            if response.sw1 != SW.BYTES_REMAINING >> 8:
+                return ResponseApdu(bytes(data), response.sw)
+        raise TerminalError(f"card kept answering 61xx after {MAX_GET_RESPONSE_ROUNDS} GET RESPONSEs")
+
+    def select(self, aid: bytes, *, next_occurrence: bool = False, le: int | None = 256) -> ResponseApdu:
+        """SELECT by DF name (P1=04); P2 = 00 (first, FCI) or 02 (next occurrence)."""
+        p2 = 0x02 if next_occurrence else 0x00
+        return self.transmit(CommandApdu(0x00, 0xA4, 0x04, p2, aid, le))
+
+    def expect_ok(self, command: CommandApdu | bytes | str, what: str = "") -> bytes:
+        """Transmit and return the data; raise :class:`TerminalError` unless 9000."""
+        response = self.transmit(command)
+        if response.sw != SW.NO_ERROR:
+            label = what or (command if isinstance(command, str) else "command")
+            raise TerminalError(f"{label}: card answered {response.sw:04X} {describe(response.sw)}")
+        return response.data
