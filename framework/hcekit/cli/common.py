@@ -1,0 +1,81 @@
+"""Options and helpers shared by CLI commands: which plugins, which store, traces."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from ..card import Card
+from ..store import Store, open_store
+from ..trace import LoggingTracer
+
+__all__ = ["add_card_options", "build_card", "parse_options", "default_store_path", "hexbytes"]
+
+STORE_ENV = "HCEKIT_STORE"
+
+
+def default_store_path() -> Path:
+    """``$HCEKIT_STORE``, else ``$XDG_DATA_HOME/hcekit/store.sqlite``."""
+    env = os.environ.get(STORE_ENV)
+    if env:
+        return Path(env)
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "hcekit" / "store.sqlite"
+
+
+def add_card_options(parser: argparse.ArgumentParser, *, default_store: str | None = None) -> None:
+    """``--plugin``, ``--only``, ``--no-installed``, ``--store``, ``--option``, ``--trace``."""
+    group = parser.add_argument_group("card")
+    group.add_argument("--plugin", action="append", default=[], metavar="MODULE:ATTR",
+                       help="load an extra plugin (repeatable)")
+    group.add_argument("--only", action="append", default=None, metavar="NAME",
+                       help="use only these installed plugins (repeatable; default: all)")
+    group.add_argument("--no-installed", action="store_true",
+                       help="do not load installed (entry-point) plugins")
+    group.add_argument("--store", default=default_store, metavar="PATH",
+                       help="persistent store (SQLite file; ':memory:' for none). "
+                            f"Default: {default_store or '$' + STORE_ENV + ' or ~/.local/share/hcekit/store.sqlite'}")
+    group.add_argument("--option", action="append", default=[], metavar="PLUGIN.KEY=VALUE",
+                       help="plugin option (repeatable), e.g. ndef.url=https://example.com")
+    group.add_argument("--trace", action="store_true", help="log every APDU exchange (redacted)")
+    group.add_argument("--reveal-secrets", action="store_true",
+                       help="with --trace: do not redact sensitive exchanges (debugging only)")
+
+
+def parse_options(pairs: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """``["ndef.url=x", "transit.limit=5"]`` → ``{"ndef": {"url": "x"}, ...}``."""
+    options: dict[str, dict[str, Any]] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        plugin, dot, name = key.partition(".")
+        if not sep or not dot or not plugin or not name:
+            raise SystemExit(f"hcekit: --option {pair!r}: expected PLUGIN.KEY=VALUE")
+        options.setdefault(plugin, {})[name] = value
+    return options
+
+
+def build_card(args: argparse.Namespace, *, store: Store | None = None) -> Card:
+    """The card the common options describe."""
+    if store is None:
+        path = args.store if args.store is not None else str(default_store_path())
+        store = open_store(path)
+        logging.getLogger("hcekit.cli").info("store: %s", path)
+    extra: list[object] = list(args.plugin)
+    if args.trace:
+        extra.append(("trace", LoggingTracer(reveal=args.reveal_secrets)))
+    options = parse_options(args.option)
+    if args.no_installed:
+        return Card(extra, store=store, options=options)
+    return Card.with_installed_plugins(extra, only=args.only, store=store, options=options)
+
+
+def hexbytes(text: str) -> bytes:
+    """argparse type: hex with optional spaces/colons."""
+    try:
+        return bytes.fromhex(text.replace(":", "").replace(" ", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not hex: {text!r}") from None
