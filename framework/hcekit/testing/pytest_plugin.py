@@ -1,0 +1,68 @@
+"""pytest plugin (entry point ``pytest11``): fixtures for testing card plugins.
+
+``hce_card_factory(plugins, installed=False, store=None, options=None, device=None)``
+  builds a :class:`~hcekit.testing.LoopbackRig` (card + loopback host +
+  terminal) and closes it after the test.
+``hce_plugins``
+  override it (in your conftest or a test module) to choose the plugins the
+  ``hce_*`` fixtures below use; default: every installed plugin.
+``hce_rig``, ``hce_card``, ``hce_host``, ``hce_terminal``
+  a rig built from ``hce_plugins``; the terminal is already in a tap (field on).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from ..plugins import PluginSpec
+from .loopback import LoopbackRig, loopback_rig
+
+RigFactory = Callable[..., LoopbackRig]
+
+
+@pytest.fixture
+def hce_card_factory() -> Iterator[RigFactory]:
+    rigs: list[LoopbackRig] = []
+
+    def make(plugins: Any = (), **kwargs: Any) -> LoopbackRig:
+        rig = loopback_rig(plugins, **kwargs)
+        rigs.append(rig)
+        return rig
+
+    yield make
+    for rig in rigs:
+        rig.close()
+
+
+@pytest.fixture
+def hce_plugins() -> list[PluginSpec] | None:
+    """The plugins for ``hce_rig``; ``None`` means every installed plugin."""
+    return None
+
+
+@pytest.fixture
+def hce_rig(hce_card_factory: RigFactory, hce_plugins: list[PluginSpec] | None) -> Iterator[LoopbackRig]:
+    if hce_plugins is None:
+        rig = hce_card_factory((), installed=True)
+    else:
+        rig = hce_card_factory(hce_plugins)
+    with rig.terminal.tap():
+        yield rig
+
+
+@pytest.fixture
+def hce_card(hce_rig: LoopbackRig) -> Any:
+    return hce_rig.card
+
+
+@pytest.fixture
+def hce_host(hce_rig: LoopbackRig) -> Any:
+    return hce_rig.host
+
+
+@pytest.fixture
+def hce_terminal(hce_rig: LoopbackRig) -> Any:
+    return hce_rig.terminal

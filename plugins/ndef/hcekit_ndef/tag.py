@@ -1,0 +1,189 @@
+"""NFC Forum Type 4 Tag (T4T 2.0): the NDEF application, CC file and NDEF file.
+
+A reader selects the NDEF Tag Application (``D2760000850101``), selects the
+Capability Container (file ``E103``) and reads it, selects the NDEF file the
+CC names (``E104``), reads its 2-byte NLEN and then the message in chunks of
+at most MLe bytes. A writable tag accepts UPDATE BINARY; the NDEF file is kept
+in the plugin store and every update is atomic.
+
+Options (``--option ndef.KEY=VALUE``): ``url`` (default
+``https://hcekit.invalid/demo``), ``text`` (adds a Text record), ``lang``,
+``writable`` (``true``/``false``, default false), ``max_size`` (NDEF file
+size, default 2048).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from hcekit import SW, AppContext, Claim, CommandApdu, IsoError, PluginContext, ResponseApdu, hookimpl
+from hcekit.terminal import TerminalScript
+
+from .records import NdefRecord, encode_message, text_record, uri_record
+
+__all__ = ["NdefPlugin", "NDEF_APP_AID", "CC_FILE_ID", "NDEF_FILE_ID", "build_cc"]
+
+NDEF_APP_AID = bytes.fromhex("D2760000850101")
+CC_FILE_ID = 0xE103
+NDEF_FILE_ID = 0xE104
+MAPPING_VERSION_2_0 = 0x20
+#: Largest READ BINARY answer / UPDATE BINARY data we announce (short APDUs).
+MLE = 0x00FF
+MLC = 0x00FF
+ACCESS_GRANTED = 0x00
+ACCESS_DENIED = 0xFF
+TAG_NDEF_FILE_CONTROL = 0x04
+NLEN_SIZE = 2
+
+INS_SELECT = 0xA4
+INS_READ_BINARY = 0xB0
+INS_UPDATE_BINARY = 0xD6
+P1_SELECT_BY_FILE_ID = 0x00
+MAX_OFFSET = 0x7FFF
+
+DEFAULT_URL = "https://hcekit.invalid/demo"
+STORE_KEY = "ndef_file"
+
+
+def build_cc(max_size: int, writable: bool) -> bytes:
+    """The 15-byte capability container of a T4T 2.0 tag."""
+    control = bytes((TAG_NDEF_FILE_CONTROL, 6)) + NDEF_FILE_ID.to_bytes(2, "big") + \
+        max_size.to_bytes(2, "big") + bytes((ACCESS_GRANTED, ACCESS_GRANTED if writable else ACCESS_DENIED))
+    body = bytes((MAPPING_VERSION_2_0,)) + MLE.to_bytes(2, "big") + MLC.to_bytes(2, "big") + control
+    return (len(body) + 2).to_bytes(2, "big") + body
+
+
+def _flag(value: Any, default: bool) -> bool:
+    if value is None:
+        return default
+    if isinstance(value, bool):
+        return value
+    return str(value).strip().lower() in ("1", "true", "yes", "on")
+
+
+class NdefPlugin:
+    """The Type 4 Tag personality (entry point ``ndef``)."""
+
+    name = "ndef"
+
+    def __init__(self) -> None:
+        self.writable = False
+        self.max_size = 2048
+        self.cc = b""
+        self._readonly_file = b""
+
+    # -- lifecycle ------------------------------------------------------------------
+
+    @hookimpl
+    def hcekit_startup(self, plugin: PluginContext) -> None:
+        opts: Mapping[str, Any] = plugin.options
+        self.writable = _flag(opts.get("writable"), False)
+        try:
+            self.max_size = int(opts.get("max_size", 2048))
+        except ValueError:
+            raise ValueError(f"ndef.max_size must be an integer, got {opts['max_size']!r}") from None
+        if not NLEN_SIZE + 1 <= self.max_size <= 0x7FFF:
+            raise ValueError(f"ndef.max_size must be 3..32767, got {self.max_size}")
+        records: list[NdefRecord] = [uri_record(str(opts.get("url", DEFAULT_URL)))]
+        if opts.get("text"):
+            records.append(text_record(str(opts["text"]), str(opts.get("lang", "en"))))
+        message = encode_message(records)
+        if NLEN_SIZE + len(message) > self.max_size:
+            raise ValueError(f"the NDEF message ({len(message)} bytes) exceeds ndef.max_size")
+        initial = len(message).to_bytes(2, "big") + message
+        self.cc = build_cc(self.max_size, self.writable)
+        if self.writable:
+            if plugin.store.get(STORE_KEY) is None:
+                plugin.store.set(STORE_KEY, initial)
+        else:
+            self._readonly_file = initial
+
+    @hookimpl
+    def hcekit_claims(self, plugin: PluginContext) -> list[Claim]:
+        return [Claim(NDEF_APP_AID, description="NFC Forum Type 4 Tag (NDEF)")]
+
+    @hookimpl
+    def hcekit_select(self, app: AppContext, command: CommandApdu) -> None:
+        app.session["file"] = None
+        return None
+
+    @hookimpl
+    def hcekit_process(self, app: AppContext, command: CommandApdu) -> bytes | ResponseApdu | None:
+        if command.cla != 0x00:
+            raise IsoError(SW.CLA_NOT_SUPPORTED, f"CLA {command.cla:02X}: the tag speaks CLA 00")
+        if command.ins == INS_SELECT:
+            return self._select_file(app, command)
+        if command.ins == INS_READ_BINARY:
+            return self._read(app, command)
+        if command.ins == INS_UPDATE_BINARY:
+            return self._update(app, command)
+        raise IsoError(SW.INS_NOT_SUPPORTED, f"INS {command.ins:02X} is not a Type 4 Tag command")
+
+    @hookimpl
+    def hcekit_terminal_scripts(self) -> list[TerminalScript]:
+        from .reader import reader_script
+
+        return [reader_script]
+
+    # -- commands -----------------------------------------------------------------------
+
+    def _select_file(self, app: AppContext, command: CommandApdu) -> None:
+        if command.p1 != P1_SELECT_BY_FILE_ID or command.p2 not in (0x00, 0x0C):
+            raise IsoError(SW.INCORRECT_P1P2, "select a file by identifier: P1=00, P2=0C")
+        if len(command.data) != 2:
+            raise IsoError(SW.WRONG_LENGTH, "a file identifier is 2 bytes")
+        fid = int.from_bytes(command.data, "big")
+        if fid not in (CC_FILE_ID, NDEF_FILE_ID):
+            raise IsoError(SW.FILE_NOT_FOUND, f"no file {fid:04X}")
+        app.session["file"] = fid
+        return None
+
+    def _file(self, app: AppContext, fid: int) -> bytes:
+        if fid == CC_FILE_ID:
+            return self.cc
+        if self.writable:
+            return app.store.get(STORE_KEY) or b"\x00\x00"
+        return self._readonly_file
+
+    def _offset(self, app: AppContext, command: CommandApdu) -> tuple[int, int]:
+        fid = app.session.get("file")
+        if fid is None:
+            raise IsoError(SW.COMMAND_NOT_ALLOWED_NO_CURRENT_EF, "select the CC or NDEF file first")
+        offset = (command.p1 << 8) | command.p2
+        if offset > MAX_OFFSET:
+            raise IsoError(SW.INCORRECT_P1P2, "offset b16 must be 0 (short EF identifiers are not used)")
+        return fid, offset
+
+    def _read(self, app: AppContext, command: CommandApdu) -> bytes | ResponseApdu:
+        fid, offset = self._offset(app, command)
+        content = self._file(app, fid)
+        size = len(content) if fid == CC_FILE_ID else max(len(content), NLEN_SIZE)
+        if offset >= size:
+            raise IsoError(SW.WRONG_P1P2, f"offset {offset} is beyond the file ({size} bytes)")
+        ne = command.le if command.le is not None else 256
+        chunk = content[offset:offset + min(ne, MLE)]
+        if command.le is not None and command.le != 256 and len(chunk) < command.le:
+            return ResponseApdu(chunk, SW.END_OF_FILE_REACHED)
+        return chunk
+
+    def _update(self, app: AppContext, command: CommandApdu) -> None:
+        fid, offset = self._offset(app, command)
+        if fid == CC_FILE_ID or not self.writable:
+            raise IsoError(SW.SECURITY_STATUS_NOT_SATISFIED, "the file is read-only")
+        if not command.data:
+            raise IsoError(SW.WRONG_LENGTH, "UPDATE BINARY needs data")
+        if offset + len(command.data) > self.max_size:
+            raise IsoError(SW.NOT_ENOUGH_MEMORY,
+                           f"write of {len(command.data)} bytes at {offset} exceeds {self.max_size}")
+        with app.store.transaction():
+            current = bytearray(self._file(app, fid))
+            end = offset + len(command.data)
+            if len(current) < end:
+                current.extend(b"\x00" * (end - len(current)))
+            current[offset:end] = command.data
+            nlen = int.from_bytes(current[:NLEN_SIZE], "big")
+            if nlen + NLEN_SIZE <= len(current):
+                del current[NLEN_SIZE + nlen:]
+            app.store.set(STORE_KEY, bytes(current))
+        return None
