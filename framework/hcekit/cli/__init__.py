@@ -1,0 +1,87 @@
+"""The ``hcekit`` command line.
+
+Core commands live in :mod:`.core_commands`; other command modules (PC/SC,
+plugin kit, Android) are listed in :data:`COMMAND_MODULES` and skipped when
+their optional dependencies are missing; plugins add theirs through the
+``hcekit_add_commands`` hook.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+
+from .. import __version__
+from ..errors import HcekitError
+from ..plugins import HcekitPluginManager, installed_plugins, resolve_plugins
+
+__all__ = ["main", "build_parser", "COMMAND_MODULES"]
+
+COMMAND_MODULES = (
+    "hcekit.cli.core_commands",
+    "hcekit.cli.pcsc_commands",
+    "hcekit.cli.kit_commands",
+    "hcekit_android.cli",
+)
+
+log = logging.getLogger("hcekit.cli")
+
+
+def _plugin_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Let installed plugins add sub-commands (``hcekit_add_commands``)."""
+    try:
+        plugins = resolve_plugins(installed_plugins())
+    except HcekitError as exc:
+        log.warning("plugin commands unavailable: %s", exc)
+        return
+    pm = HcekitPluginManager()
+    for name, obj in plugins:
+        try:
+            pm.register(obj, name=name)
+        except Exception as exc:  # a broken plugin must not break the whole CLI
+            log.warning("plugin %s not loaded for commands: %s", name, exc)
+    pm.hook.hcekit_add_commands(subparsers=subparsers)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="hcekit",
+        description="NFC host card emulation: run card personalities in-process, behind "
+                    "PC/SC (vpcd) or on Android, and drive them with terminal scripts.",
+        epilog="Run 'hcekit COMMAND --help' for a command's options. "
+               "Start with 'hcekit demo'.",
+    )
+    parser.add_argument("--version", action="version", version=f"hcekit {__version__}")
+    parser.add_argument("-v", "--verbose", action="count", default=0,
+                        help="more logging (-v info, -vv debug)")
+    subparsers = parser.add_subparsers(title="commands", metavar="COMMAND")
+    for module_name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            log.debug("command module %s skipped: %s", module_name, exc)
+            continue
+        module.add_commands(subparsers)
+    _plugin_commands(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    level = logging.WARNING - 10 * min(args.verbose, 2)
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    handler = getattr(args, "handler", None)
+    if handler is None:
+        parser.print_help()
+        return 2
+    try:
+        return int(handler(args) or 0)
+    except HcekitError as exc:
+        print(f"hcekit: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,233 @@
+"""``hcekit plugins``, ``demo``, ``send``, ``tap``: the commands that need only the core."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any, TypeAlias
+
+from ..aid import find_conflicts
+from ..card import Card
+from ..errors import ClaimConflictError, HcekitError, PluginLoadError
+from ..hosts.loopback import LoopbackHost
+from ..plugins import installed_plugins, resolve_plugins
+from ..sw import describe
+from ..terminal import LoopbackTransport, ScriptContext, Terminal, TerminalScript
+from ..terminal.transport import Transport
+from ..trace import TraceRecord, format_record
+from .common import add_card_options, build_card, hexbytes
+
+__all__ = ["add_commands"]
+
+SubParsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
+
+
+def add_commands(subparsers: SubParsers) -> None:
+    p = subparsers.add_parser(
+        "plugins", help="list plugins, their AID claims, terminal scripts and conflicts",
+        description="Load the installed plugins (and any --plugin) and show what each claims. "
+                    "Exit status 1 when two plugins claim overlapping AIDs.")
+    p.add_argument("--plugin", action="append", default=[], metavar="MODULE:ATTR",
+                   help="also load this plugin (repeatable)")
+    p.set_defaults(handler=cmd_plugins)
+
+    p = subparsers.add_parser(
+        "demo", help="run the built-in card in-process and every plugin's demo terminal script",
+        description="Builds a loopback card with every installed plugin (in-memory store, so "
+                    "each plugin personalises itself with TEST keys), then runs each plugin's "
+                    "demo terminal script in its own tap, printing the APDU trace.")
+    p.add_argument("--quiet", action="store_true", help="do not print the APDU trace")
+    p.add_argument("--reveal-secrets", action="store_true",
+                   help="show sensitive exchanges unredacted (debugging only)")
+    p.add_argument("--only", action="append", default=None, metavar="NAME",
+                   help="only these plugins (repeatable)")
+    p.add_argument("--record", metavar="FILE", help="also record the trace to FILE (hcekit replay)")
+    p.set_defaults(handler=cmd_demo)
+
+    p = subparsers.add_parser(
+        "send", help="send APDUs (hex) to a card in one tap and print the responses",
+        description="Send command APDUs to the in-process card (default) or to a card in a "
+                    "PC/SC reader (--reader), in one tap. GET RESPONSE and 6Cxx re-sends are "
+                    "automatic unless --raw.")
+    p.add_argument("apdus", nargs="+", type=hexbytes, metavar="HEX",
+                   help="command APDU in hex, e.g. 00A4040007D276000085010100")
+    _add_reader_options(p)
+    p.set_defaults(handler=cmd_send)
+
+    p = subparsers.add_parser(
+        "tap", help="run a terminal script (gate, door reader, till, POS …) against a card",
+        description="Run a plugin's terminal script in one tap, against the in-process card "
+                    "(default) or a card in a PC/SC reader (--reader): a virtual hcekit card "
+                    "behind vpcd or a real phone on a USB reader.")
+    p.add_argument("script", nargs="?", help="script name (omit to list them)")
+    p.add_argument("-s", "--script-option", action="append", default=[], metavar="KEY=VALUE",
+                   help="option for the script (repeatable; see the script's docs)")
+    _add_reader_options(p)
+    p.set_defaults(handler=cmd_tap)
+
+
+def _add_reader_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--reader", metavar="NAME|INDEX",
+                   help="PC/SC reader (name substring or index from 'hcekit readers'); "
+                        "default: the in-process card")
+    p.add_argument("--raw", action="store_true", help="no automatic GET RESPONSE / 6Cxx re-send")
+    add_card_options(p, default_store=":memory:")
+
+
+# -- helpers ----------------------------------------------------------------------
+
+
+def _print_exchange(command: bytes, response: bytes) -> None:
+    sw = int.from_bytes(response[-2:], "big") if len(response) >= 2 else -1
+    print(f"  >> {command.hex(' ').upper()}")
+    print(f"  << {response.hex(' ').upper()}  ({describe(sw) if sw >= 0 else '?'})")
+
+
+def _transport(args: argparse.Namespace) -> tuple[Transport, Card | None]:
+    if args.reader is not None:
+        try:
+            from ..terminal.pcsc import PcscTransport
+        except ImportError as exc:
+            raise HcekitError(f"PC/SC support is not installed ({exc}); "
+                              "pip install 'hcekit[pcsc]'") from exc
+        reader: str | int = int(args.reader) if args.reader.isdigit() else args.reader
+        return PcscTransport(reader), None
+    card = build_card(args)
+    return LoopbackTransport(LoopbackHost(card)), card
+
+
+def _scripts(card: Card) -> list[tuple[str, TerminalScript]]:
+    found: list[tuple[str, TerminalScript]] = []
+    pm = card.plugin_manager
+    for impl in pm.hook.hcekit_terminal_scripts.get_hookimpls():
+        name = pm.get_name(impl.plugin) or "?"
+        for script in impl.function() or ():
+            found.append((name, script))
+    return found
+
+
+def _installed_scripts() -> list[tuple[str, TerminalScript]]:
+    """Scripts of installed plugins, without starting a card (for PC/SC taps)."""
+    from ..plugins import HcekitPluginManager
+
+    pm = HcekitPluginManager()
+    for name, obj in resolve_plugins(installed_plugins()):
+        pm.register(obj, name=name)
+    found: list[tuple[str, TerminalScript]] = []
+    for impl in pm.hook.hcekit_terminal_scripts.get_hookimpls():
+        for script in impl.function() or ():
+            found.append((pm.get_name(impl.plugin) or "?", script))
+    return found
+
+
+class _PrintTracer:
+    """Prints each exchange the card sees, redacted unless asked (the demo's trace)."""
+
+    def __init__(self, reveal: bool) -> None:
+        self.reveal = reveal
+
+    def hcekit_trace(self, record: TraceRecord) -> None:
+        for line in format_record(record, reveal=self.reveal).splitlines():
+            print(f"   {line}")
+
+
+# -- commands ------------------------------------------------------------------------
+
+
+def cmd_plugins(args: argparse.Namespace) -> int:
+    specs: list[Any] = list(installed_plugins()) + list(args.plugin)
+    resolved = resolve_plugins(specs)
+    owned = []
+    for name, obj in resolved:
+        try:
+            card = Card([(name, obj)])
+        except HcekitError as exc:
+            print(f"{name}: FAILED TO LOAD: {exc}")
+            continue
+        print(f"{name}  ({type(obj).__module__})")
+        for _, claim in card.claims():
+            if _ == "ppse":
+                continue
+            owned.append((name, claim))
+            print(f"  {claim.filter:<34} {claim.category.value:<8} {claim.description}")
+        for _, script in _scripts(card):
+            print(f"  script {script.name}: {script.description}")
+        card.close()
+    conflicts = find_conflicts(owned)
+    for a, ca, b, cb in conflicts:
+        print(f"CONFLICT: {a} claims {ca.filter}, {b} claims {cb.filter}")
+    if not conflicts:
+        print(f"{len(resolved)} plugin(s), {len(owned)} claim(s), no conflicts")
+    return 1 if conflicts else 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from ..store import MemoryStore
+
+    extra: list[Any] = []
+    if not args.quiet:
+        extra.append(("demo-trace", _PrintTracer(args.reveal_secrets)))
+    if args.record:
+        from ..tracefile import TraceRecorder  # type: ignore[import-not-found,unused-ignore]
+
+        extra.append(("record", TraceRecorder(args.record)))
+    try:
+        card = Card.with_installed_plugins(extra, only=args.only, store=MemoryStore())
+    except ClaimConflictError as exc:
+        print(f"hcekit demo: {exc}", file=sys.stderr)
+        return 1
+    host = LoopbackHost(card)
+    failures = 0
+    scripts = [(p, s) for p, s in _scripts(card) if s.demo]
+    names = ", ".join(n for n in card.plugins if n not in ("ppse", "demo-trace", "record"))
+    print(f"hcekit demo: loopback card with plugins {names}")
+    for name, script in scripts:
+        print(f"\n== {name}: {script.name} — {script.description}")
+        terminal = Terminal(LoopbackTransport(host))
+        try:
+            with terminal.tap():
+                status = script.run(ScriptContext(terminal))
+        except Exception as exc:  # a failing script is reported, the demo goes on
+            print(f"   FAILED: {type(exc).__name__}: {exc}")
+            status = 1
+        print(f"== {script.name}: {'ok' if status == 0 else f'FAILED (status {status})'}")
+        failures += status != 0
+    card.close()
+    print(f"\n{len(scripts) - failures} of {len(scripts)} demo script(s) succeeded")
+    return 1 if failures or not scripts else 0
+
+
+def cmd_send(args: argparse.Namespace) -> int:
+    transport, card = _transport(args)
+    terminal = Terminal(transport, auto_get_response=not args.raw, auto_resend_6c=not args.raw,
+                        on_exchange=_print_exchange)
+    try:
+        with terminal.tap():
+            for apdu in args.apdus:
+                terminal.transmit(apdu)
+    finally:
+        if card is not None:
+            card.close()
+    return 0
+
+
+def cmd_tap(args: argparse.Namespace) -> int:
+    transport, card = _transport(args)
+    scripts = _scripts(card) if card is not None else _installed_scripts()
+    if not args.script:
+        for plugin, script in scripts:
+            print(f"{script.name:<20} [{plugin}] {script.description}")
+        return 0
+    matches = [s for _, s in scripts if s.name == args.script]
+    if not matches:
+        known = ", ".join(s.name for _, s in scripts) or "none"
+        raise PluginLoadError(f"no terminal script named {args.script!r} (known: {known})")
+    options = dict(pair.partition("=")[::2] for pair in args.script_option)
+    terminal = Terminal(transport, auto_get_response=not args.raw, auto_resend_6c=not args.raw,
+                        on_exchange=_print_exchange if args.trace else None)
+    try:
+        with terminal.tap():
+            return matches[0].run(ScriptContext(terminal, options))
+    finally:
+        if card is not None:
+            card.close()
