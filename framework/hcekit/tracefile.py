@@ -1,0 +1,404 @@
+"""Trace files: record a session's APDUs to a readable file, replay them against a card.
+
+A bug seen with a real reader becomes a test: run ``hcekit serve --record
+bug.trace`` (or ``hcekit demo --record``), reproduce, then replay the file
+against the fixed card with ``hcekit replay bug.trace`` or
+:func:`replay_trace` in a test.
+
+The format is line-oriented UTF-8 text, one event per line, each starting
+with an ISO 8601 UTC timestamp::
+
+    # hcekit trace 1
+    # recorded by hcekit 0.1.0; sensitive payloads redacted
+    2026-11-24T10:52:03.123456Z field on
+    2026-11-24T10:52:03.123456Z >> 00 A4 04 00 07 D2 76 00 00 85 01 01 00
+    2026-11-24T10:52:03.123490Z << 90 00  # NO_ERROR, 34 µs, ndef
+    2026-11-24T10:52:03.130001Z >> 84 82 00 00 [16 bytes redacted]
+    2026-11-24T10:52:03.130050Z << [8 bytes redacted] 90 00  # NO_ERROR, 49 µs, piv, sensitive
+    2026-11-24T10:52:03.200000Z field off LINK_LOSS
+
+Everything after ``#`` is a comment for people. Exchanges marked sensitive
+(``app.mark_sensitive()``, or a secure channel active) keep only the command
+header and the status word unless the recorder is built with ``reveal=True``;
+a replay skips a redacted command and compares only the status word of a
+redacted response.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Literal
+
+from .events import DeactivationReason
+from .sw import describe
+from .trace import TraceRecord
+
+if TYPE_CHECKING:
+    from .card import Card
+    from .context import PluginContext
+
+__all__ = [
+    "FORMAT_VERSION",
+    "TraceRecorder",
+    "TraceFormatError",
+    "FieldEvent",
+    "Exchange",
+    "Trace",
+    "Difference",
+    "ReplayReport",
+    "parse_trace",
+    "read_trace",
+    "replay_trace",
+]
+
+FORMAT_VERSION = 1
+_HEADER = f"# hcekit trace {FORMAT_VERSION}"
+_REDACTED = re.compile(r"^\[(\d+) bytes redacted\]$")
+_TIMESTAMP = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
+class TraceFormatError(ValueError):
+    """A trace file line that does not follow the format; the message names the line."""
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _stamp(when: datetime) -> str:
+    return when.astimezone(UTC).strftime(_TIMESTAMP)
+
+
+def _hex(data: bytes) -> str:
+    return data.hex(" ").upper()
+
+
+# -- recording ------------------------------------------------------------------------
+
+
+class TraceRecorder:
+    """Observer plugin writing every exchange and field event to a trace file.
+
+    Register it on a card like any plugin (``Card([..., TraceRecorder(path)])``
+    or ``card.register(TraceRecorder(path))``). The file is written line by
+    line and flushed, so a crash loses nothing already seen; it is closed on
+    ``hcekit_shutdown`` (card close) or :meth:`close`.
+    """
+
+    name = "trace-recorder"
+
+    def __init__(
+        self,
+        path: str | Path | IO[str],
+        *,
+        reveal: bool = False,
+        clock: Callable[[], datetime] = _utcnow,
+    ) -> None:
+        self.reveal = reveal
+        self._clock = clock
+        if isinstance(path, str | Path):
+            self.path: Path | None = Path(path)
+            self._out: IO[str] = open(self.path, "w", encoding="utf-8")
+            self._owns = True
+        else:
+            self.path = None
+            self._out = path
+            self._owns = False
+        self.exchanges = 0
+        from . import __version__
+
+        note = "payloads revealed (debugging only)" if reveal else "sensitive payloads redacted"
+        self._write(_HEADER)
+        self._write(f"# recorded by hcekit {__version__}; {note}")
+
+    def _write(self, line: str) -> None:
+        if self._out.closed:
+            return
+        self._out.write(line + "\n")
+        self._out.flush()
+
+    # hooks ------------------------------------------------------------------------
+
+    def hcekit_trace(self, record: TraceRecord) -> None:
+        end = self._clock()
+        start = end - timedelta(microseconds=record.elapsed_ns / 1000)
+        hide = record.sensitive and not self.reveal
+        command, response = record.command, record.response
+        if hide:
+            cmd = _hex(command[:4])
+            if len(command) > 4:
+                cmd += f" [{len(command) - 4} bytes redacted]"
+            rsp = _hex(response[-2:])
+            if len(response) > 2:
+                rsp = f"[{len(response) - 2} bytes redacted] " + rsp
+        else:
+            cmd, rsp = _hex(command), _hex(response)
+        notes = [describe(record.sw) if record.sw >= 0 else "malformed response",
+                 f"{record.elapsed_ns / 1000:.0f} µs"]
+        if record.plugin:
+            notes.append(record.plugin)
+        if record.sensitive:
+            notes.append("sensitive")
+        self._write(f"{_stamp(start)} >> {cmd}")
+        self._write(f"{_stamp(end)} << {rsp}  # {', '.join(notes)}")
+        self.exchanges += 1
+
+    def hcekit_field(self, card: object, active: bool, reason: DeactivationReason | None) -> None:
+        if active:
+            self._write(f"{_stamp(self._clock())} field on")
+        else:
+            why = DeactivationReason(reason).name if reason is not None else "LINK_LOSS"
+            self._write(f"{_stamp(self._clock())} field off {why}")
+
+    def hcekit_shutdown(self, plugin: PluginContext) -> None:
+        self.close()
+
+    # lifetime -----------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Flush and close the file (a stream passed in is flushed, not closed)."""
+        if self._out.closed:
+            return
+        self._out.flush()
+        if self._owns:
+            self._out.close()
+
+    def __enter__(self) -> TraceRecorder:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+# -- reading -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FieldEvent:
+    """The reader powered the field (``active``) or dropped it with ``reason``."""
+
+    line: int
+    time: datetime
+    active: bool
+    reason: DeactivationReason | None = None
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """One recorded command and response. ``None`` payloads were redacted."""
+
+    line: int
+    time: datetime
+    header: bytes
+    command: bytes | None
+    response_data: bytes | None
+    sw: int
+    #: Lengths as recorded (known even when redacted).
+    command_length: int
+    response_length: int
+
+    @property
+    def redacted(self) -> bool:
+        return self.command is None or self.response_data is None
+
+    @property
+    def response(self) -> bytes | None:
+        if self.response_data is None:
+            return None
+        return self.response_data + self.sw.to_bytes(2, "big")
+
+
+@dataclass
+class Trace:
+    """A parsed trace file: field events and exchanges in order."""
+
+    events: list[FieldEvent | Exchange] = field(default_factory=list)
+
+    @property
+    def exchanges(self) -> list[Exchange]:
+        return [e for e in self.events if isinstance(e, Exchange)]
+
+
+def _parse_time(text: str, lineno: int) -> datetime:
+    try:
+        return datetime.strptime(text, _TIMESTAMP).replace(tzinfo=UTC)
+    except ValueError:
+        raise TraceFormatError(
+            f"line {lineno}: {text!r} is not a timestamp like 2026-01-31T12:00:00.000000Z"
+        ) from None
+
+
+def _parse_bytes(tokens: Sequence[str], lineno: int) -> tuple[bytes, int | None, bytes]:
+    """Hex tokens with at most one ``[N bytes redacted]`` → (before, redacted length, after)."""
+    text = " ".join(tokens)
+    before, redacted, after = text, None, ""
+    match = re.search(r"\[(\d+) bytes redacted\]", text)
+    if match:
+        before, after = text[: match.start()], text[match.end():]
+        redacted = int(match.group(1))
+    try:
+        return bytes.fromhex(before), redacted, bytes.fromhex(after)
+    except ValueError:
+        raise TraceFormatError(f"line {lineno}: not hex bytes: {text!r}") from None
+
+
+def parse_trace(lines: Iterable[str]) -> Trace:
+    """Parse trace text (an iterable of lines); raise :class:`TraceFormatError` on a bad line."""
+    trace = Trace()
+    pending: tuple[int, datetime, bytes, bytes | None, int] | None = None
+    seen_header = False
+    for lineno, raw in enumerate(lines, 1):
+        line = raw.rstrip("\n")
+        if not seen_header and line.strip():
+            if line.strip() != _HEADER:
+                raise TraceFormatError(
+                    f"line {lineno}: expected {_HEADER!r} (is this an hcekit trace file?)"
+                )
+            seen_header = True
+            continue
+        body = line.split("#", 1)[0].strip()
+        if not body:
+            continue
+        parts = body.split()
+        if len(parts) < 2:
+            raise TraceFormatError(f"line {lineno}: expected a timestamp and an event: {line!r}")
+        when = _parse_time(parts[0], lineno)
+        kind, rest = parts[1], parts[2:]
+        if kind == ">>":
+            if pending is not None:
+                raise TraceFormatError(f"line {lineno}: command without the response of line "
+                                       f"{pending[0]}")
+            before, redacted, _after = _parse_bytes(rest, lineno)
+            command = None if redacted is not None else before
+            length = len(before) + (redacted or 0)
+            pending = (lineno, when, before[:4], command, length)
+        elif kind == "<<":
+            if pending is None:
+                raise TraceFormatError(f"line {lineno}: response without a command")
+            before, redacted, after = _parse_bytes(rest, lineno)
+            status = after if redacted is not None else before[-2:]
+            if len(status) != 2:
+                raise TraceFormatError(f"line {lineno}: a response ends with two status bytes")
+            data = None if redacted is not None else before[:-2]
+            rlen = (redacted or 0) + len(before) + len(after)
+            trace.events.append(Exchange(
+                pending[0], pending[1], pending[2], pending[3], data,
+                int.from_bytes(status, "big"), pending[4], rlen,
+            ))
+            pending = None
+        elif kind == "field" and rest[:1] == ["on"]:
+            trace.events.append(FieldEvent(lineno, when, True))
+        elif kind == "field" and rest[:1] == ["off"]:
+            name = rest[1] if len(rest) > 1 else "LINK_LOSS"
+            try:
+                reason = DeactivationReason[name]
+            except KeyError:
+                raise TraceFormatError(f"line {lineno}: unknown deactivation reason {name!r}; "
+                                       f"expected LINK_LOSS or DESELECTED") from None
+            trace.events.append(FieldEvent(lineno, when, False, reason))
+        else:
+            raise TraceFormatError(f"line {lineno}: unknown event {kind!r} (expected >>, <<, "
+                                   f"field on, field off)")
+    if not seen_header:
+        raise TraceFormatError(f"empty trace: expected a first line {_HEADER!r}")
+    if pending is not None:
+        raise TraceFormatError(f"line {pending[0]}: the trace ends before this command's response")
+    return trace
+
+
+def read_trace(path: str | Path) -> Trace:
+    """Parse a trace file."""
+    with open(path, encoding="utf-8") as fh:
+        return parse_trace(fh)
+
+
+# -- replaying ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Difference:
+    """A replayed command whose response differs from the recorded one."""
+
+    exchange: Exchange
+    actual: bytes
+
+    def describe(self) -> str:
+        ex = self.exchange
+        expected = (_hex(ex.response) if ex.response is not None
+                    else f"[{ex.response_length - 2} bytes redacted] {ex.sw:04X}")
+        cmd = _hex(ex.command) if ex.command is not None else _hex(ex.header) + " …"
+        got = (describe(int.from_bytes(self.actual[-2:], "big")) if len(self.actual) >= 2
+               else "malformed")
+        return (f"line {ex.line}: >> {cmd}\n"
+                f"  recorded << {expected}  ({describe(ex.sw)})\n"
+                f"  replayed << {_hex(self.actual)}  ({got})")
+
+
+@dataclass
+class ReplayReport:
+    """What a replay found: how many exchanges matched, were skipped, or differ."""
+
+    replayed: int = 0
+    matched: int = 0
+    skipped: list[Exchange] = field(default_factory=list)
+    differences: list[Difference] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.differences
+
+    def format(self) -> str:
+        lines = [f"replayed {self.replayed} exchange(s): {self.matched} matched, "
+                 f"{len(self.differences)} differ, {len(self.skipped)} skipped (redacted command)"]
+        lines.extend(d.describe() for d in self.differences)
+        return "\n".join(lines)
+
+
+Compare = Literal["full", "sw"]
+
+
+def replay_trace(
+    trace: Trace | str | Path, card: Card, *, compare: Compare = "full"
+) -> ReplayReport:
+    """Re-send every recorded command to *card*, in order, with the recorded field events.
+
+    ``compare="full"`` compares whole responses (data and status word);
+    ``"sw"`` only status words, for cards whose answers carry fresh randomness
+    (challenges, cryptograms). A redacted response is compared by status word
+    only; a redacted command cannot be re-sent and is reported as skipped.
+    """
+    if not isinstance(trace, Trace):
+        trace = read_trace(trace)
+    report = ReplayReport()
+    field_active = False
+    for event in trace.events:
+        if isinstance(event, FieldEvent):
+            if event.active:
+                card.field_on()
+                field_active = True
+            else:
+                card.field_off(event.reason or DeactivationReason.LINK_LOSS)
+                field_active = False
+            continue
+        if event.command is None:
+            report.skipped.append(event)
+            continue
+        if not field_active:
+            card.field_on()
+            field_active = True
+        actual = card.transceive(event.command)
+        report.replayed += 1
+        actual_sw = int.from_bytes(actual[-2:], "big") if len(actual) >= 2 else -1
+        if event.response is None or compare == "sw":
+            same = actual_sw == event.sw
+        else:
+            same = actual == event.response
+        if same:
+            report.matched += 1
+        else:
+            report.differences.append(Difference(event, actual))
+    return report
