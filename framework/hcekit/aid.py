@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 from .errors import ClaimConflictError, ClaimError
 
@@ -32,14 +32,14 @@ MAX_AID_LEN = 16
 _AID_FILTER = re.compile(r"^(?:[0-9A-Fa-f]{2}){5,16}[*#]?$")
 
 
-class Category(str, Enum):
+class Category(StrEnum):
     """Android's two AID categories. ``payment`` claims are listed in the PPSE."""
 
     PAYMENT = "payment"
     OTHER = "other"
 
 
-class AidKind(str, Enum):
+class AidKind(StrEnum):
     EXACT = ""
     PREFIX = "*"
     SUBSET = "#"

@@ -28,7 +28,7 @@ CLA_INVALID = 0xFF
 class CommandApdu:
     """One command APDU. Immutable by convention; ``__slots__`` for the hot path."""
 
-    __slots__ = ("cla", "ins", "p1", "p2", "data", "le", "extended")
+    __slots__ = ("cla", "data", "extended", "ins", "le", "p1", "p2")
 
     def __init__(
         self,

@@ -93,18 +93,34 @@ HookFn = Callable[..., Any]
 class _Plugin:
     """A registered plugin with its context and bound lifecycle hooks."""
 
-    __slots__ = ("name", "obj", "ctx", "claims", "startup", "select", "process",
-                 "deselect", "deactivated", "shutdown")
+    __slots__ = (
+        "claims",
+        "ctx",
+        "deactivated",
+        "deselect",
+        "name",
+        "obj",
+        "process",
+        "select",
+        "shutdown",
+        "startup",
+    )
 
     def __init__(self, name: str, obj: object, ctx: PluginContext) -> None:
         self.name = name
         self.obj = obj
         self.ctx = ctx
         self.claims: tuple[Claim, ...] = ()
+        self.startup: HookFn | None = None
+        self.select: HookFn | None = None
+        self.process: HookFn | None = None
+        self.deselect: HookFn | None = None
+        self.deactivated: HookFn | None = None
+        self.shutdown: HookFn | None = None
 
 
 class _Selected:
-    __slots__ = ("plugin", "app", "process")
+    __slots__ = ("app", "plugin", "process")
 
     def __init__(self, plugin: _Plugin, app: AppContext) -> None:
         self.plugin = plugin
@@ -151,12 +167,10 @@ class Card:
         **kwargs: Any,
     ) -> Card:
         """A card with every plugin of the ``hcekit`` entry-point group (or *only* some)."""
-        specs: list[PluginSpec] = []
-        for name, obj in installed_plugins():
-            if only is None or name in only:
-                specs.append((name, obj))
+        chosen = [(n, obj) for n, obj in installed_plugins() if only is None or n in only]
+        specs: list[PluginSpec] = list(chosen)
         if only is not None:
-            missing = set(only) - {name for name, _ in specs if isinstance(name, str)}
+            missing = set(only) - {n for n, _ in chosen}
             if missing:
                 raise PluginLoadError(f"no installed plugin named {', '.join(sorted(missing))}")
         specs.extend(extra)

@@ -48,7 +48,7 @@ class PluginContext:
 class AppContext:
     """The currently selected application: one plugin claim, one selection."""
 
-    __slots__ = ("plugin", "claim", "aid", "session", "secure_channel", "_sensitive")
+    __slots__ = ("_sensitive", "aid", "claim", "plugin", "secure_channel", "session")
 
     def __init__(self, plugin: PluginContext, claim: Claim, aid: bytes) -> None:
         self.plugin = plugin

@@ -36,9 +36,9 @@ def add_card_options(parser: argparse.ArgumentParser, *, default_store: str | No
                        help="use only these installed plugins (repeatable; default: all)")
     group.add_argument("--no-installed", action="store_true",
                        help="do not load installed (entry-point) plugins")
+    default_text = default_store or f"${STORE_ENV} or ~/.local/share/hcekit/store.sqlite"
     group.add_argument("--store", default=default_store, metavar="PATH",
-                       help="persistent store (SQLite file; ':memory:' for none). "
-                            f"Default: {default_store or '$' + STORE_ENV + ' or ~/.local/share/hcekit/store.sqlite'}")
+                       help=f"persistent store (SQLite file; ':memory:' for none). Default: {default_text}")
     group.add_argument("--option", action="append", default=[], metavar="PLUGIN.KEY=VALUE",
                        help="plugin option (repeatable), e.g. ndef.url=https://example.com")
     group.add_argument("--trace", action="store_true", help="log every APDU exchange (redacted)")

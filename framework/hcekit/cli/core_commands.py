@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any, TypeAlias
+from collections.abc import Sequence
+from typing import Any, TypeAlias, cast
+
+import pluggy
 
 from ..aid import find_conflicts
 from ..card import Card
 from ..errors import ClaimConflictError, HcekitError, PluginLoadError
 from ..hosts.loopback import LoopbackHost
-from ..plugins import installed_plugins, resolve_plugins
+from ..plugins import HcekitPluginManager, installed_plugins, resolve_plugins
 from ..sw import describe
 from ..terminal import LoopbackTransport, ScriptContext, Terminal, TerminalScript
 from ..terminal.transport import Transport
@@ -96,28 +99,24 @@ def _transport(args: argparse.Namespace) -> tuple[Transport, Card | None]:
     return LoopbackTransport(LoopbackHost(card)), card
 
 
-def _scripts(card: Card) -> list[tuple[str, TerminalScript]]:
+def _scripts_of(pm: pluggy.PluginManager) -> list[tuple[str, TerminalScript]]:
     found: list[tuple[str, TerminalScript]] = []
-    pm = card.plugin_manager
     for impl in pm.hook.hcekit_terminal_scripts.get_hookimpls():
-        name = pm.get_name(impl.plugin) or "?"
-        for script in impl.function() or ():
-            found.append((name, script))
+        scripts = cast("Sequence[TerminalScript]", impl.function() or [])
+        found.extend((pm.get_name(impl.plugin) or "?", script) for script in scripts)
     return found
+
+
+def _scripts(card: Card) -> list[tuple[str, TerminalScript]]:
+    return _scripts_of(card.plugin_manager)
 
 
 def _installed_scripts() -> list[tuple[str, TerminalScript]]:
     """Scripts of installed plugins, without starting a card (for PC/SC taps)."""
-    from ..plugins import HcekitPluginManager
-
     pm = HcekitPluginManager()
     for name, obj in resolve_plugins(installed_plugins()):
         pm.register(obj, name=name)
-    found: list[tuple[str, TerminalScript]] = []
-    for impl in pm.hook.hcekit_terminal_scripts.get_hookimpls():
-        for script in impl.function() or ():
-            found.append((pm.get_name(impl.plugin) or "?", script))
-    return found
+    return _scripts_of(pm)
 
 
 class _PrintTracer:

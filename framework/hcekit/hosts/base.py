@@ -42,7 +42,7 @@ class Host(ABC):
     def remove_aids(self, category: Category) -> None:
         """Drop the dynamic AIDs of *category*."""
 
-    def start(self) -> None:
+    def start(self) -> None:  # noqa: B027 (optional hook, not abstract)
         """Begin serving (open sockets, attach to the platform). Default: nothing to do."""
 
     def stop(self) -> None:

@@ -17,7 +17,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from hcekit import SW, AppContext, Claim, CommandApdu, IsoError, PluginContext, ResponseApdu, hookimpl
+from hcekit import (
+    SW,
+    AppContext,
+    Claim,
+    CommandApdu,
+    IsoError,
+    PluginContext,
+    ResponseApdu,
+    hookimpl,
+)
 from hcekit.terminal import TerminalScript
 
 from .records import NdefRecord, encode_message, text_record, uri_record
@@ -113,11 +122,13 @@ class NdefPlugin:
         if command.cla != 0x00:
             raise IsoError(SW.CLA_NOT_SUPPORTED, f"CLA {command.cla:02X}: the tag speaks CLA 00")
         if command.ins == INS_SELECT:
-            return self._select_file(app, command)
+            self._select_file(app, command)
+            return None
         if command.ins == INS_READ_BINARY:
             return self._read(app, command)
         if command.ins == INS_UPDATE_BINARY:
-            return self._update(app, command)
+            self._update(app, command)
+            return None
         raise IsoError(SW.INS_NOT_SUPPORTED, f"INS {command.ins:02X} is not a Type 4 Tag command")
 
     @hookimpl
@@ -137,7 +148,6 @@ class NdefPlugin:
         if fid not in (CC_FILE_ID, NDEF_FILE_ID):
             raise IsoError(SW.FILE_NOT_FOUND, f"no file {fid:04X}")
         app.session["file"] = fid
-        return None
 
     def _file(self, app: AppContext, fid: int) -> bytes:
         if fid == CC_FILE_ID:
@@ -186,4 +196,3 @@ class NdefPlugin:
             if nlen + NLEN_SIZE <= len(current):
                 del current[NLEN_SIZE + nlen:]
             app.store.set(STORE_KEY, bytes(current))
-        return None
