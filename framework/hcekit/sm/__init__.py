@@ -1,0 +1,76 @@
+"""Secure messaging and the crypto building blocks card personalities share.
+
+Everything here is built on ``cryptography``; no primitive is hand-rolled.
+
+Building blocks (usable on their own):
+
+* MACs: :func:`aes_cmac` (SP 800-38B), :func:`retail_mac` (ISO/IEC 9797-1
+  MAC algorithm 3 with DES), :func:`tags_equal` (constant time).
+* Padding: :func:`pad` / :func:`unpad` (ISO/IEC 9797-1 method 2).
+* KDFs: :func:`kbkdf_cmac` (SP 800-108 counter mode, CMAC), :func:`scp03_derive`
+  (GlobalPlatform SCP03 layout), :func:`x963_kdf`, :func:`hkdf`,
+  :func:`icao_kdf` (ICAO 9303).
+* Diversification: :func:`diversify_aes128` (NXP AN10922).
+* P-256: :func:`generate_p256`, :func:`shared_secret`, :func:`ephemeral_static`,
+  :func:`ephemeral_ephemeral`; ECDSA :func:`ecdsa_sign` / :func:`ecdsa_verify`.
+"""
+
+from .diversify import diversification_input, diversify_aes128
+from .ecdh import (
+    EcKeyPair,
+    decode_point,
+    encode_point,
+    ephemeral_ephemeral,
+    ephemeral_static,
+    generate_p256,
+    load_p256_private,
+    shared_secret,
+)
+from .ecdsa import sign as ecdsa_sign
+from .ecdsa import verify as ecdsa_verify
+from .errors import SmError
+from .kdf import (
+    ICAO_KDF_ENC,
+    ICAO_KDF_MAC,
+    ICAO_KDF_PI,
+    CounterLocation,
+    IcaoCipher,
+    hkdf,
+    icao_kdf,
+    kbkdf_cmac,
+    scp03_derive,
+    x963_kdf,
+)
+from .mac import aes_cmac, retail_mac, tags_equal
+from .padding import pad, unpad
+
+__all__ = [
+    "ICAO_KDF_ENC",
+    "ICAO_KDF_MAC",
+    "ICAO_KDF_PI",
+    "CounterLocation",
+    "EcKeyPair",
+    "IcaoCipher",
+    "SmError",
+    "aes_cmac",
+    "decode_point",
+    "diversification_input",
+    "diversify_aes128",
+    "ecdsa_sign",
+    "ecdsa_verify",
+    "encode_point",
+    "ephemeral_ephemeral",
+    "ephemeral_static",
+    "generate_p256",
+    "hkdf",
+    "icao_kdf",
+    "kbkdf_cmac",
+    "load_p256_private",
+    "pad",
+    "retail_mac",
+    "scp03_derive",
+    "shared_secret",
+    "tags_equal",
+    "unpad",
+    "x963_kdf",
+]

@@ -1,0 +1,79 @@
+"""The two MACs secure messaging uses, both built on ``cryptography``.
+
+* AES-CMAC (NIST SP 800-38B) — straight from ``cryptography.hazmat.primitives.cmac``.
+* ISO/IEC 9797-1 MAC algorithm 3 with DES ("retail MAC", ICAO BAC):
+  CBC-MAC with single DES under K1 over all blocks, then the last block is
+  decrypted with K2 and encrypted with K1. Single DES is ``cryptography``'s
+  TripleDES with the key K|K|K (DES-EDE with three equal keys is DES); the
+  final transform is TripleDES with K1|K2|K1 applied to the chaining value
+  of the last block. Nothing here implements a block cipher.
+
+Comparing tags: always :func:`tags_equal` (constant time).
+"""
+
+from __future__ import annotations
+
+import hmac
+
+from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
+from cryptography.hazmat.primitives import cmac
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+from .padding import pad
+
+__all__ = ["aes_cmac", "retail_mac", "tags_equal", "des_key", "tdes_key"]
+
+DES_BLOCK = 8
+_ZERO_IV8 = bytes(DES_BLOCK)
+
+
+def tags_equal(a: bytes, b: bytes) -> bool:
+    """Constant-time comparison of two MAC tags (or any secrets)."""
+    return hmac.compare_digest(a, b)
+
+
+def aes_cmac(key: bytes, data: bytes, length: int = 16) -> bytes:
+    """AES-CMAC of *data* under an AES key of 16, 24 or 32 bytes, truncated to *length*."""
+    if not 1 <= length <= 16:
+        raise ValueError(f"CMAC length must be 1..16 bytes, got {length}")
+    mac = cmac.CMAC(algorithms.AES(key))
+    mac.update(data)
+    return mac.finalize()[:length]
+
+
+def des_key(key: bytes) -> bytes:
+    """The 24-byte TripleDES key that computes single DES under an 8-byte *key*."""
+    if len(key) != DES_BLOCK:
+        raise ValueError(f"a DES key is 8 bytes, got {len(key)}")
+    return key * 3
+
+
+def tdes_key(key: bytes) -> bytes:
+    """The 24-byte TripleDES key for a two-key (16-byte) or three-key (24-byte) 3DES key."""
+    if len(key) == 16:
+        return key + key[:8]
+    if len(key) == 24:
+        return key
+    raise ValueError(f"a 3DES key is 16 or 24 bytes, got {len(key)}")
+
+
+def retail_mac(key: bytes, data: bytes, *, padded: bool = False) -> bytes:
+    """ISO/IEC 9797-1 MAC algorithm 3 (DES, two keys K1|K2) over *data*: an 8-byte tag.
+
+    *data* is padded with method 2 unless *padded* says the caller already did.
+    """
+    if len(key) != 16:
+        raise ValueError(f"retail MAC takes a 16-byte key K1|K2, got {len(key)}")
+    message = data if padded else pad(data, DES_BLOCK)
+    if not message or len(message) % DES_BLOCK:
+        raise ValueError("retail MAC input must be a positive multiple of 8 bytes")
+    k1 = key[:8]
+    head, last = message[:-DES_BLOCK], message[-DES_BLOCK:]
+    chain = _ZERO_IV8
+    if head:
+        enc = Cipher(TripleDES(des_key(k1)), modes.CBC(_ZERO_IV8)).encryptor()
+        chain = (enc.update(head) + enc.finalize())[-DES_BLOCK:]
+    # Last block: E_K1(D_K2(E_K1(chain XOR last))) is 3DES-EDE(K1, K2, K1) in CBC
+    # with the chaining value as IV.
+    final = Cipher(TripleDES(tdes_key(key)), modes.CBC(chain)).encryptor()
+    return final.update(last) + final.finalize()
