@@ -1,0 +1,161 @@
+"""The Android host: a :class:`~hcekit.card.Card` behind the Java HCE shim.
+
+Plugins and the card core run unchanged; this host only attaches the card to
+the shim (``HcekitBridge.setListener``), maps the phone's NFC state onto
+:class:`~hcekit.device.DeviceState`, and registers the card's AIDs with
+Android (dynamic AIDs, per category).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+from hcekit.aid import Category, Claim, parse_aid_filter
+from hcekit.card import Card
+from hcekit.device import MAX_DYNAMIC_AIDS, DeviceState, ErrCode, HceError
+from hcekit.errors import ClaimError
+from hcekit.hosts.base import Host
+
+from .bridge import SERVICE_CLASS, CardBridge, Dispatch, java_bridge, make_listener
+from .platform import AndroidNfc, android_context
+
+__all__ = ["AndroidHost", "validate_aids", "android_category", "claims_by_category"]
+
+log = logging.getLogger("hcekit.android")
+
+#: The core's PPSE plugin name: Android routes SELECT 2PAY.SYS.DDF01 to the default
+#: payment service, so its claim belongs in the payment group on Android.
+PPSE_PLUGIN = "ppse"
+
+
+def android_category(plugin: str, claim: Claim) -> Category:
+    """The category Android must see *claim* in."""
+    return Category.PAYMENT if plugin == PPSE_PLUGIN else claim.category
+
+
+def claims_by_category(claims: Sequence[tuple[str, Claim]]) -> dict[Category, list[Claim]]:
+    grouped: dict[Category, list[Claim]] = defaultdict(list)
+    for plugin, claim in claims:
+        grouped[android_category(plugin, claim)].append(claim)
+    return dict(grouped)
+
+
+def validate_aids(aids: object) -> list[str]:
+    """Android filter notation, upper-case; 13003 for anything Android would refuse or drop."""
+    if isinstance(aids, str | bytes) or not isinstance(aids, Sequence):
+        raise HceError(ErrCode.INVALID_AID_LIST, f"expected a list of AIDs, got {type(aids).__name__}")
+    if not aids:
+        raise HceError(ErrCode.INVALID_AID_LIST, "the AID list is empty")
+    if len(aids) > MAX_DYNAMIC_AIDS:
+        raise HceError(ErrCode.INVALID_AID_LIST,
+                       f"{len(aids)} AIDs; Android accepts at most {MAX_DYNAMIC_AIDS} per category")
+    cleaned: list[str] = []
+    for aid in aids:
+        try:
+            body, kind = parse_aid_filter(aid)
+        except ClaimError as exc:
+            raise HceError(ErrCode.INVALID_AID_LIST, str(exc)) from exc
+        text = body.hex().upper() + kind.value
+        if text in cleaned:
+            raise HceError(ErrCode.INVALID_AID_LIST, f"AID {text} is listed twice")
+        cleaned.append(text)
+    return cleaned
+
+
+class AndroidHost(Host):
+    """Serves *card* through ``org.hcekit.android.HcekitApduService``.
+
+    *context* is an ``android.content.Context`` (default: the p4a app's).
+    *deadline_ms* sets the shim's answer deadline (default: the shim's 1000 ms).
+    *register_claims*: on :meth:`start`, register the card's claims per category
+    as dynamic AIDs (they are usually in the static XML too; dynamic ones win).
+    """
+
+    def __init__(
+        self,
+        card: Card,
+        *,
+        context: Any = None,
+        service_class: str = SERVICE_CLASS,
+        deadline_ms: int | None = None,
+        dispatch: Dispatch = "inline",
+        register_claims: bool = True,
+    ) -> None:
+        super().__init__(card)
+        self.nfc = AndroidNfc(context if context is not None else android_context(), service_class)
+        self.deadline_ms = deadline_ms
+        self.register_claims = register_claims
+        self.bridge = CardBridge(card, dispatch=dispatch)
+        self._listener: Any = None
+        self._registered: set[Category] = set()
+
+    @property
+    def lock(self) -> Any:
+        """Take it around any direct use of :attr:`card` while serving."""
+        return self.bridge.lock
+
+    # -- Host ----------------------------------------------------------------------
+
+    def device_state(self) -> DeviceState:
+        return self.nfc.state()
+
+    def register_aids(self, category: Category, aids: Sequence[str]) -> None:
+        cleaned = validate_aids(aids)
+        self.nfc.register(Category(category), cleaned)
+        self._registered.add(Category(category))
+
+    def remove_aids(self, category: Category) -> None:
+        category = Category(category)
+        self._registered.discard(category)
+        self.nfc.remove(category)
+
+    def start(self) -> None:
+        """Attach to the shim and register the claims; on failure nothing stays attached."""
+        if self._listener is not None:
+            return
+        bridge_class = java_bridge()
+        if self.deadline_ms is not None:
+            bridge_class.setDeadlineMillis(int(self.deadline_ms))
+        self._listener = make_listener(self.bridge)
+        bridge_class.setListener(self._listener)
+        try:
+            if self.register_claims:
+                with self.lock:
+                    grouped = claims_by_category(self.card.claims())
+                for category in (Category.OTHER, Category.PAYMENT):
+                    if category in grouped:
+                        self.register_aids(category, [c.filter for c in grouped[category]])
+        except BaseException:
+            self._detach()
+            raise
+
+    def stop(self) -> None:
+        """Detach, drop the dynamic AIDs, close the card."""
+        self._detach()
+        self.bridge.close()
+        with self.lock:
+            self.card.close()
+
+    def _detach(self) -> None:
+        if self._listener is not None:
+            java_bridge().clearListener(self._listener)
+            self._listener = None
+        for category in list(self._registered):
+            self.remove_aids(category)
+
+    # -- Android extras ---------------------------------------------------------------
+
+    def request_default_payment(self) -> None:
+        """Ask the user to make this app the default payment service (13004's remedy)."""
+        self.nfc.request_default(Category.PAYMENT)
+
+    def prefer(self, activity: Any) -> list[Category]:
+        """Call from the activity's ``on_resume``: this service wins while it is in front."""
+        return self.nfc.prefer(activity)
+
+    def unprefer(self, activity: Any) -> None:
+        """Call from the activity's ``on_pause``."""
+        self.nfc.unprefer(activity)

@@ -1,0 +1,156 @@
+"""Android's NFC APIs through pyjnius, mapped onto hcekit's device model and WeChat codes.
+
+Only this module names Android classes. The checks follow WeChat's Android
+client: no NFC hardware → 13000; ``FEATURE_NFC_HOST_CARD_EMULATION`` missing →
+13002 (checked before the switch); adapter null or switched off → 13001; a
+payment registration while this service is not the default payment service →
+13004, carrying the ``ACTION_CHANGE_DEFAULT`` intent that asks the user.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from hcekit.aid import Category
+from hcekit.device import DeviceState, ErrCode, HceError, check_ready
+
+__all__ = ["AndroidNfc", "NotDefaultPaymentApp", "android_context"]
+
+log = logging.getLogger("hcekit.android")
+
+
+class NotDefaultPaymentApp(HceError):
+    """13004, with the intent that asks the user to make this service the default."""
+
+    def __init__(self, intent: Any, detail: str = "") -> None:
+        super().__init__(ErrCode.NOT_DEFAULT_PAYMENT_APP, detail)
+        #: ``android.content.Intent`` (``CardEmulation.ACTION_CHANGE_DEFAULT``).
+        self.intent = intent
+
+
+def android_context() -> Any:
+    """The running p4a app's Context: its activity, else its service."""
+    from jnius import autoclass
+
+    for class_name, field in (("org.kivy.android.PythonActivity", "mActivity"),
+                              ("org.kivy.android.PythonService", "mService")):
+        try:
+            value = getattr(autoclass(class_name), field)
+        except Exception:
+            continue
+        if value is not None:
+            return value
+    raise HceError(ErrCode.NFC_UNAVAILABLE,
+                   "no Android context: pass context= (not running inside a p4a app?)")
+
+
+class AndroidNfc:
+    """One HCE service component and the phone's NFC state, queried fresh on every call."""
+
+    def __init__(self, context: Any, service_class: str) -> None:
+        from jnius import autoclass
+
+        self._context = context
+        self._ComponentName = autoclass("android.content.ComponentName")
+        self._PackageManager = autoclass("android.content.pm.PackageManager")
+        self._NfcAdapter = autoclass("android.nfc.NfcAdapter")
+        self._CardEmulation = autoclass("android.nfc.cardemulation.CardEmulation")
+        self._Intent = autoclass("android.content.Intent")
+        self._ArrayList = autoclass("java.util.ArrayList")
+        self.component = self._ComponentName(context.getPackageName(), service_class)
+
+    # -- device state ---------------------------------------------------------------
+
+    def _adapter(self) -> Any:
+        return self._NfcAdapter.getDefaultAdapter(self._context)
+
+    def state(self) -> DeviceState:
+        packages = self._context.getPackageManager()
+        nfc = bool(packages.hasSystemFeature(self._PackageManager.FEATURE_NFC))
+        hce = bool(packages.hasSystemFeature(self._PackageManager.FEATURE_NFC_HOST_CARD_EMULATION))
+        adapter = self._adapter() if nfc else None
+        enabled = adapter is not None and bool(adapter.isEnabled())
+        default = False
+        if adapter is not None and hce:
+            default = bool(self._emulation(adapter).isDefaultServiceForCategory(
+                self.component, Category.PAYMENT.value))
+        return DeviceState(nfc_present=nfc, nfc_enabled=enabled, hce_supported=hce,
+                           default_payment_app=default)
+
+    def card_emulation(self) -> Any:
+        """``CardEmulation`` for this phone, or the WeChat code that says why not."""
+        check_ready(self.state())
+        return self._emulation(self._adapter())
+
+    def _emulation(self, adapter: Any) -> Any:
+        return self._CardEmulation.getInstance(adapter)
+
+    def change_default_intent(self, category: Category = Category.PAYMENT) -> Any:
+        """``ACTION_CHANGE_DEFAULT`` for this service (start it to ask the user)."""
+        intent = self._Intent(self._CardEmulation.ACTION_CHANGE_DEFAULT)
+        intent.putExtra(self._CardEmulation.EXTRA_CATEGORY, Category(category).value)
+        intent.putExtra(self._CardEmulation.EXTRA_SERVICE_COMPONENT, self.component)
+        return intent
+
+    def request_default(self, category: Category = Category.PAYMENT) -> None:
+        """Show Android's "make this the default payment app" dialog."""
+        intent = self.change_default_intent(category)
+        intent.addFlags(self._Intent.FLAG_ACTIVITY_NEW_TASK)
+        self._context.startActivity(intent)
+
+    # -- AID registration -----------------------------------------------------------
+
+    def register(self, category: Category, aids: Sequence[str]) -> None:
+        """``registerAidsForService``; the caller has validated *aids*. 13004 / 13006."""
+        emulation = self.card_emulation()
+        category = Category(category)
+        if category is Category.PAYMENT and not emulation.isDefaultServiceForCategory(
+                self.component, Category.PAYMENT.value):
+            raise NotDefaultPaymentApp(
+                self.change_default_intent(category),
+                "payment AIDs route here only when this app is the default payment service; "
+                "start the exception's intent to ask the user")
+        java_list = self._ArrayList()
+        for aid in aids:
+            java_list.add(aid)
+        try:
+            accepted = emulation.registerAidsForService(self.component, category.value, java_list)
+        except Exception as exc:
+            raise HceError(ErrCode.AID_REGISTRATION_FAILED,
+                           f"registerAidsForService raised {exc}") from exc
+        if not accepted:
+            raise HceError(ErrCode.AID_REGISTRATION_FAILED,
+                           f"registerAidsForService refused the {category.value} AIDs")
+
+    def remove(self, category: Category) -> bool:
+        """``removeAidsForService``; False if Android had nothing or refused."""
+        try:
+            return bool(self._emulation(self._adapter()).removeAidsForService(
+                self.component, Category(category).value))
+        except Exception:
+            log.exception("removeAidsForService(%s) failed", Category(category).value)
+            return False
+
+    def registered(self, category: Category) -> list[str]:
+        """``getAidsForService``: the dynamic AIDs Android holds for *category*."""
+        aids = self._emulation(self._adapter()).getAidsForService(
+            self.component, Category(category).value)
+        return [] if aids is None else [str(a) for a in aids.toArray()]
+
+    # -- foreground preference ----------------------------------------------------------
+
+    def prefer(self, activity: Any) -> list[Category]:
+        """``setPreferredService`` while *activity* is resumed; the categories it affects."""
+        emulation = self.card_emulation()
+        if not emulation.setPreferredService(activity, self.component):
+            raise HceError(ErrCode.AID_REGISTRATION_FAILED, "setPreferredService refused")
+        return [c for c in Category if emulation.categoryAllowsForegroundPreference(c.value)]
+
+    def unprefer(self, activity: Any) -> None:
+        """``unsetPreferredService`` (call from the activity's onPause)."""
+        try:
+            self.card_emulation().unsetPreferredService(activity)
+        except Exception:
+            log.exception("unsetPreferredService failed")

@@ -1,0 +1,4 @@
+package android.content;
+
+/** Desktop stand-in. */
+public class ContextWrapper extends Context {}

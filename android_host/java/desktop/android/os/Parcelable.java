@@ -1,0 +1,4 @@
+package android.os;
+
+/** Desktop stand-in: marker only (Intent extras). */
+public interface Parcelable {}
