@@ -1,0 +1,88 @@
+"""ATRs a virtual contactless card presents through a PC/SC reader.
+
+A contactless card has no ATR of its own; a PC/SC reader builds one from the
+ISO 14443-4 activation (PC/SC part 3, section 3.1.3.2.3): ``3B 8n 80 01``,
+the historical bytes (from the ATS for Type A, from ATQB / ATTRIB for Type
+B), and the check byte TCK. Applications that look at the ATR — OpenSC's card
+drivers, pcsc_scan's lookup — then see what they would see with a phone on a
+real reader, so hcekit presents an ATR of this shape.
+
+``3B 80 80 01 01`` is the same with *no* historical bytes: what many readers
+report for a phone in HCE mode. OpenSC recognises it as "a contactless card
+that told us nothing" and probes it with SELECTs (its PIV driver included),
+which is what a PIV personality wants; choose it with ``--atr 3B80800101``
+(or :data:`ATR_NO_HISTORICAL_BYTES`).
+"""
+
+from __future__ import annotations
+
+from functools import reduce
+from operator import xor
+
+__all__ = [
+    "ATR_NO_HISTORICAL_BYTES",
+    "DEFAULT_ATR",
+    "MAX_HISTORICAL_BYTES",
+    "AtrError",
+    "check_atr",
+    "contactless_atr",
+]
+
+#: T0 high nibble 8: only TD1 follows; TD1 = 80: TD2 follows, T=0; TD2 = 01: T=1.
+_PREFIX_TS = 0x3B
+_TD1 = 0x80
+_TD2 = 0x01
+MAX_HISTORICAL_BYTES = 15
+MAX_ATR_LENGTH = 33
+
+
+class AtrError(ValueError):
+    """An ATR that PC/SC clients would reject."""
+
+
+def contactless_atr(historical: bytes = b"") -> bytes:
+    """The PC/SC part 3 ATR for an ISO 14443-4 card with these historical bytes."""
+    if len(historical) > MAX_HISTORICAL_BYTES:
+        raise AtrError(f"{len(historical)} historical bytes; an ATR holds at most "
+                       f"{MAX_HISTORICAL_BYTES}")
+    body = bytes([0x80 | len(historical), _TD1, _TD2]) + historical
+    return bytes([_PREFIX_TS]) + body + bytes([reduce(xor, body, 0)])
+
+
+def check_atr(atr: bytes) -> bytes:
+    """Reject ATRs pcsc-lite would not pass on: wrong length, bad TS, bad TCK."""
+    if not 2 <= len(atr) <= MAX_ATR_LENGTH:
+        raise AtrError(f"an ATR is 2 to {MAX_ATR_LENGTH} bytes, got {len(atr)}")
+    if atr[0] not in (0x3B, 0x3F):
+        raise AtrError(f"TS must be 3B (direct) or 3F (inverse), got {atr[0]:02X}")
+    # TCK is present when any protocol other than T=0 is indicated; then the
+    # XOR of T0 … TCK is zero. Walk the interface bytes to find out.
+    y, index, protocols = atr[1] >> 4, 1, set[int]()
+    historical = atr[1] & 0x0F
+    while True:
+        index += bin(y & 0x07).count("1")  # TAi, TBi, TCi
+        if not y & 0x08:  # no TDi: interface bytes end here
+            break
+        index += 1
+        if index >= len(atr):
+            raise AtrError("ATR truncated inside its interface bytes")
+        y = atr[index] >> 4
+        protocols.add(atr[index] & 0x0F)
+    expected = index + 1 + historical
+    has_tck = bool(protocols - {0})
+    if len(atr) != expected + has_tck:
+        raise AtrError(f"ATR length {len(atr)} does not match its T0/TDi bytes "
+                       f"(expected {expected + has_tck})")
+    if has_tck and reduce(xor, atr[1:], 0):
+        raise AtrError("ATR check byte TCK is wrong")
+    return atr
+
+
+#: What readers report for a phone that sends no historical bytes.
+ATR_NO_HISTORICAL_BYTES = contactless_atr(b"")
+
+#: Default: a contactless ATR whose historical bytes say who we are: category
+#: indicator 80 (compact-TLV follows), then tag 5 "card issuer's data", length
+#: 6, "hcekit" — ``3B 88 80 01 80 56 68 63 65 6B 69 74 xx``. Tools recognise a
+#: contactless ISO 14443-4 card; people reading a trace recognise hcekit.
+DEFAULT_ATR = contactless_atr(b"\x80\x56hcekit")

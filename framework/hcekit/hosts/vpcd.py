@@ -1,0 +1,486 @@
+"""The vpcd host: a card behind pcscd through vsmartcard's virtual reader driver.
+
+vsmartcard's ``vpcd`` is a pcsc-lite reader driver that listens on TCP (port
+35963 for its first slot, one port per slot); the virtual card connects to it
+as a client. Every message is a 2-byte big-endian length and a payload. A
+1-byte payload is a control message — 0 power off, 1 power on, 2 reset,
+4 "send your ATR" (pcscd's presence poll, about every 400 ms) — and anything
+longer is a command APDU that the card answers with a response APDU.
+
+What the host maps (it never interprets an APDU):
+
+* power off → ``card.field_off(LINK_LOSS)``; power on and reset → a new
+  activation (``card.field_on()``); a lost connection → ``field_off`` too.
+* ATR requests → the configured ATR (see :mod:`hcekit.hosts.atr`).
+
+Latency: with default socket options every exchange with Debian's vpcd
+stalls for the 40 ms delayed-ACK timer. The host sets ``TCP_NODELAY`` and
+re-arms ``TCP_QUICKACK`` before every read (Linux clears it by itself), so a
+round trip costs tens of microseconds.
+
+Deadline: vpcd waits for an answer forever, so a hung plugin would hang the
+reader and every application using it. The connection thread runs the card
+itself (no hand-off on the fast path); a watchdog notices a card call that
+outlives ``deadline`` seconds, answers 6F00 for it, and takes the connection
+over. While the stuck call is still running the card is *busy*: every APDU is
+answered 6F00 at once, and power events are remembered, not delivered (the
+card is not thread-safe and is still in use). When the stuck call finally
+returns its result is discarded, the card gets ``field_off(LINK_LOSS)`` (the
+reader saw that exchange fail, so the session is over) and the last power
+event seen meanwhile is replayed; from then on the card serves normally.
+
+Reconnects: when vpcd goes away (pcscd stopped or restarted) the host waits
+and connects again with exponential backoff; the card object, so the
+plugins' state, survives.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import struct
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import IntEnum
+
+from ..aid import Category
+from ..card import Card
+from ..device import MAX_DYNAMIC_AIDS, DeviceState, ErrCode, HceError
+from ..events import DeactivationReason
+from ..sw import SW, sw_bytes
+from .atr import DEFAULT_ATR, check_atr
+from .base import Host
+
+__all__ = ["DEFAULT_PORT", "VpcdControl", "VpcdHost", "VpcdStats", "HELP_NOT_LISTENING"]
+
+log = logging.getLogger("hcekit.vpcd")
+
+#: vpcd's first slot (0x8C7B); slot *n* listens on ``DEFAULT_PORT + n``.
+DEFAULT_PORT = 35963
+DEFAULT_DEADLINE = 2.0
+HELP_NOT_LISTENING = "is pcscd with vsmartcard-vpcd running? see docs/pcsc.md"
+
+_LENGTH = struct.Struct(">H")
+_SW_UNKNOWN = sw_bytes(SW.UNKNOWN)
+_HAS_QUICKACK = hasattr(socket, "TCP_QUICKACK")
+
+
+class VpcdControl(IntEnum):
+    """The 1-byte control messages of the vpcd protocol."""
+
+    POWER_OFF = 0
+    POWER_ON = 1
+    RESET = 2
+    GET_ATR = 4
+
+
+@dataclass
+class VpcdStats:
+    """Counters for logs, tests and benchmarks."""
+
+    apdus: int = 0
+    connects: int = 0
+    deadline_misses: int = 0
+    busy_answers: int = 0
+
+
+class _Connection:
+    """One TCP connection to vpcd; ``send`` is serialised between threads."""
+
+    __slots__ = ("closed", "send_lock", "sock")
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.send_lock = threading.Lock()
+        self.closed = False
+
+    def recv_exact(self, size: int) -> bytes | None:
+        """*size* bytes, or None when the peer closed (or we shut down)."""
+        sock = self.sock
+        if _HAS_QUICKACK:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK, 1)
+        try:
+            data = sock.recv(size, socket.MSG_WAITALL)
+        except OSError:
+            return None
+        if len(data) == size:
+            return data
+        if not data:
+            return None
+        chunks = [data]
+        got = len(data)
+        while got < size:  # MSG_WAITALL may still return early on a signal
+            try:
+                more = sock.recv(size - got)
+            except OSError:
+                return None
+            if not more:
+                return None
+            chunks.append(more)
+            got += len(more)
+        return b"".join(chunks)
+
+    def send_frame(self, payload: bytes) -> bool:
+        try:
+            self.sock.sendall(_LENGTH.pack(len(payload)) + payload)
+        except OSError:
+            return False
+        return True
+
+    def close(self) -> None:
+        self.closed = True
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.sock.close()
+
+
+class VpcdHost(Host):
+    """Serves one :class:`~hcekit.card.Card` on one vpcd slot.
+
+    ``start()`` runs it in a background thread; ``serve_forever()`` in the
+    calling one. Several hosts (one card each) may serve several slots of one
+    process: each has its own port.
+    """
+
+    def __init__(
+        self,
+        card: Card,
+        port: int = DEFAULT_PORT,
+        *,
+        address: str = "127.0.0.1",
+        atr: bytes = DEFAULT_ATR,
+        deadline: float = DEFAULT_DEADLINE,
+        reconnect: bool = True,
+        backoff: tuple[float, float] = (0.05, 2.0),
+        device: DeviceState | None = None,
+    ) -> None:
+        super().__init__(card)
+        if deadline <= 0:
+            raise ValueError("deadline must be positive (seconds)")
+        self.port = port
+        self.address = address
+        self.atr = check_atr(bytes(atr))
+        self.deadline = deadline
+        self.reconnect = reconnect
+        self.backoff = backoff
+        self.device = device or DeviceState()
+        self.registered: dict[Category, list[str]] = {}
+        self.stats = VpcdStats()
+        self._lock = threading.Lock()
+        self._running = False
+        self._stopped = threading.Event()
+        self._connected = threading.Event()
+        self._conn: _Connection | None = None
+        self._threads: list[threading.Thread] = []
+        self._owner: object = None
+        # watchdog state: written by the owning thread around each card call
+        self._call_seq = 0
+        self._call_started = 0.0
+        self._call_is_apdu = False
+        self._in_call = False
+        self._busy = False
+        self._pending_power: VpcdControl | None = None
+        self._watchdog: threading.Thread | None = None
+
+    # -- Host interface ------------------------------------------------------------
+
+    def device_state(self) -> DeviceState:
+        return self.device
+
+    def register_aids(self, category: Category, aids: Sequence[str]) -> None:
+        # pcscd routes every APDU to the one card in the slot: there is no
+        # platform routing table, so registration only records the wish.
+        if len(aids) > MAX_DYNAMIC_AIDS:
+            raise HceError(ErrCode.AID_REGISTRATION_FAILED,
+                           f"{len(aids)} AIDs; Android accepts at most {MAX_DYNAMIC_AIDS}")
+        self.registered[Category(category)] = list(aids)
+
+    def remove_aids(self, category: Category) -> None:
+        self.registered.pop(Category(category), None)
+
+    # -- lifecycle ------------------------------------------------------------------
+
+    @property
+    def endpoint(self) -> str:
+        return f"{self.address}:{self.port}"
+
+    @property
+    def connected(self) -> bool:
+        """True while a vpcd connection is open."""
+        return self._connected.is_set()
+
+    @property
+    def busy(self) -> bool:
+        """True while a card call that missed its deadline is still running."""
+        return self._busy
+
+    def wait_connected(self, timeout: float | None = None) -> bool:
+        return self._connected.wait(timeout)
+
+    def start(self) -> None:
+        """Serve in a background thread (returns at once)."""
+        if self._running:
+            return
+        self._running = True
+        self._stopped.clear()
+        self._start_watchdog()
+        self._spawn(None)
+
+    def serve_forever(self) -> None:
+        """Serve in this thread until :meth:`stop` (from another thread or a signal)."""
+        self.start()
+        try:
+            while not self._stopped.wait(0.5):
+                pass
+        finally:
+            self.stop()
+
+    def stop(self) -> None:
+        """Disconnect, stop the threads, close the card (plugins' ``hcekit_shutdown``)."""
+        self._close_io()
+        self._join_threads()
+        if not self._busy:
+            super().stop()
+        else:
+            log.warning("vpcd %s: a card call is still stuck; not closing the card", self.endpoint)
+
+    def stop_serving(self) -> None:
+        """Disconnect and stop the threads but keep the card open (tests reuse it)."""
+        self._close_io()
+        self._join_threads()
+
+    def _close_io(self) -> None:
+        self._running = False
+        self._stopped.set()
+        with self._lock:
+            conn = self._conn
+        if conn is not None:
+            conn.close()
+
+    def _join_threads(self) -> None:
+        current = threading.current_thread()
+        for thread in list(self._threads):
+            if thread is not current:
+                thread.join(timeout=max(1.0, self.deadline))
+        if self._watchdog is not None and self._watchdog is not current:
+            self._watchdog.join(timeout=1.0)
+        self._watchdog = None
+
+    def _spawn(self, conn: _Connection | None) -> None:
+        token = object()
+        self._owner = token
+        thread = threading.Thread(target=self._run, args=(token, conn),
+                                  name=f"hcekit-vpcd-{self.port}", daemon=True)
+        self._threads = [t for t in self._threads if t.is_alive()]
+        self._threads.append(thread)
+        thread.start()
+
+    # -- connecting -------------------------------------------------------------------
+
+    def _connect(self) -> _Connection | None:
+        """Connect with backoff; None when stopped (or reconnecting is off and it failed)."""
+        delay, cap = self.backoff
+        warned = False
+        while self._running:
+            try:
+                sock = socket.create_connection((self.address, self.port), timeout=2.0)
+            except OSError as exc:
+                if not self.reconnect:
+                    log.error("vpcd %s: %s; %s", self.endpoint, exc, HELP_NOT_LISTENING)
+                    self._stopped.set()
+                    return None
+                message = "vpcd %s: nothing listens (%s); retrying — " + HELP_NOT_LISTENING
+                if not warned:
+                    log.warning(message, self.endpoint, exc.strerror or exc)
+                    warned = True
+                else:
+                    log.debug(message, self.endpoint, exc.strerror or exc)
+                if self._stopped.wait(delay):
+                    return None
+                delay = min(cap, delay * 2)
+                continue
+            sock.settimeout(None)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            self.stats.connects += 1
+            log.info("vpcd %s: connected", self.endpoint)
+            return _Connection(sock)
+        return None
+
+    # -- the connection loop -----------------------------------------------------------
+
+    def _run(self, token: object, conn: _Connection | None) -> None:
+        try:
+            while self._running and self._owner is token:
+                if conn is None:
+                    conn = self._connect()
+                    if conn is None:
+                        return
+                    with self._lock:
+                        if self._owner is not token or not self._running:
+                            conn.close()
+                            return
+                        self._conn = conn
+                    self._connected.set()
+                if not self._pump(token, conn):
+                    return  # superseded by the watchdog's thread
+                # the connection ended: vpcd went away or we are stopping
+                with self._lock:
+                    if self._conn is conn:
+                        self._conn = None
+                        self._connected.clear()
+                conn.close()
+                conn = None
+                self._power(token, VpcdControl.POWER_OFF)
+                if self._running:
+                    log.info("vpcd %s: connection closed; reconnecting", self.endpoint)
+                    if not self.reconnect:
+                        self._stopped.set()
+                        return
+        except Exception:  # a bug here must not kill the reader silently
+            log.exception("vpcd %s: connection thread failed", self.endpoint)
+            self._stopped.set()
+
+    def _pump(self, token: object, conn: _Connection) -> bool:
+        """Serve frames until the connection ends (True) or another thread owns it (False)."""
+        recv_exact = conn.recv_exact
+        send = conn.send_frame
+        unpack = _LENGTH.unpack
+        while True:
+            head = recv_exact(2)
+            if head is None:
+                return True
+            (size,) = unpack(head)
+            if size == 0:
+                continue
+            payload = recv_exact(size)
+            if payload is None:
+                return True
+            if size == 1:
+                control = payload[0]
+                if control == VpcdControl.GET_ATR:
+                    if not send(self.atr):
+                        return True
+                elif control in (VpcdControl.POWER_OFF, VpcdControl.POWER_ON, VpcdControl.RESET):
+                    if not self._power(token, VpcdControl(control)):
+                        return False
+                else:
+                    log.warning("vpcd %s: unknown control message %02X ignored",
+                                self.endpoint, control)
+                continue
+            response = self._apdu(token, payload)
+            if response is None:
+                return False
+            if not send(response):
+                return True
+
+    # -- card calls under the watchdog -----------------------------------------------------
+
+    def _enter(self, is_apdu: bool) -> bool:
+        """Mark a card call as started; False if the card is busy with a stuck call."""
+        with self._lock:
+            if self._busy:
+                return False
+            self._call_seq += 1
+            self._call_started = time.monotonic()
+            self._call_is_apdu = is_apdu
+            self._in_call = True
+            return True
+
+    def _leave(self, token: object) -> bool:
+        """Mark the call finished; False if the watchdog gave up on it meanwhile."""
+        with self._lock:
+            self._in_call = False
+            if self._owner is token:
+                return True
+        self._recover()
+        return False
+
+    def _apdu(self, token: object, command: bytes) -> bytes | None:
+        """The response to send, or None if this thread lost the connection to the watchdog."""
+        if not self._enter(True):
+            self.stats.busy_answers += 1
+            log.warning("vpcd %s: card busy with a stuck call; answering 6F00", self.endpoint)
+            return _SW_UNKNOWN
+        self.stats.apdus += 1
+        try:
+            response = self.card.transceive(command)
+        finally:
+            kept = self._leave(token)
+        return response if kept else None
+
+    def _power(self, token: object, event: VpcdControl) -> bool:
+        if not self._enter(False):
+            with self._lock:
+                self._pending_power = event
+            return True
+        try:
+            if event == VpcdControl.POWER_OFF:
+                self.card.field_off(DeactivationReason.LINK_LOSS)
+            else:
+                self.card.field_on()
+        except Exception:
+            log.exception("vpcd %s: card failed on %s", self.endpoint, event.name)
+        finally:
+            kept = self._leave(token)
+        return kept
+
+    def _recover(self) -> None:
+        """Run by the thread whose stuck call finally returned: reset the card, clear busy."""
+        log.warning("vpcd %s: the stuck card call returned; its result was discarded, "
+                    "field reset", self.endpoint)
+        try:
+            self.card.field_off(DeactivationReason.LINK_LOSS)
+        except Exception:
+            log.exception("vpcd %s: field_off after a stuck call failed", self.endpoint)
+        with self._lock:
+            pending = self._pending_power
+            self._pending_power = None
+            if pending in (VpcdControl.POWER_ON, VpcdControl.RESET):
+                try:
+                    self.card.field_on()
+                except Exception:
+                    log.exception("vpcd %s: field_on after a stuck call failed", self.endpoint)
+            self._busy = False
+
+    # -- the watchdog ---------------------------------------------------------------------------
+
+    def _start_watchdog(self) -> None:
+        if self._watchdog is not None and self._watchdog.is_alive():
+            return
+        self._watchdog = threading.Thread(target=self._watch, name=f"hcekit-vpcd-{self.port}-watch",
+                                          daemon=True)
+        self._watchdog.start()
+
+    def _watch(self) -> None:
+        interval = min(0.1, max(0.005, self.deadline / 10))
+        while not self._stopped.wait(interval):
+            if not self._in_call or self._busy:
+                continue
+            if time.monotonic() - self._call_started < self.deadline:
+                continue
+            self._take_over()
+
+    def _take_over(self) -> None:
+        with self._lock:
+            if not self._in_call or self._busy:
+                return
+            if time.monotonic() - self._call_started < self.deadline:
+                return
+            self._busy = True
+            self.stats.deadline_misses += 1
+            conn = self._conn
+            answer = self._call_is_apdu
+            seq = self._call_seq
+            # the stuck thread keeps the card; a fresh thread takes the connection
+            self._spawn(conn)
+        log.error("vpcd %s: card call #%d missed its %.3g s deadline; %s; the card answers "
+                  "6F00 until the call returns", self.endpoint, seq, self.deadline,
+                  "answered 6F00" if answer else "(power event)")
+        if answer and conn is not None:
+            with conn.send_lock:
+                conn.send_frame(_SW_UNKNOWN)
+
