@@ -1,0 +1,443 @@
+"""The conformance checks, one function each. A check raises :class:`CheckFailed` or returns.
+
+Each check builds its own cards through the :class:`~.harness.Harness`, so
+the checks are independent and can run in any order (or one at a time from
+pytest). A check that does not apply raises :class:`CheckSkipped`.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import random
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from ..aid import AidKind, Claim, find_conflicts
+from ..apdu import CommandApdu, ResponseApdu
+from ..card import Card
+from ..errors import ApduFormatError, HcekitError
+from ..events import DeactivationReason
+from ..plugins import ENTRY_POINT_GROUP
+from ..store import MemoryStore, SqliteStore
+from ..sw import SW, describe
+from ..tlv import TlvError
+from ..tlv import parse as parse_tlv
+from .harness import Harness, capture_logs
+
+__all__ = ["CheckFailed", "CheckSkipped", "CHECKS", "Check"]
+
+
+class CheckFailed(AssertionError):
+    """The plugin broke a rule; the message says which and how to fix it."""
+
+
+class CheckSkipped(Exception):
+    """The check does not apply to this plugin (the message says why)."""
+
+
+Check = Callable[[Harness, Path], None]
+
+INS_SELECT = 0xA4
+INS_GET_RESPONSE = 0xC0
+#: ISO/IEC 7816-3 reserves INS 6X and 9X (they read as procedure bytes on T=0).
+INVALID_INS = (0x60, 0x6F, 0x90, 0x9F)
+_SUCCESS_SW1 = (0x90, 0x61, 0x62, 0x63)
+
+
+def _select(aid: bytes) -> CommandApdu:
+    return CommandApdu(0x00, INS_SELECT, 0x04, 0x00, aid, 256)
+
+
+def _select_name(claim: Claim) -> bytes:
+    """A DF name that routes to *claim* (a prefix claim gets one extra byte when room)."""
+    if claim.kind is AidKind.PREFIX and len(claim.aid) < 16:
+        return claim.aid + b"\x01"
+    return claim.aid
+
+
+def _ok(sw: int) -> bool:
+    return (sw >> 8) in _SUCCESS_SW1
+
+
+def _claims_or_skip(h: Harness) -> list[Claim]:
+    claims = h.claims()
+    if not claims:
+        raise CheckSkipped(f"{h.plugin.name} claims no AIDs (an observer plugin?)")
+    return claims
+
+
+def _well_formed(response: bytes, command: bytes) -> ResponseApdu:
+    if not isinstance(response, bytes) or len(response) < 2:
+        raise CheckFailed(f"command {command.hex().upper()} got a malformed response "
+                          f"{response!r} (a response is data + SW1 SW2)")
+    return ResponseApdu.parse(response)
+
+
+def _no_failures(h: Harness, logs: Any, during: str) -> None:
+    failures = logs.plugin_failures(h.plugin.name)
+    if failures:
+        shown = "\n  ".join(dict.fromkeys(failures))  # unique, in order
+        raise CheckFailed(
+            f"{h.plugin.name} raised an unexpected exception {during} (the card answered 6F00 "
+            f"or ignored it); raise hcekit.IsoError(SW.…) for bad input instead:\n  {shown}"
+        )
+
+
+# -- claims -------------------------------------------------------------------------------
+
+
+def check_claims(h: Harness, tmp: Path) -> None:
+    """Claims load, are valid Android AID filters, and overlap no other installed plugin."""
+    try:
+        claims = h.claims()
+    except HcekitError as exc:
+        raise CheckFailed(f"{h.plugin.name} does not load on a card: {exc}") from exc
+    if not claims:
+        raise CheckSkipped(f"{h.plugin.name} claims no AIDs (an observer plugin?)")
+    owned = [(h.plugin.name, c) for c in claims]
+    others: list[str] = []
+    for name, obj in installed_plugins_quietly():
+        if name == h.plugin.name:
+            continue
+        try:
+            with Card([(name, obj)]) as card:
+                owned.extend((n, c) for n, c in card.claims() if n == name)
+            others.append(name)
+        except Exception:  # another plugin's breakage is its own check's business
+            continue
+    conflicts = [c for c in find_conflicts(owned) if h.plugin.name in (c[0], c[2])]
+    if conflicts:
+        text = "; ".join(f"{a} {ca.filter} overlaps {b} {cb.filter}" for a, ca, b, cb in conflicts)
+        raise CheckFailed(f"AID claims conflict with installed plugins: {text}")
+
+
+def installed_plugins_quietly() -> Iterator[tuple[str, object]]:
+    """Installed plugins that load; one broken entry point does not hide the others."""
+    from importlib.metadata import entry_points
+
+    for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+        try:
+            obj = ep.load()
+        except Exception:
+            continue
+        if isinstance(obj, type):
+            try:
+                obj = obj()
+            except Exception:
+                continue
+        yield ep.name, obj
+
+
+# -- SELECT -------------------------------------------------------------------------------
+
+
+def check_select(h: Harness, tmp: Path) -> None:
+    """SELECT of every claim succeeds, routes to the plugin, returns parseable FCI; reselect works."""
+    claims = _claims_or_skip(h)
+    with capture_logs() as logs, h.card(probe=True) as card:
+        terminal = h.terminal(card)
+        with terminal.tap():
+            for claim in claims:
+                name = _select_name(claim)
+                for attempt in ("first", "repeated"):
+                    response = terminal.select(name)
+                    if not _ok(response.sw):
+                        raise CheckFailed(
+                            f"SELECT {name.hex().upper()} ({attempt}) answered {response.sw:04X} "
+                            f"{describe(response.sw)}; a claimed AID must select with 9000")
+                    selected = card.selected
+                    if selected is None or selected.plugin.name != h.plugin.name:
+                        raise CheckFailed(f"SELECT {name.hex().upper()} did not select "
+                                          f"{h.plugin.name}")
+                    if response.data[:1] == b"\x6f":
+                        try:
+                            parse_tlv(response.data, strict=True)
+                        except TlvError as exc:
+                            raise CheckFailed(
+                                f"SELECT {name.hex().upper()}: the FCI (tag 6F) is not valid "
+                                f"BER-TLV: {exc.message}") from exc
+                unclaimed = bytes.fromhex("F0FFFFFFFFFFFFFE")
+                if not any(c.matches(unclaimed) for c in claims):
+                    miss = terminal.select(unclaimed)
+                    if miss.sw != SW.FILE_NOT_FOUND or card.selected is None \
+                            or card.selected.plugin.name != h.plugin.name:
+                        raise CheckFailed("a failed SELECT of an unknown AID must answer 6A82 and "
+                                          "leave the current selection as it was")
+    _no_failures(h, logs, "during SELECT")
+
+
+# -- unknown INS / CLA ---------------------------------------------------------------------
+
+
+def check_unknown_ins(h: Harness, tmp: Path) -> None:
+    """Invalid/unknown INS answer 6D00 (or 6E00 when the class itself is refused)."""
+    claims = _claims_or_skip(h)
+    probes = [(0x00, ins) for ins in INVALID_INS]
+    probes += [(int(p[0]), int(p[1])) for p in h.plugin.options().get("unknown_ins", [])]
+    with capture_logs() as logs, h.card() as card:
+        terminal = h.terminal(card)
+        with terminal.tap():
+            for claim in claims:
+                for cla, ins in probes:
+                    terminal.select(_select_name(claim))
+                    response = terminal.transmit(CommandApdu(cla, ins, 0, 0))
+                    if response.sw not in (SW.INS_NOT_SUPPORTED, SW.CLA_NOT_SUPPORTED):
+                        raise CheckFailed(
+                            f"{cla:02X} {ins:02X} 00 00 (INS not supported) answered "
+                            f"{response.sw:04X} {describe(response.sw)}; expected 6D00 "
+                            f"(INS_NOT_SUPPORTED) or 6E00 if CLA {cla:02X} is refused — raise "
+                            f"IsoError(SW.INS_NOT_SUPPORTED) for an INS you do not implement")
+    _no_failures(h, logs, "on an unknown INS")
+
+
+def check_unknown_cla(h: Harness, tmp: Path) -> None:
+    """CLA FF answers 6E00, logical channels 6881, declared unknown classes 6E00."""
+    claims = _claims_or_skip(h)
+    declared = [int(c) for c in h.plugin.options().get("unknown_cla", [])]
+    expected = [(0xFF, SW.CLA_NOT_SUPPORTED), (0x01, SW.LOGICAL_CHANNEL_NOT_SUPPORTED),
+                (0x03, SW.LOGICAL_CHANNEL_NOT_SUPPORTED)]
+    expected += [(cla, SW.CLA_NOT_SUPPORTED) for cla in declared]
+    with capture_logs() as logs, h.card() as card:
+        terminal = h.terminal(card)
+        with terminal.tap():
+            for claim in claims:
+                for cla, sw in expected:
+                    terminal.select(_select_name(claim))
+                    response = terminal.transmit(CommandApdu(cla, 0xB0, 0, 0, b"", 256))
+                    if response.sw != sw:
+                        raise CheckFailed(
+                            f"CLA {cla:02X} answered {response.sw:04X} {describe(response.sw)}; "
+                            f"expected {sw:04X} {describe(sw)}")
+    _no_failures(h, logs, "on an unknown CLA")
+
+
+# -- malformed input -----------------------------------------------------------------------
+
+#: Byte strings that are not command APDUs; each must get a status word, never a crash.
+MALFORMED = (
+    b"",
+    b"\x00",
+    b"\x00\xa4",
+    b"\x00\xa4\x04",
+    b"\x00\xb0\x00\x00\x00\x00",          # 6 bytes, zero 5th byte
+    b"\x00\xd6\x00\x00\x05\x01\x02",      # Lc 5, 2 data bytes
+    b"\x00\xd6\x00\x00\x01\x01\x00\x00",  # trailing byte after Le
+    b"\x00\xd6\x00\x00\x00\x00\x00\x01",  # extended Lc 0 with data
+    b"\x00\xd6\x00\x00\x00\x00\x05\x01",  # extended Lc 5, 1 data byte
+    b"\x80\x10\x00\x00\xff" + b"\x00" * 10,
+)
+
+
+def _sweep(seed: int) -> Iterator[bytes]:
+    """Well-formed commands with every INS under common classes, with odd parameters and data."""
+    rng = random.Random(seed)
+    for cla in (0x00, 0x80, 0x84, 0x90):
+        for ins in range(256):
+            if ins in (INS_SELECT, INS_GET_RESPONSE):
+                continue
+            p1, p2 = rng.randrange(256), rng.randrange(256)
+            yield CommandApdu(cla, ins, 0, 0, b"", 256).to_bytes()
+            yield CommandApdu(cla, ins, p1, p2, b"\xff", None).to_bytes()
+            yield CommandApdu(cla, ins, p1, p2, rng.randbytes(rng.randrange(1, 40)), 256).to_bytes()
+            yield CommandApdu(cla, ins, 0, 0, b"\x00" * 255, 256).to_bytes()
+
+
+def exercise(h: Harness, card: Card, claims: list[Claim], seed: int = 7816) -> None:
+    """Malformed bytes then the sweep, each after a fresh SELECT; every answer well-formed."""
+    card.field_on()
+    names = [_select_name(c) for c in claims]
+    for i, raw in enumerate([*MALFORMED, *_sweep(seed)]):
+        select = _select(names[i % len(names)]).to_bytes()
+        _well_formed(card.transceive(select), select)
+        _well_formed(card.transceive(raw), raw)
+    card.field_off(DeactivationReason.LINK_LOSS)
+
+
+def check_malformed(h: Harness, tmp: Path) -> None:
+    """Malformed APDUs and odd parameters/data for every INS never crash the plugin."""
+    claims = _claims_or_skip(h)
+    with capture_logs() as logs, h.card() as card:
+        for raw in MALFORMED:
+            try:
+                CommandApdu.parse(raw)
+                raise CheckFailed(f"{raw.hex()} was meant to be malformed")  # pragma: no cover
+            except ApduFormatError:
+                pass
+        try:
+            exercise(h, card, claims)
+        except CheckFailed:
+            raise
+        except Exception as exc:
+            raise CheckFailed(f"Card.transceive raised {type(exc).__name__}: {exc}") from exc
+        _no_failures(h, logs, "on malformed or unexpected input")
+        card.field_on()
+        response = card.transceive(_select(_select_name(claims[0])).to_bytes())
+        if not _ok(ResponseApdu.parse(response).sw):
+            raise CheckFailed("after the malformed-input sweep the plugin no longer selects: "
+                              f"{response.hex().upper()}")
+
+
+# -- deselect / deactivation ------------------------------------------------------------------
+
+
+def check_deselect(h: Harness, tmp: Path) -> None:
+    """Deselect (another AID), field loss and DESELECTED deactivation are handled cleanly."""
+    claims = _claims_or_skip(h)
+    probe = h.probe_aid()
+    with capture_logs() as logs, h.card(probe=True) as card:
+        name = _select_name(claims[0])
+        select = _select(name).to_bytes()
+        card.field_on()
+        _expect_selected(card, h, select, "SELECT")
+        if probe is not None:
+            card.transceive(_select(probe).to_bytes())
+            if card.selected is None or card.selected.plugin.name == h.plugin.name:
+                raise CheckFailed("selecting another application did not deselect the plugin")
+            _expect_selected(card, h, select, "SELECT after a deselect")
+        for reason in (DeactivationReason.LINK_LOSS, DeactivationReason.DESELECTED):
+            card.field_off(reason)
+            card.field_on()
+            stray = card.transceive(CommandApdu(0x00, 0xB0, 0, 0, b"", 256).to_bytes())
+            if stray != SW.UNKNOWN.to_bytes(2, "big"):
+                raise CheckFailed(f"after deactivation ({reason.name}) a command without SELECT "
+                                  f"answered {stray.hex().upper()}, not 6F00")
+            _expect_selected(card, h, select, f"SELECT after deactivation ({reason.name})")
+        card.field_off(DeactivationReason.LINK_LOSS)
+    _no_failures(h, logs, "in deselect/deactivated")
+
+
+def _expect_selected(card: Card, h: Harness, select: bytes, what: str) -> None:
+    response = ResponseApdu.parse(card.transceive(select))
+    if not _ok(response.sw) or card.selected is None \
+            or card.selected.plugin.name != h.plugin.name:
+        raise CheckFailed(f"{what} answered {response.sw:04X} {describe(response.sw)}")
+
+
+# -- persistence -------------------------------------------------------------------------------
+
+
+def _snapshot(card: Card, name: str) -> dict[str, bytes]:
+    store = card.plugins[name].store
+    return {k: store.get(k) or b"" for k in store.keys()}
+
+
+def check_restart(h: Harness, tmp: Path) -> None:
+    """State written in one card life is there, unchanged, after close and reopen (SQLite)."""
+    claims = _claims_or_skip(h)
+    path = tmp / f"{h.plugin.name}-restart.sqlite"
+    store = SqliteStore(path)
+    with capture_logs() as logs:
+        try:
+            with h.card(store) as card:
+                failures = h.run_demo_scripts(card)
+                card.field_on()
+                card.transceive(_select(_select_name(claims[0])).to_bytes())
+                card.field_off(DeactivationReason.LINK_LOSS)
+                before = _snapshot(card, h.plugin.name)
+        finally:
+            store.close()
+        if failures:
+            raise CheckFailed("demo scripts failed on a fresh store:\n  " + "\n  ".join(failures))
+        store = SqliteStore(path)
+        try:
+            with h.card(store) as card:
+                after = _snapshot(card, h.plugin.name)
+                failures = h.run_demo_scripts(card)
+        finally:
+            store.close()
+    changed = sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
+    if changed:
+        raise CheckFailed(
+            f"the store changed across a restart (close, reopen, hcekit_startup): keys "
+            f"{', '.join(changed)} — personalise only when a key is missing, and keep state in "
+            f"the store rather than in the plugin object")
+    if failures:
+        raise CheckFailed("demo scripts failed after a restart:\n  " + "\n  ".join(failures))
+    _no_failures(h, logs, "across a restart")
+
+
+# -- secrets --------------------------------------------------------------------------------------
+
+_SECRET_NAME = re.compile(
+    r"key|secret|pin|seed|master|kek|passw|pwd|token|priv|otp|\bk_?(?:enc|mac|dek|s)\b|\bdek\b",
+    re.IGNORECASE)
+_PUBLIC_NAME = re.compile(r"pub|cert|kid|key_?id|keyid|version|label|name", re.IGNORECASE)
+_HEX = re.compile(r"^(?:[0-9A-Fa-f]{2}){8,}$")
+_WINDOW = 8
+
+
+def _secret_name(name: str) -> bool:
+    return bool(_SECRET_NAME.search(name)) and not _PUBLIC_NAME.search(name)
+
+
+def _json_secrets(value: Any, key: str = "") -> Iterator[bytes]:
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from _json_secrets(v, str(k))
+    elif isinstance(value, list):
+        for v in value:
+            yield from _json_secrets(v, key)
+    elif isinstance(value, str) and _secret_name(key) and _HEX.match(value):
+        yield bytes.fromhex(value)
+
+
+def secret_material(values: dict[str, bytes]) -> list[tuple[str, bytes]]:
+    """Store entries that look like key material: (store key, bytes of at least 8)."""
+    found: list[tuple[str, bytes]] = []
+    for key, raw in values.items():
+        try:
+            decoded = json.loads(raw)
+        except (ValueError, UnicodeDecodeError):
+            decoded = None
+        if isinstance(decoded, dict | list):
+            found.extend((key, s) for s in _json_secrets(decoded, key) if len(s) >= _WINDOW)
+        elif _secret_name(key) and len(raw) >= _WINDOW:
+            text = raw.decode("ascii", "replace")
+            found.append((key, bytes.fromhex(text) if _HEX.match(text) else raw))
+    return found
+
+
+def _leaks(secret: bytes, haystack: str) -> bool:
+    for i in range(len(secret) - _WINDOW + 1):
+        window = secret[i:i + _WINDOW]
+        for form in (window.hex(), window.hex().upper(), window.hex(" ").upper()):
+            if form in haystack:
+                return True
+    return base64.b64encode(secret).decode() in haystack
+
+
+def check_secrets(h: Harness, tmp: Path) -> None:
+    """No key material from the plugin's store appears in the (redacted) trace or the logs."""
+    claims = _claims_or_skip(h)
+    with capture_logs() as logs, h.card(MemoryStore(), record=True) as card:
+        h.run_demo_scripts(card)
+        exercise(h, card, claims, seed=14443)
+        values = _snapshot(card, h.plugin.name)
+    secrets = secret_material(values)
+    trace, log_text = h.trace.getvalue(), logs.text()
+    leaks = [f"{where}: store key {key!r}" for key, secret in secrets
+             for where, text in (("trace", trace), ("log", log_text)) if _leaks(secret, text)]
+    if leaks:
+        raise CheckFailed(
+            "key material appears in clear: " + "; ".join(dict.fromkeys(leaks)) +
+            " — call app.mark_sensitive() in exchanges that carry keys, PINs or cryptograms, "
+            "and never log them")
+    if not secrets:
+        raise CheckSkipped("no key material found in the plugin's store to look for "
+                           "(store keys named like key/secret/pin/seed…)")
+
+
+#: Every check by name, in the order ``hcekit check`` runs them.
+CHECKS: dict[str, Check] = {
+    "claims": check_claims,
+    "select": check_select,
+    "unknown-ins": check_unknown_ins,
+    "unknown-cla": check_unknown_cla,
+    "malformed": check_malformed,
+    "deselect": check_deselect,
+    "restart": check_restart,
+    "secrets": check_secrets,
+}
