@@ -1,0 +1,101 @@
+"""python-for-android hook: put hcekit's HCE ``<service>`` into the generated manifest.
+
+buildozer cannot add a ``<service>`` element with an intent filter and
+meta-data through ``buildozer.spec`` settings, so this hook edits
+``src/main/AndroidManifest.xml`` after p4a renders it and before Gradle
+builds (``after_apk_build``). Set in buildozer.spec::
+
+    p4a.hook = p4a/hcekit_p4a_hook.py
+
+It inserts the file ``hcekit_service.xml`` found next to this hook (generate
+it with ``hcekit android manifest -o p4a/hcekit_service.xml``), or the file
+named by ``$HCEKIT_SERVICE_XML``, plus the NFC permission and the HCE
+``<uses-feature>`` if the manifest lacks them. Running it twice changes
+nothing. Standard library only: p4a runs it with its own Python.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Any
+
+ANDROID_NS = "http://schemas.android.com/apk/res/android"
+SERVICE_XML_ENV = "HCEKIT_SERVICE_XML"
+PERMISSION = '<uses-permission android:name="android.permission.NFC" />'
+FEATURE = '<uses-feature android:name="android.hardware.nfc.hce" android:required="true" />'
+
+
+class ManifestHookError(RuntimeError):
+    """The manifest or the service fragment is not what the hook can safely edit."""
+
+
+def _service_name(fragment: str) -> str:
+    wrapped = f'<manifest xmlns:android="{ANDROID_NS}">{fragment}</manifest>'
+    try:
+        root = ET.fromstring(wrapped)
+    except ET.ParseError as exc:
+        raise ManifestHookError(f"service fragment is not well-formed XML: {exc}") from exc
+    services = root.findall("service")
+    if len(services) != 1 or len(root) != 1:
+        raise ManifestHookError("the fragment must hold exactly one <service> element")
+    name = services[0].get(f"{{{ANDROID_NS}}}name")
+    if not name:
+        raise ManifestHookError("the <service> element has no android:name")
+    return name
+
+
+def _indent(block: str, prefix: str) -> str:
+    return "".join(prefix + line + "\n" if line.strip() else "\n"
+                   for line in block.strip("\n").splitlines())
+
+
+def insert_service(manifest: str, fragment: str) -> str:
+    """*manifest* with the ``<service>`` in *fragment* and the NFC requirements added."""
+    name = _service_name(fragment)
+    try:
+        ET.fromstring(manifest)
+    except ET.ParseError as exc:
+        raise ManifestHookError(f"AndroidManifest.xml is not well-formed: {exc}") from exc
+    if f'android:name="{name}"' not in manifest:
+        if manifest.count("</application>") != 1:
+            raise ManifestHookError("expected exactly one </application> in the manifest")
+        manifest = manifest.replace("</application>",
+                                    _indent(fragment, "        ") + "    </application>")
+    head = []
+    if 'android:name="android.permission.NFC"' not in manifest:
+        head.append(PERMISSION)
+    if 'android:name="android.hardware.nfc.hce"' not in manifest:
+        head.append(FEATURE)
+    if head:
+        match = re.search(r"<application\b", manifest)
+        if match is None:
+            raise ManifestHookError("no <application> element in the manifest")
+        manifest = (manifest[: match.start()] + "\n    ".join(head) + "\n    "
+                    + manifest[match.start():])
+    ET.fromstring(manifest)  # still well-formed
+    return manifest
+
+
+def _fragment_path() -> Path:
+    env = os.environ.get(SERVICE_XML_ENV)
+    return Path(env) if env else Path(__file__).with_name("hcekit_service.xml")
+
+
+def patch_manifest_file(manifest_path: Path, fragment_path: Path) -> None:
+    if not fragment_path.exists():
+        raise ManifestHookError(
+            f"{fragment_path} not found: run 'hcekit android manifest -o {fragment_path}'")
+    text = manifest_path.read_text(encoding="utf-8")
+    manifest_path.write_text(insert_service(text, fragment_path.read_text(encoding="utf-8")),
+                             encoding="utf-8")
+
+
+def after_apk_build(toolchain: Any) -> None:
+    """p4a hook: the dist's manifest is rendered; Gradle has not run yet."""
+    dist = getattr(getattr(toolchain, "_dist", None), "dist_dir", None) or os.getcwd()
+    manifest_path = Path(dist) / "src" / "main" / "AndroidManifest.xml"
+    patch_manifest_file(manifest_path, _fragment_path())
+    print(f"hcekit: HCE service added to {manifest_path}")
