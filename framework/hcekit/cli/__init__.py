@@ -43,7 +43,11 @@ def _plugin_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentPar
             pm.register(obj, name=name)
         except Exception as exc:  # a broken plugin must not break the whole CLI
             log.warning("plugin %s not loaded for commands: %s", name, exc)
-    pm.hook.hcekit_add_commands(subparsers=subparsers)
+    for impl in pm.hook.hcekit_add_commands.get_hookimpls():
+        try:
+            impl.function(subparsers)
+        except Exception as exc:
+            log.warning("plugin %s failed to add its commands: %s", pm.get_name(impl.plugin), exc)
 
 
 def build_parser() -> argparse.ArgumentParser:

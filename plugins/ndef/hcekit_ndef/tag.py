@@ -168,11 +168,13 @@ class NdefPlugin:
     def _read(self, app: AppContext, command: CommandApdu) -> bytes | ResponseApdu:
         fid, offset = self._offset(app, command)
         content = self._file(app, fid)
-        size = len(content) if fid == CC_FILE_ID else max(len(content), NLEN_SIZE)
+        # The NDEF file has max_size bytes; what was never written reads as zeros.
+        size = len(content) if fid == CC_FILE_ID else self.max_size
         if offset >= size:
             raise IsoError(SW.WRONG_P1P2, f"offset {offset} is beyond the file ({size} bytes)")
         ne = command.le if command.le is not None else 256
-        chunk = content[offset:offset + min(ne, MLE)]
+        end = min(offset + min(ne, MLE), size)
+        chunk = content[offset:end].ljust(end - offset, b"\x00")
         if command.le is not None and command.le != 256 and len(chunk) < command.le:
             return ResponseApdu(chunk, SW.END_OF_FILE_REACHED)
         return chunk
@@ -192,7 +194,4 @@ class NdefPlugin:
             if len(current) < end:
                 current.extend(b"\x00" * (end - len(current)))
             current[offset:end] = command.data
-            nlen = int.from_bytes(current[:NLEN_SIZE], "big")
-            if nlen + NLEN_SIZE <= len(current):
-                del current[NLEN_SIZE + nlen:]
             app.store.set(STORE_KEY, bytes(current))
