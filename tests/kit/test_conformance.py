@@ -84,3 +84,15 @@ def test_installed_plugin_conforms(plugin: str, check: str, tmp_path: Path) -> N
 
 
 test_generated_helper = conformance_tests(GoodCard)
+
+
+def test_private_keys_count_only_their_private_numbers() -> None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    der = key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
+                            serialization.NoEncryption())
+    scalar = key.private_numbers().private_value
+    found = secret_material({"cak.key": der})
+    assert found == [("cak.key", scalar.to_bytes((scalar.bit_length() + 7) // 8, "big"))]

@@ -384,10 +384,42 @@ def _json_secrets(value: Any, key: str = "") -> Iterator[bytes]:
         yield bytes.fromhex(value)
 
 
+def _private_key_secrets(raw: bytes) -> list[bytes] | None:
+    """The secret numbers of a DER/PEM private key (its public half may be on the wire)."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa, x448, x25519
+
+    try:
+        if raw.startswith(b"-----BEGIN"):
+            key = serialization.load_pem_private_key(raw, password=None)
+        else:
+            key = serialization.load_der_private_key(raw, password=None)
+    except (ValueError, TypeError):
+        return None
+    numbers: list[int] = []
+    if isinstance(key, ec.EllipticCurvePrivateKey):
+        numbers = [key.private_numbers().private_value]
+    elif isinstance(key, rsa.RSAPrivateKey):
+        n = key.private_numbers()
+        numbers = [n.d, n.p, n.q]
+    elif isinstance(key, ed25519.Ed25519PrivateKey | ed448.Ed448PrivateKey |
+                    x25519.X25519PrivateKey | x448.X448PrivateKey):
+        return [key.private_bytes_raw()]
+    return [v.to_bytes((v.bit_length() + 7) // 8, "big") for v in numbers]
+
+
 def secret_material(values: dict[str, bytes]) -> list[tuple[str, bytes]]:
-    """Store entries that look like key material: (store key, bytes of at least 8)."""
+    """Store entries that look like key material: (store key, bytes of at least 8).
+
+    A DER/PEM private key contributes only its private numbers, so a public key
+    or certificate legitimately sent to the reader does not count as a leak.
+    """
     found: list[tuple[str, bytes]] = []
     for key, raw in values.items():
+        private = _private_key_secrets(raw) if raw[:1] in (b"0", b"-") else None
+        if private is not None:
+            found.extend((key, s) for s in private if len(s) >= _WINDOW)
+            continue
         try:
             decoded = json.loads(raw)
         except (ValueError, UnicodeDecodeError):
