@@ -1,0 +1,28 @@
+"""hcekit_payment: a TEST EMV contactless payment card (Visa qVSDC-like, CVN 10 / 18).
+
+Test data only: the card refuses PANs outside documented test ranges unless
+forced, and personalises itself with the TEST issuer master key by default.
+"""
+
+from .cryptogram import CVN, CryptogramType, TransactionData, application_cryptogram
+from .issuer import CryptogramRecord, IssuerHost, Verdict
+from .personalization import Personalization, PersonalizationError, personalize
+from .plugin import PaymentPlugin
+from .testdata import DEFAULT_PAN, TEST_IMK, NotATestPanError
+
+__all__ = [
+    "CVN",
+    "DEFAULT_PAN",
+    "TEST_IMK",
+    "CryptogramRecord",
+    "CryptogramType",
+    "IssuerHost",
+    "NotATestPanError",
+    "PaymentPlugin",
+    "Personalization",
+    "PersonalizationError",
+    "TransactionData",
+    "Verdict",
+    "application_cryptogram",
+    "personalize",
+]

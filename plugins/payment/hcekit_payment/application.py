@@ -1,0 +1,227 @@
+"""The payment application's command handling: GPO, READ RECORD, GENERATE AC, GET DATA.
+
+One transaction per selection, as a contactless card does it:
+
+==============  ==========================  =====================================
+phase           command                     effect
+==============  ==========================  =====================================
+selected        GET PROCESSING OPTIONS      ATC bumped and committed; AIP/AFL
+                                            (qVSDC reader: the ARQC too) → initiated
+                                            (qVSDC: completed)
+initiated       GENERATE AC (CDOL1 data)    AAC / TC / ARQC → completed
+any             READ RECORD, GET DATA       static data; no state change
+selected        GENERATE AC                 6985 (no GPO yet)
+initiated+      GET PROCESSING OPTIONS      6985 (one transaction per selection)
+completed       GENERATE AC                 6985 (no second GENERATE AC)
+==============  ==========================  =====================================
+
+A GPO with empty PDOL data (``83 00``, what emvtool sends) is taken as a
+terminal that does not fill the PDOL: the contact-style flow, where the
+cryptogram comes from GENERATE AC. Wrong lengths answer 6700, wrong P1/P2
+6A86, an unknown SFI 6A82 and an unknown record 6A83.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+from hcekit import SW, AppContext, CommandApdu, IsoError
+from hcekit.tlv import TlvError, encode, parse
+
+from . import tags
+from .atc import current_atc, next_atc
+from .cryptogram import (
+    CryptogramType,
+    TransactionData,
+    application_cryptogram,
+    issuer_application_data,
+)
+from .dol import split
+from .layout import AIP, CDOL1, PDOL, CardLayout
+from .personalization import Personalization
+
+__all__ = ["PaymentApplication", "Phase", "Flow"]
+
+CLA_ISO = 0x00
+CLA_EMV = 0x80
+INS_GET_PROCESSING_OPTIONS = 0xA8
+INS_READ_RECORD = 0xB2
+INS_GENERATE_AC = 0xAE
+INS_GET_DATA = 0xCA
+
+#: READ RECORD P2 b3-b1 = 100: "P1 is a record number".
+P2_RECORD_NUMBER = 0x04
+MAX_SFI = 30
+#: GENERATE AC P1: b8-b7 cryptogram type, b5 CDA signature requested, rest RFU.
+P1_AC_TYPE_MASK = 0xC0
+P1_CDA_REQUESTED = 0x10
+#: TTQ byte 1 bits.
+TTQ_QVSDC_SUPPORTED = 0x20
+TTQ_OFFLINE_ONLY_READER = 0x08
+
+_SESSION_KEY = "payment.transaction"
+
+
+class Phase(Enum):
+    SELECTED = "selected"
+    INITIATED = "initiated"
+    COMPLETED = "completed"
+
+
+class Flow(Enum):
+    #: Cryptogram in the GPO answer (Visa qVSDC).
+    QVSDC = "qVSDC"
+    #: Cryptogram from GENERATE AC over CDOL1 data.
+    GENERATE_AC = "GENERATE AC"
+
+
+@dataclass
+class Transaction:
+    """Transient per-selection state (cleared on deselect / field loss)."""
+
+    phase: Phase = Phase.SELECTED
+    atc: int = 0
+    flow: Flow | None = None
+    terminal: dict[int, bytes] = field(default_factory=dict)
+
+
+def _bcd_amount(value: bytes) -> int | None:
+    text = value.hex()
+    return int(text) if text.isdigit() else None
+
+
+class PaymentApplication:
+    """Answers the payment commands for one personalised card."""
+
+    def __init__(self, perso: Personalization, layout: CardLayout) -> None:
+        self.perso = perso
+        self.layout = layout
+        self._handlers = {
+            INS_GET_PROCESSING_OPTIONS: (CLA_EMV, self._get_processing_options),
+            INS_READ_RECORD: (CLA_ISO, self._read_record),
+            INS_GENERATE_AC: (CLA_EMV, self._generate_ac),
+            INS_GET_DATA: (CLA_EMV, self._get_data),
+        }
+
+    # -- hooks ------------------------------------------------------------------
+
+    def select(self, app: AppContext, command: CommandApdu) -> bytes:
+        if command.p2 & 0x0C:
+            raise IsoError(SW.INCORRECT_P1P2, "SELECT P2 asks for FCP/FMD; this card returns the FCI")
+        app.session[_SESSION_KEY] = Transaction()
+        return self.layout.fci
+
+    def process(self, app: AppContext, command: CommandApdu) -> bytes:
+        entry = self._handlers.get(command.ins)
+        if entry is None:
+            raise IsoError(SW.INS_NOT_SUPPORTED, f"INS {command.ins:02X} is not a payment command")
+        cla, handler = entry
+        if command.cla != cla:
+            raise IsoError(SW.CLA_NOT_SUPPORTED,
+                           f"INS {command.ins:02X} needs CLA {cla:02X}, got {command.cla:02X}")
+        txn = app.session.setdefault(_SESSION_KEY, Transaction())
+        return handler(app, txn, command)
+
+    # -- GET PROCESSING OPTIONS -----------------------------------------------------
+
+    def _get_processing_options(self, app: AppContext, txn: Transaction,
+                                command: CommandApdu) -> bytes:
+        if command.p1 or command.p2:
+            raise IsoError(SW.INCORRECT_P1P2, "GET PROCESSING OPTIONS takes P1-P2 = 0000")
+        try:
+            objects = parse(command.data)
+        except TlvError as exc:
+            raise IsoError(SW.WRONG_LENGTH, f"GPO data is not one TLV object: {exc.message}") \
+                from None
+        if len(objects) != 1 or objects[0].tag != tags.COMMAND_TEMPLATE:
+            raise IsoError(SW.INCORRECT_DATA, "GPO data must be one command template (tag 83)")
+        if txn.phase is not Phase.SELECTED:
+            raise IsoError(SW.CONDITIONS_OF_USE_NOT_SATISFIED,
+                           "GPO already done in this selection; select the application again")
+        pdol_data = objects[0].value
+        terminal = split(PDOL, pdol_data, "PDOL") if pdol_data else {}
+        ttq = terminal.get(tags.TTQ, bytes(4))
+        flow = Flow.QVSDC if ttq[0] & TTQ_QVSDC_SUPPORTED else Flow.GENERATE_AC
+
+        atc = next_atc(app.store)  # committed before any cryptogram can leave
+        txn.atc, txn.flow, txn.terminal = atc, flow, terminal
+        txn.phase = Phase.INITIATED
+        parts = [encode(tags.AIP, AIP), encode(tags.AFL, self.layout.afl)]
+        if flow is Flow.QVSDC:
+            decision = (CryptogramType.AAC if ttq[0] & TTQ_OFFLINE_ONLY_READER
+                        else CryptogramType.ARQC)
+            parts += [encode(tags.TRACK2_EQUIVALENT, self.layout.track2),
+                      encode(tags.PAN_SEQUENCE_NUMBER, self.layout.psn)]
+            parts += self._cryptogram(txn, decision, terminal)
+            txn.phase = Phase.COMPLETED
+            app.mark_sensitive()
+        app.log.info("transaction started: ATC %d, %s flow", atc, flow.value)
+        return encode(tags.RESPONSE_FORMAT_2, parts)
+
+    # -- READ RECORD ---------------------------------------------------------------------
+
+    def _read_record(self, app: AppContext, txn: Transaction, command: CommandApdu) -> bytes:
+        if command.p2 & 0x07 != P2_RECORD_NUMBER:
+            raise IsoError(SW.INCORRECT_P1P2, "READ RECORD P2 b3-b1 must be 100 (P1 = record number)")
+        sfi = command.p2 >> 3
+        if not 1 <= sfi <= MAX_SFI or command.p1 == 0:
+            raise IsoError(SW.INCORRECT_P1P2, f"SFI {sfi} / record {command.p1} is out of range")
+        if sfi not in self.layout.sfis:
+            raise IsoError(SW.FILE_NOT_FOUND, f"no file with SFI {sfi}")
+        record = self.layout.records.get((sfi, command.p1))
+        if record is None:
+            raise IsoError(SW.RECORD_NOT_FOUND, f"SFI {sfi} has no record {command.p1}")
+        if (sfi, command.p1) in self.layout.sensitive:
+            app.mark_sensitive()
+        return record
+
+    # -- GENERATE AC ---------------------------------------------------------------------
+
+    def _generate_ac(self, app: AppContext, txn: Transaction, command: CommandApdu) -> bytes:
+        requested_bits = command.p1 & P1_AC_TYPE_MASK
+        if command.p2 or command.p1 & ~P1_AC_TYPE_MASK or requested_bits == P1_AC_TYPE_MASK:
+            raise IsoError(SW.INCORRECT_P1P2,
+                           f"GENERATE AC P1-P2 {command.p1:02X}{command.p2:02X}: "
+                           "only AAC/TC/ARQC without CDA is supported")
+        if txn.phase is Phase.SELECTED:
+            raise IsoError(SW.CONDITIONS_OF_USE_NOT_SATISFIED, "GENERATE AC before GPO")
+        if txn.phase is Phase.COMPLETED:
+            raise IsoError(SW.CONDITIONS_OF_USE_NOT_SATISFIED,
+                           "the transaction already has its cryptogram (no second GENERATE AC)")
+        terminal = split(CDOL1, command.data, "CDOL1")
+        decision = self._decide(CryptogramType(requested_bits), terminal)
+        parts = self._cryptogram(txn, decision, terminal)
+        txn.phase = Phase.COMPLETED
+        return encode(tags.RESPONSE_FORMAT_2, parts)
+
+    def _decide(self, requested: CryptogramType, terminal: dict[int, bytes]) -> CryptogramType:
+        """Card risk management: never answer above what was asked (AAC < ARQC < TC)."""
+        if requested is not CryptogramType.TC:
+            return requested
+        amount = _bcd_amount(terminal[tags.AMOUNT_AUTHORISED])
+        limit = self.perso.offline_limit
+        if limit and amount is not None and amount <= limit:
+            return CryptogramType.TC
+        return CryptogramType.ARQC
+
+    def _cryptogram(self, txn: Transaction, decision: CryptogramType,
+                    terminal: dict[int, bytes]) -> list[bytes]:
+        data = TransactionData(*(terminal.get(tag, bytes(length)) for tag, length in CDOL1))
+        atc = txn.atc.to_bytes(2, "big")
+        iad = issuer_application_data(self.perso.cvn, decision)
+        ac = application_cryptogram(self.perso.cvn, self.perso.icc_mk, data, AIP, atc, iad)
+        return [
+            encode(tags.CRYPTOGRAM_INFORMATION_DATA, bytes((int(decision),))),
+            encode(tags.ATC, atc),
+            encode(tags.APPLICATION_CRYPTOGRAM, ac),
+            encode(tags.ISSUER_APPLICATION_DATA, iad),
+        ]
+
+    # -- GET DATA ---------------------------------------------------------------------------
+
+    def _get_data(self, app: AppContext, txn: Transaction, command: CommandApdu) -> bytes:
+        tag = (command.p1 << 8) | command.p2
+        if tag == tags.ATC:
+            return encode(tags.ATC, current_atc(app.store).to_bytes(2, "big"))
+        raise IsoError(SW.REFERENCED_DATA_NOT_FOUND, f"GET DATA {tag:04X}: not kept by this card")

@@ -1,0 +1,82 @@
+"""The payment plugin: a TEST EMV contactless card (Visa qVSDC-like, CVN 10/18).
+
+On an empty store it personalises itself from its options, or with the
+documented TEST PAN and the TEST issuer master key when there are none, so
+``hcekit demo`` works out of the box. Its AID is a ``payment`` claim: the
+core lists it in the PPSE, and on Android the app must be the default
+payment service (WeChat-style code 13004 otherwise).
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+
+from hcekit import AppContext, Category, Claim, CommandApdu, PluginContext, hookimpl
+from hcekit.terminal.script import TerminalScript
+
+from .application import PaymentApplication
+from .layout import build_layout
+from .personalization import Personalization, from_options, load, save
+
+__all__ = ["PaymentPlugin"]
+
+
+class PaymentPlugin:
+    """One TEST payment card per hcekit card."""
+
+    name = "payment"
+
+    def __init__(self) -> None:
+        self.perso: Personalization | None = None
+        self.app: PaymentApplication | None = None
+
+    @hookimpl
+    def hcekit_startup(self, plugin: PluginContext) -> None:
+        perso = load(plugin.store)
+        if perso is None:
+            perso = from_options(plugin.options)
+            save(plugin.store, perso)
+            plugin.log.info(
+                "personalised %s card %s (CVN %d, key KCV %s%s)",
+                "TEST" if perso.test_key else "lab", perso.masked_pan(), int(perso.cvn),
+                perso.key_check_value, ", TEST issuer key" if perso.test_key else "",
+            )
+        elif plugin.options:
+            plugin.log.warning("card already personalised; options ignored "
+                               "(re-personalise with `hcekit payment personalize`)")
+        self.perso = perso
+        self.app = PaymentApplication(perso, build_layout(perso))
+
+    def _app(self) -> PaymentApplication:
+        if self.app is None:
+            raise RuntimeError("payment plugin used before hcekit_startup")
+        return self.app
+
+    @hookimpl
+    def hcekit_claims(self, plugin: PluginContext) -> list[Claim]:
+        perso = self._app().perso
+        return [Claim(perso.aid, Category.PAYMENT, "EMV contactless payment (TEST card)",
+                      label=perso.label, priority=1)]
+
+    @hookimpl
+    def hcekit_select(self, app: AppContext, command: CommandApdu) -> bytes:
+        return self._app().select(app, command)
+
+    @hookimpl
+    def hcekit_process(self, app: AppContext, command: CommandApdu) -> bytes:
+        return self._app().process(app, command)
+
+    @hookimpl
+    def hcekit_terminal_scripts(self) -> Sequence[TerminalScript]:
+        from .pos import POS_SCRIPT
+
+        return [POS_SCRIPT]
+
+    @hookimpl
+    def hcekit_add_commands(
+        self, subparsers: argparse._SubParsersAction[argparse.ArgumentParser]
+    ) -> None:
+        from .cli import add_commands
+
+        add_commands(subparsers)

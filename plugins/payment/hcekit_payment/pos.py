@@ -1,0 +1,286 @@
+"""A minimal POS terminal: PPSE → SELECT → GPO → READ RECORD → GENERATE AC → issuer check.
+
+:func:`run_transaction` is the reader-side kernel (usable from tests and
+other scripts); :data:`POS_SCRIPT` wraps it as the ``payment-pos`` terminal
+script, printing a receipt-like summary. By default the issuer check uses
+the same TEST issuer master key the card personalises itself with.
+
+Script options (``--option key=value``): ``amount`` (decimal, default
+12.34), ``currency`` / ``country`` (ISO numeric, default 0840), ``flow``
+(``generate-ac`` default, or ``qvsdc``: cryptogram in the GPO answer),
+``request`` (``arqc`` default, ``tc``, ``aac``), ``imk`` (issuer master key
+hex, default the TEST key).
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+from hcekit import SW
+from hcekit.terminal.script import ScriptContext, TerminalScript
+from hcekit.terminal.terminal import Terminal, TerminalError
+from hcekit.tlv import Tlv, TlvError, encode, find, parse
+
+from . import tags
+from .cryptogram import CryptogramType, TransactionData, cvn_from_iad
+from .dol import DolEntry, fill, parse_dol
+from .issuer import CryptogramRecord, IssuerHost, Verdict
+from .testdata import TEST_IMK
+
+__all__ = ["PosError", "PosResult", "run_transaction", "run_pos", "POS_SCRIPT", "PPSE_AID"]
+
+PPSE_AID = b"2PAY.SYS.DDF01"
+#: TTQ byte 1: EMV contact chip, online PIN, signature; plus qVSDC for that flow.
+_TTQ_FULL_EMV = bytes.fromhex("16004000")
+_TTQ_QVSDC = bytes.fromhex("36804000")
+_REQUEST = {"arqc": CryptogramType.ARQC, "tc": CryptogramType.TC, "aac": CryptogramType.AAC}
+
+
+class PosError(Exception):
+    """The card did not behave as a payment card should (message says where)."""
+
+
+@dataclass
+class PosResult:
+    aid: bytes
+    label: str
+    flow: str
+    record: CryptogramRecord
+    verdict: Verdict
+    expiry: str
+    amount_minor: int
+    currency: str
+    card_data: dict[int, bytes] = field(default_factory=dict)
+
+    @property
+    def approved(self) -> bool:
+        kind = self.record.cryptogram_type
+        return self.verdict.valid and kind is not CryptogramType.AAC
+
+
+def _expect(terminal: Terminal, command: bytes, what: str) -> bytes:
+    response = terminal.transmit(command)
+    if response.sw != SW.NO_ERROR:
+        raise PosError(f"{what}: card answered {response.sw:04X}")
+    return response.data
+
+
+def _bcd(value: int, length: int) -> bytes:
+    return bytes.fromhex(f"{value:0{length * 2}d}")
+
+
+def _choose_application(ppse_fci: bytes) -> tuple[bytes, str]:
+    """The PPSE entry with the highest priority (lowest tag 87 value)."""
+    directory = find(ppse_fci, 0xBF0C)
+    if directory is None:
+        raise PosError("PPSE FCI has no directory (BF0C)")
+    entries: list[tuple[int, bytes, str]] = []
+    for obj in parse(directory, strict=False):
+        if obj.tag != 0x61:
+            continue
+        aid = find(obj.value, 0x4F)
+        if aid is None:
+            continue
+        label = (find(obj.value, tags.APPLICATION_LABEL) or b"").decode("ascii", "replace")
+        priority = find(obj.value, tags.APPLICATION_PRIORITY)
+        entries.append(((priority[0] & 0x0F) if priority else 15, aid, label))
+    if not entries:
+        raise PosError("PPSE lists no payment application")
+    entries.sort(key=lambda e: e[0])
+    return entries[0][1], entries[0][2]
+
+
+def _flatten(data: bytes, into: dict[int, bytes]) -> None:
+    for obj in parse(data, strict=False):
+        if obj.constructed:
+            _flatten(obj.value, into)
+        else:
+            into.setdefault(obj.tag, obj.value)
+
+
+def _response_objects(data: bytes, format1: tuple[tuple[int, int], ...]) -> dict[int, bytes]:
+    """Objects of a format 1 (80) or format 2 (77) response."""
+    try:
+        (top,) = parse(data)
+    except (TlvError, ValueError):
+        raise PosError(f"response is not one TLV template: {data.hex().upper()}") from None
+    return _split_template(top, format1)
+
+
+def _split_template(top: Tlv, format1: tuple[tuple[int, int], ...]) -> dict[int, bytes]:
+    if top.tag == tags.RESPONSE_FORMAT_2:
+        out: dict[int, bytes] = {}
+        _flatten(top.value, out)
+        return out
+    if top.tag == tags.RESPONSE_FORMAT_1:
+        out, offset = {}, 0
+        for i, (tag, length) in enumerate(format1):
+            last = i == len(format1) - 1
+            out[tag] = top.value[offset:] if last else top.value[offset:offset + length]
+            offset += length
+        return out
+    raise PosError(f"unexpected response template {top.tag:X}")
+
+
+def run_transaction(
+    terminal: Terminal,
+    *,
+    amount_minor: int = 1234,
+    currency: str = "0840",
+    country: str = "0840",
+    flow: str = "generate-ac",
+    request: CryptogramType = CryptogramType.ARQC,
+    issuer: IssuerHost | None = None,
+    unpredictable_number: bytes | None = None,
+    today: datetime.date | None = None,
+) -> PosResult:
+    """One contactless purchase against the card in the field. Raises PosError."""
+    if flow not in ("generate-ac", "qvsdc"):
+        raise ValueError(f"flow must be 'generate-ac' or 'qvsdc', got {flow!r}")
+    issuer = issuer or IssuerHost()
+    day = today or datetime.date.today()
+    values: dict[int, bytes] = {
+        tags.TTQ: _TTQ_QVSDC if flow == "qvsdc" else _TTQ_FULL_EMV,
+        tags.AMOUNT_AUTHORISED: _bcd(amount_minor, 6),
+        tags.AMOUNT_OTHER: bytes(6),
+        tags.TERMINAL_COUNTRY_CODE: bytes.fromhex(country),
+        tags.TVR: bytes(5),
+        tags.TRANSACTION_CURRENCY_CODE: bytes.fromhex(currency),
+        tags.TRANSACTION_DATE: bytes.fromhex(day.strftime("%y%m%d")),
+        tags.TRANSACTION_TYPE: b"\x00",
+        tags.UNPREDICTABLE_NUMBER: unpredictable_number or os.urandom(4),
+    }
+
+    aid, label = _choose_application(_expect(terminal, _select(PPSE_AID), "SELECT PPSE"))
+    fci = _expect(terminal, _select(aid), f"SELECT {aid.hex().upper()}")
+    pdol_raw = find(fci, tags.PDOL)
+    pdol: list[DolEntry] = parse_dol(pdol_raw) if pdol_raw else []
+    gpo_data = encode(tags.COMMAND_TEMPLATE, fill(pdol, values))
+    gpo = _response_objects(
+        _expect(terminal, bytes((0x80, 0xA8, 0, 0, len(gpo_data))) + gpo_data + b"\x00", "GPO"),
+        ((tags.AIP, 2), (tags.AFL, 0)),
+    )
+    aip, afl = gpo.get(tags.AIP), gpo.get(tags.AFL)
+    if aip is None or afl is None or len(afl) % 4:
+        raise PosError("GPO answer lacks a valid AIP/AFL")
+
+    card: dict[int, bytes] = dict(gpo)
+    for i in range(0, len(afl), 4):
+        sfi, first, last = afl[i] >> 3, afl[i + 1], afl[i + 2]
+        for number in range(first, last + 1):
+            raw = _expect(terminal, bytes((0x00, 0xB2, number, (sfi << 3) | 4, 0)),
+                           f"READ RECORD SFI {sfi} record {number}")
+            _flatten(raw, card)
+
+    if tags.APPLICATION_CRYPTOGRAM in gpo:
+        used_flow, answer = "qVSDC", gpo
+    else:
+        cdol_raw = card.get(tags.CDOL1)
+        if cdol_raw is None:
+            raise PosError("the card has no CDOL1 and gave no cryptogram in GPO")
+        cdol_data = fill(parse_dol(cdol_raw), values)
+        command = bytes((0x80, 0xAE, int(request), 0, len(cdol_data))) + cdol_data + b"\x00"
+        answer = _response_objects(
+            _expect(terminal, command, "GENERATE AC"),
+            ((tags.CRYPTOGRAM_INFORMATION_DATA, 1), (tags.ATC, 2),
+             (tags.APPLICATION_CRYPTOGRAM, 8), (tags.ISSUER_APPLICATION_DATA, 0)),
+        )
+        used_flow = "GENERATE AC"
+
+    try:
+        pan = (card[tags.PAN].hex().upper()).rstrip("F")
+        record = CryptogramRecord(
+            pan=pan,
+            psn=card.get(tags.PAN_SEQUENCE_NUMBER, b"\x00").hex(),
+            data=TransactionData(*(values[tag] for tag in (
+                tags.AMOUNT_AUTHORISED, tags.AMOUNT_OTHER, tags.TERMINAL_COUNTRY_CODE, tags.TVR,
+                tags.TRANSACTION_CURRENCY_CODE, tags.TRANSACTION_DATE, tags.TRANSACTION_TYPE,
+                tags.UNPREDICTABLE_NUMBER))),
+            aip=aip,
+            atc=answer[tags.ATC],
+            iad=answer[tags.ISSUER_APPLICATION_DATA],
+            cid=answer[tags.CRYPTOGRAM_INFORMATION_DATA][0],
+            cryptogram=answer[tags.APPLICATION_CRYPTOGRAM],
+        )
+    except (KeyError, IndexError) as exc:
+        raise PosError(f"card data incomplete: missing {exc}") from None
+    expiry = card.get(tags.EXPIRATION_DATE, b"").hex()
+    return PosResult(aid, label, used_flow, record, issuer.verify(record), expiry,
+                     amount_minor, currency, card)
+
+
+def _select(aid: bytes) -> bytes:
+    return bytes((0x00, 0xA4, 0x04, 0x00, len(aid))) + aid + b"\x00"
+
+
+def _parse_amount(text: str) -> int:
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise ValueError(f"amount {text!r} is not a number") from None
+    minor = value * 100
+    if minor != minor.to_integral_value() or not 0 <= minor < 10**12:
+        raise ValueError(f"amount {text!r} must be ≥ 0 with at most 2 decimals")
+    return int(minor)
+
+
+def format_receipt(result: PosResult) -> list[str]:
+    rec = result.record
+    masked = "*" * (len(rec.pan) - 4) + rec.pan[-4:]
+    expiry = f"{result.expiry[2:4]}/{result.expiry[:2]}" if len(result.expiry) == 6 else "?"
+    try:
+        cvn = f"CVN {int(cvn_from_iad(rec.iad))}"
+    except ValueError:
+        cvn = "CVN ?"
+    outcome = ("APPROVED" if result.approved else "DECLINED") + (
+        " (online authorisation)" if rec.cryptogram_type is CryptogramType.ARQC else "")
+    return [
+        "======== HCEKIT TEST TERMINAL - NOT A REAL PAYMENT ========",
+        f"Application   {result.label} ({result.aid.hex().upper()})",
+        f"Card          {masked}  PSN {rec.psn}  exp {expiry}",
+        f"Amount        {Decimal(result.amount_minor) / 100:.2f}  currency {result.currency}",
+        f"Flow          {result.flow} ({cvn})",
+        f"ATC           {int.from_bytes(rec.atc, 'big')}",
+        f"Cryptogram    {rec.cryptogram_type.name} {rec.cryptogram.hex().upper()}",
+        f"Issuer check  {'OK' if result.verdict.valid else 'FAILED'}: {result.verdict.reason}",
+        f"Result        {outcome if result.verdict.valid else 'DECLINED (cryptogram invalid)'}",
+        "==========================================================",
+    ]
+
+
+def run_pos(ctx: ScriptContext) -> int:
+    """The ``payment-pos`` script: 0 when the cryptogram verified, 1 when not, 2 on errors."""
+    opts: Mapping[str, str] = ctx.options
+    try:
+        amount = _parse_amount(opts.get("amount", "12.34"))
+        request = _REQUEST[opts.get("request", "arqc").lower()]
+        imk = bytes.fromhex(opts["imk"]) if "imk" in opts else TEST_IMK
+        issuer = ctx.extras.get("issuer") or IssuerHost(imk)
+    except (ValueError, KeyError) as exc:
+        ctx.echo(f"payment-pos: bad option: {exc}")
+        return 2
+    try:  # the runner (hcekit demo / tap) holds the tap open around this script
+        result = run_transaction(
+            ctx.terminal, amount_minor=amount,
+            currency=opts.get("currency", "0840"), country=opts.get("country", "0840"),
+            flow=opts.get("flow", "generate-ac"), request=request, issuer=issuer,
+        )
+    except (PosError, TerminalError, ValueError) as exc:
+        ctx.echo(f"payment-pos: transaction failed: {exc}")
+        return 2
+    for line in format_receipt(result):
+        ctx.echo(line)
+    return 0 if result.verdict.valid else 1
+
+
+POS_SCRIPT = TerminalScript(
+    name="payment-pos",
+    description="EMV contactless purchase: PPSE, GPO, records, GENERATE AC, ARQC check "
+                "with the TEST issuer key",
+    run=run_pos,
+    demo=True,
+)
