@@ -2,6 +2,22 @@
 
 Everything here is built on ``cryptography``; no primitive is hand-rolled.
 
+Secure messaging (ISO/IEC 7816-4 §10 as ICAO 9303 Part 11 profiles it):
+
+* Suites: :class:`TdesSuite` (3DES + retail MAC, BAC), :class:`AesSuite`
+  (AES-CBC with IV = E(K, SSC) + CMAC, PACE-AES); bring your own by
+  implementing :class:`CipherSuite`.
+* Sessions: :class:`CardSession` (the core's SecureChannel — a plugin opts
+  in with ``app.secure_channel = CardSession(suite, ssc)``) and
+  :class:`TerminalSession` (``session.transmit(terminal, command)``).
+* Stateless wire functions: :func:`wrap_command`, :func:`unwrap_command`,
+  :func:`wrap_response`, :func:`unwrap_response`, :func:`is_protected`.
+* Mutual authentication (ISO/IEC 9798-2 style): :class:`CardAuthenticator`,
+  :class:`TerminalAuthenticator`, :func:`mutual_authenticate`, profiles
+  :data:`TDES_PROFILE` / :data:`AES128_PROFILE`; ICAO BAC keys from the MRZ
+  in :mod:`hcekit.sm.bac`.
+* Errors: :class:`SmError` (an IsoError with 6987 / 6988).
+
 Building blocks (usable on their own):
 
 * MACs: :func:`aes_cmac` (SP 800-38B), :func:`retail_mac` (ISO/IEC 9797-1
@@ -15,6 +31,15 @@ Building blocks (usable on their own):
   :func:`ephemeral_ephemeral`; ECDSA :func:`ecdsa_sign` / :func:`ecdsa_verify`.
 """
 
+from .auth import (
+    AES128_PROFILE,
+    TDES_PROFILE,
+    AuthenticationError,
+    AuthProfile,
+    CardAuthenticator,
+    TerminalAuthenticator,
+    mutual_authenticate,
+)
 from .diversify import diversification_input, diversify_aes128
 from .ecdh import (
     EcKeyPair,
@@ -29,6 +54,7 @@ from .ecdh import (
 from .ecdsa import sign as ecdsa_sign
 from .ecdsa import verify as ecdsa_verify
 from .errors import SmError
+from .iso7816 import is_protected, unwrap_command, unwrap_response, wrap_command, wrap_response
 from .kdf import (
     ICAO_KDF_ENC,
     ICAO_KDF_MAC,
@@ -43,8 +69,28 @@ from .kdf import (
 )
 from .mac import aes_cmac, retail_mac, tags_equal
 from .padding import pad, unpad
+from .session import CardSession, SendSequenceCounter, TerminalSession
+from .suites import AesSuite, CipherSuite, TdesSuite
 
 __all__ = [
+    "AES128_PROFILE",
+    "TDES_PROFILE",
+    "AesSuite",
+    "AuthProfile",
+    "AuthenticationError",
+    "CardAuthenticator",
+    "CardSession",
+    "CipherSuite",
+    "SendSequenceCounter",
+    "TdesSuite",
+    "TerminalAuthenticator",
+    "TerminalSession",
+    "is_protected",
+    "mutual_authenticate",
+    "unwrap_command",
+    "unwrap_response",
+    "wrap_command",
+    "wrap_response",
     "ICAO_KDF_ENC",
     "ICAO_KDF_MAC",
     "ICAO_KDF_PI",
