@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator, Mapping
 
-from hcekit import AppContext, Claim, CommandApdu, IsoError, ResponseApdu, SW
+from hcekit import SW, AppContext, Claim, CommandApdu, IsoError, ResponseApdu
 from hcekit.sm import AuthProfile, CardAuthenticator, is_protected
 from hcekit.sm.auth import INS_EXTERNAL_AUTHENTICATE, INS_GET_CHALLENGE
 

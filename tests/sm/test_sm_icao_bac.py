@@ -12,9 +12,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sm_example_plugin import EF_COM, EF_COM_FID, EMRTD_AID, ProtectedFiles, fixed_random
-from sm_vectors import load
-
 from hcekit import Card, CommandApdu, ResponseApdu
 from hcekit.hosts import LoopbackHost
 from hcekit.sm import (
@@ -28,6 +25,8 @@ from hcekit.sm import (
 )
 from hcekit.sm.bac import bac_card, bac_key_seed, bac_keys, bac_terminal, mrz_information
 from hcekit.terminal import LoopbackTransport, Terminal
+from sm_example_plugin import EF_COM, EF_COM_FID, EMRTD_AID, ProtectedFiles, fixed_random
+from sm_vectors import load
 
 EXAMPLE = load("icao9303_bac_worked_example.json")
 MRZ: dict[str, str] = EXAMPLE["mrz"]
