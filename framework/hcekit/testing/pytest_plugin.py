@@ -8,6 +8,9 @@
   ``hce_*`` fixtures below use; default: every installed plugin.
 ``hce_rig``, ``hce_card``, ``hce_host``, ``hce_terminal``
   a rig built from ``hce_plugins``; the terminal is already in a tap (field on).
+``pcscd``, ``pcsc_card``
+  the same card behind a private, real pcscd + vpcd, reached through pyscard
+  (see :mod:`hcekit.testing.pcsc` and ``docs/pcsc.md``).
 """
 
 from __future__ import annotations
@@ -19,6 +22,10 @@ import pytest
 
 from ..plugins import PluginSpec
 from .loopback import LoopbackRig, loopback_rig
+from .pcsc import pcsc_card, pcscd
+
+__all__ = ["hce_card", "hce_card_factory", "hce_host", "hce_plugins", "hce_rig", "hce_terminal",
+           "pcsc_card", "pcscd"]
 
 RigFactory = Callable[..., LoopbackRig]
 
@@ -44,7 +51,9 @@ def hce_plugins() -> list[PluginSpec] | None:
 
 
 @pytest.fixture
-def hce_rig(hce_card_factory: RigFactory, hce_plugins: list[PluginSpec] | None) -> Iterator[LoopbackRig]:
+def hce_rig(
+    hce_card_factory: RigFactory, hce_plugins: list[PluginSpec] | None
+) -> Iterator[LoopbackRig]:
     if hce_plugins is None:
         rig = hce_card_factory((), installed=True)
     else:

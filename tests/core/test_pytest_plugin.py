@@ -1,0 +1,33 @@
+"""The pytest11 fixtures plugin authors use, exercised the way they use them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from routing_plugins import AID_A, AID_B, Recorder
+
+from hcekit import Claim, DeviceState
+from hcekit.plugins import PluginSpec
+
+
+@pytest.fixture
+def hce_plugins() -> list[PluginSpec]:
+    return [Recorder("solo", Claim(AID_A))]
+
+
+def test_overridden_plugins_are_served(hce_terminal: Any, hce_card: Any) -> None:
+    assert list(hce_card.plugins) == ["solo"]
+    assert hce_terminal.select(AID_A).data == AID_A
+    assert hce_terminal.transmit("0005000000").data == b"solo"
+    assert hce_card.field_active
+
+
+def test_factory_builds_independent_rigs(hce_card_factory: Any) -> None:
+    one = hce_card_factory([Recorder("one", Claim(AID_A))])
+    two = hce_card_factory([Recorder("two", Claim(AID_B))],
+                           device=DeviceState(nfc_enabled=False))
+    with one.terminal.tap(), two.terminal.tap():
+        assert one.terminal.select(AID_A).ok
+        assert not two.terminal.select(AID_A).ok
+    assert two.host.device_state().nfc_enabled is False
