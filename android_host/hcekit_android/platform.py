@@ -89,9 +89,14 @@ class AndroidNfc:
 
     def change_default_intent(self, category: Category = Category.PAYMENT) -> Any:
         """``ACTION_CHANGE_DEFAULT`` for this service (start it to ask the user)."""
+        from jnius import cast
+
         intent = self._Intent(self._CardEmulation.ACTION_CHANGE_DEFAULT)
         intent.putExtra(self._CardEmulation.EXTRA_CATEGORY, Category(category).value)
-        intent.putExtra(self._CardEmulation.EXTRA_SERVICE_COMPONENT, self.component)
+        # pyjnius scores every putExtra overload alike for a ComponentName; casting to
+        # Parcelable makes putExtra(String, Parcelable) the one exact match.
+        intent.putExtra(self._CardEmulation.EXTRA_SERVICE_COMPONENT,
+                        cast("android.os.Parcelable", self.component))
         return intent
 
     def request_default(self, category: Category = Category.PAYMENT) -> None:

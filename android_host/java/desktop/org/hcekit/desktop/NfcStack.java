@@ -22,6 +22,7 @@ public final class NfcStack implements HostApduService.DesktopStack {
     private final ExecutorService main;
     private final Object lock = new Object();
     private LinkedBlockingQueue<byte[]> outstanding;
+    private LinkedBlockingQueue<byte[]> waiting;
     private final AtomicInteger unsolicited = new AtomicInteger();
 
     public NfcStack(HostApduService service) {
@@ -50,9 +51,16 @@ public final class NfcStack implements HostApduService.DesktopStack {
 
     /** Send *command*; the answer, or null if none came within *timeoutMillis*. */
     public byte[] transceive(byte[] command, long timeoutMillis) throws InterruptedException {
+        submit(command);
+        return awaitAnswer(timeoutMillis);
+    }
+
+    /** Hand *command* to the service on the main thread without waiting (see {@link #awaitAnswer}). */
+    public void submit(byte[] command) {
         LinkedBlockingQueue<byte[]> answer = new LinkedBlockingQueue<>();
         synchronized (lock) {
             outstanding = answer;
+            waiting = answer;
         }
         final byte[] copy = command.clone();
         main.execute(() -> {
@@ -61,6 +69,17 @@ public final class NfcStack implements HostApduService.DesktopStack {
                 onResponseApdu(direct);
             }
         });
+    }
+
+    /** The answer to the last submitted command, or null after *timeoutMillis*. */
+    public byte[] awaitAnswer(long timeoutMillis) throws InterruptedException {
+        LinkedBlockingQueue<byte[]> answer;
+        synchronized (lock) {
+            answer = waiting;
+        }
+        if (answer == null) {
+            throw new IllegalStateException("no command submitted");
+        }
         byte[] result = answer.poll(timeoutMillis, TimeUnit.MILLISECONDS);
         if (result == null) {
             synchronized (lock) {

@@ -1,0 +1,96 @@
+"""A real desktop JVM for the Android tests: javac + pyjnius, classpath set before ``import jnius``.
+
+The session fixture compiles the shim and the android.* stand-ins, then starts
+the JVM (once per process). Per test, the simulated phone is reset, the
+shim's deadline restored, and every host stopped.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from hcekit import Card
+from hcekit_android.jvm import JavaSetupError, compile_java, find_java_home, start_desktop_jvm
+
+SERVICE_COMPONENT = "org.hcekit.example/org.hcekit.android.HcekitApduService"
+
+
+@pytest.fixture(scope="session")
+def jvm(tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
+    if importlib.util.find_spec("jnius") is None:
+        pytest.skip("pyjnius is not installed (pip install -e '.[android]')")
+    if find_java_home() is None:
+        pytest.skip("no JDK (scripts/install-system-deps.sh installs openjdk-17-jdk-headless)")
+    classes = compile_java(tmp_path_factory.mktemp("java-classes"))
+    try:
+        start_desktop_jvm(classes)
+    except JavaSetupError as exc:
+        pytest.fail(str(exc))
+    from jnius import autoclass
+
+    return SimpleNamespace(
+        Bridge=autoclass("org.hcekit.android.HcekitBridge"),
+        Phone=autoclass("org.hcekit.desktop.Phone"),
+        Log=autoclass("android.util.Log"),
+        Context=autoclass("android.content.Context"),
+        Activity=autoclass("android.app.Activity"),
+        EchoListener=autoclass("org.hcekit.desktop.EchoListener"),
+    )
+
+
+@pytest.fixture
+def phone(jvm: SimpleNamespace) -> Iterator[Any]:
+    yield jvm.Phone.reset()
+    jvm.Bridge.setDeadlineMillis(jvm.Bridge.DEFAULT_DEADLINE_MS)
+
+
+@pytest.fixture
+def stack(jvm: SimpleNamespace) -> Iterator[Any]:
+    """A fresh HcekitApduService and the desktop NFC stack driving it."""
+    from hcekit_android.desktop import new_service
+
+    _service, nfc = new_service()
+    yield nfc
+    nfc.shutdown()
+
+
+HostFactory = Callable[..., Any]
+
+
+@pytest.fixture
+def make_host(jvm: SimpleNamespace, phone: Any) -> Iterator[HostFactory]:
+    from hcekit_android import AndroidHost
+
+    hosts: list[Any] = []
+
+    def make(plugins: Any, *, start: bool = True, **kwargs: Any) -> Any:
+        card = plugins if isinstance(plugins, Card) else Card(plugins)
+        host = AndroidHost(card, context=jvm.Context(), **kwargs)
+        hosts.append(host)
+        if start:
+            host.start()
+        return host
+
+    yield make
+    for host in hosts:
+        host.stop()
+    assert not jvm.Bridge.hasListener(), "a test left a listener attached to the shim"
+
+
+def log_lines(jvm: SimpleNamespace) -> list[str]:
+    return [str(line) for line in jvm.Log.desktopLines()]
+
+
+def load_p4a_hook() -> Any:
+    path = Path(__file__).resolve().parents[2] / "android_host" / "p4a" / "hcekit_p4a_hook.py"
+    spec = importlib.util.spec_from_file_location("hcekit_p4a_hook", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
