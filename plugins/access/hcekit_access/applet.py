@@ -185,16 +185,16 @@ class AccessPlugin:
 
     def _verify(self, app: AppContext, command: CommandApdu) -> bytes | None:
         app.mark_sensitive()
+        if command.p1 not in (P1_VERIFY, P1_VERIFY_RESET):
+            raise IsoError(SW.INCORRECT_P1P2, "VERIFY P1 is 00 (verify) or FF (reset)")
+        if command.p2 != KeyRef.PIV_PIN:
+            raise IsoError(SW.REFERENCED_DATA_NOT_FOUND,
+                           f"key reference {command.p2:02X}: only the PIV PIN (80) exists")
         if command.p1 == P1_VERIFY_RESET:
             if command.data:
                 raise IsoError(SW.WRONG_LENGTH, "VERIFY with P1=FF carries no data")
             app.session.pop(_VERIFIED, None)
             return None
-        if command.p1 != P1_VERIFY:
-            raise IsoError(SW.INCORRECT_P1P2, "VERIFY P1 is 00 or FF")
-        if command.p2 != KeyRef.PIV_PIN:
-            raise IsoError(SW.REFERENCED_DATA_NOT_FOUND,
-                           f"key reference {command.p2:02X}: only the PIV PIN (80) exists")
         store = app.store
         tries = store.get_int(KEY_PIN_TRIES)
         if not command.data:

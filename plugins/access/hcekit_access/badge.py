@@ -20,10 +20,10 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from hcekit.store import PluginStore
 
+from . import testca
 from .fascn import Fascn
 from .objects import CCC_CARD_ID_LENGTH, NON_FEDERAL_FASCN, Chuid
 from .piv import OID_PIV_CARD_AUTH_EKU, OID_PIV_FASCN
-from .testca import test_ca_certificate, test_ca_key
 
 __all__ = [
     "Badge",
@@ -150,8 +150,8 @@ def _issue_certificate(request: BadgeRequest, card_key: ec.EllipticCurvePrivateK
         issuer_name: x509.Name | None = None
         issuer_public = card_key.public_key()
     else:
-        issuer_key = request.issuer_key or test_ca_key()
-        issuer_cert = request.issuer_cert or test_ca_certificate()
+        issuer_key = request.issuer_key or testca.ca_key()
+        issuer_cert = request.issuer_cert or testca.ca_certificate()
         issuer_public_any = issuer_cert.public_key()
         if not isinstance(issuer_public_any, ec.EllipticCurvePublicKey) or \
                 issuer_public_any.public_numbers() != issuer_key.public_key().public_numbers():

@@ -28,11 +28,11 @@ from hcekit import SW, CommandApdu, tlv
 from hcekit.sw import describe
 from hcekit.terminal import ScriptContext, Terminal, TerminalScript
 
+from . import testca
 from .badge import card_identifier, certificate_identifiers
 from .fascn import Fascn
 from .objects import Chuid, PivDataError, parse_certificate_object, unwrap_object
 from .piv import OID_PIV_CARD_AUTH_EKU, PIV_AID, Alg, Ins, KeyRef, ObjectTag, Tag
-from .testca import test_ca_certificate
 
 __all__ = ["Decision", "DoorPolicy", "decide", "normalize_identifier", "DOOR_SCRIPT",
            "CHALLENGE_LENGTH"]
@@ -68,19 +68,19 @@ class DoorPolicy:
     @classmethod
     def test(cls) -> DoorPolicy:
         """Trust the TEST CA and let in any badge it issued: ``hcekit demo`` with no setup."""
-        return cls((test_ca_certificate(),), None, test_mode=True)
+        return cls((testca.ca_certificate(),), None, test_mode=True)
 
 
 def normalize_identifier(text: str) -> str:
     """Canonical form of an allow-list entry: UUID (lower case, dashed) or FASC-N fields."""
     text = text.strip()
+    try:  # first: 32 FASC-N digits would also pass as a UUID's 32 hex digits
+        return str(Fascn.parse(text))
+    except ValueError:
+        pass
     candidate = text[len("urn:uuid:"):] if text.lower().startswith("urn:uuid:") else text
     try:
         return str(uuid.UUID(candidate))
-    except ValueError:
-        pass
-    try:
-        return str(Fascn.parse(text))
     except ValueError:
         return text
 

@@ -15,7 +15,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
-__all__ = ["test_ca_certificate", "test_ca_key", "is_test_ca"]
+__all__ = ["ca_certificate", "ca_key", "is_test_ca"]
 
 _TEST_CA_KEY_PEM = b"""-----BEGIN PRIVATE KEY-----
 MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgUcsWzvfJEPV5QPP/
@@ -41,15 +41,15 @@ o3Jx2z4CIHE2HrGhGQZFcjNCMxAsK5qs/vfcqfaXXH2l7gIomcIT
 
 
 @cache
-def test_ca_certificate() -> x509.Certificate:
+def ca_certificate() -> x509.Certificate:
     return x509.load_pem_x509_certificate(_TEST_CA_CERT_PEM)
 
 
-def test_ca_key() -> ec.EllipticCurvePrivateKey:
+def ca_key() -> ec.EllipticCurvePrivateKey:
     key = load_pem_private_key(_TEST_CA_KEY_PEM, password=None)
     assert isinstance(key, ec.EllipticCurvePrivateKey)
     return key
 
 
 def is_test_ca(cert: x509.Certificate) -> bool:
-    return cert == test_ca_certificate()
+    return cert == ca_certificate()
