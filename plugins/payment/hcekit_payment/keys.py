@@ -95,14 +95,14 @@ def derive_icc_master_key_a(imk: bytes, pan: str, psn: str = "00") -> bytes:
 
 
 def derive_icc_master_key_b(imk: bytes, pan: str, psn: str = "00") -> bytes:
-    """Option B: as A for PAN || PSN up to 16 digits; longer ones go through SHA-1.
+    """Option B: as A for PANs up to 16 digits; for longer ones PAN || PSN goes through SHA-1.
 
     The SHA-1 of the packed digits is decimalised: its decimal digits in order,
     then (if fewer than 16) its A–F digits mapped to 0–5.
     """
     _check_double_length(imk)
     x = _digits(pan, "PAN") + _digits(psn, "PAN sequence number")
-    if len(x) <= 16:
+    if len(pan) <= 16:
         return derive_icc_master_key_a(imk, pan, psn)
     packed = bytes.fromhex(x if len(x) % 2 == 0 else "0" + x)
     digest = hashes.Hash(hashes.SHA1())
