@@ -98,16 +98,15 @@ def check_claims(h: Harness, tmp: Path) -> None:
     if not claims:
         raise CheckSkipped(f"{h.plugin.name} claims no AIDs (an observer plugin?)")
     owned = [(h.plugin.name, c) for c in claims]
-    others: list[str] = []
-    for name, obj in installed_plugins_quietly():
-        if name == h.plugin.name:
-            continue
-        try:
-            with Card([(name, obj)]) as card:
-                owned.extend((n, c) for n, c in card.claims() if n == name)
-            others.append(name)
-        except Exception:  # another plugin's breakage is its own check's business
-            continue
+    with capture_logs():  # other plugins' start-up chatter is not this check's output
+        for name, obj in installed_plugins_quietly():
+            if name == h.plugin.name:
+                continue
+            try:
+                with Card([(name, obj)]) as card:
+                    owned.extend((n, c) for n, c in card.claims() if n == name)
+            except Exception:  # another plugin's breakage is its own check's business
+                continue
     conflicts = [c for c in find_conflicts(owned) if h.plugin.name in (c[0], c[2])]
     if conflicts:
         text = "; ".join(f"{a} {ca.filter} overlaps {b} {cb.filter}" for a, ca, b, cb in conflicts)

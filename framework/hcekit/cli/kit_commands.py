@@ -1,0 +1,172 @@
+"""The plugin author's commands: ``hcekit new``, ``check``, ``replay``, ``fuzz``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import TypeAlias
+
+from ..plugins import ENTRY_POINT_GROUP
+from .common import add_card_options, build_card, hexbytes
+
+__all__ = ["add_commands", "main"]
+
+SubParsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
+
+
+def add_commands(subparsers: SubParsers) -> None:
+    p = subparsers.add_parser(
+        "new", help="create a ready-to-publish plugin project",
+        description="Write a plugin project (pyproject with the hcekit entry point, a card "
+                    "with one command, tests using hcekit's pytest fixtures and the conformance "
+                    "suite, README) into DIR/hcekit-NAME. It passes its own tests and "
+                    "'hcekit check NAME' as generated.")
+    p.add_argument("kind", choices=["plugin"], help="what to create")
+    p.add_argument("name", help="plugin name: lower-case letters, digits, '_' (e.g. my_badge)")
+    p.add_argument("--dir", default=".", metavar="DIR", help="parent directory (default: .)")
+    p.add_argument("--aid", type=hexbytes, metavar="HEX",
+                   help="the card's AID (default: a proprietary F0… AID derived from the name)")
+    p.add_argument("--force", action="store_true", help="write into an existing directory")
+    p.set_defaults(handler=cmd_new)
+
+    p = subparsers.add_parser(
+        "check", help="run the conformance suite against a plugin",
+        description="Check a plugin against the rules every hcekit card follows: valid, "
+                    "conflict-free claims; SELECT; standard status words for unknown INS/CLA; "
+                    "no crash on malformed APDUs; deselect/deactivation; state across a "
+                    "restart (SQLite); no key material in traces or logs. Exit status 1 when a "
+                    "check fails.")
+    p.add_argument("plugins", nargs="*", metavar="PLUGIN",
+                   help="installed plugin name or module:attr (default: every installed plugin)")
+    p.add_argument("--check", action="append", default=None, metavar="NAME",
+                   help="run only this check (repeatable); see --list")
+    p.add_argument("--list", action="store_true", help="list the checks and exit")
+    p.set_defaults(handler=cmd_check)
+
+    p = subparsers.add_parser(
+        "replay", help="re-send a recorded trace to a card and report differing responses",
+        description="Replay a trace file (recorded with 'hcekit serve --record' or 'hcekit "
+                    "demo --record') against a card built from the installed plugins, with the "
+                    "recorded field events. Exit status 1 when a response differs.")
+    p.add_argument("trace", type=Path, metavar="FILE", help="trace file")
+    p.add_argument("--sw-only", action="store_true",
+                   help="compare status words only (cards with random challenges/cryptograms)")
+    add_card_options(p, default_store=":memory:")
+    p.set_defaults(handler=cmd_replay)
+
+    p = subparsers.add_parser(
+        "fuzz", help="coverage-guided fuzzing of the card core and installed plugins",
+        description="Feed generated APDU sequences to the card core and to each plugin (atheris "
+                    "when installed, else a seeded random engine) and report the number of "
+                    "inputs run and any crash: transceive raising, a malformed response, or a "
+                    "plugin exception answered as 6F00.")
+    p.add_argument("targets", nargs="*", metavar="TARGET",
+                   help="'core', an installed plugin name or module:attr "
+                        "(default: core and every installed plugin)")
+    budget = p.add_mutually_exclusive_group()
+    budget.add_argument("--seconds", type=float, default=None,
+                        help="time budget per target (default: 10)")
+    budget.add_argument("--runs", type=int, default=None, help="number of inputs per target")
+    p.add_argument("--engine", choices=["auto", "atheris", "random"], default="auto",
+                   help="fuzzing engine (default: atheris when installed)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (reproducible runs)")
+    p.add_argument("--artifacts", type=Path, default=None, metavar="DIR",
+                   help="where to write crashing inputs (default: a temporary directory)")
+    p.set_defaults(handler=cmd_fuzz)
+
+
+# -- handlers ---------------------------------------------------------------------------------
+
+
+def cmd_new(args: argparse.Namespace) -> int:
+    from ..scaffold import new_plugin, plugin_placeholders
+
+    path = new_plugin(args.name, args.dir, aid=args.aid, force=args.force)
+    values = plugin_placeholders(args.name, args.aid)
+    print(f"created {path} (plugin {args.name!r}, AID {values['aid']})")
+    print("next:")
+    print(f"  cd {path}")
+    print("  pip install -e '.[test]'")
+    print("  pytest")
+    print(f"  hcekit check {args.name}")
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from ..conformance import CHECKS, run_conformance
+
+    if args.list:
+        for name, fn in CHECKS.items():
+            print(f"{name:<12} {(fn.__doc__ or '').strip().splitlines()[0]}")
+        return 0
+    if args.check:
+        unknown = [c for c in args.check if c not in CHECKS]
+        if unknown:
+            print(f"hcekit check: no check named {', '.join(unknown)}; checks: "
+                  f"{', '.join(CHECKS)}", file=sys.stderr)
+            return 2
+    plugins = args.plugins or sorted(ep.name for ep in entry_points(group=ENTRY_POINT_GROUP))
+    if not plugins:
+        print("hcekit check: no plugin given and none installed", file=sys.stderr)
+        return 2
+    failed = 0
+    for plugin in plugins:
+        report = run_conformance(plugin, args.check)
+        print(report.format())
+        failed += not report.ok
+    if len(plugins) > 1:
+        print(f"\n{len(plugins) - failed} of {len(plugins)} plugin(s) conform")
+    return 1 if failed else 0
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    from ..tracefile import read_trace, replay_trace
+
+    trace = read_trace(args.trace)
+    card = build_card(args)
+    try:
+        report = replay_trace(trace, card, compare="sw" if args.sw_only else "full")
+    finally:
+        card.close()
+    print(f"{args.trace}: {report.format()}")
+    return 0 if report.ok else 1
+
+
+def cmd_fuzz(args: argparse.Namespace) -> int:
+    from ..fuzzing.runner import run_targets
+
+    return run_targets(
+        args.targets or None,
+        seconds=args.seconds,
+        runs=args.runs,
+        engine=args.engine,
+        seed=args.seed,
+        artifacts=args.artifacts,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run only the kit commands (``python -m hcekit.cli.kit_commands``)."""
+    import logging
+
+    from ..errors import HcekitError
+
+    parser = argparse.ArgumentParser(prog="hcekit")
+    add_commands(parser.add_subparsers(title="commands", metavar="COMMAND"))
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    if getattr(args, "handler", None) is None:
+        parser.print_help()
+        return 2
+    try:
+        return int(args.handler(args))
+    except HcekitError as exc:
+        print(f"hcekit: error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
