@@ -4,8 +4,17 @@ from __future__ import annotations
 
 import threading
 
-from hcekit import SW, AppContext, Category, Claim, CommandApdu, DeactivationReason, IsoError
-from hcekit import PluginContext, hookimpl
+from hcekit import (
+    SW,
+    AppContext,
+    Category,
+    Claim,
+    CommandApdu,
+    DeactivationReason,
+    IsoError,
+    PluginContext,
+    hookimpl,
+)
 
 PROBE_AID = bytes.fromhex("F06863656B01")
 PAY_AID = bytes.fromhex("A0000000999901")
@@ -60,3 +69,9 @@ class Payment:
     @hookimpl
     def hcekit_process(self, app: AppContext, command: CommandApdu) -> bytes:
         return b""
+
+
+class ProbeTwin(Probe):
+    """Claims the probe's AID under another name: a conflict."""
+
+    name = "probe-twin"

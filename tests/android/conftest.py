@@ -14,7 +14,6 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-
 from hcekit import Card
 from hcekit_android.jvm import JavaSetupError, compile_java, find_java_home, start_desktop_jvm
 

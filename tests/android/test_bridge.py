@@ -8,15 +8,14 @@ from typing import Any
 import pytest
 from android_plugins import INS_BLOCK, INS_ECHO, INS_REFUSE, PROBE_AID, Probe
 from conftest import HostFactory, log_lines
-from hcekit_ndef import NdefPlugin
-from hcekit_ndef.reader import read_ndef
-from hcekit_ndef.records import decode_message
-
 from hcekit import SW, Card, CommandApdu, DeactivationReason, ResponseApdu
 from hcekit.hosts import LoopbackHost
 from hcekit.sw import sw_bytes
 from hcekit.terminal import LoopbackTransport, Terminal
 from hcekit_android.desktop import NfcStackTransport
+from hcekit_ndef import NdefPlugin
+from hcekit_ndef.reader import read_ndef
+from hcekit_ndef.records import decode_message
 
 pytestmark = pytest.mark.jvm
 
@@ -62,7 +61,8 @@ def test_ndef_plugin_reads_the_same_through_the_jvm_as_in_process(
     options = {"ndef": {"url": "https://hcekit.example/android", "text": "over pyjnius"}}
     make_host(Card([NdefPlugin], options=options))
     over_jvm = read_ndef(Terminal(NfcStackTransport(stack)))
-    with LoopbackHost(Card([NdefPlugin], options=options)) as loopback:
+    loopback = LoopbackHost(Card([NdefPlugin], options=options))
+    with loopback:
         term = Terminal(LoopbackTransport(loopback))
         with term.tap():
             in_process = read_ndef(term)
@@ -127,11 +127,11 @@ def test_raising_python_listener_never_leaves_the_reader_hanging(
         __javainterfaces__ = ["org/hcekit/android/ApduListener"]
         __javacontext__ = "app"
 
-        @java_method("(I[B)Z")  # type: ignore[misc]
+        @java_method("(I[B)Z")  # type: ignore[untyped-decorator]
         def onCommand(self, serial: int, command: Any) -> bool:
             raise ValueError("plugin author's bug")
 
-        @java_method("(I)V")  # type: ignore[misc]
+        @java_method("(I)V")  # type: ignore[untyped-decorator]
         def onDeactivated(self, reason: int) -> None:
             raise ValueError("plugin author's bug")
 

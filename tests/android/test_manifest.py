@@ -1,0 +1,210 @@
+"""Generated manifest entry, AID XML, CLI and the p4a hook's manifest edit."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+from android_plugins import PAY_AID, PROBE_AID, Payment, Probe
+from conftest import load_p4a_hook
+from hcekit import Card, Category, Claim, ClaimError, hookimpl
+from hcekit.cli import main
+from hcekit_android.manifest import (
+    ANDROID_NS,
+    aid_xml,
+    parse_aid_xml,
+    requirements_xml,
+    service_xml,
+)
+from hcekit_ndef import NdefPlugin
+
+A = f"{{{ANDROID_NS}}}"
+PPSE = b"2PAY.SYS.DDF01".hex().upper()
+
+#: A manifest as python-for-android's sdl2 bootstrap renders it (abridged).
+P4A_MANIFEST = f"""<?xml version="1.0" encoding="utf-8"?>
+<manifest xmlns:android="{ANDROID_NS}"
+      package="org.hcekit.example"
+      android:versionCode="1"
+      android:versionName="0.1"
+      android:installLocation="auto">
+    <supports-screens android:smallScreens="true" android:anyDensity="true" />
+    <uses-permission android:name="android.permission.INTERNET" />
+    <application android:label="@string/app_name" android:icon="@mipmap/icon"
+                 android:allowBackup="true" android:hardwareAccelerated="true">
+        <activity android:name="org.kivy.android.PythonActivity" android:exported="true"
+                  android:label="@string/app_name">
+            <intent-filter>
+                <action android:name="android.intent.action.MAIN" />
+                <category android:name="android.intent.category.LAUNCHER" />
+            </intent-filter>
+        </activity>
+    </application>
+</manifest>
+"""
+
+
+class Prefixes:
+    name = "prefixes"
+
+    @hookimpl
+    def hcekit_claims(self, plugin: object) -> list[Claim]:
+        return [Claim.parse("F0AA0102030405*", description="prefix"),
+                Claim.parse("F0BB01020304050607#", description="subset")]
+
+
+def wrap(fragment: str) -> ET.Element:
+    return ET.fromstring(f'<manifest xmlns:android="{ANDROID_NS}">{fragment}</manifest>')
+
+
+def test_service_element_has_what_android_binds_to() -> None:
+    root = wrap(service_xml())
+    (service,) = root.findall("service")
+    assert service.attrib == {
+        A + "name": "org.hcekit.android.HcekitApduService",
+        A + "exported": "true",
+        A + "permission": "android.permission.BIND_NFC_SERVICE",
+    }
+    (intent_filter,) = service.findall("intent-filter")
+    assert [a.attrib for a in intent_filter] == [
+        {A + "name": "android.nfc.cardemulation.action.HOST_APDU_SERVICE"}]
+    (meta,) = service.findall("meta-data")
+    assert meta.attrib == {A + "name": "android.nfc.cardemulation.host_apdu_service",
+                           A + "resource": "@xml/hcekit_apduservice"}
+
+
+def test_requirements_declare_nfc_and_hce() -> None:
+    root = wrap(requirements_xml())
+    assert [e.attrib for e in root.iter("uses-permission")] == [
+        {A + "name": "android.permission.NFC"}]
+    assert [e.attrib for e in root.iter("uses-feature")] == [
+        {A + "name": "android.hardware.nfc.hce", A + "required": "true"}]
+
+
+def test_aid_xml_groups_claims_by_category_with_android_elements() -> None:
+    with Card([Probe(), Payment(), Prefixes(), NdefPlugin]) as card:
+        text = aid_xml(card.claims(), description="demo")
+    assert text.startswith('<?xml version="1.0" encoding="utf-8"?>')
+    root = ET.fromstring(text)
+    assert root.tag == "host-apdu-service"
+    assert root.attrib == {A + "description": "demo", A + "requireDeviceUnlock": "false"}
+    groups = {g.get(A + "category"): g for g in root.findall("aid-group")}
+    assert set(groups) == {"payment", "other"}
+    assert all(g.get(A + "description") for g in groups.values())
+    payment = [(e.tag, e.get(A + "name")) for e in groups["payment"]]
+    assert sorted(payment) == sorted([("aid-filter", PAY_AID.hex().upper()),
+                                      ("aid-filter", PPSE)])
+    other = [(e.tag, e.get(A + "name")) for e in groups["other"]]
+    assert sorted(other) == sorted([
+        ("aid-filter", PROBE_AID.hex().upper()),
+        ("aid-filter", "D2760000850101"),
+        ("aid-prefix-filter", "F0AA0102030405"),
+        ("aid-suffix-filter", "F0BB01020304050607"),
+    ])
+    # and Android's reading of it gives back exactly the card's routes
+    with Card([Probe(), Payment(), Prefixes(), NdefPlugin]) as card:
+        expected = {c.filter for _, c in card.claims()}
+    assert {f for _, f in parse_aid_xml(text)} == expected
+
+
+def test_payment_banner_and_unlock_are_written() -> None:
+    with Card([Payment()]) as card:
+        root = ET.fromstring(aid_xml(card.claims(), require_device_unlock=True,
+                                     banner="@drawable/banner"))
+    assert root.get(A + "requireDeviceUnlock") == "true"
+    assert root.get(A + "apduServiceBanner") == "@drawable/banner"
+
+
+def test_duplicate_claims_are_refused_not_dropped() -> None:
+    claim = Claim.parse("F0010203040506")
+    with pytest.raises(ClaimError, match="F0010203040506"):
+        aid_xml([("a", claim), ("b", Claim(claim.aid, Category.PAYMENT))])
+
+
+def test_no_claims_is_an_error() -> None:
+    with pytest.raises(ClaimError, match="no AID"):
+        aid_xml([])
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ('<aid-group android:category="payment" android:description="d">'
+         '<aid-filter android:name="A00000"/></aid-group>', "bytes"),
+        ('<aid-group android:category="transit" android:description="d">'
+         '<aid-filter android:name="A0000000031010"/></aid-group>', "category"),
+        ('<aid-group android:category="other" android:description="d"/>', "empty"),
+        ('<aid-group android:category="other" android:description="d">'
+         '<aid-filter android:name="A0000000031010"/>'
+         '<aid-filter android:name="a0000000031010"/></aid-group>', "twice"),
+        ('<aid-group android:category="other" android:description="d">'
+         '<aid-prefix-filter android:name="A0000000031010*"/></aid-group>', "bare AID"),
+        ('<aid-group android:category="other" android:description="d">'
+         '<aid-filter android:name="A00000000310G0"/></aid-group>', "non-hex"),
+        ('<aid-group android:category="other">'
+         '<aid-filter android:name="A0000000031010"/></aid-group>', "description"),
+    ],
+)
+def test_parse_refuses_what_android_would_silently_drop(body: str, message: str) -> None:
+    text = (f'<host-apdu-service xmlns:android="{ANDROID_NS}" android:description="x">'
+            f"{body}</host-apdu-service>")
+    with pytest.raises(ClaimError, match=message):
+        parse_aid_xml(text)
+
+
+def test_cli_writes_both_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["android", "manifest", "--requirements"]) == 0
+    printed = capsys.readouterr().out
+    assert wrap(printed).find("service") is not None
+    out = tmp_path / "res" / "xml" / "hcekit_apduservice.xml"
+    code = main(["android", "aid-xml", "--no-installed",
+                 "--plugin", "hcekit_ndef:NdefPlugin", "-o", str(out)])
+    assert code == 0
+    assert parse_aid_xml(out.read_text()) == [(Category.OTHER, "D2760000850101")]
+
+
+def test_cli_refuses_conflicting_plugins(capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["android", "aid-xml", "--no-installed",
+                 "--plugin", "android_plugins:Probe", "--plugin", "android_plugins:ProbeTwin"])
+    assert code == 1
+    error = capsys.readouterr().err
+    assert "probe-twin" in error and PROBE_AID.hex().upper() in error
+
+
+def test_p4a_hook_inserts_the_service_once(tmp_path: Path) -> None:
+    hook = load_p4a_hook()
+    patched = hook.insert_service(P4A_MANIFEST, service_xml())
+    root = ET.fromstring(patched)
+    services = root.findall("application/service")
+    assert [s.get(A + "name") for s in services] == ["org.hcekit.android.HcekitApduService"]
+    assert [m.get(A + "resource") for m in services[0].iter("meta-data")] == [
+        "@xml/hcekit_apduservice"]
+    assert root.find("application/activity") is not None, "the p4a activity must survive"
+    permissions = [p.get(A + "name") for p in root.findall("uses-permission")]
+    assert permissions.count("android.permission.NFC") == 1
+    assert "android.permission.INTERNET" in permissions
+    assert [f.get(A + "name") for f in root.findall("uses-feature")] == ["android.hardware.nfc.hce"]
+    assert hook.insert_service(patched, service_xml()) == patched
+
+
+def test_p4a_hook_runs_on_a_dist_directory(tmp_path: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    hook = load_p4a_hook()
+    manifest = tmp_path / "src" / "main" / "AndroidManifest.xml"
+    manifest.parent.mkdir(parents=True)
+    manifest.write_text(P4A_MANIFEST, encoding="utf-8")
+    fragment = tmp_path / "hcekit_service.xml"
+    fragment.write_text(service_xml(), encoding="utf-8")
+    monkeypatch.setenv(hook.SERVICE_XML_ENV, str(fragment))
+    monkeypatch.chdir(tmp_path)
+    hook.after_apk_build(object())  # p4a calls it with the cwd at the dist directory
+    assert ET.fromstring(manifest.read_text()).find("application/service") is not None
+
+
+def test_p4a_hook_refuses_a_broken_fragment() -> None:
+    hook = load_p4a_hook()
+    with pytest.raises(hook.ManifestHookError, match="exactly one <service>"):
+        hook.insert_service(P4A_MANIFEST, "<activity/>")
+    with pytest.raises(hook.ManifestHookError, match="android:name"):
+        hook.insert_service(P4A_MANIFEST, "<service/>")
