@@ -13,6 +13,10 @@ response ``[87 L 01‖C | 85 L C] 99 02 SW1SW2 8E 08 MAC  SW1 SW2``
   e.g. 0C), and ``SSC ‖ DOs`` when not (b4b3 = 10, or further interindustry
   CLA with b6 = 1). The response MAC covers ``SSC ‖ DOs``. MAC input is padded.
 * Le' is 00 (or 0000 extended): the protected response always has data.
+* An unauthenticated header leaves INS/P1/P2 open to change, so both sides
+  refuse it unless the caller passes ``require_header_auth=False``: the
+  card answers 6882, the terminal raises ``ValueError`` for a further
+  interindustry class byte (which cannot express header authentication).
 
 These functions are stateless; the caller passes the SSC already
 incremented for this message (ICAO: increment before every command and
@@ -37,6 +41,7 @@ __all__ = [
     "TAG_STATUS",
     "TAG_MAC",
     "is_protected",
+    "authenticates_header",
     "protected_cla",
     "wrap_command",
     "unwrap_command",
@@ -87,6 +92,11 @@ def _sm_indication(cla: int) -> tuple[bool, bool]:
     if bits == CLA_SM_HEADER_AUTHENTICATED:
         return True, True
     return bits == CLA_SM_HEADER_NOT_AUTHENTICATED, False
+
+
+def authenticates_header(plain_cla: int) -> bool:
+    """True if protecting a command with this class byte authenticates its header."""
+    return _sm_indication(protected_cla(plain_cla))[1]
 
 
 def is_protected(command: CommandApdu) -> bool:
@@ -204,12 +214,16 @@ def _decrypt_do(suite: CipherSuite, ssc: bytes, found: dict[int, bytes]) -> byte
 # -- terminal side: protect a command, verify a response -------------------------------
 
 
-def wrap_command(suite: CipherSuite, ssc: bytes, command: CommandApdu) -> CommandApdu:
+def wrap_command(suite: CipherSuite, ssc: bytes, command: CommandApdu, *,
+                 require_header_auth: bool = True) -> CommandApdu:
     """Protect a plain *command* with the (already incremented) counter *ssc*."""
     if is_protected(command):
         raise ValueError(f"command already announces secure messaging (CLA {command.cla:02X})")
     cla = protected_cla(command.cla)
     header_auth = _sm_indication(cla)[1]
+    if require_header_auth and not header_auth:
+        raise ValueError(f"CLA {command.cla:02X} cannot authenticate the command header; "
+                         "use a first-interindustry or proprietary class byte")
     dos = b""
     if command.data:
         dos = _encrypted_do(suite, ssc, command.ins, command.data)
@@ -256,11 +270,15 @@ def unwrap_response(suite: CipherSuite, ssc: bytes, response: ResponseApdu) -> R
 # -- card side: verify a command, protect a response ---------------------------------------
 
 
-def unwrap_command(suite: CipherSuite, ssc: bytes, command: CommandApdu) -> CommandApdu:
+def unwrap_command(suite: CipherSuite, ssc: bytes, command: CommandApdu, *,
+                   require_header_auth: bool = True) -> CommandApdu:
     """Verify and decrypt a protected *command* (counter *ssc* already incremented)."""
     indicated, header_auth = _sm_indication(command.cla)
     if not indicated:
         raise missing(f"CLA {command.cla:02X} does not announce secure messaging")
+    if require_header_auth and not header_auth:
+        raise SmError(f"CLA {command.cla:02X}: SM without header authentication is refused",
+                      SW.SECURE_MESSAGING_NOT_SUPPORTED)
     if not command.data:
         raise missing("protected command without SM data objects")
     found, mac_at = _parse_dos(command.data, _COMMAND_TAGS)

@@ -57,9 +57,10 @@ class SendSequenceCounter:
 
 
 class _Session:
-    __slots__ = ("closed", "messages", "ssc", "suite")
+    __slots__ = ("closed", "messages", "require_header_auth", "ssc", "suite")
 
-    def __init__(self, suite: CipherSuite, ssc: bytes) -> None:
+    def __init__(self, suite: CipherSuite, ssc: bytes, *,
+                 require_header_auth: bool = True) -> None:
         if len(ssc) != suite.block_size:
             raise ValueError(f"{suite.name} needs a {suite.block_size}-byte SSC, got {len(ssc)}")
         self.suite = suite
@@ -68,6 +69,8 @@ class _Session:
         self.closed = False
         #: Protected messages handled (commands and responses), for diagnostics.
         self.messages = 0
+        #: Refuse commands whose class byte leaves the header unauthenticated.
+        self.require_header_auth = require_header_auth
 
     def _check_open(self) -> None:
         if self.closed:
@@ -90,7 +93,8 @@ class CardSession(_Session):
     def unwrap_command(self, command: CommandApdu) -> CommandApdu:
         self._check_open()
         try:
-            plain = iso7816.unwrap_command(self.suite, self.ssc.next(), command)
+            plain = iso7816.unwrap_command(self.suite, self.ssc.next(), command,
+                                           require_header_auth=self.require_header_auth)
         except SmError:
             self.closed = True
             raise
@@ -113,7 +117,10 @@ class TerminalSession(_Session):
         self._check_open()
         if iso7816.is_protected(command):  # refuse before the counter moves
             raise ValueError(f"command already announces secure messaging (CLA {command.cla:02X})")
-        wrapped = iso7816.wrap_command(self.suite, self.ssc.next(), command)
+        if self.require_header_auth and not iso7816.authenticates_header(command.cla):
+            raise ValueError(f"CLA {command.cla:02X} cannot authenticate the command header")
+        wrapped = iso7816.wrap_command(self.suite, self.ssc.next(), command,
+                                       require_header_auth=self.require_header_auth)
         self.messages += 1
         return wrapped
 
