@@ -51,7 +51,9 @@ def rate(fn: object, seconds: float) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--seconds", type=float, default=1.0, help="duration of one measurement")
     parser.add_argument("--repeat", type=int, default=5, help="measurements per figure (median shown)")
     args = parser.parse_args()

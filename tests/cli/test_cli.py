@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from hcekit.cli import main
 
 HERE = Path(__file__).parent
@@ -47,7 +46,9 @@ def test_send_rejects_bad_hex(capsys: pytest.CaptureFixture[str]) -> None:
     assert "not hex" in capsys.readouterr().err
 
 
-def test_plugins_reports_conflicts(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_plugins_reports_conflicts(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     code, out = run(capsys, "plugins")
     assert code == 0 and "D2760000850101" in out and "no conflicts" in out
     monkeypatch.syspath_prepend(str(HERE))

@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from routing_plugins import AID_A, AID_B, Recorder
-
 from hcekit import Claim, DeviceState
 from hcekit.plugins import PluginSpec
+from routing_plugins import AID_A, AID_B, Recorder
 
 
 @pytest.fixture

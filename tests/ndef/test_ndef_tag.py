@@ -6,7 +6,6 @@ from pathlib import Path
 
 import ndef
 import pytest
-
 from hcekit import SW, CommandApdu
 from hcekit.store import SqliteStore
 from hcekit.testing import LoopbackRig, loopback_rig
