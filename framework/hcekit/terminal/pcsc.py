@@ -16,6 +16,7 @@ loopback. Extended-length APDUs pass through when the reader supports them
 
 from __future__ import annotations
 
+import importlib
 import os
 import time
 from dataclasses import dataclass
@@ -38,6 +39,8 @@ _NO_SMARTCARD = 0x8010000C
 _REMOVED = 0x80100069
 _TIMEOUT = 0x8010000A
 _NO_READERS = 0x8010002E
+#: The daemon behind a context went away (pcscd restarted): make a new one.
+_STALE_CONTEXT = frozenset({0x80100003, 0x8010001D, 0x8010001E})
 
 
 class PcscError(HcekitError):
@@ -54,7 +57,7 @@ class PcscError(HcekitError):
 
 def _scard() -> ModuleType:
     try:
-        import smartcard.scard as scard
+        scard = importlib.import_module("smartcard.scard")
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise HcekitError(
             "PC/SC needs pyscard: pip install 'hcekit[pcsc]' (and pcscd running)"
@@ -233,9 +236,13 @@ class PcscTransport:
         try:
             context = self._context.get()
             name = _resolve(context, self.reader)
-        except PcscError:
-            self._context.release()  # pcscd may have restarted: try afresh next time
-            raise
+        except PcscError as exc:
+            self._context.release()
+            if exc.code not in _STALE_CONTEXT:
+                raise
+            # pcscd restarted since the context was made: one fresh attempt
+            context = self._context.get()
+            name = _resolve(context, self.reader)
         self.name = name
         protocols = {
             "any": scard.SCARD_PROTOCOL_T0 | scard.SCARD_PROTOCOL_T1,

@@ -405,6 +405,19 @@ class PcscCard:
 
         return wait_for_card(self.reader, present, timeout)
 
+    def wait_field(self, active: bool, timeout: float = 3.0) -> bool:
+        """Wait until the card's field is on / off.
+
+        ``SCardDisconnect`` returns before the host has handled vpcd's power-off
+        message, so assert on field events after this, not straight after a tap.
+        """
+        deadline = time.monotonic() + timeout
+        while self.card.field_active != active:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.002)
+        return True
+
     def close(self) -> None:
         """End the tap, stop serving (the card's plugins shut down), free the slot."""
         try:
