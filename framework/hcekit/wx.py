@@ -77,12 +77,9 @@ class WxHce:
         self.service = HceService(host, **service_options)
         self._wrapped: dict[MessageCallback, Callable[[HceMessage], None]] = {}
 
-    def _finish(self, api: str, args: Mapping[str, Any], error: HceError | None,
-                extra: Mapping[str, Any] | None = None) -> WxResult:
+    def _finish(self, api: str, args: Mapping[str, Any], error: HceError | None) -> WxResult:
         if error is None:
             result = WxResult(errCode=int(ErrCode.OK), errMsg=f"{api}:ok")
-            if extra:
-                result.update(extra)
             callback = args.get("success")
         else:
             detail = f" ({error.detail})" if error.detail else ""
@@ -98,32 +95,29 @@ class WxHce:
                 log.exception("%s: a callback raised (ignored, as an async JS callback)", api)
         return result
 
-    def getHCEState(self, obj: Mapping[str, Any] | None = None, **kwargs: Any) -> WxResult:
-        args = _merge(obj, kwargs)
+    def _call(self, api: str, args: Mapping[str, Any], action: Callable[[], None]) -> WxResult:
         try:
-            self.service.state()
+            action()
         except HceError as exc:
-            return self._finish("getHCEState", args, exc)
-        return self._finish("getHCEState", args, None)
+            return self._finish(api, args, exc)
+        return self._finish(api, args, None)
+
+    def getHCEState(self, obj: Mapping[str, Any] | None = None, **kwargs: Any) -> WxResult:
+        return self._call("getHCEState", _merge(obj, kwargs), self.service.state)
 
     def startHCE(self, obj: Mapping[str, Any] | None = None, **kwargs: Any) -> WxResult:
         args = _merge(obj, kwargs)
-        try:
+
+        def start() -> None:
             if "aid_list" not in args:
                 self.service.state()
                 raise HceError(ErrCode.INVALID_AID_LIST, "aid_list is missing")
             self.service.start(args["aid_list"], args.get("category", "payment"))
-        except HceError as exc:
-            return self._finish("startHCE", args, exc)
-        return self._finish("startHCE", args, None)
+
+        return self._call("startHCE", args, start)
 
     def stopHCE(self, obj: Mapping[str, Any] | None = None, **kwargs: Any) -> WxResult:
-        args = _merge(obj, kwargs)
-        try:
-            self.service.stop()
-        except HceError as exc:
-            return self._finish("stopHCE", args, exc)
-        return self._finish("stopHCE", args, None)
+        return self._call("stopHCE", _merge(obj, kwargs), self.service.stop)
 
     def onHCEMessage(self, callback: MessageCallback) -> None:
         """*callback* gets ``{"messageType": 1, "data": bytes}`` or ``{"messageType": 2, "reason": n}``."""
@@ -145,12 +139,12 @@ class WxHce:
 
     def sendHCEMessage(self, obj: Mapping[str, Any] | None = None, **kwargs: Any) -> WxResult:
         args = _merge(obj, kwargs)
-        try:
+
+        def send() -> None:
             self.service.state()
             self.service.send(args.get("data"))
-        except HceError as exc:
-            return self._finish("sendHCEMessage", args, exc)
-        return self._finish("sendHCEMessage", args, None)
+
+        return self._call("sendHCEMessage", args, send)
 
     # snake_case aliases
     get_hce_state = getHCEState
