@@ -23,6 +23,8 @@ EMRTD_AID = bytes.fromhex("A0000002471001")
 INS_SELECT = 0xA4
 INS_READ_BINARY = 0xB0
 P1_SELECT_EF = 0x02
+#: Proprietary echo, served with or without a session (benchmarks, tests).
+INS_ECHO = 0x01
 #: EF.COM contents as in ICAO 9303 Part 11 Appendix D.4 (LDS version 0107, DG1 + DG2).
 EF_COM = bytes.fromhex("60145F0104303130365F36063034303030305C026175")
 EF_COM_FID = 0x011E
@@ -63,6 +65,8 @@ class ProtectedFiles:
 
     def hcekit_process(self, app: AppContext, command: CommandApdu) -> bytes | ResponseApdu:
         auth: CardAuthenticator = app.session["auth"]
+        if command.ins == INS_ECHO and (app.secure_channel or not is_protected(command)):
+            return command.data  # open to all: the baseline for tests and benchmarks
         if app.secure_channel is None:
             if command.ins == INS_GET_CHALLENGE:
                 return auth.get_challenge(command)
@@ -93,6 +97,4 @@ class ProtectedFiles:
             if offset > len(content):
                 raise IsoError(SW.INCORRECT_P1P2, "offset beyond the end of the file")
             return content[offset:offset + (command.le or 256)]
-        if command.ins == 0x01:  # echo, for the property and benchmark tests
-            return command.data
         raise IsoError(SW.INS_NOT_SUPPORTED, f"INS {command.ins:02X}")
