@@ -153,8 +153,13 @@ class AndroidHost(Host):
         self.nfc.request_default(Category.PAYMENT)
 
     def prefer(self, activity: Any) -> list[Category]:
-        """Call from the activity's ``on_resume``: this service wins while it is in front."""
-        return self.nfc.prefer(activity)
+        """Call from the activity's ``on_resume``: this service wins while it is in front.
+
+        Returns the categories where the preference applies (none: nothing was asked).
+        """
+        with self.lock:
+            categories = set(claims_by_category(self.card.claims())) | self._registered
+        return self.nfc.prefer(activity, categories)
 
     def unprefer(self, activity: Any) -> None:
         """Call from the activity's ``on_pause``."""

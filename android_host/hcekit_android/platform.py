@@ -10,7 +10,7 @@ payment registration while this service is not the default payment service →
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from hcekit.aid import Category
@@ -146,12 +146,22 @@ class AndroidNfc:
 
     # -- foreground preference ----------------------------------------------------------
 
-    def prefer(self, activity: Any) -> list[Category]:
-        """``setPreferredService`` while *activity* is resumed; the categories it affects."""
+    def prefer(self, activity: Any, categories: Iterable[Category]) -> list[Category]:
+        """``setPreferredService`` while *activity* is resumed, if any of *categories* allows it.
+
+        Returns the categories in which this service now wins over the default
+        (Android applies a foreground preference only where the user allows it:
+        always for ``other``, for ``payment`` only with "use the app in front").
+        """
         emulation = self.card_emulation()
+        wanted = {Category(c) for c in categories}
+        allowed = [c for c in Category
+                   if c in wanted and emulation.categoryAllowsForegroundPreference(c.value)]
+        if not allowed:
+            return []
         if not emulation.setPreferredService(activity, self.component):
             raise HceError(ErrCode.AID_REGISTRATION_FAILED, "setPreferredService refused")
-        return [c for c in Category if emulation.categoryAllowsForegroundPreference(c.value)]
+        return allowed
 
     def unprefer(self, activity: Any) -> None:
         """``unsetPreferredService`` (call from the activity's onPause)."""

@@ -142,10 +142,20 @@ def test_foreground_preference_follows_the_category_rules(
     activity = jvm.Activity()
     assert host.prefer(activity) == [Category.OTHER]
     assert phone.getPreferredService() == SERVICE_COMPONENT
-    phone.setPaymentAllowsForegroundPreference(True)
-    assert set(host.prefer(activity)) == {Category.OTHER, Category.PAYMENT}
     host.unprefer(activity)
     assert phone.getPreferredService() is None
+
+
+def test_payment_only_card_prefers_only_where_the_user_allows_it(
+        jvm: SimpleNamespace, make_host: HostFactory, phone: Any) -> None:
+    phone.setDefaultService("payment", SERVICE_COMPONENT)
+    host = make_host([Payment()])
+    activity = jvm.Activity()
+    assert host.prefer(activity) == []
+    assert phone.getPreferredService() is None, "asked Android although no category allows it"
+    phone.setPaymentAllowsForegroundPreference(True)
+    assert host.prefer(activity) == [Category.PAYMENT]
+    assert phone.getPreferredService() == SERVICE_COMPONENT
 
 
 def test_wechat_style_service_runs_on_the_android_host(
