@@ -20,8 +20,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "framework"), str(ROOT / "tests" / "sm")]
 
-from sm_example_plugin import EMRTD_AID, ProtectedFiles  # noqa: E402
-
 from hcekit import Card, CommandApdu, ResponseApdu  # noqa: E402
 from hcekit.hosts import LoopbackHost  # noqa: E402
 from hcekit.sm import (  # noqa: E402
@@ -37,6 +35,7 @@ from hcekit.sm import (  # noqa: E402
     mutual_authenticate,
 )
 from hcekit.terminal import LoopbackTransport, Terminal  # noqa: E402
+from sm_example_plugin import EMRTD_AID, ProtectedFiles  # noqa: E402
 
 
 def per_call_us(fn: Callable[[], object], rounds: int) -> float:
