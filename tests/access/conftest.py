@@ -13,10 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from hcekit.store import MemoryStore, Store
 from hcekit.testing import LoopbackRig, loopback_rig
-from hcekit.testing.pcsc import pcsc_card, pcscd
 from hcekit_access import AccessPlugin, BadgeRequest, personalize
-
-__all__ = ["pcsc_card", "pcscd"]
 
 
 @dataclass
