@@ -1,0 +1,146 @@
+"""The transit personality: a DESFire EV1 card, ISO/IEC 7816-4 wrapped, on hcekit's hooks.
+
+Readers select the PICC level (``D2760000850100``) or the transit
+application by its DF name, then send native DESFire commands wrapped as
+``90 INS 00 00 [Lc data] 00``; answers come back as ``data 91 status``.
+
+Options (``--option transit.KEY=VALUE``), used only when the store holds no
+card yet: ``keys`` (issuer key file; default the TEST keys), ``uid`` (14 hex
+digits), ``balance`` and ``max_balance`` (minor units).
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from typing import Any
+
+from hcekit import (
+    SW,
+    AppContext,
+    Category,
+    Claim,
+    CommandApdu,
+    IsoError,
+    PluginContext,
+    ResponseApdu,
+    hookimpl,
+)
+from hcekit.events import DeactivationReason
+from hcekit.terminal import TerminalScript
+
+from .keys import IssuerKeys
+from .layout import PICC_DF_NAME, TRANSIT_DF_NAME, CardProfile, personalize
+from .model import PICC_AID
+from .persist import CardStore
+from .picc import DesfireCard, Ins
+from .status import wrapped_sw
+
+__all__ = ["TransitPlugin", "CLA_DESFIRE"]
+
+#: CLA of ISO-wrapped native DESFire commands.
+CLA_DESFIRE = 0x90
+_SENSITIVE = frozenset((Ins.AUTHENTICATE_AES, Ins.ADDITIONAL_FRAME, Ins.CHANGE_KEY,
+                        Ins.CHANGE_KEY_SETTINGS, Ins.GET_CARD_UID))
+
+
+def profile_from_options(options: dict[str, Any] | Any) -> CardProfile:
+    kwargs: dict[str, Any] = {}
+    if "uid" in options:
+        kwargs["uid"] = bytes.fromhex(str(options["uid"]))
+    if "balance" in options:
+        kwargs["balance"] = int(options["balance"])
+    if "max_balance" in options:
+        kwargs["max_balance"] = int(options["max_balance"])
+    return CardProfile(**kwargs)
+
+
+class TransitPlugin:
+    """One emulated transit card (the class is instantiated per card)."""
+
+    name = "transit"
+
+    def __init__(self) -> None:
+        self.card: DesfireCard | None = None
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    @hookimpl
+    def hcekit_startup(self, plugin: PluginContext) -> None:
+        store = CardStore(plugin.store)
+        if store.is_empty():
+            keys_path = plugin.options.get("keys")
+            keys = IssuerKeys.load(keys_path) if keys_path else IssuerKeys.test_keys()
+            personalize(store, keys, profile_from_options(plugin.options))
+            if keys.test:
+                plugin.log.warning("transit: empty store, personalised a card with the TEST "
+                                   "keys (publicly known; for demos and tests only)")
+            else:
+                plugin.log.info("transit: empty store, personalised a card with issuer keys")
+        loaded = store.load()
+        assert loaded is not None
+        self.card = DesfireCard(store, *loaded)
+
+    @hookimpl
+    def hcekit_claims(self, plugin: PluginContext) -> Sequence[Claim]:
+        return [
+            Claim.parse(PICC_DF_NAME.hex().upper(), Category.OTHER,
+                        "DESFire EV1 PICC level (ISO/IEC 7816-4 wrapped native commands)"),
+            Claim.parse(TRANSIT_DF_NAME.hex().upper(), Category.OTHER,
+                        "hcekit transit application (DESFire EV1 profile)"),
+        ]
+
+    @hookimpl
+    def hcekit_select(self, app: AppContext, command: CommandApdu) -> None:
+        card = self._card()
+        if app.aid == PICC_DF_NAME:
+            card.select(PICC_AID)
+            return
+        aid = card.find_df_name(app.aid)
+        if aid is None:
+            raise IsoError(SW.FILE_NOT_FOUND, "the transit application was deleted")
+        card.select(aid)
+
+    @hookimpl
+    def hcekit_process(self, app: AppContext, command: CommandApdu) -> ResponseApdu:
+        card = self._card()
+        if command.cla != CLA_DESFIRE:
+            if command.cla & 0x80:
+                raise IsoError(SW.CLA_NOT_SUPPORTED, f"CLA {command.cla:02X}: DESFire uses 90")
+            raise IsoError(SW.INS_NOT_SUPPORTED,
+                           f"ISO command {command.ins:02X}: only wrapped native commands")
+        if command.p1 or command.p2:
+            raise IsoError(SW.INCORRECT_P1P2, "wrapped DESFire commands have P1 = P2 = 00")
+        if command.ins in _SENSITIVE or card.authenticated_key is not None:
+            app.mark_sensitive()
+        status, data = card.process(command.ins, command.data)
+        return ResponseApdu(data, wrapped_sw(status))
+
+    @hookimpl
+    def hcekit_deselect(self, app: AppContext) -> None:
+        self._card().reset()
+
+    @hookimpl
+    def hcekit_deactivated(self, app: AppContext, reason: DeactivationReason) -> None:
+        self._card().reset()
+
+    def _card(self) -> DesfireCard:
+        if self.card is None:
+            raise IsoError(SW.UNKNOWN, "transit card not started")
+        return self.card
+
+    # -- observers ---------------------------------------------------------------------------
+
+    @hookimpl
+    def hcekit_terminal_scripts(self) -> Sequence[TerminalScript]:
+        from .terminals import SCRIPTS
+
+        return SCRIPTS
+
+    @hookimpl
+    def hcekit_add_commands(
+        self, subparsers: argparse._SubParsersAction[argparse.ArgumentParser]
+    ) -> None:
+        from .cli import add_commands
+
+        add_commands(subparsers)
