@@ -195,7 +195,9 @@ def run_script(rig_terminal: object, options: dict[str, str],
                extras: dict[str, object] | None = None) -> tuple[int, str]:
     out = io.StringIO()
     ctx = ScriptContext(rig_terminal, options, out, extras or {})  # type: ignore[arg-type]
-    return DOOR_SCRIPT.run(ctx), out.getvalue()
+    with ctx.terminal.tap():  # as hcekit demo / hcekit tap do
+        status = DOOR_SCRIPT.run(ctx)
+    return status, out.getvalue()
 
 
 def test_script_is_a_demo_and_grants_in_test_mode(badge_rig: BadgeFactory) -> None:

@@ -235,14 +235,12 @@ def policy_from_options(ctx: ScriptContext) -> DoorPolicy:
 
 
 def run_door(ctx: ScriptContext) -> int:
-    """``hcekit tap access-door``: one tap, one decision. Exit status 0 = granted."""
+    """``hcekit tap access-door``: one decision for the tap the caller opened. 0 = granted."""
     policy = policy_from_options(ctx)
     if policy.test_mode:
         ctx.echo("door: trusting the built-in TEST CA (publicly known key) — demo only")
-    now = ctx.extras.get("now")
     try:
-        with ctx.terminal.tap():
-            decision = decide(ctx.terminal, policy, now=now)
+        decision = decide(ctx.terminal, policy, now=ctx.extras.get("now"))
     except Exception as exc:  # the door fails closed on any reader fault
         decision = Decision(False, f"reader error: {exc}")
     ctx.echo(f"door: {decision}")
