@@ -29,7 +29,7 @@ from hcekit.store import PluginStore
 from . import assumptions as A
 from .crypto import compressed, load_public_key
 from .protocol import OfferObject
-from .testkeys import TEST_COLLECTOR_ID, TEST_KEY_VERSION, TEST_PROGRAM_NAME, test_merchant_key
+from .testkeys import TEST_COLLECTOR_ID, TEST_KEY_VERSION, TEST_PROGRAM_NAME, load_test_merchant_key
 
 __all__ = ["Program", "ProgramBook", "ProgramConfigError", "parse_public_key"]
 
@@ -128,12 +128,12 @@ def _program_from_options(entry: Mapping[str, Any]) -> tuple[Program, int]:
     return program, balance
 
 
-def test_program() -> Program:
+def make_test_program() -> Program:
     """The TEST program: public sample collector and key, a random TEST member ID."""
     return Program(
         TEST_COLLECTOR_ID, TEST_PROGRAM_NAME, _new_member_id(),
         os.urandom(A.OBJECT_ID_LENGTH), os.urandom(A.CUSTOMER_ID_LENGTH),
-        {TEST_KEY_VERSION: compressed(test_merchant_key().public_key())},
+        {TEST_KEY_VERSION: compressed(load_test_merchant_key().public_key())},
         (OfferObject(os.urandom(A.OBJECT_ID_LENGTH), b"TEST-OFFER-10PCT"),), test=True,
     )
 
@@ -199,7 +199,7 @@ class ProgramBook:
         if wants_test is None:
             wants_test = not held
         if wants_test and TEST_COLLECTOR_ID not in held:
-            program = test_program()
+            program = make_test_program()
             self.add(program)
             added.append(program)
         return added

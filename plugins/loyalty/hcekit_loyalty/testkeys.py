@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
 __all__ = ["TEST_COLLECTOR_ID", "TEST_KEY_VERSION", "TEST_MERCHANT_KEY_PEM",
-           "TEST_PROGRAM_NAME", "test_merchant_key"]
+           "TEST_PROGRAM_NAME", "load_test_merchant_key"]
 
 TEST_COLLECTOR_ID = 20180608
 TEST_KEY_VERSION = 1
@@ -29,7 +29,7 @@ XcUzevV9zSSPJlPHpqqu5pEwlv1xyFvE1w==
 """
 
 
-def test_merchant_key() -> ec.EllipticCurvePrivateKey:
+def load_test_merchant_key() -> ec.EllipticCurvePrivateKey:
     """The TEST collector's long-term private key (what a till holds)."""
     key = load_pem_private_key(TEST_MERCHANT_KEY_PEM, password=None)
     if not isinstance(key, ec.EllipticCurvePrivateKey):

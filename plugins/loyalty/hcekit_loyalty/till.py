@@ -64,7 +64,7 @@ from .protocol import (
     parse_select_response,
 )
 from .status import SmartTapSW, describe
-from .testkeys import TEST_COLLECTOR_ID, TEST_KEY_VERSION, test_merchant_key
+from .testkeys import TEST_COLLECTOR_ID, TEST_KEY_VERSION, load_test_merchant_key
 
 __all__ = ["MerchantCredentials", "SmartTapTill", "TillError", "run_till", "TILL_SCRIPT"]
 
@@ -89,7 +89,7 @@ class MerchantCredentials:
     @classmethod
     def test(cls) -> MerchantCredentials:
         """The public TEST collector (see :mod:`.testkeys`)."""
-        return cls(TEST_COLLECTOR_ID, TEST_KEY_VERSION, test_merchant_key())
+        return cls(TEST_COLLECTOR_ID, TEST_KEY_VERSION, load_test_merchant_key())
 
     def __repr__(self) -> str:
         return f"MerchantCredentials(collector_id={self.collector_id}, key_version={self.key_version})"
@@ -256,7 +256,7 @@ def _merchant_from(ctx: ScriptContext) -> MerchantCredentials:
     if "merchant_key" not in opts:
         return MerchantCredentials(int(opts.get("collector_id", TEST_COLLECTOR_ID)),
                                    int(opts.get("key_version", TEST_KEY_VERSION)),
-                                   test_merchant_key())
+                                   load_test_merchant_key())
     key = load_pem_private_key(Path(opts["merchant_key"]).read_bytes(), password=None)
     if not isinstance(key, ec.EllipticCurvePrivateKey):
         raise ValueError("merchant_key must be an EC private key (PEM)")
