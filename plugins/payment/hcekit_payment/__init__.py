@@ -6,9 +6,14 @@ forced, and personalises itself with the TEST issuer master key by default.
 
 from .cryptogram import CVN, CryptogramType, TransactionData, application_cryptogram
 from .issuer import CryptogramRecord, IssuerHost, Verdict
-from .personalization import Personalization, PersonalizationError, personalize
+from .personalization import (
+    NotATestPanError,
+    Personalization,
+    PersonalizationError,
+    personalize,
+)
 from .plugin import PaymentPlugin
-from .testdata import DEFAULT_PAN, TEST_IMK, NotATestPanError
+from .testdata import DEFAULT_PAN, TEST_IMK
 
 __all__ = [
     "CVN",

@@ -17,18 +17,13 @@ from hcekit.store import PluginStore
 
 from .cryptogram import CVN, icc_master_key
 from .keys import key_check_value
-from .testdata import (
-    DEFAULT_PAN,
-    TEST_IMK,
-    NotATestPanError,
-    documented_test_range,
-    luhn_valid,
-)
+from .testdata import DEFAULT_PAN, TEST_IMK, documented_test_range, luhn_valid
 
 __all__ = [
     "VISA_AID",
     "Personalization",
     "PersonalizationError",
+    "NotATestPanError",
     "personalize",
     "from_options",
     "save",
@@ -44,6 +39,10 @@ ICC_MK_KEY = "icc_mk_ac"
 
 class PersonalizationError(ValueError):
     """Card data that this TEST card refuses, with the reason."""
+
+
+class NotATestPanError(PersonalizationError):
+    """A PAN outside every documented test range (personalise with force=True to override)."""
 
 
 @dataclass(frozen=True)

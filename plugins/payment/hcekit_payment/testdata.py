@@ -17,7 +17,6 @@ __all__ = [
     "TEST_RANGES",
     "luhn_valid",
     "documented_test_range",
-    "NotATestPanError",
 ]
 
 #: TEST Issuer Master Key for application cryptograms. Published test key
@@ -52,10 +51,6 @@ TEST_RANGES: tuple[TestRange, ...] = (
     TestRange("476173", "Visa test BIN of the ADVT acquirer test cards (e.g. 4761 7390 0101 0010)"),
     TestRange("541333", "Mastercard M-TIP acquirer test-card BIN"),
 )
-
-
-class NotATestPanError(ValueError):
-    """A PAN outside every documented test range (personalise with force=True to override)."""
 
 
 def luhn_valid(pan: str) -> bool:

@@ -1,0 +1,52 @@
+"""``hcekit payment …`` commands and the zero-configuration demo."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hcekit.cli import main
+from hcekit.store import SqliteStore
+from hcekit_payment.atc import ATC_KEY
+from hcekit_payment.personalization import load
+
+
+def test_personalize_show_and_keep_atc(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    store = tmp_path / "store.sqlite"
+    assert main(["payment", "personalize", "--store", str(store), "--cvn", "10",
+                 "--pan", "4761739001010010"]) == 0
+    assert "personalised ************0010 CVN 10" in capsys.readouterr().out
+    backend = SqliteStore(store)
+    ns = backend.namespace("payment")
+    perso = load(ns)
+    assert perso is not None and perso.pan == "4761739001010010"
+    ns.set_int(ATC_KEY, 7)
+    backend.close()
+
+    assert main(["payment", "personalize", "--store", str(store)]) == 0
+    assert main(["payment", "show", "--store", str(store)]) == 0
+    shown = capsys.readouterr().out
+    assert "************1111" in shown and "ATC       7" in shown and "TEST issuer key" in shown
+    assert "4111111111111111" not in shown
+
+
+def test_personalize_refuses_a_non_test_pan(tmp_path: Path,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    store = tmp_path / "store.sqlite"
+    assert main(["payment", "personalize", "--store", str(store),
+                 "--pan", "4000123412341234"]) == 2
+    assert "documented test range" in capsys.readouterr().out
+    assert main(["payment", "show", "--store", str(store)]) == 1
+    assert main(["payment", "personalize", "--store", str(store),
+                 "--pan", "4000123412341234", "--force"]) == 0
+
+
+def test_test_ranges_are_listed(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["payment", "test-ranges"]) == 0
+    assert "4111111111111111" in capsys.readouterr().out
+
+
+def test_demo_runs_the_pos_script(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo", "--only", "payment", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "payment-pos: ok" in out and "Issuer check  OK" in out
