@@ -61,7 +61,8 @@ class LoyaltyRig:
 
     def till(self, extras: Mapping[str, Any] | None = None, **options: str) -> int:
         out = io.StringIO()
-        rc = run_till(ScriptContext(self.terminal, options, out, dict(extras or {})))
+        with self.terminal.tap():  # as hcekit demo / hcekit tap do
+            rc = run_till(ScriptContext(self.terminal, options, out, dict(extras or {})))
         self.outputs.append(out.getvalue())
         return rc
 

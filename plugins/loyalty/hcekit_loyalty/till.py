@@ -266,6 +266,8 @@ def _merchant_from(ctx: ScriptContext) -> MerchantCredentials:
 def run_till(ctx: ScriptContext) -> int:
     """Till: select, negotiate, read the member ID, earn/redeem, print the result.
 
+    Runs inside the tap the caller opened (``hcekit demo`` / ``hcekit tap`` do).
+
     Options: ``op=earn|redeem|read`` (default earn), ``points=N`` (default 10),
     ``collector_id=``, ``key_version=``, ``merchant_key=PEM file`` (default: the
     public TEST collector and key).
@@ -281,34 +283,33 @@ def run_till(ctx: ScriptContext) -> int:
         return 2
     till = SmartTapTill(ctx.terminal, merchant)
     try:
-        with ctx.terminal.tap():
-            ose = till.select()
-            ctx.echo(f"Wallet {ose.label.decode(errors='replace')!r}, Smart Tap {VERSION:04X}")
-            till.negotiate()
-            ctx.echo(f"Secure session with collector {merchant.collector_id} "
-                     f"(key version {merchant.key_version})")
-            objects = till.get_data()
-            if not objects.loyalty:
-                ctx.echo("No loyalty pass for this merchant on the device")
-                return 1
-            card = objects.loyalty[0]
-            ctx.echo(f"Member ID: {card.member_id.decode(errors='replace')}  "
-                     f"balance: {card.balance} points")
-            for offer in objects.offers:
-                ctx.echo(f"Offer: {offer.code.decode(errors='replace')}")
-            if op == "read":
-                return 0
-            operation = (UpdateOperation.ADD_BALANCE if op == "earn"
-                         else UpdateOperation.SUBTRACT_BALANCE)
-            result = till.update(operation, points)
-            if result.status != UsageStatus.SUCCESS:
-                ctx.echo(f"Refused by the card ({UsageStatus(result.status).name}): "
-                         f"balance stays {result.balance} points")
-                return 1
-            verb = "Earned" if op == "earn" else "Redeemed"
-            ctx.echo(f"{verb} {points} points: balance {result.balance} "
-                     f"(ledger counter {result.counter})")
+        ose = till.select()
+        ctx.echo(f"Wallet {ose.label.decode(errors='replace')!r}, Smart Tap {VERSION:04X}")
+        till.negotiate()
+        ctx.echo(f"Secure session with collector {merchant.collector_id} "
+                 f"(key version {merchant.key_version})")
+        objects = till.get_data()
+        if not objects.loyalty:
+            ctx.echo("No loyalty pass for this merchant on the device")
+            return 1
+        card = objects.loyalty[0]
+        ctx.echo(f"Member ID: {card.member_id.decode(errors='replace')}  "
+                 f"balance: {card.balance} points")
+        for offer in objects.offers:
+            ctx.echo(f"Offer: {offer.code.decode(errors='replace')}")
+        if op == "read":
             return 0
+        operation = (UpdateOperation.ADD_BALANCE if op == "earn"
+                     else UpdateOperation.SUBTRACT_BALANCE)
+        result = till.update(operation, points)
+        if result.status != UsageStatus.SUCCESS:
+            ctx.echo(f"Refused by the card ({UsageStatus(result.status).name}): "
+                     f"balance stays {result.balance} points")
+            return 1
+        verb = "Earned" if op == "earn" else "Redeemed"
+        ctx.echo(f"{verb} {points} points: balance {result.balance} "
+                 f"(ledger counter {result.counter})")
+        return 0
     except HcekitError as exc:  # TillError, malformed answers, transport errors
         ctx.echo(f"REJECTED: {exc}")
         return 1
