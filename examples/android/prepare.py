@@ -1,0 +1,62 @@
+"""Put everything buildozer needs next to buildozer.spec (run from a hcekit source checkout).
+
+Writes, into this directory (or the one given):
+
+- ``res/xml/hcekit_apduservice.xml``  the AID groups (``android.res_xml``)
+- ``p4a/hcekit_service.xml``          the ``<service>`` element the hook inserts
+- ``p4a/hcekit_p4a_hook.py``          the python-for-android hook (``p4a.hook``)
+- ``java/``                           the shim's Java sources (``android.add_src``)
+- ``hcekit/``, ``hcekit_ndef/``, ``hcekit_android/``  the Python packages, as app code
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+from pathlib import Path
+
+from hcekit import Card
+from hcekit_android.jvm import SHIM_SOURCES
+from hcekit_android.manifest import aid_xml, service_xml
+from hcekit_ndef import NdefPlugin
+
+REPO = Path(__file__).resolve().parents[2]
+PACKAGES = {
+    "hcekit": REPO / "framework" / "hcekit",
+    "hcekit_ndef": REPO / "plugins" / "ndef" / "hcekit_ndef",
+    "hcekit_android": REPO / "android_host" / "hcekit_android",
+}
+HOOK = REPO / "android_host" / "p4a" / "hcekit_p4a_hook.py"
+
+
+def prepare(target: Path) -> None:
+    with Card([NdefPlugin]) as card:
+        claims = card.claims()
+    xml_dir = target / "res" / "xml"
+    xml_dir.mkdir(parents=True, exist_ok=True)
+    (xml_dir / "hcekit_apduservice.xml").write_text(
+        aid_xml(claims, description="hcekit NDEF tag"), encoding="utf-8")
+    hook_dir = target / "p4a"
+    hook_dir.mkdir(exist_ok=True)
+    (hook_dir / "hcekit_service.xml").write_text(service_xml(), encoding="utf-8")
+    shutil.copy2(HOOK, hook_dir / HOOK.name)
+    shutil.rmtree(target / "java", ignore_errors=True)
+    shutil.copytree(SHIM_SOURCES, target / "java")
+    for name, source in PACKAGES.items():
+        shutil.rmtree(target / name, ignore_errors=True)
+        shutil.copytree(source, target / name,
+                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("target", nargs="?", type=Path, default=Path(__file__).resolve().parent)
+    args = parser.parse_args()
+    prepare(args.target)
+    print(f"prepared {args.target}; now: buildozer android debug", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
