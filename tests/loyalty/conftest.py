@@ -8,9 +8,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from hcekit.hosts.loopback import LoopbackHost
 from hcekit.store import Store
-from hcekit.terminal import LoopbackTransport, ScriptContext, Terminal
+from hcekit.terminal import LoopbackTransport, ScriptContext, Terminal, Transport
 from hcekit.testing.loopback import LoopbackRig, loopback_rig
 from hcekit_loyalty import LoyaltyPlugin
 from hcekit_loyalty.programs import ProgramBook
@@ -23,9 +22,9 @@ class TamperingTransport:
     """A man in the middle: ``mutate(command, response)`` may rewrite what the card said;
     ``rewrite(command)`` what the till sent. Every exchange is logged."""
 
-    def __init__(self, host: LoopbackHost) -> None:
-        self.inner = LoopbackTransport(host)
-        self.name = "tampering-loopback"
+    def __init__(self, inner: Transport) -> None:
+        self.inner = inner
+        self.name = f"tampering-{inner.name}"
         self.mutate: Mutator | None = None
         self.rewrite: Callable[[bytes], bytes] | None = None
         self.log: list[tuple[bytes, bytes]] = []
@@ -84,7 +83,7 @@ def make_rig() -> Iterator[RigMaker]:
     def make(options: Mapping[str, Any] | None = None, store: Store | None = None) -> LoyaltyRig:
         plugin = LoyaltyPlugin()
         rig = loopback_rig([plugin], store=store, options={"loyalty": dict(options or {})})
-        transport = TamperingTransport(rig.host)
+        transport = TamperingTransport(LoopbackTransport(rig.host))
         loyalty = LoyaltyRig(rig, plugin, transport, Terminal(transport))
         made.append(loyalty)
         return loyalty
