@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from hcekit.cli.common import default_store_path, hexbytes
 from hcekit.store import open_store
@@ -19,7 +20,8 @@ from .records import CardStatus, Contract
 
 __all__ = ["add_commands", "cmd_personalize", "cmd_keygen"]
 
-SubParsers = argparse._SubParsersAction[argparse.ArgumentParser]
+if TYPE_CHECKING:
+    SubParsers = argparse._SubParsersAction[argparse.ArgumentParser]
 
 
 def _contract(text: str) -> Contract:

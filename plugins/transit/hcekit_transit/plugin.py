@@ -62,6 +62,9 @@ class TransitPlugin:
 
     def __init__(self) -> None:
         self.card: DesfireCard | None = None
+        #: The selection the card's session belongs to (a re-SELECT creates a new one and the
+        #: core deselects the old one afterwards: that must not end the new session).
+        self._owner: AppContext | None = None
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -95,11 +98,12 @@ class TransitPlugin:
         card = self._card()
         if app.aid == PICC_DF_NAME:
             card.select(PICC_AID)
-            return
-        aid = card.find_df_name(app.aid)
-        if aid is None:
-            raise IsoError(SW.FILE_NOT_FOUND, "the transit application was deleted")
-        card.select(aid)
+        else:
+            aid = card.find_df_name(app.aid)
+            if aid is None:
+                raise IsoError(SW.FILE_NOT_FOUND, "the transit application was deleted")
+            card.select(aid)
+        self._owner = app
 
     @hookimpl
     def hcekit_process(self, app: AppContext, command: CommandApdu) -> ResponseApdu:
@@ -118,11 +122,17 @@ class TransitPlugin:
 
     @hookimpl
     def hcekit_deselect(self, app: AppContext) -> None:
-        self._card().reset()
+        self._end(app)
 
     @hookimpl
     def hcekit_deactivated(self, app: AppContext, reason: DeactivationReason) -> None:
-        self._card().reset()
+        self._end(app)
+
+    def _end(self, app: AppContext) -> None:
+        """The selection *app* is over: drop its session and pending transaction."""
+        if app is self._owner and self.card is not None:
+            self.card.reset()
+            self._owner = None
 
     def _card(self) -> DesfireCard:
         if self.card is None:
