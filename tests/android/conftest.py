@@ -9,15 +9,12 @@ from __future__ import annotations
 
 import importlib.util
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from hcekit import Card
 from hcekit_android.jvm import JavaSetupError, compile_java, find_java_home, start_desktop_jvm
-
-SERVICE_COMPONENT = "org.hcekit.example/org.hcekit.android.HcekitApduService"
 
 
 @pytest.fixture(scope="session")
@@ -59,11 +56,8 @@ def stack(jvm: SimpleNamespace) -> Iterator[Any]:
     nfc.shutdown()
 
 
-HostFactory = Callable[..., Any]
-
-
 @pytest.fixture
-def make_host(jvm: SimpleNamespace, phone: Any) -> Iterator[HostFactory]:
+def make_host(jvm: SimpleNamespace, phone: Any) -> Iterator[Callable[..., Any]]:
     from hcekit_android import AndroidHost
 
     hosts: list[Any] = []
@@ -80,16 +74,3 @@ def make_host(jvm: SimpleNamespace, phone: Any) -> Iterator[HostFactory]:
     for host in hosts:
         host.stop()
     assert not jvm.Bridge.hasListener(), "a test left a listener attached to the shim"
-
-
-def log_lines(jvm: SimpleNamespace) -> list[str]:
-    return [str(line) for line in jvm.Log.desktopLines()]
-
-
-def load_p4a_hook() -> Any:
-    path = Path(__file__).resolve().parents[2] / "android_host" / "p4a" / "hcekit_p4a_hook.py"
-    spec = importlib.util.spec_from_file_location("hcekit_p4a_hook", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from android_plugins import INS_BLOCK, INS_ECHO, INS_REFUSE, PROBE_AID, Probe
-from conftest import HostFactory, log_lines
+from android_support import HostFactory, log_lines
 from hcekit import SW, Card, CommandApdu, DeactivationReason, ResponseApdu
 from hcekit.hosts import LoopbackHost
 from hcekit.sw import sw_bytes

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from android_plugins import PAY_AID, PROBE_AID, Payment, Probe
-from conftest import load_p4a_hook
+from android_support import P4A_MANIFEST, A, load_p4a_hook
 from hcekit import Card, Category, Claim, ClaimError, hookimpl
 from hcekit.cli import main
 from hcekit_android.manifest import (
@@ -19,31 +19,7 @@ from hcekit_android.manifest import (
 )
 from hcekit_ndef import NdefPlugin
 
-A = f"{{{ANDROID_NS}}}"
 PPSE = b"2PAY.SYS.DDF01".hex().upper()
-
-#: A manifest as python-for-android's sdl2 bootstrap renders it (abridged).
-P4A_MANIFEST = f"""<?xml version="1.0" encoding="utf-8"?>
-<manifest xmlns:android="{ANDROID_NS}"
-      package="org.hcekit.example"
-      android:versionCode="1"
-      android:versionName="0.1"
-      android:installLocation="auto">
-    <supports-screens android:smallScreens="true" android:anyDensity="true" />
-    <uses-permission android:name="android.permission.INTERNET" />
-    <application android:label="@string/app_name" android:icon="@mipmap/icon"
-                 android:allowBackup="true" android:hardwareAccelerated="true">
-        <activity android:name="org.kivy.android.PythonActivity" android:exported="true"
-                  android:label="@string/app_name">
-            <intent-filter>
-                <action android:name="android.intent.action.MAIN" />
-                <category android:name="android.intent.category.LAUNCHER" />
-            </intent-filter>
-        </activity>
-    </application>
-</manifest>
-"""
-
 
 class Prefixes:
     name = "prefixes"

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from android_plugins import PAY_AID, PROBE_AID, Payment, Probe
-from conftest import SERVICE_COMPONENT, HostFactory
+from android_support import SERVICE_COMPONENT, HostFactory
 from hcekit import Category, DeviceState, ErrCode, HceError
 from hcekit.device import check_ready
 from hcekit.hce import HceMessage, HceService

@@ -9,10 +9,9 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
-from conftest import load_p4a_hook
+from android_support import P4A_MANIFEST, A, load_p4a_hook
 from hcekit import Category
 from hcekit_android.manifest import parse_aid_xml
-from test_manifest import P4A_MANIFEST, A
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "android"
 
