@@ -9,10 +9,9 @@ from hcekit import Card
 from hcekit.hosts import LoopbackHost
 from hcekit.store import MemoryStore
 from hcekit.terminal import LoopbackTransport, Terminal
-from hcekit.testing.pcsc import pcsc_card, pcscd
 from hcekit_payment import PaymentPlugin
 
-__all__ = ["pcsc_card", "pcscd", "payment_card", "terminal"]
+__all__ = ["payment_card", "terminal"]
 
 
 @pytest.fixture
