@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -10,7 +11,7 @@ from hcekit import SW, Card, CommandApdu
 from hcekit.errors import PluginLoadError
 from hcekit.store import SqliteStore
 from hcekit_loyalty import protocol as P
-from hcekit_loyalty.crypto import compressed, ledger_mac
+from hcekit_loyalty.crypto import compressed, ledger_mac, ledger_signed_data, sign
 from hcekit_loyalty.status import SmartTapSW
 from hcekit_loyalty.testkeys import TEST_COLLECTOR_ID, TEST_PROGRAM_NAME
 from hcekit_loyalty.till import MerchantCredentials, SmartTapTill, TillError
@@ -130,9 +131,8 @@ def test_tampered_push_response_is_reported(lrig: LoyaltyRig) -> None:
 def test_tampered_push_request_is_refused_by_the_card(lrig: LoyaltyRig) -> None:
     def more_points(command: bytes) -> bytes:
         if command[1] == P.INS_PUSH_DATA:
-            request, _ = P.PushRequest.parse(CommandApdu.parse(command).data)
-            forged = P.PushRequest(request.session, request.object_id, request.operation,
-                                   request.points + 1000, request.counter, request.mac)
+            request, _, _ = P.PushRequest.parse(CommandApdu.parse(command).data)
+            forged = replace(request, points=request.points + 1000)
             return CommandApdu(0x90, P.INS_PUSH_DATA, 0, 0, forged.encode(), 256).to_bytes()
         return command
     lrig.transport.rewrite = more_points
@@ -154,9 +154,8 @@ def test_replayed_push_apdu_is_refused(lrig: LoyaltyRig) -> None:
     assert till._session is not None
     assert lrig.terminal.transmit(push).sw == SmartTapSW.INVALID_SEQUENCE
     # Re-targeted at the new session with the old MAC: the new session key rejects it.
-    old, _ = P.PushRequest.parse(CommandApdu.parse(push).data)
-    retarget = P.PushRequest(till._session.record, old.object_id, old.operation, old.points,
-                             old.counter, old.mac)
+    old, _, _ = P.PushRequest.parse(CommandApdu.parse(push).data)
+    retarget = replace(old, session=till._session.record)
     answer = lrig.terminal.transmit(CommandApdu(0x90, 0x52, 0, 0, retarget.encode(), 256))
     assert answer.sw == SmartTapSW.AUTHENTICATION_FAILED
     assert lrig.book.balance(TEST_COLLECTOR_ID) == 5
@@ -165,13 +164,27 @@ def test_replayed_push_apdu_is_refused(lrig: LoyaltyRig) -> None:
 
 
 def _push(r: LoyaltyRig, till: SmartTapTill, counter: int, points: int = 3,
-          op: int = P.UpdateOperation.ADD_BALANCE) -> int:
+          op: int = P.UpdateOperation.ADD_BALANCE,
+          signer: ec.EllipticCurvePrivateKey | None = None) -> int:
+    """Send a well-formed, signed and MAC'd ledger update with a chosen counter."""
     session = till._session
     assert session is not None and session.loyalty is not None
-    unsigned = P.PushRequest(session.record, session.loyalty.object_id, op, points, counter)
-    mac = ledger_mac(session.keys, unsigned.authenticated_part())
-    signed = P.PushRequest(session.record, session.loyalty.object_id, op, points, counter, mac)
-    return r.terminal.transmit(CommandApdu(0x90, 0x52, 0, 0, signed.encode(), 256)).sw
+    bare = P.PushRequest(session.record, session.loyalty.object_id, op, points, counter)
+    key = signer or till.merchant.private_key
+    signed = replace(bare, signature=sign(key, ledger_signed_data(till.device_nonce,
+                                                                   bare.signed_part())))
+    request = replace(signed, mac=ledger_mac(session.keys, signed.authenticated_part()))
+    return r.terminal.transmit(CommandApdu(0x90, 0x52, 0, 0, request.encode(), 256)).sw
+
+
+def test_ledger_update_must_be_signed_with_the_merchant_key(lrig: LoyaltyRig) -> None:
+    """Session keys alone (a till that lost the merchant key mid-session) are not enough."""
+    till = open_session(lrig)
+    assert _push(lrig, till, 1, signer=ec.generate_private_key(ec.SECP256R1())) == \
+        SmartTapSW.AUTHENTICATION_FAILED
+    assert lrig.plugin._tap is not None and lrig.plugin._tap.secure is None  # session dropped
+    assert lrig.book.counter(TEST_COLLECTOR_ID) == 0
+    lrig.terminal.disconnect()
 
 
 @pytest.mark.parametrize("offset", [0, 2, -1])

@@ -17,6 +17,7 @@ __all__ = [
     "SW_UNKNOWN_MERCHANT", "SW_FORMAT_INVALID", "SW_INVALID_SEQUENCE", "SW_SESSION_REQUIRED",
     "SIGNED_DATA_IN_HKDF_INFO", "SESSION_KEY_LENGTH", "LEDGER_KEY_OFFSET", "LEDGER_KEY_LENGTH",
     "POINTS_LENGTH", "COUNTER_LENGTH", "RECORD_BALANCE", "RECORD_LEDGER_MAC",
+    "LEDGER_SIGNATURE_CONTEXT",
     "MAX_POINTS", "OBJECT_ID_LENGTH", "CUSTOMER_ID_LENGTH",
 ]
 
@@ -64,7 +65,10 @@ LEDGER_KEY_LENGTH = 32
 # Ours: the value and the counter are unsigned big-endian integers of the
 # lengths below; the balance travels in an extra ``bal`` record inside the
 # loyalty object; the request MAC in an extra ``mac`` record, the last one of
-# the push request, computed over the wire bytes of the records before it.
+# the push request, computed over the wire bytes of the records before it;
+# before it, a ``sig`` record (the public signature record: format byte + DER)
+# holds the till's ECDSA signature with the collector's long-term key over
+# LEDGER_SIGNATURE_CONTEXT | device nonce | wire bytes of ``ses`` and ``ssr``.
 OBJECT_ID_LENGTH = 8
 CUSTOMER_ID_LENGTH = 16
 POINTS_LENGTH = 4
@@ -72,3 +76,4 @@ COUNTER_LENGTH = 4
 MAX_POINTS = (1 << (8 * POINTS_LENGTH)) - 1
 RECORD_BALANCE = b"bal"
 RECORD_LEDGER_MAC = b"mac"
+LEDGER_SIGNATURE_CONTEXT = b"hcekit loyalty ledger v1\x00"

@@ -42,6 +42,7 @@ from .crypto import (
     derive_session_keys,
     ecdh,
     ledger_mac_ok,
+    ledger_signed_data,
     new_ephemeral,
     seal,
     signed_data,
@@ -86,6 +87,7 @@ class _SecureSession:
     id: bytes
     expected_sequence: int
     collector_id: int
+    key_version: int
     keys: SessionKeys
     live: bool
 
@@ -181,6 +183,7 @@ class LoyaltyPlugin:
             app.mark_sensitive()
             return self._get_data(tap, command)
         if ins == INS_GET_MORE_DATA:
+            app.mark_sensitive()
             return self._more(tap, command)
         if ins == INS_PUSH_DATA:
             app.mark_sensitive()
@@ -247,8 +250,8 @@ class LoyaltyPlugin:
             request.terminal_nonce, tap.nonce, request.collector_id, request.terminal_key)
         keys = derive_session_keys(shared, tap.device_key, info, request.signature)
         reply = request.session.next()
-        tap.secure = _SecureSession(request.session.id, reply.sequence, request.collector_id, keys,
-                                    request.live_auth)
+        tap.secure = _SecureSession(request.session.id, reply.sequence, request.collector_id,
+                                    request.key_version, keys, request.live_auth)
         sw = SmartTapSW.OK if request.live_auth else SmartTapSW.OK_PRESIGNED_AUTH
         return ResponseApdu(NegotiateResponse(reply, tap.device_key).encode(), sw)
 
@@ -301,7 +304,7 @@ class LoyaltyPlugin:
 
     def _push(self, tap: _Tap, command: CommandApdu) -> ResponseApdu:
         secure = self._secure(tap)
-        request, covered = PushRequest.parse(command.data)
+        request, signed_part, covered = PushRequest.parse(command.data)
         self._check_version(request.version)
         self._check_session(secure, request.session)
         if not secure.live:
@@ -310,6 +313,12 @@ class LoyaltyPlugin:
         if not ledger_mac_ok(secure.keys, covered, request.mac):
             tap.secure = None
             raise IsoError(SmartTapSW.AUTHENTICATION_FAILED, "ledger MAC does not verify")
+        merchant_key = self._program(secure.collector_id).merchant_key(secure.key_version)
+        if merchant_key is None or not verify(merchant_key, request.signature,
+                                              ledger_signed_data(tap.nonce, signed_part)):
+            tap.secure = None
+            raise IsoError(SmartTapSW.AUTHENTICATION_FAILED,
+                           "ledger update is not signed with the merchant key")
         try:
             outcome = apply_update(self._book, secure.collector_id, request.object_id,
                                    request.operation, request.points, request.counter)

@@ -11,7 +11,8 @@ Public (Google's negotiate / get-data pages and sample terminal):
 * a record bundle is ``IV (12) | AES-128-CTR ciphertext | HMAC-SHA256(IV |
   ciphertext)``; the CTR counter block is the IV followed by four zero bytes.
 
-Ours (see :mod:`.assumptions`): 32 more HKDF bytes key the ledger MAC.
+Ours (see :mod:`.assumptions`): 32 more HKDF bytes key the ledger MAC; the
+till signs each ledger update with the collector key, as it signs NEGOTIATE.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from .protocol import NONCE_LENGTH, collector_id_bytes
 
 __all__ = ["IntegrityError", "SessionKeys", "signed_data", "sign", "verify", "ecdh",
            "compressed", "load_public_key", "new_ephemeral", "derive_session_keys", "seal",
-           "open_sealed", "ledger_mac", "ledger_mac_ok"]
+           "open_sealed", "ledger_signed_data", "ledger_mac", "ledger_mac_ok"]
 
 CURVE = ec.SECP256R1()
 IV_LENGTH = 12
@@ -142,6 +143,11 @@ def open_sealed(keys: SessionKeys, blob: bytes) -> bytes:
         raise IntegrityError("bundle HMAC does not verify (tampered, or wrong session keys)")
     dec = _ctr(keys, body[:IV_LENGTH]).decryptor()
     return dec.update(body[IV_LENGTH:]) + dec.finalize()
+
+
+def ledger_signed_data(device_nonce: bytes, signed_part: bytes) -> bytes:
+    """What the till signs for a ledger update (context | device nonce | ses + ssr bytes)."""
+    return A.LEDGER_SIGNATURE_CONTEXT + device_nonce + signed_part
 
 
 def ledger_mac(keys: SessionKeys, covered: bytes) -> bytes:

@@ -595,21 +595,19 @@ class ServiceObjects:
 
 @dataclass(frozen=True)
 class PushRequest:
-    """``spr`` carrying one ledger update: ``ssr`` [oid, sup, tcr] then our ``mac``."""
+    """``spr`` carrying one ledger update: ``ses``, ``ssr`` [oid, sup, tcr], then the
+    till's ``sig`` and our ``mac`` (see assumptions)."""
 
     session: Session
     object_id: bytes
     operation: int
     points: int
     counter: int
+    signature: bytes = b""
     mac: bytes = b""
     version: int = VERSION
 
-    def authenticated_part(self) -> bytes:
-        """Wire bytes the MAC covers: the records before ``mac`` (as encoded in the request)."""
-        return self._records(with_mac=True)[0]
-
-    def _records(self, with_mac: bool) -> tuple[bytes, list[NdefRecord]]:
+    def _records(self) -> list[NdefRecord]:
         status = _rec(R_SERVICE_STATUS, encode_message([
             NdefRecord.external(R_OBJECT_ID, _formatted(PayloadFormat.BINARY, self.object_id),
                                 with_id=True),
@@ -617,29 +615,41 @@ class PushRequest:
                  bytes((self.operation,)) + self.points.to_bytes(A.POINTS_LENGTH, "big")),
             _rec(R_TRANSACTION_COUNTER, self.counter.to_bytes(A.COUNTER_LENGTH, "big")),
         ]))
-        records = [self.session.record(), status]
-        mac = _rec(A.RECORD_LEDGER_MAC, self.mac)
-        # The covered bytes are the records as they sit in front of the mac record.
-        covered = b"".join(r.encode(i == 0, False) for i, r in enumerate(records))
-        return covered, records + ([mac] if with_mac else [])
+        return [self.session.record(), status,
+                _rec(R_SIGNATURE, _formatted(PayloadFormat.BINARY, self.signature)),
+                _rec(A.RECORD_LEDGER_MAC, self.mac)]
+
+    def _prefix(self, count: int) -> bytes:
+        # The first *count* records exactly as they sit in the request (never last).
+        return b"".join(r.encode(i == 0, False) for i, r in enumerate(self._records()[:count]))
+
+    def signed_part(self) -> bytes:
+        """Wire bytes the till's signature covers: ``ses`` and ``ssr``."""
+        return self._prefix(2)
+
+    def authenticated_part(self) -> bytes:
+        """Wire bytes the MAC covers: ``ses``, ``ssr`` and ``sig``."""
+        return self._prefix(3)
 
     def encode(self) -> bytes:
-        _, records = self._records(with_mac=True)
-        return encode_message([_rec(R_PUSH_REQUEST,
-                                    self.version.to_bytes(2, "big") + encode_message(records))])
+        return encode_message([_rec(R_PUSH_REQUEST, self.version.to_bytes(2, "big")
+                                    + encode_message(self._records()))])
 
     @classmethod
-    def parse(cls, data: bytes) -> tuple[PushRequest, bytes]:
-        """The request and the exact received bytes its MAC covers."""
+    def parse(cls, data: bytes) -> tuple[PushRequest, bytes, bytes]:
+        """The request and the exact received bytes its signature and its MAC cover."""
         spr = _need(_decode(data, "push request"), R_PUSH_REQUEST, "push request")
         version, rest = _version(spr.payload, "spr")
         inner = _decode(rest, "spr payload")
-        if len(inner) < 2 or inner[-1].name != A.RECORD_LEDGER_MAC:
-            raise SmartTapFormatError("spr: the last record must be the ledger MAC")
-        mac_len = len(inner[-1].encode(False, True))
-        covered = rest[:len(rest) - mac_len]
-        session = Session.parse(_need(inner, R_SESSION, "spr"))
-        status = _decode(_need(inner, R_SERVICE_STATUS, "spr").payload, "ssr payload")
+        names = [r.name for r in inner]
+        if names != [R_SESSION, R_SERVICE_STATUS, R_SIGNATURE, A.RECORD_LEDGER_MAC]:
+            raise SmartTapFormatError(
+                f"spr holds {[n.decode(errors='replace') for n in names]}; "
+                "expected ses, ssr, sig, mac")
+        sizes = [len(r.encode(i == 0, i == 3)) for i, r in enumerate(inner)]
+        signed, covered = rest[:sizes[0] + sizes[1]], rest[:sum(sizes[:3])]
+        session = Session.parse(inner[0])
+        status = _decode(inner[1].payload, "ssr payload")
         oid = _unformatted(_need(status, R_OBJECT_ID, "ssr").payload, "oid")
         sup = _need(status, R_SERVICE_UPDATE, "ssr").payload
         if len(sup) != 1 + A.POINTS_LENGTH:
@@ -647,8 +657,8 @@ class PushRequest:
         counter = _uint(_need(status, R_TRANSACTION_COUNTER, "ssr").payload, A.COUNTER_LENGTH,
                         "tcr")
         request = cls(session, oid, sup[0], int.from_bytes(sup[1:], "big"), counter,
-                      inner[-1].payload, version)
-        return request, covered
+                      _unformatted(inner[2].payload, "sig"), inner[3].payload, version)
+        return request, signed, covered
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -30,6 +30,7 @@ from .crypto import (
     derive_session_keys,
     ecdh,
     ledger_mac,
+    ledger_signed_data,
     new_ephemeral,
     open_sealed,
     sign,
@@ -229,15 +230,17 @@ class SmartTapTill:
         if not 0 < points <= A.MAX_POINTS:
             raise TillError(f"points must be 1..{A.MAX_POINTS}, got {points}")
         sent = session.record
-        unsigned = PushRequest(sent, loyalty.object_id, operation, points, loyalty.counter + 1)
-        mac = ledger_mac(session.keys, unsigned.authenticated_part())
-        request = PushRequest(sent, loyalty.object_id, operation, points, unsigned.counter, mac)
+        bare = PushRequest(sent, loyalty.object_id, operation, points, loyalty.counter + 1)
+        signature = sign(self.merchant.private_key,
+                         ledger_signed_data(self.device_nonce, bare.signed_part()))
+        signed = replace(bare, signature=signature)
+        request = replace(signed, mac=ledger_mac(session.keys, signed.authenticated_part()))
         response = self._send(INS_PUSH_DATA, request.encode(), "PUSH DATA")
         answer = PushResponse.parse(response.data)
         self._expect_session(answer.session, sent, "PUSH DATA")
         result = LedgerResult.parse(
             self._open(session.keys, answer.bundle_flags, answer.bundle, "PUSH DATA"))
-        if result.object_id != loyalty.object_id or result.counter != unsigned.counter:
+        if result.object_id != loyalty.object_id or result.counter != request.counter:
             raise TillError("PUSH DATA: the result answers another object or counter")
         session.record = answer.session
         session.loyalty = LoyaltyObject(loyalty.object_id, loyalty.member_id, result.balance,
