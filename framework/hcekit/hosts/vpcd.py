@@ -76,6 +76,9 @@ class VpcdControl(IntEnum):
     GET_ATR = 4
 
 
+_POWER_EVENTS = frozenset({VpcdControl.POWER_OFF, VpcdControl.POWER_ON, VpcdControl.RESET})
+
+
 @dataclass
 class VpcdStats:
     """Counters for logs, tests and benchmarks."""
@@ -177,11 +180,12 @@ class VpcdHost(Host):
         self._conn: _Connection | None = None
         self._threads: list[threading.Thread] = []
         self._owner: object = None
-        # watchdog state: written by the owning thread around each card call
-        self._call_seq = 0
-        self._call_started = 0.0
-        self._call_is_apdu = False
-        self._in_call = False
+        # The card call in flight, {seq: (started, is_apdu)}. The owning thread
+        # and the watchdog each try to pop it when the call ends / times out:
+        # dict.pop is atomic, so exactly one of them wins, without a lock on
+        # the per-APDU path.
+        self._seq = 0
+        self._inflight: dict[int, tuple[float, bool]] = {}
         self._busy = False
         self._pending_power: VpcdControl | None = None
         self._watchdog: threading.Thread | None = None
@@ -334,7 +338,7 @@ class VpcdHost(Host):
                         self._connected.clear()
                 conn.close()
                 conn = None
-                self._power(token, VpcdControl.POWER_OFF)
+                self._power(VpcdControl.POWER_OFF)
                 if self._running:
                     log.info("vpcd %s: connection closed; reconnecting", self.endpoint)
                     if not self.reconnect:
@@ -346,32 +350,52 @@ class VpcdHost(Host):
 
     def _pump(self, token: object, conn: _Connection) -> bool:
         """Serve frames until the connection ends (True) or another thread owns it (False)."""
-        recv_exact = conn.recv_exact
+        # The hot loop: locals only, one recv per header and per payload.
+        sock = conn.sock
+        recv = sock.recv
+        setsockopt = sock.setsockopt
         send = conn.send_frame
-        unpack = _LENGTH.unpack
+        finish = conn.recv_exact
+        quickack = _HAS_QUICKACK
+        tcp, quick, waitall = socket.IPPROTO_TCP, getattr(socket, "TCP_QUICKACK", 0), \
+            socket.MSG_WAITALL
+        get_atr = VpcdControl.GET_ATR
         while True:
-            head = recv_exact(2)
-            if head is None:
+            try:
+                if quickack:
+                    setsockopt(tcp, quick, 1)
+                head = recv(2, waitall)
+                if len(head) != 2:
+                    rest = finish(2 - len(head)) if head else None
+                    if rest is None:
+                        return True
+                    head += rest
+                size = head[0] << 8 | head[1]
+                if size == 0:
+                    continue
+                if quickack:
+                    setsockopt(tcp, quick, 1)
+                payload = recv(size, waitall)
+            except OSError:
                 return True
-            (size,) = unpack(head)
-            if size == 0:
-                continue
-            payload = recv_exact(size)
-            if payload is None:
-                return True
+            if len(payload) != size:
+                rest = finish(size - len(payload)) if payload else None
+                if rest is None:
+                    return True
+                payload += rest
             if size == 1:
                 control = payload[0]
-                if control == VpcdControl.GET_ATR:
+                if control == get_atr:
                     if not send(self.atr):
                         return True
-                elif control in (VpcdControl.POWER_OFF, VpcdControl.POWER_ON, VpcdControl.RESET):
-                    if not self._power(token, VpcdControl(control)):
+                elif control in _POWER_EVENTS:
+                    if not self._power(VpcdControl(control)):
                         return False
                 else:
                     log.warning("vpcd %s: unknown control message %02X ignored",
                                 self.endpoint, control)
                 continue
-            response = self._apdu(token, payload)
+            response = self._apdu(payload)
             if response is None:
                 return False
             if not send(response):
@@ -379,29 +403,25 @@ class VpcdHost(Host):
 
     # -- card calls under the watchdog -----------------------------------------------------
 
-    def _enter(self, is_apdu: bool) -> bool:
-        """Mark a card call as started; False if the card is busy with a stuck call."""
-        with self._lock:
-            if self._busy:
-                return False
-            self._call_seq += 1
-            self._call_started = time.monotonic()
-            self._call_is_apdu = is_apdu
-            self._in_call = True
-            return True
+    def _enter(self, is_apdu: bool) -> int:
+        """Register a card call; 0 if the card is busy with a stuck call."""
+        if self._busy:
+            return 0
+        seq = self._seq = self._seq + 1
+        self._inflight[seq] = (time.monotonic(), is_apdu)
+        return seq
 
-    def _leave(self, token: object) -> bool:
-        """Mark the call finished; False if the watchdog gave up on it meanwhile."""
-        with self._lock:
-            self._in_call = False
-            if self._owner is token:
-                return True
+    def _leave(self, seq: int) -> bool:
+        """The call is over; False if the watchdog gave up on it meanwhile."""
+        if self._inflight.pop(seq, None) is not None:
+            return True
         self._recover()
         return False
 
-    def _apdu(self, token: object, command: bytes) -> bytes | None:
+    def _apdu(self, command: bytes) -> bytes | None:
         """The response to send, or None if this thread lost the connection to the watchdog."""
-        if not self._enter(True):
+        seq = self._enter(True)
+        if not seq:
             self.stats.busy_answers += 1
             log.warning("vpcd %s: card busy with a stuck call; answering 6F00", self.endpoint)
             return _SW_UNKNOWN
@@ -409,11 +429,12 @@ class VpcdHost(Host):
         try:
             response = self.card.transceive(command)
         finally:
-            kept = self._leave(token)
+            kept = self._leave(seq)
         return response if kept else None
 
-    def _power(self, token: object, event: VpcdControl) -> bool:
-        if not self._enter(False):
+    def _power(self, event: VpcdControl) -> bool:
+        seq = self._enter(False)
+        if not seq:
             with self._lock:
                 self._pending_power = event
             return True
@@ -425,11 +446,13 @@ class VpcdHost(Host):
         except Exception:
             log.exception("vpcd %s: card failed on %s", self.endpoint, event.name)
         finally:
-            kept = self._leave(token)
+            kept = self._leave(seq)
         return kept
 
     def _recover(self) -> None:
         """Run by the thread whose stuck call finally returned: reset the card, clear busy."""
+        with self._lock:
+            pass  # the watchdog's take-over holds the lock until it is complete
         log.warning("vpcd %s: the stuck card call returned; its result was discarded, "
                     "field reset", self.endpoint)
         try:
@@ -458,29 +481,24 @@ class VpcdHost(Host):
     def _watch(self) -> None:
         interval = min(0.1, max(0.005, self.deadline / 10))
         while not self._stopped.wait(interval):
-            if not self._in_call or self._busy:
+            if self._busy:
                 continue
-            if time.monotonic() - self._call_started < self.deadline:
-                continue
-            self._take_over()
+            now = time.monotonic()
+            for seq, (started, is_apdu) in list(self._inflight.items()):
+                if now - started >= self.deadline:
+                    self._take_over(seq, is_apdu)
 
-    def _take_over(self) -> None:
+    def _take_over(self, seq: int, is_apdu: bool) -> None:
         with self._lock:
-            if not self._in_call or self._busy:
-                return
-            if time.monotonic() - self._call_started < self.deadline:
-                return
+            if self._inflight.pop(seq, None) is None:
+                return  # it finished just in time
             self._busy = True
             self.stats.deadline_misses += 1
             conn = self._conn
-            answer = self._call_is_apdu
-            seq = self._call_seq
+            log.error("vpcd %s: card call #%d missed its %.3g s deadline%s; the card answers "
+                      "6F00 until the call returns", self.endpoint, seq, self.deadline,
+                      " (answered 6F00)" if is_apdu else " (power event)")
+            if is_apdu and conn is not None:
+                conn.send_frame(_SW_UNKNOWN)
             # the stuck thread keeps the card; a fresh thread takes the connection
             self._spawn(conn)
-        log.error("vpcd %s: card call #%d missed its %.3g s deadline; %s; the card answers "
-                  "6F00 until the call returns", self.endpoint, seq, self.deadline,
-                  "answered 6F00" if answer else "(power event)")
-        if answer and conn is not None:
-            with conn.send_lock:
-                conn.send_frame(_SW_UNKNOWN)
-
