@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hcekit import SW, AppContext, Claim, CommandApdu, IsoError, PluginContext
+from hcekit import SW, AppContext, Claim, CommandApdu, IsoError, PluginContext, ResponseApdu
 from hcekit.terminal import ScriptContext, TerminalScript
 
 GOOD_AID = bytes.fromhex("F04B495447303031")
@@ -82,3 +82,17 @@ class SloppyCard:
 
     def hcekit_deselect(self, app: AppContext) -> None:
         raise RuntimeError("sloppy deselect")
+
+
+class BadStatusCard:
+    """Answers a status word no reader can parse (SW1 12) to one INS: a fuzzing crash."""
+
+    name = "badstatus"
+
+    def hcekit_claims(self, plugin: PluginContext) -> list[Claim]:
+        return [Claim(bytes.fromhex("F04B495447303033"), description="bad status")]
+
+    def hcekit_process(self, app: AppContext, command: CommandApdu) -> ResponseApdu:
+        if command.ins == 0x42:
+            return ResponseApdu(b"", 0x1234)
+        raise IsoError(SW.INS_NOT_SUPPORTED)
