@@ -239,3 +239,12 @@ def test_pure_java_listener_floor_works_through_the_same_bridge(
         assert echo.deactivations == 1
     finally:
         jvm.Bridge.clearListener(echo)
+
+
+def test_an_unknown_deactivation_reason_counts_as_link_loss(
+        make_host: HostFactory, stack: Any) -> None:
+    probe = Probe()
+    make_host([probe])
+    send(stack, SELECT_PROBE)
+    stack.deactivate(7)  # a reason a future Android might add
+    assert probe.deactivations == [DeactivationReason.LINK_LOSS]

@@ -1,9 +1,8 @@
 package org.hcekit.android;
 
 import android.util.Log;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -61,12 +60,7 @@ public final class HcekitBridge {
     }
 
     private static final Object LOCK = new Object();
-    private static final ScheduledExecutorService TIMER =
-            Executors.newSingleThreadScheduledExecutor(runnable -> {
-                Thread thread = new Thread(runnable, "hcekit-deadline");
-                thread.setDaemon(true);
-                return thread;
-            });
+    private static final ScheduledThreadPoolExecutor TIMER = newTimer();
 
     private static ApduListener listener;
     private static Pending pending;
@@ -77,6 +71,17 @@ public final class HcekitBridge {
     private static long staleAnswers;
 
     private HcekitBridge() {}
+
+    /** One daemon thread; a cancelled deadline leaves the queue at once (no command kept alive). */
+    private static ScheduledThreadPoolExecutor newTimer() {
+        ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1, runnable -> {
+            Thread thread = new Thread(runnable, "hcekit-deadline");
+            thread.setDaemon(true);
+            return thread;
+        });
+        timer.setRemoveOnCancelPolicy(true);
+        return timer;
+    }
 
     // -- the Python side ---------------------------------------------------------
 
