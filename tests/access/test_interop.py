@@ -10,13 +10,14 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import sys
 import uuid
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, utils
 from hcekit.store import MemoryStore
 from hcekit.testing.pcsc import PcscCard
@@ -123,3 +124,21 @@ def test_door_reader_over_pcsc(served_badge: tuple[PcscCard, Badge],
     assert granted.granted, granted
     assert not denied.granted and "not on the allow-list" in denied.reason
     assert not untrusted.granted and "not a trusted CA" in untrusted.reason
+
+
+def test_hcekit_tap_runs_the_door_script_over_pcsc(served_badge: tuple[PcscCard, Badge],
+                                                   facility_ca: CertificateAuthority,
+                                                   tmp_path: Path) -> None:
+    """The CLI path a site would use with a phone on a USB reader: ``hcekit tap --reader``."""
+    served, badge = served_badge
+    trust = tmp_path / "trust.pem"
+    trust.write_bytes(facility_ca.cert.public_bytes(serialization.Encoding.PEM))
+    hcekit = [sys.executable, "-c", "import sys; from hcekit.cli import main; sys.exit(main())"]
+    base = [*hcekit, "tap", "--reader", served.reader, "access-door", "-s", f"trust={trust}"]
+    granted = served.run([*base, "-s", f"allow={badge.identifier}"])
+    assert granted.returncode == 0, granted.stdout + granted.stderr
+    assert f"door: GRANT {badge.identifier}: authenticated and on the allow-list" in granted.stdout
+    denied = served.run([*base, "-s", f"allow={uuid.uuid4()}"])
+    assert denied.returncode == 1, denied.stdout + denied.stderr
+    assert f"door: DENY {badge.identifier}: authenticated, but not on the allow-list" in \
+        denied.stdout
