@@ -147,7 +147,7 @@ def test_version_authentication_and_application_list(served: Any) -> None:
         # a wrong key: python-desfire sees the card's AUTHENTICATION_ERROR
         with pytest.raises(DESFireCommunicationError) as exc:
             client.authenticate(0, aes_key(bytes(16)))
-        assert exc.value.status_code == 0xAE  # type: ignore[attr-defined]
+        assert exc.value.status_code == 0xAE
     finally:
         connection.disconnect()
 
@@ -231,7 +231,7 @@ def test_stock_client_maced_write_is_refused_and_changes_nothing(served: Any) ->
         settings = _maced_app(client)
         with pytest.raises(DESFireCommunicationError) as exc:
             client.write_file_data(2, 0, DESFireCommunicationMode.CMAC, list(b"maced"))
-        assert exc.value.status_code == 0x1E  # type: ignore[attr-defined]
+        assert exc.value.status_code == 0x1E
         client.select_application(APP)
         client.authenticate(0, aes_key(ZERO))
         assert client.read_file_data(2, settings) == [0] * 16

@@ -44,7 +44,7 @@ from .records import (
 )
 from .status import DfStatus
 
-__all__ = ["GateResult", "gate_tap", "top_up", "inspect", "CardReport", "SCRIPTS", "keys_from"]
+__all__ = ["Direction", "GateResult", "gate_tap", "top_up", "inspect", "CardReport", "SCRIPTS", "keys_from"]
 
 Direction = Literal["in", "out", "auto"]
 
