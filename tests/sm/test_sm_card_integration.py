@@ -173,3 +173,21 @@ def test_authentication_replay_is_refused(rig: Rig) -> None:
     assert rig.terminal.transmit(external).sw == SW.CONDITIONS_OF_USE_NOT_SATISFIED
     rig.terminal.transmit(CommandApdu(0x00, 0x84, 0, 0, b"", rig.profile.nonce_length))
     assert rig.terminal.transmit(external).sw == SW.VERIFICATION_FAILED
+
+
+def test_no_key_or_plaintext_reaches_the_logs(rig: Rig, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level("DEBUG")
+    session = rig.open()
+    secret = b"PIN=1234;balance=99"
+    assert session.transmit(rig.terminal, CommandApdu(0x00, 0x01, 0, 0, secret, 19)).data \
+        == secret
+    wire = bytearray(session.wrap_command(CommandApdu(0x00, 0x01, 0, 0, secret, 19))
+                     .to_bytes())
+    wire[-4] ^= 0x80  # break the MAC: the core logs the SM error and drops the session
+    assert rig.terminal.transmit(bytes(wire)).sw == SW.SM_DATA_OBJECTS_INCORRECT
+    text = "\n".join(r.getMessage() for r in caplog.records)
+    assert "secure messaging error 6988" in text  # the failure is logged ...
+    for needle in (secret.hex(), secret.hex().upper(), secret.decode(), KEYS[0].hex(),
+                   KEYS[1].hex(), KEYS[0].hex().upper(), KEYS[1].hex().upper()):
+        assert needle not in text  # ... without secrets
+    assert "hidden" in repr(session.suite) and KEYS[0].hex() not in repr(session.suite)

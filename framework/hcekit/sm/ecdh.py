@@ -59,6 +59,7 @@ def load_p256_private(scalar: bytes) -> EcKeyPair:
 
 
 def encode_point(public: ec.EllipticCurvePublicKey) -> bytes:
+    """Uncompressed SEC 1 encoding ``04 ‖ X ‖ Y`` (65 bytes)."""
     return public.public_bytes(Encoding.X962, PublicFormat.UncompressedPoint)
 
 

@@ -22,11 +22,13 @@ _SCALAR = 32
 
 
 def der_to_raw(signature: bytes) -> bytes:
+    """DER ``SEQUENCE {r, s}`` → 64-byte ``r ‖ s``."""
     r, s = decode_dss_signature(signature)
     return r.to_bytes(_SCALAR, "big") + s.to_bytes(_SCALAR, "big")
 
 
 def raw_to_der(signature: bytes) -> bytes:
+    """64-byte ``r ‖ s`` → DER ``SEQUENCE {r, s}``."""
     if len(signature) != 2 * _SCALAR:
         raise ValueError(f"a raw P-256 signature is 64 bytes, got {len(signature)}")
     return encode_dss_signature(int.from_bytes(signature[:_SCALAR], "big"),
