@@ -8,6 +8,7 @@ is rejected with 6987/6988 and ends the session.
 from __future__ import annotations
 
 import pytest
+from cryptography.hazmat.primitives import hashes, hmac
 from hcekit import SW, ApduFormatError, CommandApdu, ResponseApdu
 from hcekit.sm import (
     AesSuite,
@@ -23,11 +24,46 @@ from hcekit.sm import (
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+
+class HmacSuite:
+    """A plugin's own suite: AES-CBC (IV = E(K, SSC)) with a 12-byte HMAC-SHA256 tag.
+
+    Proves the CipherSuite protocol is enough: no change to the SM layer.
+    """
+
+    name = "AES+HMAC (test suite)"
+    block_size = 16
+    mac_length = 12
+
+    def __init__(self, k_enc: bytes, k_mac: bytes) -> None:
+        self._cipher = AesSuite(k_enc, k_enc)  # reuse its CBC with IV = E(K, SSC)
+        self._k_mac = k_mac
+
+    def encrypt(self, ssc: bytes, padded: bytes) -> bytes:
+        return self._cipher.encrypt(ssc, padded)
+
+    def decrypt(self, ssc: bytes, cryptogram: bytes) -> bytes:
+        return self._cipher.decrypt(ssc, cryptogram)
+
+    def mac(self, padded: bytes) -> bytes:
+        tag = hmac.HMAC(self._k_mac, hashes.SHA256())
+        tag.update(padded)
+        return tag.finalize()[: self.mac_length]
+
+
 SUITES: dict[str, CipherSuite] = {
     "3DES": TdesSuite(bytes(range(16)), bytes(range(16, 32))),
     "AES-128": AesSuite(bytes(range(16)), bytes(range(16, 32))),
     "AES-256": AesSuite(bytes(range(32)), bytes(range(32, 64))),
+    "custom": HmacSuite(bytes(range(16)), bytes(range(16, 48))),
 }
+
+
+def test_a_plugin_suite_satisfies_the_protocol() -> None:
+    assert isinstance(SUITES["custom"], CipherSuite)
+    terminal, _ = pair("custom")
+    wrapped = terminal.wrap_command(CommandApdu(0x00, 0x01, 0, 0, b"x"))
+    assert wrapped.data[-14:-12] == bytes((0x8E, 12))  # its own tag length on the wire
 
 
 def pair(name: str, ssc: bytes | None = None) -> tuple[TerminalSession, CardSession]:
