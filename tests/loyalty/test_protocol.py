@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from hcekit_loyalty import protocol as P
 from hcekit_loyalty.status import SmartTapSW
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 b8 = st.binary(min_size=8, max_size=8)
@@ -19,6 +19,7 @@ sessions = st.builds(P.Session, b8, u8, u8)
 codes = st.binary(min_size=1, max_size=40)
 
 
+@settings(deadline=None)  # CI machines are shared and slow; no timing asserts
 @given(sessions, b32, st.booleans(), st.binary(min_size=33, max_size=33), u32,
        st.binary(min_size=8, max_size=72), u32)
 def test_negotiate_request(session: P.Session, nonce: bytes, live: bool, key: bytes,
@@ -27,6 +28,7 @@ def test_negotiate_request(session: P.Session, nonce: bytes, live: bool, key: by
     assert P.NegotiateRequest.parse(msg.encode()) == msg
 
 
+@settings(deadline=None)  # CI machines are shared and slow; no timing asserts
 @given(sessions, u32, st.lists(u8, min_size=1, max_size=5),
        st.one_of(st.none(), st.binary(min_size=5, max_size=5)))
 def test_service_request(session: P.Session, collector: int, types: list[int],
@@ -35,6 +37,7 @@ def test_service_request(session: P.Session, collector: int, types: list[int],
     assert P.ServiceRequest.parse(msg.encode()) == msg
 
 
+@settings(deadline=None)  # CI machines are shared and slow; no timing asserts
 @given(st.lists(st.builds(P.LoyaltyObject, b8, codes, st.one_of(st.none(), u32),
                           st.one_of(st.none(), u32)), max_size=2),
        st.lists(st.builds(P.OfferObject, b8, codes), max_size=3),
@@ -49,6 +52,7 @@ def test_service_objects(loyalty: list[P.LoyaltyObject], offers: list[P.OfferObj
     assert P.ServiceObjects.parse(objects.encode()) == objects
 
 
+@settings(deadline=None)  # CI machines are shared and slow; no timing asserts
 @given(sessions, b8, u8, u32, u32, st.binary(min_size=8, max_size=72),
        st.binary(min_size=32, max_size=32))
 def test_push_request_and_its_covered_bytes(session: P.Session, oid: bytes, op: int,
@@ -61,12 +65,14 @@ def test_push_request_and_its_covered_bytes(session: P.Session, oid: bytes, op: 
     assert covered.startswith(signed) and len(covered) > len(signed)
 
 
+@settings(deadline=None)  # CI machines are shared and slow; no timing asserts
 @given(b8, u8, u32, u32)
 def test_ledger_result(oid: bytes, status: int, balance: int, counter: int) -> None:
     msg = P.LedgerResult(oid, status, balance, counter)
     assert P.LedgerResult.parse(msg.encode()) == msg
 
 
+@settings(deadline=None)  # CI machines are shared and slow; no timing asserts
 @given(sessions, u8, st.binary(max_size=300))
 def test_service_and_push_responses(session: P.Session, flags: int, bundle: bytes) -> None:
     assert P.ServiceResponse.parse(P.ServiceResponse(session, flags, bundle).encode()) == \
@@ -86,6 +92,7 @@ SAMPLES = [
 
 
 @pytest.mark.parametrize("index", range(3))
+@settings(deadline=None)  # CI machines are shared and slow; no timing asserts
 @given(data=st.data())
 def test_damaged_requests_only_ever_answer_format_invalid(index: int, data: st.DataObject) -> None:
     raw = bytearray(SAMPLES[index])
