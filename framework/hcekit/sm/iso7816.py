@@ -63,7 +63,6 @@ TAG_MAC = 0x8E
 PADDING_INDICATOR = 0x01
 _PI = bytes((PADDING_INDICATOR,))
 
-CLA_PROPRIETARY = 0x80
 CLA_FURTHER_INTERINDUSTRY = 0x40
 #: First interindustry / proprietary: b4b3 = 11 (header authenticated), 10 (not).
 CLA_SM_MASK = 0x0C
