@@ -160,3 +160,25 @@ def test_cli_rejects_half_an_issuer(tmp_path: Path, capsys: pytest.CaptureFixtur
                  "--issuer-cert", str(tmp_path / "missing.pem")])
     assert args.handler(args) == 2
     assert "--issuer-key and --issuer-cert go together" in capsys.readouterr().err
+
+
+def test_test_ca_key_matches_its_certificate() -> None:
+    public = testca.ca_certificate().public_key()
+    assert isinstance(public, ec.EllipticCurvePublicKey)
+    assert public.public_numbers() == testca.ca_key().public_key().public_numbers()
+    testca.ca_certificate().verify_directly_issued_by(testca.ca_certificate())
+
+
+def test_key_stays_out_of_repr_and_logs(caplog: pytest.LogCaptureFixture) -> None:
+    store = MemoryStore()
+    with caplog.at_level("DEBUG"):
+        rig = loopback_rig([AccessPlugin()], store=store)
+        rig.close()
+    badge = load_badge(store.namespace("access"))
+    assert badge is not None
+    secret = badge.private_key.private_numbers().private_value
+    texts = [repr(badge), caplog.text]
+    for text in texts:
+        assert f"{secret:x}" not in text.lower() and str(secret) not in text
+        assert "private_key" not in text
+    assert badge.identifier in caplog.text  # what the log does say
