@@ -21,6 +21,7 @@ Importable without pyscard; the fixtures import it when they need it.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import ctypes
 import os
@@ -53,6 +54,8 @@ __all__ = [
     "find_vpcd_driver",
     "pcsc_card",
     "pcscd",
+    "serve_card",
+    "shared_pcscd",
     "CSOCK_ENV",
 ]
 
@@ -502,36 +505,64 @@ def _skip_or_fail(reason: str) -> None:
     pytest.skip(f"PC/SC stack unavailable: {reason}")
 
 
+_shared_lock = threading.Lock()
+_shared: PrivatePcscd | None = None
+_shared_users = 0
+
+
+@contextlib.contextmanager
+def shared_pcscd() -> Iterator[PrivatePcscd]:
+    """The process's private pcscd, started on first use, stopped when the last user leaves.
+
+    libpcsclite reads ``PCSCLITE_CSOCK_NAME`` once per process, so a process
+    can only ever talk to one pcscd: every fixture (whichever conftest
+    defines it) and every helper shares this one.
+    """
+    global _shared, _shared_users
+    with _shared_lock:
+        if _shared is None:
+            workdir = Path(tempfile.mkdtemp(prefix="hcekit-pcscd-"))
+            daemon = PrivatePcscd(workdir)
+            try:
+                daemon.start()
+            except BaseException:
+                shutil.rmtree(workdir, ignore_errors=True)
+                raise
+            daemon.apply_env()
+            if os.environ.get(DEBUG_ENV) != "1":
+                atexit.register(shutil.rmtree, workdir, True)
+            _shared = daemon
+        elif not _shared.running:
+            _shared.start()
+        _shared_users += 1
+        daemon = _shared
+    try:
+        yield daemon
+    finally:
+        with _shared_lock:
+            _shared_users -= 1
+            if _shared_users == 0 and _shared is not None:
+                # CSOCK_ENV stays: libpcsclite has cached it anyway, and a later
+                # shared_pcscd() restarts the same daemon on the same socket path
+                _shared.stop()
+
+
 @pytest.fixture(scope="session")
 def pcscd() -> Iterator[PrivatePcscd]:
-    """A private pcscd with 4 vpcd slots for this test session (per xdist worker).
+    """The private pcscd (4 vpcd slots) of this test process (one per xdist worker).
 
-    Sets ``PCSCLITE_CSOCK_NAME`` in this process so pyscard reaches it; use
+    ``PCSCLITE_CSOCK_NAME`` is set in this process so pyscard reaches it; use
     ``pcscd.env`` / ``pcscd.subprocess_env()`` / ``pcscd.run([...])`` for tools.
     """
     try:
         import smartcard.scard  # noqa: F401
     except ImportError:
         _skip_or_fail("pyscard is not installed (pip install 'hcekit[pcsc]')")
-    workdir = Path(tempfile.mkdtemp(prefix="hcekit-pcscd-"))
-    daemon = PrivatePcscd(workdir)
-    previous = os.environ.get(CSOCK_ENV)
     try:
-        daemon.start()
+        with shared_pcscd() as daemon:
+            yield daemon
     except PcscUnavailable as exc:
-        shutil.rmtree(workdir, ignore_errors=True)
         _skip_or_fail(str(exc))
-    daemon.apply_env()
-    try:
-        yield daemon
-    finally:
-        daemon.stop()
-        if previous is None:
-            os.environ.pop(CSOCK_ENV, None)
-        else:
-            os.environ[CSOCK_ENV] = previous
-        if os.environ.get(DEBUG_ENV) != "1":
-            shutil.rmtree(workdir, ignore_errors=True)
 
 
 @pytest.fixture

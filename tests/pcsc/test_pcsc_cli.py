@@ -1,0 +1,97 @@
+"""``hcekit serve`` and ``hcekit readers`` against the private pcscd."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from hcekit import SW, CommandApdu
+from hcekit.hosts.atr import ATR_NO_HISTORICAL_BYTES
+from hcekit.terminal import Terminal
+from hcekit.terminal.pcsc import PcscTransport, list_readers, wait_for_card
+from hcekit.testing.pcsc import PcscCardFactory, PrivatePcscd, free_port_block
+from pcsc_cards import ECHO_AID, INS_ECHO, EchoCard
+
+pytestmark = pytest.mark.pcsc
+
+HERE = Path(__file__).parent
+
+
+def _hcekit() -> list[str]:
+    exe = shutil.which("hcekit", path=str(Path(sys.executable).parent))
+    return [exe] if exe else [sys.executable, "-m", "hcekit.cli"]
+
+
+def _env(pcscd: PrivatePcscd) -> dict[str, str]:
+    path = os.pathsep.join(p for p in (str(HERE), os.environ.get("PYTHONPATH", "")) if p)
+    return pcscd.subprocess_env({"PYTHONPATH": path, "PYTHONUNBUFFERED": "1"})
+
+
+def test_readers_lists_the_card_and_atr(pcsc_card: PcscCardFactory, pcscd: PrivatePcscd) -> None:
+    served = pcsc_card(EchoCard(), connect=False)
+    result = subprocess.run([*_hcekit(), "readers"], env=_env(pcscd), capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    line = next(line for line in result.stdout.splitlines() if served.reader in line)
+    assert line.startswith(f"{served.reader_index}: ")
+    assert served.atr.hex(" ").upper() in line
+
+
+def test_serve_runs_plugins_behind_vpcd(pcscd: PrivatePcscd, tmp_path: Path) -> None:
+    slot = pcscd.acquire_slot()
+    reader = pcscd.reader_name(slot)
+    record = tmp_path / "session.trace"
+    command = [*_hcekit(), "serve", "--port", str(pcscd.port(slot)), "--no-installed",
+               "--store", ":memory:", "--plugin", "pcsc_cards:EchoCard", "--trace",
+               "--atr", ATR_NO_HISTORICAL_BYTES.hex(), "--record", str(record)]
+    process = subprocess.Popen(command, env=_env(pcscd), stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        assert wait_for_card(reader, True, timeout=20), "serve never showed up in the reader"
+        info = next(i for i in list_readers() if i.name == reader)
+        assert info.atr == ATR_NO_HISTORICAL_BYTES
+        transport = PcscTransport(reader)
+        terminal = Terminal(transport)
+        with terminal.tap():
+            assert terminal.select(ECHO_AID).sw == SW.NO_ERROR
+            assert terminal.transmit(CommandApdu(0x00, INS_ECHO, 0, 0, b"\xca\xfe", 256)).data \
+                == b"\xca\xfe"
+        transport.close()
+    finally:
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=20)
+        pcscd.release_slot(slot)
+        wait_for_card(reader, False, timeout=5)
+    assert process.returncode == 0, err
+    assert "serving echo" in out and "stopped" in out
+    assert ">> 00 01 00 00 02 CA FE 00" in err and "<< CA FE 90 00" in err
+    recorded = record.read_text()
+    assert "CA FE" in recorded.upper()
+
+
+def test_serve_rejects_a_bad_atr() -> None:
+    result = subprocess.run([*_hcekit(), "serve", "--no-installed", "--store", ":memory:",
+                             "--atr", "3B80800100"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    assert "TCK" in result.stderr
+
+
+def test_serve_without_vpcd_says_what_to_run() -> None:
+    port = free_port_block(1)
+    process = subprocess.Popen(
+        [*_hcekit(), "serve", "--port", str(port), "--no-installed", "--store", ":memory:"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(2.5)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=20)
+    assert process.returncode == 0
+    assert "is pcscd with vsmartcard-vpcd running? see docs/pcsc.md" in err
+    assert f"waiting for vpcd on 127.0.0.1:{port}" in out
