@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from typing import Any
 
 from hcekit.aid import Category, Claim, parse_aid_filter
@@ -93,7 +94,7 @@ class AndroidHost(Host):
         self._registered: set[Category] = set()
 
     @property
-    def lock(self) -> Any:
+    def lock(self) -> AbstractContextManager[bool]:
         """Take it around any direct use of :attr:`card` while serving."""
         return self.bridge.lock
 
@@ -113,14 +114,9 @@ class AndroidHost(Host):
         self.nfc.remove(category)
 
     def start(self) -> None:
-        """Attach to the shim and register the claims; on failure nothing stays attached."""
+        """Register the claims, then attach to the shim; on failure nothing stays registered."""
         if self._listener is not None:
             return
-        bridge_class = java_bridge()
-        if self.deadline_ms is not None:
-            bridge_class.setDeadlineMillis(int(self.deadline_ms))
-        self._listener = make_listener(self.bridge)
-        bridge_class.setListener(self._listener)
         try:
             if self.register_claims:
                 with self.lock:
@@ -131,6 +127,11 @@ class AndroidHost(Host):
         except BaseException:
             self._detach()
             raise
+        bridge_class = java_bridge()
+        if self.deadline_ms is not None:
+            bridge_class.setDeadlineMillis(int(self.deadline_ms))
+        self._listener = make_listener(self.bridge)
+        bridge_class.setListener(self._listener)  # a command held since a cold start goes now
 
     def stop(self) -> None:
         """Detach, drop the dynamic AIDs, close the card."""
