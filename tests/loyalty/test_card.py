@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from typing import Any
 
@@ -10,6 +11,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from hcekit import SW, Card, CommandApdu
 from hcekit.errors import PluginLoadError
 from hcekit.store import SqliteStore
+from hcekit_loyalty import LoyaltyPlugin
 from hcekit_loyalty import protocol as P
 from hcekit_loyalty.crypto import compressed, ledger_mac, ledger_signed_data, sign
 from hcekit_loyalty.status import SmartTapSW
@@ -352,6 +354,17 @@ def test_a_failing_write_leaves_the_ledger_as_it_was(lrig: LoyaltyRig,
 ])
 def test_bad_program_options_stop_the_card_with_a_reason(entry: dict[str, Any],
                                                          message: str) -> None:
-    from hcekit_loyalty import LoyaltyPlugin
     with pytest.raises(PluginLoadError, match=message):
         Card([LoyaltyPlugin()], options={"loyalty": {"programs": [entry]}})
+
+
+def test_command_line_options_are_text(make_rig: RigMaker) -> None:
+    """``--option`` values arrive as strings: programs as JSON, test_program as a word."""
+    creds, entry = merchant(66666666)
+    r = make_rig({"programs": json.dumps([entry]), "test_program": "yes"})
+    assert sorted(r.book.collector_ids()) == [TEST_COLLECTOR_ID, 66666666]
+    assert r.till({"merchant": creds}, op="read") == 0
+    with pytest.raises(PluginLoadError, match="test_program"):
+        Card([LoyaltyPlugin()], options={"loyalty": {"test_program": "maybe"}})
+    with pytest.raises(PluginLoadError, match="JSON"):
+        Card([LoyaltyPlugin()], options={"loyalty": {"programs": "[{"}})

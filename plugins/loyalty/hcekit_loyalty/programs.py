@@ -13,10 +13,15 @@ Options (``options["loyalty"]``)::
                  merchant_keys: {"1": "<hex SEC1 point or PEM public key>"},
                  member_id: "A-1234", balance: 0, offers: ["10OFF"]} ]
     test_program: true | false     # default: only when nothing else is configured
+    wallet_label: "AndroidPay"     # the OSE application label
+
+On the command line ``programs`` is JSON and ``test_program`` text:
+``--option 'loyalty.programs=[{"collector_id": 1, ...}]' --option loyalty.test_program=no``.
 """
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -128,6 +133,20 @@ def _program_from_options(entry: Mapping[str, Any]) -> tuple[Program, int]:
     return program, balance
 
 
+def _flag(value: Any, *, default: bool) -> bool:
+    """A boolean option, also as command-line text (true/false, yes/no, 1/0)."""
+    if value is None:
+        return default
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if text in ("1", "true", "yes", "on"):
+            return True
+        if text in ("0", "false", "no", "off"):
+            return False
+        raise ProgramConfigError(f"option 'test_program' must be true or false, not {value!r}")
+    return bool(value)
+
+
 def make_test_program() -> Program:
     """The TEST program: public sample collector and key, a random TEST member ID."""
     return Program(
@@ -182,6 +201,11 @@ class ProgramBook:
         """Add the programs named in *options* that the store lacks; the TEST program if
         nothing is configured. Returns the programs added."""
         entries = options.get("programs", ())
+        if isinstance(entries, str):  # from the command line: --option loyalty.programs=JSON
+            try:
+                entries = json.loads(entries)
+            except json.JSONDecodeError as exc:
+                raise ProgramConfigError(f"option 'programs' is not valid JSON: {exc}") from None
         if not isinstance(entries, Sequence) or isinstance(entries, str | bytes):
             raise ProgramConfigError("option 'programs' must be a list of program tables")
         added: list[Program] = []
@@ -195,9 +219,7 @@ class ProgramBook:
             self.add(program, balance)
             held.add(program.collector_id)
             added.append(program)
-        wants_test = options.get("test_program")
-        if wants_test is None:
-            wants_test = not held
+        wants_test = _flag(options.get("test_program"), default=not held)
         if wants_test and TEST_COLLECTOR_ID not in held:
             program = make_test_program()
             self.add(program)
