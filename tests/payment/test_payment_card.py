@@ -180,6 +180,7 @@ def test_gpo_without_selection_is_refused(terminal: Terminal) -> None:
     (b"\x83\x02\x00\x00", b"\x00\x00", SW.WRONG_LENGTH),  # PDOL wants 33 bytes
     (b"\x84\x00", b"\x00\x00", SW.INCORRECT_DATA),  # not a command template
     (b"\x83\x05\x00", b"\x00\x00", SW.WRONG_LENGTH),  # truncated TLV
+    (b"", b"\x00\x00", SW.WRONG_LENGTH),  # no data at all
 ])
 def test_gpo_parameter_errors(selected: Terminal, data: bytes, p1p2: bytes, sw: int) -> None:
     assert gpo(selected, data=data, p1p2=p1p2).sw == sw
@@ -248,3 +249,10 @@ def test_field_loss_drops_the_transaction(payment_card: Card) -> None:
         assert generate_ac(terminal).sw == SW.UNKNOWN  # nothing selected after the field loss
         terminal.select(AID)
         assert generate_ac(terminal).sw == SW.CONDITIONS_OF_USE_NOT_SATISFIED
+
+
+def test_select_asking_for_fcp_is_refused_and_keeps_the_selection(terminal: Terminal) -> None:
+    assert terminal.select(b"2PAY.SYS.DDF01").sw == SW.NO_ERROR
+    fcp = terminal.transmit(CommandApdu(0x00, 0xA4, 0x04, 0x04, AID, 256))
+    assert fcp.sw == SW.INCORRECT_P1P2
+    assert gpo(terminal).sw == SW.INS_NOT_SUPPORTED  # still the PPSE

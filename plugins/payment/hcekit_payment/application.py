@@ -129,6 +129,8 @@ class PaymentApplication:
                                 command: CommandApdu) -> bytes:
         if command.p1 or command.p2:
             raise IsoError(SW.INCORRECT_P1P2, "GET PROCESSING OPTIONS takes P1-P2 = 0000")
+        if not command.data:
+            raise IsoError(SW.WRONG_LENGTH, "GPO needs data: a command template 83 (Lc absent)")
         try:
             objects = parse(command.data)
         except TlvError as exc:
