@@ -368,3 +368,36 @@ def test_command_line_options_are_text(make_rig: RigMaker) -> None:
         Card([LoyaltyPlugin()], options={"loyalty": {"test_program": "maybe"}})
     with pytest.raises(PluginLoadError, match="JSON"):
         Card([LoyaltyPlugin()], options={"loyalty": {"programs": "[{"}})
+
+
+def test_key_rotation_both_versions_accepted(make_rig: RigMaker) -> None:
+    old_key, new_key = (ec.generate_private_key(ec.SECP256R1()) for _ in range(2))
+    entry = {"collector_id": 77777777, "member_id": "ROT-1", "merchant_keys": {
+        "1": compressed(old_key.public_key()).hex(), "2": compressed(new_key.public_key()).hex()}}
+    r = make_rig({"programs": [entry]})
+    assert r.till({"merchant": MerchantCredentials(77777777, 2, new_key)}, op="earn") == 0
+    assert r.till({"merchant": MerchantCredentials(77777777, 1, old_key)}, op="earn") == 0
+    # the old key under the new version number is refused
+    assert r.till({"merchant": MerchantCredentials(77777777, 2, old_key)}, op="earn") == 1
+    assert r.book.balance(77777777) == 20
+
+
+@pytest.mark.parametrize(("types", "sw", "customer", "loyalty"), [
+    ((P.ServiceType.GIFT_CARD,), SmartTapSW.OK_NO_PASSES, False, False),
+    ((P.ServiceType.WALLET_CUSTOMER,), SmartTapSW.OK_NO_PASSES, True, False),
+    ((P.ServiceType.LOYALTY,), SW.NO_ERROR, False, True),
+    ((P.ServiceType.ALL,), SW.NO_ERROR, True, True),
+])
+def test_service_type_selection(lrig: LoyaltyRig, types: tuple[int, ...], sw: int,
+                                customer: bool, loyalty: bool) -> None:
+    till = SmartTapTill(lrig.terminal)
+    with lrig.terminal.tap():
+        till.select()
+        till.negotiate()
+        objects = till.get_data(types)
+    assert lrig.sws()[-1] == sw
+    assert (objects.customer is not None, bool(objects.loyalty)) == (customer, loyalty)
+    if customer:
+        program = lrig.book.get(TEST_COLLECTOR_ID)
+        assert program is not None and objects.customer is not None
+        assert objects.customer.customer_id == program.customer_id
