@@ -34,7 +34,7 @@ __all__ = [
 VISA_AID = bytes.fromhex("A0000000031010")
 
 PROFILE_KEY = "profile"
-ICC_MK_KEY = "icc_mk_ac"
+ICC_MK_KEY = "icc_master_key_ac"
 
 
 class PersonalizationError(ValueError):
