@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from hcekit.store import MemoryStore
-from hcekit.testing.pcsc import PcscCardFactory
+from hcekit.testing.pcsc import PcscCard, PcscCardFactory
 from hcekit_payment import TEST_IMK, PaymentPlugin
 from hcekit_payment.atc import current_atc
 from hcekit_payment.pos import run_transaction
@@ -40,10 +40,9 @@ def _require(module: str, package: str) -> None:
         pytest.skip(reason)
 
 
-def _emvtool(served: object, *args: str) -> str:
-    run = served.run  # type: ignore[attr-defined]
-    index = served.reader_index  # type: ignore[attr-defined]
-    result = run([sys.executable, str(SHIM), "-r", str(index), *args], timeout=60)
+def _emvtool(served: PcscCard, *args: str) -> str:
+    result = served.run([sys.executable, str(SHIM), "-r", str(served.reader_index), *args],
+                        timeout=60)
     assert result.returncode == 0, f"emvtool {' '.join(args)} failed:\n{result.stderr}"
     return _BOX.sub("", result.stdout)
 
@@ -53,6 +52,7 @@ def test_emvtool_listapps_appdata_info(pcsc_card: PcscCardFactory) -> None:
     store = MemoryStore()
     served = pcsc_card(PaymentPlugin(), store=store, connect=False)
 
+    assert served.reader in _emvtool(served, "readers")
     apps = _emvtool(served, "listapps")
     assert '"HCEKIT TEST VISA"' in apps and "[A0 00 00 00 03 10 10]" in apps
 
