@@ -107,3 +107,17 @@ def test_damaged_requests_only_ever_answer_format_invalid(index: int, data: st.D
         CARD_PARSERS[index](bytes(raw))
     except P.SmartTapFormatError as exc:
         assert exc.sw == SmartTapSW.FORMAT_INVALID
+
+
+def test_service_number_as_rtd_text() -> None:
+    """Google's service-object table allows ``n`` as RTD_TEXT (well-known ``T``, ID ``n``)."""
+    from hcekit_loyalty.ndef import NdefRecord, Tnf, encode_message
+
+    fields = encode_message([
+        NdefRecord.external(b"oid", b"\x04" + bytes(8), with_id=True),
+        NdefRecord(Tnf.WELL_KNOWN, b"T", b"\x02en" + b"MEMBER-9", b"n"),
+    ])
+    bundle = encode_message([NdefRecord.external(b"asv", encode_message([
+        NdefRecord.external(b"ly", fields)]))])
+    (card,) = P.ServiceObjects.parse(bundle).loyalty
+    assert card.member_id == b"MEMBER-9" and card.balance is None

@@ -236,6 +236,16 @@ def _unformatted(payload: bytes, what: str) -> bytes:
     return payload[1:]
 
 
+def _service_number(record: NdefRecord) -> bytes:
+    """``n`` is PRIMITIVE (format byte + value) or RTD_TEXT (status byte, language, text)."""
+    payload = record.payload
+    if record.tnf is Tnf.WELL_KNOWN and record.type == b"T":
+        if not payload or 1 + (payload[0] & 0x3F) > len(payload):
+            raise SmartTapFormatError("n: malformed RTD_TEXT payload")
+        return payload[1 + (payload[0] & 0x3F):]
+    return _unformatted(payload, "n")
+
+
 def collector_id_bytes(collector_id: int) -> bytes:
     """The 4 bytes of a collector ID (public rule: last 4 bytes, left-padded with zeros)."""
     if collector_id < 0:
@@ -576,7 +586,7 @@ class ServiceObjects:
                 if obj.name not in (R_LOYALTY, R_OFFER):
                     continue  # other pass types: not ours to read
                 oid = _unformatted(_need(fields, R_OBJECT_ID, "object").payload, "oid")
-                number = _unformatted(_need(fields, R_SERVICE_NUMBER, "object").payload, "n")
+                number = _service_number(_need(fields, R_SERVICE_NUMBER, "object"))
                 if obj.name == R_OFFER:
                     out.offers.append(OfferObject(oid, number))
                     continue

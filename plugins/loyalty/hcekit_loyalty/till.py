@@ -225,8 +225,11 @@ class SmartTapTill:
         """PUSH DATA one earn/redeem; the card's result, checked and decrypted."""
         session = self._need_session()
         loyalty = session.loyalty
-        if loyalty is None or loyalty.counter is None:
+        if loyalty is None:
             raise TillError("read the loyalty object (GET DATA) before updating points")
+        if loyalty.counter is None:
+            raise TillError("this pass carries no points ledger (no bal/tcr records): "
+                            "not an hcekit loyalty card")
         if not 0 < points <= A.MAX_POINTS:
             raise TillError(f"points must be 1..{A.MAX_POINTS}, got {points}")
         sent = session.record
