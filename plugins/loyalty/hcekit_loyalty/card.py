@@ -60,6 +60,7 @@ from .protocol import (
     INS_PUSH_DATA,
     NONCE_LENGTH,
     VERSION,
+    WALLET_LABEL,
     CustomerObject,
     LedgerResult,
     LoyaltyObject,
@@ -115,7 +116,7 @@ class LoyaltyPlugin:
     def __init__(self) -> None:
         self.book: ProgramBook | None = None
         self._tap: _Tap | None = None
-        self._label = b"AndroidPay"
+        self._label = WALLET_LABEL
 
     # -- lifecycle ------------------------------------------------------------------
 
