@@ -153,10 +153,10 @@ class PaymentApplication:
         if flow is Flow.QVSDC:
             decision = (CryptogramType.AAC if ttq[0] & TTQ_OFFLINE_ONLY_READER
                         else CryptogramType.ARQC)
+            txn.phase = Phase.COMPLETED  # one cryptogram per ATC, even if this one fails
             parts += [encode(tags.TRACK2_EQUIVALENT, self.layout.track2),
                       encode(tags.PAN_SEQUENCE_NUMBER, self.layout.psn)]
             parts += self._cryptogram(txn, decision, terminal)
-            txn.phase = Phase.COMPLETED
             app.mark_sensitive()
         app.log.info("transaction started: ATC %d, %s flow", atc, flow.value)
         return encode(tags.RESPONSE_FORMAT_2, parts)
@@ -193,9 +193,8 @@ class PaymentApplication:
                            "the transaction already has its cryptogram (no second GENERATE AC)")
         terminal = split(CDOL1, command.data, "CDOL1")
         decision = self._decide(CryptogramType(requested_bits), terminal)
-        parts = self._cryptogram(txn, decision, terminal)
-        txn.phase = Phase.COMPLETED
-        return encode(tags.RESPONSE_FORMAT_2, parts)
+        txn.phase = Phase.COMPLETED  # one cryptogram per ATC, even if this one fails
+        return encode(tags.RESPONSE_FORMAT_2, self._cryptogram(txn, decision, terminal))
 
     def _decide(self, requested: CryptogramType, terminal: dict[int, bytes]) -> CryptogramType:
         """Card risk management: never answer above what was asked (AAC < ARQC < TC)."""
