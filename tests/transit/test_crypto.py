@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hcekit_transit.crypto import SessionCipher, crc32, diversify_key, rotate_left, session_key
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from hcekit_transit.crypto import SessionCipher, crc32, diversify_key, rotate_left, session_key
 
 VECTORS = Path(__file__).parents[1] / "vectors"
 
