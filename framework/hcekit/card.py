@@ -290,7 +290,9 @@ class Card:
         return [(e.name, c) for e, c in self._routes]
 
     def payment_claims(self) -> list[tuple[str, Claim]]:
-        return [(n, c) for n, c in self.claims() if c.category is Category.PAYMENT]
+        """Payment applications (what the PPSE lists; the core's own PPSE excluded)."""
+        return [(n, c) for n, c in self.claims()
+                if c.category is Category.PAYMENT and n != _PPSE_NAME]
 
     @property
     def selected(self) -> AppContext | None:

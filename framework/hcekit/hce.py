@@ -162,10 +162,11 @@ class HceService:
             self.host.register_aids(category, [c.filter for c in claims])
         except HceError:
             raise
-        except Exception as exc:
+        except Exception as exc:  # a platform bug or refusal, reported as WeChat does
             raise HceError(ErrCode.AID_REGISTRATION_FAILED, str(exc)) from exc
         try:
-            self.host.card.register(_DynamicApplication(self, claims), name=DYNAMIC_APP_NAME)
+            with self.host.lock:
+                self.host.card.register(_DynamicApplication(self, claims), name=DYNAMIC_APP_NAME)
         except HcekitError as exc:
             self.host.remove_aids(category)
             raise HceError(ErrCode.AID_REGISTRATION_FAILED, str(exc)) from exc
@@ -181,7 +182,8 @@ class HceService:
         assert self._category is not None
         category, self._category = self._category, None
         self._release(None)
-        self.host.card.unregister(DYNAMIC_APP_NAME)
+        with self.host.lock:
+            self.host.card.unregister(DYNAMIC_APP_NAME)
         self.host.remove_aids(category)
 
     def on_message(self, listener: Listener) -> None:

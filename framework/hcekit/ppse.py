@@ -53,7 +53,8 @@ class PpsePlugin:
 
     @hookimpl
     def hcekit_claims(self, plugin: PluginContext) -> list[Claim]:
-        return [Claim(PPSE_AID, Category.OTHER, "Proximity Payment System Environment (core)")]
+        # Category payment: on Android the PPSE SELECT goes to the default payment app.
+        return [Claim(PPSE_AID, Category.PAYMENT, "Proximity Payment System Environment (core)")]
 
     @hookimpl
     def hcekit_select(self, app: AppContext, command: CommandApdu) -> bytes:

@@ -9,8 +9,11 @@ facade and the Pythonic HCE API work against this interface only.
 
 from __future__ import annotations
 
+import threading
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
+from typing import Any
 
 from ..aid import Category
 from ..card import Card
@@ -24,6 +27,14 @@ class Host(ABC):
 
     def __init__(self, card: Card) -> None:
         self.card = card
+        self._card_lock = threading.RLock()
+
+    @property
+    def lock(self) -> AbstractContextManager[Any]:
+        """Serialises use of :attr:`card`: hosts that serve from their own thread hold
+        it around card calls, and code that changes the card while it is served (e.g.
+        ``HceService.start``) takes it too."""
+        return self._card_lock
 
     @abstractmethod
     def device_state(self) -> DeviceState:
