@@ -95,3 +95,15 @@ def test_serve_without_vpcd_says_what_to_run() -> None:
     assert process.returncode == 0
     assert "is pcscd with vsmartcard-vpcd running? see docs/pcsc.md" in err
     assert f"waiting for vpcd on 127.0.0.1:{port}" in out
+
+
+def test_send_reaches_the_card_through_a_reader(
+    pcsc_card: PcscCardFactory, pcscd: PrivatePcscd
+) -> None:
+    served = pcsc_card(EchoCard(), connect=False)
+    select = "00A4040008" + ECHO_AID.hex() + "00"
+    result = subprocess.run(
+        [*_hcekit(), "send", "--reader", served.reader, select, "0001000003ABCDEF00"],
+        env=_env(pcscd), capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "<< AB CD EF 90 00" in result.stdout

@@ -10,8 +10,8 @@ import shutil
 import time
 
 import pytest
-from hcekit import SW, Card, CardConfig, CommandApdu, DeactivationReason
-from hcekit.hosts.atr import ATR_NO_HISTORICAL_BYTES
+from hcekit import SW, Card, CardConfig, Claim, CommandApdu, DeactivationReason, IsoError
+from hcekit.hosts.atr import ATR_NO_HISTORICAL_BYTES, DEFAULT_ATR
 from hcekit.terminal import Terminal
 from hcekit.terminal.pcsc import PcscTransport, list_readers
 from hcekit.testing.pcsc import PcscCardFactory, PrivatePcscd
@@ -151,6 +151,10 @@ def test_hung_plugin_answers_6f00_within_the_deadline(pcsc_card: PcscCardFactory
         assert terminal.transmit(CommandApdu(0x00, INS_COUNT, 0, 0, b"", 256)).sw == SW.UNKNOWN
         assert echo.counter == 0
         assert served.host.stats.deadline_misses == 1
+        # a new tap while stuck: power off/on are remembered, not delivered
+        terminal.disconnect()
+        terminal.connect()
+        assert served.card.field_active  # (still the stuck session's field)
     finally:
         echo.release.set()
     for _ in range(200):
@@ -158,8 +162,9 @@ def test_hung_plugin_answers_6f00_within_the_deadline(pcsc_card: PcscCardFactory
             break
         time.sleep(0.01)
     assert not served.host.busy
-    # the stuck call's session was reset; a new selection serves normally
+    # the stuck call's session was reset, the last power event (on) replayed
     assert ("deactivated", DeactivationReason.LINK_LOSS) in echo.events
+    assert served.card.field_active and served.card.selected is None
     assert terminal.select(ECHO_AID).sw == SW.NO_ERROR
     assert terminal.transmit(CommandApdu(0x00, INS_COUNT, 0, 0, b"", 256)).data == b"\0\0\0\1"
 
@@ -205,6 +210,44 @@ def test_opensc_tool_sends_apdus(pcsc_card: PcscCardFactory) -> None:
     out = result.stdout.upper()
     assert "CA FE 42" in out
     assert out.count("SW1=0X90, SW2=0X00") == 2
+
+
+class PivStub:
+    """Just enough of a PIV card for OpenSC's PIV driver to claim it (SELECT → APT)."""
+
+    name = "piv-stub"
+    PIV_AID = "A000000308000010000100"
+
+    def hcekit_claims(self, plugin: object) -> list[Claim]:
+        return [Claim.parse(self.PIV_AID, description="PIV (stub)")]
+
+    def hcekit_select(self, app: object, command: object) -> bytes:
+        # application property template: 61 { 4F PIX, 79 { 4F RID } }
+        return bytes.fromhex("61114F0600001000010079074F05A000000308")
+
+    def hcekit_process(self, app: object, command: object) -> None:
+        raise IsoError(SW.FILE_NOT_FOUND)
+
+
+@pytest.mark.interop
+@pytest.mark.parametrize("atr", [DEFAULT_ATR, ATR_NO_HISTORICAL_BYTES], ids=["default", "3B80800101"])
+def test_opensc_piv_driver_detects_a_piv_card_with_either_atr(
+    pcsc_card: PcscCardFactory, atr: bytes
+) -> None:
+    if shutil.which("opensc-tool") is None:
+        pytest.skip("opensc-tool not installed (apt-get install opensc)")
+    served = pcsc_card(PivStub(), atr=atr, connect=False)
+    result = served.run(["opensc-tool", "-r", str(served.reader_index), "-n"])
+    assert result.returncode == 0, result.stderr
+    assert "Personal Identity Verification Card" in result.stdout
+
+
+def test_opensc_finds_no_driver_for_a_card_without_piv(pcsc_card: PcscCardFactory) -> None:
+    if shutil.which("opensc-tool") is None:
+        pytest.skip("opensc-tool not installed (apt-get install opensc)")
+    served = pcsc_card(EchoCard(), connect=False)
+    result = served.run(["opensc-tool", "-r", str(served.reader_index), "-n"])
+    assert "Personal Identity Verification Card" not in result.stdout
 
 
 def test_card_object_can_be_served(pcsc_card: PcscCardFactory) -> None:
