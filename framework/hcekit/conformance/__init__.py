@@ -27,7 +27,7 @@ from typing import Literal
 
 from ..plugins import PluginSpec
 from .checks import CHECKS, CheckFailed, CheckSkipped
-from .harness import Harness, PluginUnderTest, resolve_plugin_under_test
+from .harness import Harness, PluginUnderTest, capture_logs, resolve_plugin_under_test
 
 __all__ = [
     "CHECKS",
@@ -81,7 +81,8 @@ def _run(harness: Harness, name: str, tmp: Path) -> CheckResult:
     if isinstance(skip, dict) and name in skip:
         return CheckResult(name, "skipped", f"skipped by the plugin: {skip[name]}")
     try:
-        CHECKS[name](harness, tmp)
+        with capture_logs():  # plugins' start-up chatter is not part of the report
+            CHECKS[name](harness, tmp)
     except CheckSkipped as exc:
         return CheckResult(name, "skipped", str(exc))
     except CheckFailed as exc:
