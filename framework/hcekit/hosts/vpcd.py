@@ -329,7 +329,7 @@ class VpcdHost(Host):
                             return
                         self._conn = conn
                     self._connected.set()
-                if not self._pump(token, conn):
+                if not self._pump(conn):
                     return  # superseded by the watchdog's thread
                 # the connection ended: vpcd went away or we are stopping
                 with self._lock:
@@ -348,7 +348,7 @@ class VpcdHost(Host):
             log.exception("vpcd %s: connection thread failed", self.endpoint)
             self._stopped.set()
 
-    def _pump(self, token: object, conn: _Connection) -> bool:
+    def _pump(self, conn: _Connection) -> bool:
         """Serve frames until the connection ends (True) or another thread owns it (False)."""
         # The hot loop: locals only, one recv per header and per payload.
         sock = conn.sock
