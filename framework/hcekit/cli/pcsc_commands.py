@@ -81,13 +81,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
     try:
         for port in ports:
             card = build_card(args)
+            names = ", ".join(n for n in card.plugins if n != "trace") or "(no plugins)"
             if args.record:
                 path = args.record if len(ports) == 1 else f"{args.record}.{port}"
                 card.register(_recorder(path))
             host = VpcdHost(card, port, address=args.address, deadline=args.deadline,
                             **atr_kwargs)
             hosts.append(host)
-            names = ", ".join(n for n in card.plugins if n != "trace") or "(no plugins)"
             print(f"hcekit: serving {names} on vpcd {host.endpoint} "
                   f"(ATR {host.atr.hex(' ').upper()})", flush=True)
         for host in hosts:
