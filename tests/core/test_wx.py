@@ -159,3 +159,23 @@ def test_module_level_functions_and_aliases() -> None:
     assert facade.service.started
     assert wx.stop_hce().ok
     assert not facade.service.started
+
+
+def test_host_start_checks_payment_role_for_payment_claims() -> None:
+    from hcekit import Category, Claim
+
+    class Pay:
+        name = "pay"
+
+        def hcekit_claims(self, plugin: Any) -> list[Claim]:
+            return [Claim.parse("A0000000031010", Category.PAYMENT, "test")]
+
+    host = LoopbackHost(Card([Pay()]), DeviceState(default_payment_app=False))
+    with pytest.raises(HceError) as info:
+        host.start()
+    assert info.value.code == ErrCode.NOT_DEFAULT_PAYMENT_APP
+    assert "pay" in str(info.value)
+    LoopbackHost(Card([Pay()])).start()
+    with pytest.raises(HceError) as off:
+        LoopbackHost(Card([Pay()]), DeviceState(nfc_enabled=False)).start()
+    assert off.value.code == ErrCode.NFC_DISABLED

@@ -17,7 +17,7 @@ from typing import Any
 
 from ..aid import Category
 from ..card import Card
-from ..device import DeviceState
+from ..device import DeviceState, ErrCode, HceError, check_ready
 
 __all__ = ["Host"]
 
@@ -52,6 +52,21 @@ class Host(ABC):
     @abstractmethod
     def remove_aids(self, category: Category) -> None:
         """Drop the dynamic AIDs of *category*."""
+
+    def check_claims(self) -> None:
+        """Raise :class:`HceError` unless the device can serve the card's claims now.
+
+        The device checks (13000, 13002, 13001), then the payment role: a card
+        with ``payment`` claims needs this app to be the default payment
+        service (13004), as on Android.
+        """
+        state = self.device_state()
+        check_ready(state)
+        if self.card.payment_claims() and not state.default_payment_app:
+            names = sorted({name for name, _ in self.card.payment_claims()})
+            raise HceError(ErrCode.NOT_DEFAULT_PAYMENT_APP,
+                           f"plugins {', '.join(names)} claim payment AIDs; make this app the "
+                           "default payment service (Android: Settings > Contactless payments)")
 
     def start(self) -> None:  # noqa: B027 (optional hook, not abstract)
         """Begin serving (open sockets, attach to the platform). Default: nothing to do."""

@@ -38,6 +38,10 @@ class LoopbackHost(Host):
     def device_state(self) -> DeviceState:
         return self.device
 
+    def start(self) -> None:
+        """Check the simulated device as Android would before serving the claims."""
+        self.check_claims()
+
     def register_aids(self, category: Category, aids: Sequence[str]) -> None:
         if self.registration_fails:
             raise HceError(ErrCode.AID_REGISTRATION_FAILED, "simulated platform refusal")
