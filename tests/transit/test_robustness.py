@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 from hcekit import CommandApdu
 from hcekit.store import MemoryStore
 from hcekit.testing.loopback import loopback_rig
 from hcekit_transit import PICC_DF_NAME, TRANSIT_DF_NAME, TransitPlugin
 from hcekit_transit.persist import CardStore
 from hcekit_transit.picc import Ins
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 STORE = MemoryStore()
 RIG = loopback_rig([TransitPlugin()], store=STORE)
