@@ -12,7 +12,7 @@ import io
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib.metadata import entry_points
 from typing import Any, cast
 
@@ -104,20 +104,19 @@ def _from_object(obj: object, name: str, origin: str) -> PluginUnderTest:
     return PluginUnderTest(name, lambda: obj, origin)
 
 
-@dataclass
 class LogCapture(logging.Handler):
-    """Collects every hcekit log record (DEBUG and up) while installed."""
+    """Collects every hcekit log record (DEBUG and up) while installed.
 
-    records: list[logging.LogRecord] = field(default_factory=list)
+    Identity equality matters: ``Logger.addHandler`` skips a handler equal to
+    one already attached, so nested captures must never compare equal.
+    """
 
-    def __post_init__(self) -> None:
-        logging.Handler.__init__(self, logging.DEBUG)
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
 
     def emit(self, record: logging.LogRecord) -> None:
         self.records.append(record)
-
-    def __hash__(self) -> int:
-        return id(self)
 
     def plugin_failures(self, name: str) -> list[str]:
         """The card's reports of *name* raising something other than IsoError."""
