@@ -501,3 +501,37 @@ def test_state_survives_a_restart_on_sqlite(make_rig: RigFactory, tmp_path: obje
     second = make_rig(store=SqliteStore(path))
     assert second.uid == UID
     assert second.open_app().get_value(FILE_PURSE, CommMode.PLAIN) == 775
+
+
+@pytest.mark.parametrize("mode", list(CommMode))
+def test_long_writes_arrive_in_native_frames(transit: TransitRig, mode: CommMode) -> None:
+    """A reader limited to short frames sends WriteData in pieces; the card reassembles them."""
+    new_app(transit)
+    r = transit.reader
+    r.command(Ins.CREATE_STD_DATA_FILE, bytes((6, mode, 0x00, 0x00)) + (120).to_bytes(3, "little"))
+    r.command(Ins.CREATE_CYCLIC_RECORD_FILE, bytes((7, mode, 0x00, 0x00))
+              + (90).to_bytes(3, "little") + (3).to_bytes(3, "little"))
+    sent: list[bytes] = []
+    transit.rig.terminal.on_exchange = lambda cmd, resp: sent.append(resp[-2:])
+    r.frame_size = 40
+    data = bytes(range(7, 127))
+    r.write_data(6, 0, data, mode)
+    r.write_record(7, 0, data[:90], mode)
+    r.commit()
+    assert sent.count(b"\x91\xaf") >= 4
+    r.frame_size = None
+    assert r.read_data(6, 0, 0, mode) == data
+    assert r.read_records(7, 90, mode) == [data[:90]]
+
+
+def test_an_interrupted_framed_write_changes_nothing(transit: TransitRig) -> None:
+    new_app(transit)
+    r = transit.reader
+    r.command(Ins.CREATE_STD_DATA_FILE, bytes((6, 1, 0x00, 0x00)) + (100).to_bytes(3, "little"))
+    before = transit.snapshot()
+    header = bytes((6,)) + (0).to_bytes(3, "little") + (100).to_bytes(3, "little")
+    assert r._wire(Ins.WRITE_DATA, header + bytes(30))[0] == DfStatus.ADDITIONAL_FRAME
+    assert r._wire(Ins.GET_KEY_SETTINGS, b"")[0] == DfStatus.OPERATION_OK  # another command
+    # ... dropped the half-received write: its continuation has nothing to continue
+    assert r._wire(Ins.ADDITIONAL_FRAME, bytes(70))[0] == DfStatus.ILLEGAL_COMMAND
+    assert transit.snapshot() == before

@@ -60,6 +60,8 @@ MAX_FILES = 32
 MAX_KEYS = 14
 #: Bytes of file storage the emulated card offers (a DESFire EV1 4K).
 CAPACITY = 4096
+#: Longest command accepted across continuation frames.
+MAX_COMMAND = CAPACITY + 64
 _INT32 = (-(2**31), 2**31 - 1)
 
 #: GetVersion frames: vendor NXP-compatible DESFire EV1 4K (hardware, then software).
@@ -223,6 +225,8 @@ class DesfireCard:
         self._pending_auth: _PendingAuth | None = None
         self._txn = _Transaction()
         self._frames: list[bytes] = []
+        #: A write command arriving in several frames: (ins, bytes so far, total expected).
+        self._incoming: tuple[int, bytearray, int] | None = None
 
     @property
     def authenticated_key(self) -> int | None:
@@ -255,15 +259,50 @@ class DesfireCard:
                 return self._next_frame()
             if self._pending_auth is not None:
                 return self._guarded(self._authenticate_part2, ins, data)
+            if self._incoming is not None:
+                return self._continue_incoming(data)
             self._end_session()
             return DfStatus.ILLEGAL_COMMAND, b""
         self._frames = []
         self._pending_auth = None
+        self._incoming = None
         handler = self._handlers.get(ins)
         if handler is None:
             self._end_session()
             return DfStatus.ILLEGAL_COMMAND, b""
+        if ins in (Ins.WRITE_DATA, Ins.WRITE_RECORD):
+            expected = self._write_length(data)
+            if expected > len(data):
+                self._incoming = (ins, bytearray(data), expected)
+                return DfStatus.ADDITIONAL_FRAME, b""
         return self._guarded(handler, ins, data)
+
+    def _write_length(self, data: bytes) -> int:
+        """Bytes a WriteData/WriteRecord needs in all (EV1 readers send long ones in frames)."""
+        app = self.apps.get(self.selected)
+        f = app.files.get(data[0]) if app is not None and len(data) >= 7 else None
+        if f is None:
+            return 0  # the handler answers the precise error
+        length = _u24(data[4:7])
+        mode = CommMode.PLAIN
+        keys = (f.access.write, f.access.read_write)
+        if FREE not in keys and self._auth is not None and self._auth.key_no in keys:
+            mode = f.comm
+        overhead = {CommMode.PLAIN: length, CommMode.MACED: length + MAC_LENGTH,
+                    CommMode.FULL: len(zero_pad(bytes(length + 4)))}[mode]
+        return min(7 + overhead, MAX_COMMAND)
+
+    def _continue_incoming(self, data: bytes) -> tuple[int, bytes]:
+        assert self._incoming is not None
+        ins, buffered, expected = self._incoming
+        buffered += data
+        if len(buffered) < expected:
+            return DfStatus.ADDITIONAL_FRAME, b""
+        self._incoming = None
+        if len(buffered) > expected:
+            self._end_session()
+            return DfStatus.LENGTH_ERROR, b""
+        return self._guarded(self._handlers[ins], ins, bytes(buffered))
 
     def _guarded(self, handler: Handler, ins: int, data: bytes) -> tuple[int, bytes]:
         try:
@@ -293,6 +332,7 @@ class DesfireCard:
     def _end_session(self) -> None:
         self._auth = None
         self._pending_auth = None
+        self._incoming = None
         self._txn = _Transaction()
         self._frames = []
 

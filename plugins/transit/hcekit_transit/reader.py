@@ -49,8 +49,11 @@ def _u24(value: int) -> bytes:
 
 
 class DesfireReader:
-    def __init__(self, terminal: Terminal) -> None:
+    def __init__(self, terminal: Terminal, *, frame_size: int | None = None) -> None:
         self.terminal = terminal
+        #: Send command data in native frames of at most this many bytes (91AF between
+        #: them), as readers limited to short frames do; None: one wrapped APDU.
+        self.frame_size = frame_size
         self._cipher: SessionCipher | None = None
         self.key_no: int | None = None
 
@@ -69,7 +72,19 @@ class DesfireReader:
 
     def exchange(self, ins: int, data: bytes = b"") -> tuple[int, bytes]:
         """One wrapped command, following 91AF frames (not for authentication)."""
-        status, out = self._wire(ins, data)
+        size = self.frame_size
+        if size is not None and len(data) > size:
+            status, out = self._wire(ins, data[:size])
+            rest = data[size:]
+            while rest and status == DfStatus.ADDITIONAL_FRAME:
+                status, out = self._wire(Ins.ADDITIONAL_FRAME, rest[:size])
+                rest = rest[size:]
+            if rest:
+                self._cipher = None
+                raise ReaderError(f"command {ins:02X}: card answered 91{status:02X} mid-command",
+                                  status)
+        else:
+            status, out = self._wire(ins, data)
         collected = bytearray(out)
         frames = 0
         while status == DfStatus.ADDITIONAL_FRAME:
