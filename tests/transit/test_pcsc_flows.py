@@ -48,3 +48,24 @@ def test_demo_script_through_pcscd(pcsc_card: Callable[..., PcscCard]) -> None:
     demo = next(s for s in SCRIPTS if s.demo)
     out = io.StringIO()
     assert demo.run(ScriptContext(served.terminal, {"time": str(T0)}, out)) == 0, out.getvalue()
+
+
+def test_hcekit_tap_cli_through_pcscd(pcsc_card: Callable[..., PcscCard]) -> None:
+    """``hcekit tap --reader`` runs the gate and the inspector against the served card."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    served = pcsc_card([TransitPlugin()], store=MemoryStore(), connect=False)
+    hcekit = str(Path(sys.executable).parent / "hcekit")
+
+    def tap(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([hcekit, "tap", "--reader", served.reader, *args],
+                              capture_output=True, text=True, timeout=60, env=served.env)
+
+    gate = tap("transit-gate", "-s", "station=2", "-s", f"time={T0}")
+    assert gate.returncode == 0 and "OPEN" in gate.stdout, gate.stdout + gate.stderr
+    again = tap("transit-gate", "-s", "station=2", "-s", f"time={T0 + 3}")
+    assert again.returncode == 1 and "anti-passback" in again.stdout
+    shown = tap("transit-inspect")
+    assert shown.returncode == 0 and "in trip since Harbour" in shown.stdout, shown.stdout
