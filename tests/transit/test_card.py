@@ -535,3 +535,29 @@ def test_an_interrupted_framed_write_changes_nothing(transit: TransitRig) -> Non
     # ... dropped the half-received write: its continuation has nothing to continue
     assert r._wire(Ins.ADDITIONAL_FRAME, bytes(70))[0] == DfStatus.ILLEGAL_COMMAND
     assert transit.snapshot() == before
+
+
+def test_a_failing_store_answers_eeprom_error_and_keeps_the_old_state(
+        make_rig: RigFactory) -> None:
+    from hcekit.store import MemoryStore
+
+    class FlakyStore(MemoryStore):
+        fail = False
+
+        def _set(self, ns: str, key: str, value: bytes) -> None:
+            if self.fail:
+                raise OSError("disk full")
+            super()._set(ns, key, value)
+
+    store = FlakyStore()
+    t = make_rig(store=store)
+    before = t.snapshot()
+    r = t.open_app("validator")
+    r.debit(FILE_PURSE, 500, CommMode.MACED)
+    store.fail = True
+    with pytest.raises(ReaderError) as exc:
+        r.commit()
+    assert status_of(exc) is DfStatus.EEPROM_ERROR
+    store.fail = False
+    assert t.snapshot() == before
+    assert t.open_app().get_value(FILE_PURSE, CommMode.PLAIN) == 2000

@@ -16,9 +16,13 @@ moves the chained IV (see :mod:`.crypto`).
 from __future__ import annotations
 
 import os
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from enum import IntEnum
+from typing import Any
+
+from hcekit.errors import StoreError
 
 from .crypto import (
     BLOCK,
@@ -419,8 +423,15 @@ class DesfireCard:
         return self._txn.files.get(fid, f)
 
     def _save_app(self, app: Application) -> None:
-        self._store.save(apps=[app])
+        self._save(apps=[app])
         self.apps[app.aid] = app
+
+    def _save(self, **changes: Any) -> None:
+        """Write through to the store; a failed write is EV1's EEPROM_ERROR, memory unchanged."""
+        try:
+            self._store.save(**changes)
+        except (StoreError, sqlite3.Error, OSError) as exc:
+            raise _fail(DfStatus.EEPROM_ERROR, f"store write failed: {exc}") from exc
 
     # -- card level ------------------------------------------------------------------------------
 
@@ -462,7 +473,7 @@ class DesfireCard:
             raise _fail(DfStatus.PERMISSION_DENIED, "FormatPICC at application level")
         self._require_key(0, "FormatPICC")
         self._in_plain(ins, data)
-        self._store.save(deleted=list(self.apps))
+        self._save(deleted=list(self.apps))
         self.apps = {}
         return self._reply(b"")
 
@@ -557,7 +568,7 @@ class DesfireCard:
                 raise _fail(DfStatus.PERMISSION_DENIED, "DeleteApplication of another application")
             self._require_master_unless(KS_FREE_CREATE_DELETE, "DeleteApplication")
         self._in_plain(ins, data)
-        self._store.save(deleted=[aid])
+        self._save(deleted=[aid])
         del self.apps[aid]
         if self.selected == aid:
             self.reset()
@@ -590,7 +601,7 @@ class DesfireCard:
         (settings,) = self._in_protected(ins, b"", data, CommMode.FULL, 1)
         if self.selected == PICC_AID:
             picc = replace(self.picc, key_settings=settings)
-            self._store.save(picc=picc)
+            self._save(picc=picc)
             self.picc = picc
         else:
             self._save_app(replace(self.apps[self.selected], key_settings=settings))
@@ -640,7 +651,7 @@ class DesfireCard:
             raise _fail(DfStatus.INTEGRITY_ERROR, "ChangeKey cryptogram: CRC32 or padding wrong")
         if self.selected == PICC_AID:
             picc = replace(self.picc, master_key=new, master_key_version=version)
-            self._store.save(picc=picc)
+            self._save(picc=picc)
             self.picc = picc
         else:
             app = self.apps[self.selected]

@@ -35,6 +35,7 @@ class DfStatus(IntEnum):
     BOUNDARY_ERROR = 0xBE
     COMMAND_ABORTED = 0xCA
     DUPLICATE_ERROR = 0xDE
+    EEPROM_ERROR = 0xEE
     FILE_NOT_FOUND = 0xF0
 
 
