@@ -75,6 +75,8 @@ def add_commands(subparsers: SubParsers) -> None:
     p.add_argument("--seed", type=int, default=0, help="random seed (reproducible runs)")
     p.add_argument("--artifacts", type=Path, default=None, metavar="DIR",
                    help="where to write crashing inputs (default: a temporary directory)")
+    p.add_argument("--allow-plugin-exceptions", action="store_true",
+                   help="report plugin exceptions (answered 6F00) without failing")
     p.set_defaults(handler=cmd_fuzz)
 
 
@@ -145,6 +147,7 @@ def cmd_fuzz(args: argparse.Namespace) -> int:
         engine=args.engine,
         seed=args.seed,
         artifacts=args.artifacts,
+        allow_plugin_exceptions=args.allow_plugin_exceptions,
     )
 
 

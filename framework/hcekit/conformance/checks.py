@@ -45,6 +45,7 @@ INS_GET_RESPONSE = 0xC0
 #: ISO/IEC 7816-3 reserves INS 6X and 9X (they read as procedure bytes on T=0).
 INVALID_INS = (0x60, 0x6F, 0x90, 0x9F)
 _SUCCESS_SW1 = (0x90, 0x61, 0x62, 0x63)
+_SHOW = 8  # failure lines quoted in a report
 
 
 def _select(aid: bytes) -> CommandApdu:
@@ -77,9 +78,11 @@ def _well_formed(response: bytes, command: bytes) -> ResponseApdu:
 
 
 def _no_failures(h: Harness, logs: Any, during: str) -> None:
-    failures = logs.plugin_failures(h.plugin.name)
+    failures = list(dict.fromkeys(logs.plugin_failures(h.plugin.name)))  # unique, in order
     if failures:
-        shown = "\n  ".join(dict.fromkeys(failures))  # unique, in order
+        shown = "\n  ".join(failures[:_SHOW])
+        if len(failures) > _SHOW:
+            shown += f"\n  … and {len(failures) - _SHOW} more"
         raise CheckFailed(
             f"{h.plugin.name} raised an unexpected exception {during} (the card answered 6F00 "
             f"or ignored it); raise hcekit.IsoError(SW.…) for bad input instead:\n  {shown}"
