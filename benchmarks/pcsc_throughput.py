@@ -16,9 +16,11 @@ SCARD_UNPOWER_CARD). Rounds alternate between the two cards so drift hits
 both. Prints APDU/s (count / total time), median and p99 round trip in µs,
 median tap in ms, and the ratios hcekit/echo (target ≥ 0.8). On a shared
 machine the mean-based APDU/s swings with other load (see p99); the verdict
-uses the median round trip, the steady-state cost.
+uses the median round trip, the steady-state cost. Last, a few APDUs against
+the echo card with plain sockets show the delayed-ACK stall (~44 ms per APDU)
+that TCP_NODELAY + TCP_QUICKACK remove.
 
-    python benchmarks/pcsc_throughput.py [--apdus 1000] [--taps 20] [--rounds 10]
+    python benchmarks/pcsc_throughput.py [--apdus 1000] [--taps 20] [--rounds 10] [--plain-apdus 20]
 """
 
 from __future__ import annotations
@@ -63,8 +65,10 @@ class EchoCard:
 
     ATR = bytes.fromhex("3B80800101")
 
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int, *, tuned: bool = True) -> None:
         self.port = port
+        #: False: plain sockets (no TCP_NODELAY / TCP_QUICKACK), to show the stall.
+        self.tuned = tuned
         self.sock: socket.socket | None = None
         self.thread = threading.Thread(target=self._run, name="echo-card", daemon=True)
         self.connected = threading.Event()
@@ -80,22 +84,25 @@ class EchoCard:
 
     def _run(self) -> None:
         sock = socket.create_connection(("127.0.0.1", self.port))
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if self.tuned:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.sock = sock
         self.connected.set()
         ok = b"\x00\x02\x90\x00"
         atr = struct.pack(">H", len(self.ATR)) + self.ATR
         quickack = socket.TCP_QUICKACK
-        tcp = socket.IPPROTO_TCP
+        tcp = socket.IPPROTO_TCP if self.tuned else None
         waitall = socket.MSG_WAITALL
         try:
             while True:
-                sock.setsockopt(tcp, quickack, 1)
+                if tcp is not None:
+                    sock.setsockopt(tcp, quickack, 1)
                 head = sock.recv(2, waitall)
                 if len(head) < 2:
                     return
                 size = head[0] << 8 | head[1]
-                sock.setsockopt(tcp, quickack, 1)
+                if tcp is not None:
+                    sock.setsockopt(tcp, quickack, 1)
                 payload = sock.recv(size, waitall)
                 if size == 1:
                     if payload[0] == 4:
@@ -183,10 +190,13 @@ def main() -> int:
     parser.add_argument("--taps", type=int, default=20, help="taps per round (default 20)")
     parser.add_argument("--rounds", type=int, default=10,
                         help="rounds, alternating which card goes first (default 10)")
+    parser.add_argument("--plain-apdus", type=int, default=20,
+                        help="APDUs against an echo card with plain sockets, to show the "
+                             "delayed-ACK stall the socket options remove (default 20; 0: skip)")
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="hcekit-bench-pcscd-"))
-    with PrivatePcscd(workdir, slots=2) as pcscd:
+    with PrivatePcscd(workdir, slots=3) as pcscd:
         pcscd.apply_env()
         from smartcard import scard
 
@@ -211,6 +221,13 @@ def main() -> int:
             for name in names if round_number % 2 == 0 else reversed(names):
                 apdu_ns[name] += measure_apdus(context, readers[name], args.apdus)
                 tap_ns[name] += measure_taps(context, readers[name], args.taps)
+        plain_ns: list[int] = []
+        if args.plain_apdus:
+            plain = EchoCard(pcscd.port(2), tuned=False)
+            plain.start()
+            _wait_present(context, pcscd.reader_name(2))
+            plain_ns = measure_apdus(context, pcscd.reader_name(2), args.plain_apdus)
+            plain.stop()
         scard.SCardReleaseContext(context)
         served = host.stats.apdus
         host.stop()
@@ -228,6 +245,10 @@ def main() -> int:
         tap_median[name] = statistics.median(tap_ns[name]) / 1e6
         print(f"{name:8} {rate[name]:9.0f} {statistics.median(times) / 1000:10.1f} "
               f"{_p99(times) / 1000:8.1f} {tap_median[name]:8.2f}")
+    if plain_ns:
+        print(f"{'plain':8} {len(plain_ns) / sum(plain_ns) * 1e9:9.0f} "
+              f"{statistics.median(plain_ns) / 1000:10.1f} {_p99(plain_ns) / 1000:8.1f}"
+              f"{'':>9}  (echo card without TCP_NODELAY / TCP_QUICKACK)")
     expected = args.rounds * (args.apdus + args.taps * (APDUS_PER_TAP + 1))
     print(f"(the hcekit host answered {served} APDUs; this run sent it {expected} + warm-up)")
     ratio = rate["hcekit"] / rate["echo"]
