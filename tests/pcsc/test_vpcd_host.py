@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import subprocess
+import sys
 
 import pytest
 from hcekit import Card
@@ -38,3 +40,27 @@ def test_bad_arguments_are_refused() -> None:
         VpcdHost(Card([]), atr=b"\x3b")
     with pytest.raises(ValueError, match="deadline"):
         VpcdHost(Card([]), deadline=0)
+
+
+BLOCK_PYSCARD = """
+import importlib.abc, sys
+class Block(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name == "smartcard" or name.startswith("smartcard."):
+            raise ImportError("pyscard hidden for this test")
+sys.meta_path.insert(0, Block())
+import hcekit.cli.pcsc_commands, hcekit.hosts.vpcd, hcekit.terminal.pcsc, hcekit.testing.pcsc
+from hcekit.errors import HcekitError
+from hcekit.terminal.pcsc import list_readers
+try:
+    list_readers()
+except HcekitError as exc:
+    print("ERROR:", exc)
+"""
+
+
+def test_modules_import_without_pyscard() -> None:
+    result = subprocess.run([sys.executable, "-c", BLOCK_PYSCARD], capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "ERROR: PC/SC needs pyscard: pip install 'hcekit[pcsc]'" in result.stdout

@@ -46,6 +46,7 @@ from ..hosts.vpcd import DEFAULT_DEADLINE, VpcdHost
 from ..plugins import PluginSpec
 from ..store import Store
 from ..terminal import Terminal
+from ..terminal.pcsc import PcscTransport, list_readers, wait_for_card
 
 __all__ = [
     "PcscCard",
@@ -376,7 +377,7 @@ class PcscCard:
     slot: int
     reader: str
     terminal: Terminal
-    transport: Any  # hcekit.terminal.pcsc.PcscTransport (pyscard imported lazily)
+    transport: PcscTransport
 
     @property
     def port(self) -> int:
@@ -394,8 +395,6 @@ class PcscCard:
     @property
     def reader_index(self) -> int:
         """Position of :attr:`reader` in pcscd's reader list (``opensc-tool -r N``)."""
-        from ..terminal.pcsc import list_readers
-
         names = [info.name for info in list_readers()]
         return names.index(self.reader)
 
@@ -404,8 +403,6 @@ class PcscCard:
         return self.pcscd.run(args, **kwargs)
 
     def wait_present(self, present: bool = True, timeout: float = 5.0) -> bool:
-        from ..terminal.pcsc import wait_for_card
-
         return wait_for_card(self.reader, present, timeout)
 
     def wait_field(self, active: bool, timeout: float = 3.0) -> bool:
@@ -452,8 +449,6 @@ def serve_card(
     **terminal_options: Any,
 ) -> PcscCard:
     """Serve a card on a free slot of *pcscd* and return it with a terminal over PC/SC."""
-    from ..terminal.pcsc import PcscTransport, wait_for_card
-
     if card is None:
         specs = _as_specs(plugins)
         if installed:
