@@ -8,9 +8,8 @@
 #
 # Prints one line per target (inputs run, crashes, plugin exception sites) and a total;
 # exits 1 if any target crashed or a plugin raised. Crashing inputs are written to
-# $HCEKIT_FUZZ_ARTIFACTS (default .tmp/fuzz-artifacts); reproduce one with
-#   python -m hcekit.cli.kit_commands fuzz TARGET --runs 1   (after adding it to a corpus) or
-#   HCEKIT_FUZZ_INSTRUMENT=hcekit python -c "$(python -c 'from hcekit.fuzzing.atheris_main import BOOTSTRAP; print(BOOTSTRAP)')" TARGET CRASH_FILE
+# $HCEKIT_FUZZ_ARTIFACTS (default .tmp/fuzz-artifacts); reproduce one in-process with
+#   hcekit fuzz TARGET --reproduce CRASH_FILE
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -31,7 +30,7 @@ while [ $# -gt 0 ]; do
       budget=(--seconds "$per"); shift ;;
     --runs) budget=(--runs "$2"); shift 2 ;;
     --seconds) budget=(--seconds "$2"); shift 2 ;;
-    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
     *) targets+=("$1"); shift ;;
   esac
 done

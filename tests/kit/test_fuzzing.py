@@ -128,3 +128,16 @@ def test_atheris_finds_the_planted_crash(tmp_path: Path, monkeypatch: pytest.Mon
     result = run_target(BAD, runs=300_000, engine="atheris", artifacts=tmp_path)
     assert result.crash is not None and "SW1 12" in result.crash, result.line()
     assert result.crash_file is not None and result.crash_file.exists()
+
+
+def test_reproduce_runs_a_saved_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from hcekit.cli.kit_commands import main
+
+    crash = tmp_path / "crash"
+    crash.write_bytes(bytes((BYTE_SELECT, 0, BYTE_COMMAND, 1, 0x42, 0, 0, 0)))
+    assert main(["fuzz", BAD, "--reproduce", str(crash)]) == 1
+    assert "CRASH" in capsys.readouterr().out
+    harmless = tmp_path / "harmless"
+    harmless.write_bytes(bytes((BYTE_SELECT, 0)))
+    assert main(["fuzz", BAD, "--reproduce", str(harmless)]) == 0
+    assert "no crash (1 exchange(s))" in capsys.readouterr().out

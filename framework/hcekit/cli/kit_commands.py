@@ -75,6 +75,8 @@ def add_commands(subparsers: SubParsers) -> None:
     p.add_argument("--seed", type=int, default=0, help="random seed (reproducible runs)")
     p.add_argument("--artifacts", type=Path, default=None, metavar="DIR",
                    help="where to write crashing inputs (default: a temporary directory)")
+    p.add_argument("--reproduce", type=Path, default=None, metavar="FILE",
+                   help="run one saved input (a crash file) against the one TARGET, in-process")
     p.add_argument("--allow-plugin-exceptions", action="store_true",
                    help="report plugin exceptions (answered 6F00) without failing")
     p.set_defaults(handler=cmd_fuzz)
@@ -138,7 +140,13 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 
 def cmd_fuzz(args: argparse.Namespace) -> int:
-    from ..fuzzing.runner import run_targets
+    from ..fuzzing.runner import reproduce, run_targets
+
+    if args.reproduce is not None:
+        if len(args.targets) != 1:
+            print("hcekit fuzz --reproduce: name exactly one TARGET", file=sys.stderr)
+            return 2
+        return reproduce(args.targets[0], args.reproduce.read_bytes())
 
     return run_targets(
         args.targets or None,

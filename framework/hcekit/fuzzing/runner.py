@@ -30,7 +30,7 @@ from .atheris_main import (
 )
 from .target import FuzzCrash, seed_inputs
 
-__all__ = ["FuzzResult", "run_target", "run_targets", "default_targets"]
+__all__ = ["FuzzResult", "run_target", "run_targets", "default_targets", "reproduce"]
 
 DEFAULT_SECONDS = 10.0
 _DONE = re.compile(r"Done (\d+) runs in (\d+) second")
@@ -173,3 +173,21 @@ def run_targets(targets: Sequence[str] | None = None, *, seconds: float | None =
     print(f"fuzz: {total} inputs over {len(names)} target(s), "
           f"{failed} target(s) with crashes or plugin exceptions")
     return 1 if failed else 0
+
+
+def reproduce(name: str, data: bytes) -> int:
+    """Run one saved input against target *name* in-process; print what happened."""
+    target = build_target(name)
+    try:
+        target.one_input(data)
+    except FuzzCrash as exc:
+        print(f"{name}: CRASH on {data.hex()}: {exc}")
+        return 1
+    finally:
+        target.close()
+    for site in target.plugin_exceptions:
+        print(f"{name}: plugin exception: {site}")
+    if target.plugin_exceptions:
+        return 1
+    print(f"{name}: no crash ({target.exchanges} exchange(s))")
+    return 0
