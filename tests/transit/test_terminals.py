@@ -200,3 +200,17 @@ def test_cli_personalize_then_tap(tmp_path: Path) -> None:
                   "-s", f"keys={keyfile}", "-s", f"time={T0}")
     assert allowed.returncode == 0, allowed.stdout + allowed.stderr
     SqliteStore(store).close()
+
+
+def test_gate_blocks_a_hotlisted_card(make_rig: RigFactory) -> None:
+    t = make_rig(profile=CardProfile(uid=UID, card_number=4242))
+    t.retap()
+    first = gate_tap(t.reader, t.keys, 1, T0, hotlist=frozenset({4242}))
+    assert not first.accepted and "hotlisted" in first.reason
+    again = tap(t, 1, T0 + 500)  # any gate now refuses it
+    assert not again.accepted and again.reason == "card blocked"
+    t.retap()
+    assert inspect(t.reader, t.keys).info.status is CardStatus.BLOCKED
+    other = make_rig(profile=CardProfile(uid=UID, card_number=7))
+    other.retap()
+    assert gate_tap(other.reader, other.keys, 1, T0, hotlist=frozenset({4242})).accepted

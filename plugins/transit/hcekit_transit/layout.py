@@ -3,14 +3,15 @@
 =====  ===============  ==========  =====  ====================================
 file   type             comm        R W RW C   content
 =====  ===============  ==========  =====  ====================================
-00     standard data    MACed       E 0 0 0  card info (number, status, expiry)
+00     standard data    MACed       E 1 0 0  card info (number, status, expiry)
 01     backup data      MACed       3 1 1 0  trip state + transaction counter
 02     value            MACed       1 1 2 0  purse, free GetValue, limited credit
 03     cyclic record    MACed       3 1 2 0  transaction log (10 x 20 bytes)
 04     standard data    MACed       E 0 0 0  contracts (2 x 16 bytes)
 =====  ===============  ==========  =====  ====================================
 
-Key 0 application master (issuer), 1 validator, 2 top-up, 3 inspector.
+Key 0 application master (issuer), 1 validator, 2 top-up, 3 inspector. The
+validator may write the card info so a gate can block a hotlisted card.
 """
 
 from __future__ import annotations
@@ -95,7 +96,7 @@ def build_card(keys: IssuerKeys, profile: CardProfile) -> tuple[Picc, Applicatio
     number = profile.card_number or int.from_bytes(uid, "big")
     info = CardInfo(number, profile.status, profile.expiry)
     files: dict[int, DesfireFile] = {
-        FILE_CARD_INFO: DataFile(FileType.STANDARD, CommMode.MACED, AccessRights(FREE, 0, 0, 0),
+        FILE_CARD_INFO: DataFile(FileType.STANDARD, CommMode.MACED, AccessRights(FREE, 1, 0, 0),
                                  info.encode()),
         FILE_TRIP: DataFile(FileType.BACKUP, CommMode.MACED, AccessRights(3, 1, 1, 0),
                             TripState().encode()),

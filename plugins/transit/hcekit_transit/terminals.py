@@ -5,7 +5,8 @@ Each flow is a function over a :class:`~hcekit_transit.reader.DesfireReader`
 ``hcekit demo`` / ``hcekit tap``. Script options (``--script-option`` or
 ``ScriptContext.options``): ``keys`` (issuer key file; default the TEST
 keys), ``station``, ``direction`` (``in``/``out``/``auto``), ``time`` (unix
-seconds; default now), ``amount`` (top-up, minor units).
+seconds; default now), ``hotlist`` (comma-separated card numbers the gate
+blocks), ``amount`` (top-up, minor units).
 
 A fare transaction is one DESFire transaction: debit, trip state and log
 record land together on CommitTransaction, or not at all.
@@ -73,8 +74,12 @@ def _open(reader: DesfireReader) -> tuple[bytes, CardInfo, list[Contract]]:
 
 
 def gate_tap(reader: DesfireReader, keys: IssuerKeys, station_no: int, now: int,
-             direction: Direction = "auto") -> GateResult:
-    """One tap at a gate: checks, fare, and one committed transaction (or none)."""
+             direction: Direction = "auto", hotlist: frozenset[int] = frozenset()) -> GateResult:
+    """One tap at a gate: checks, fare, and one committed transaction (or none).
+
+    A card whose number is on *hotlist* is blocked on the spot (its card info
+    rewritten, MACed with the validator key) and refused.
+    """
     here = station(station_no)
     uid, info, contracts = _open(reader)
 
@@ -86,6 +91,10 @@ def gate_tap(reader: DesfireReader, keys: IssuerKeys, station_no: int, now: int,
     if info.expiry < _date(now):
         return refuse("card expired")
     reader.authenticate(1, keys.role_key("validator", uid, TRANSIT_AID))
+    if info.card_number in hotlist:
+        blocked = CardInfo(info.card_number, CardStatus.BLOCKED, info.expiry, info.version)
+        reader.write_data(FILE_CARD_INFO, 0, blocked.encode(), CommMode.MACED)
+        return refuse("card hotlisted: blocked now")
     trip = TripState.decode(reader.read_data(FILE_TRIP, 0, 0, CommMode.MACED))
     balance = reader.get_value(FILE_PURSE, CommMode.MACED)
     if trip.last_station == station_no and 0 <= now - trip.last_time < ANTI_PASSBACK_SECONDS:
@@ -221,8 +230,9 @@ def _run_gate(ctx: ScriptContext) -> int:
     if way not in ("in", "out", "auto"):
         ctx.echo(f"direction must be in, out or auto, not {way!r}")
         return 2
+    hotlist = frozenset(int(n) for n in ctx.options.get("hotlist", "").split(",") if n.strip())
     result = gate_tap(DesfireReader(ctx.terminal), keys_from(ctx), station_no, _now(ctx),
-                      way)  # type: ignore[arg-type]
+                      way, hotlist)  # type: ignore[arg-type]
     _print_gate(ctx, station_no, result)
     return 0 if result.accepted else 1
 
@@ -274,7 +284,7 @@ SCRIPTS = (
     TerminalScript("transit-demo", "a commute on the demo card: inspect, tap in, repeated tap "
                    "refused, tap out with fare, inspect (TEST keys)", _run_demo, demo=True),
     TerminalScript("transit-gate", "gate validator: tap in/out with fare, anti-passback, blocked "
-                   "cards (options station, direction, time, keys)", _run_gate),
+                   "cards (options station, direction, time, hotlist, keys)", _run_gate),
     TerminalScript("transit-topup", "top-up machine: credit the purse (options amount, keys)",
                    _run_topup),
     TerminalScript("transit-inspect", "inspector: balance, contracts, trip and log, read-only "
