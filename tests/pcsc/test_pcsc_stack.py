@@ -12,6 +12,7 @@ import time
 import pytest
 from hcekit import SW, Card, CardConfig, Claim, CommandApdu, DeactivationReason, IsoError
 from hcekit.hosts.atr import ATR_NO_HISTORICAL_BYTES, DEFAULT_ATR
+from hcekit.hosts.vpcd import MAX_RESPONSE_DATA
 from hcekit.terminal import Terminal
 from hcekit.terminal.pcsc import PcscTransport, list_readers
 from hcekit.testing.pcsc import PcscCardFactory, PrivatePcscd
@@ -61,6 +62,20 @@ def test_extended_length_both_ways(pcsc_card: PcscCardFactory) -> None:
     assert response.sw == SW.NO_ERROR and response.data == payload
     big = terminal.transmit(CommandApdu(0x00, INS_REPEAT, 0x20, 0x00, b"", 65536))
     assert big.sw == SW.NO_ERROR and big.data == bytes(i & 0xFF for i in range(0x2000))
+
+
+def test_largest_extended_answer_is_chained_to_fit_vpcd_frames(
+    pcsc_card: PcscCardFactory,
+) -> None:
+    served = pcsc_card(EchoCard())
+    assert served.card.config.max_response_data == MAX_RESPONSE_DATA
+    served.terminal.select(ECHO_AID)
+    wire: list[tuple[bytes, bytes]] = []
+    served.terminal.on_exchange = lambda c, r: wire.append((c, r))
+    response = served.terminal.transmit(CommandApdu(0x00, INS_REPEAT, 0xFF, 0xFF, b"", 65536))
+    assert response.sw == SW.NO_ERROR
+    assert response.data == bytes(i & 0xFF for i in range(0xFFFF))
+    assert len(wire) == 2 and wire[0][1][-2:] == bytes([0x61, 0x02])
 
 
 def test_response_chaining_with_get_response(pcsc_card: PcscCardFactory) -> None:

@@ -42,7 +42,7 @@ import struct
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import IntEnum
 
 from ..aid import Category
@@ -53,7 +53,7 @@ from ..sw import SW, sw_bytes
 from .atr import DEFAULT_ATR, check_atr
 from .base import Host
 
-__all__ = ["DEFAULT_PORT", "VpcdControl", "VpcdHost", "VpcdStats", "HELP_NOT_LISTENING"]
+__all__ = ["DEFAULT_PORT", "MAX_RESPONSE_DATA", "VpcdControl", "VpcdHost", "VpcdStats", "HELP_NOT_LISTENING"]
 
 log = logging.getLogger("hcekit.vpcd")
 
@@ -63,6 +63,9 @@ DEFAULT_DEADLINE = 2.0
 HELP_NOT_LISTENING = "is pcscd with vsmartcard-vpcd running? see docs/pcsc.md"
 
 _LENGTH = struct.Struct(">H")
+#: A frame's length is 16 bits, so a response APDU carries at most this much data
+#: (+ SW1 SW2); longer answers go out in pieces with 61xx / GET RESPONSE.
+MAX_RESPONSE_DATA = 0xFFFF - 2
 _SW_UNKNOWN = sw_bytes(SW.UNKNOWN)
 _HAS_QUICKACK = hasattr(socket, "TCP_QUICKACK")
 
@@ -126,6 +129,9 @@ class _Connection:
         return b"".join(chunks)
 
     def send_frame(self, payload: bytes) -> bool:
+        if len(payload) > 0xFFFF:
+            log.error("a %d-byte response does not fit a vpcd frame; answering 6F00", len(payload))
+            payload = _SW_UNKNOWN
         try:
             self.sock.sendall(_LENGTH.pack(len(payload)) + payload)
         except OSError:
@@ -164,6 +170,9 @@ class VpcdHost(Host):
         super().__init__(card)
         if deadline <= 0:
             raise ValueError("deadline must be positive (seconds)")
+        if card.config.max_response_data > MAX_RESPONSE_DATA:
+            # CardConfig is the host's to tune: longer answers chain with 61xx
+            card.config = replace(card.config, max_response_data=MAX_RESPONSE_DATA)
         self.port = port
         self.address = address
         self.atr = check_atr(bytes(atr))
