@@ -17,9 +17,9 @@ from typing import Any
 
 from ..aid import Category
 from ..card import Card
-from ..device import DeviceState, ErrCode, HceError, check_ready
+from ..device import MAX_DYNAMIC_AIDS, DeviceState, ErrCode, HceError, check_ready
 
-__all__ = ["Host"]
+__all__ = ["Host", "SimulatedDeviceHost"]
 
 
 class Host(ABC):
@@ -81,3 +81,35 @@ class Host(ABC):
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+class SimulatedDeviceHost(Host):
+    """A host whose device is simulated data (loopback, vpcd): no platform AID routing.
+
+    The reader reaches the card directly, so registering AIDs only records
+    them (``registered``), after the same limits Android applies. Tests set
+    ``device`` and ``registration_fails`` to reach every WeChat error code.
+    """
+
+    def __init__(self, card: Card, device: DeviceState | None = None, *,
+                 registration_fails: bool = False) -> None:
+        super().__init__(card)
+        self.device = device or DeviceState()
+        #: Simulate ``registerAidsForService`` returning false (→ 13006).
+        self.registration_fails = registration_fails
+        #: Dynamic AID registrations by category, as Android would hold them.
+        self.registered: dict[Category, list[str]] = {}
+
+    def device_state(self) -> DeviceState:
+        return self.device
+
+    def register_aids(self, category: Category, aids: Sequence[str]) -> None:
+        if self.registration_fails:
+            raise HceError(ErrCode.AID_REGISTRATION_FAILED, "simulated platform refusal")
+        if len(aids) > MAX_DYNAMIC_AIDS:
+            raise HceError(ErrCode.AID_REGISTRATION_FAILED,
+                           f"{len(aids)} AIDs; Android accepts at most {MAX_DYNAMIC_AIDS}")
+        self.registered[Category(category)] = list(aids)
+
+    def remove_aids(self, category: Category) -> None:
+        self.registered.pop(Category(category), None)

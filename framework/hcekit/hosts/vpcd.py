@@ -41,17 +41,15 @@ import socket
 import struct
 import threading
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from enum import IntEnum
 
-from ..aid import Category
 from ..card import Card
-from ..device import MAX_DYNAMIC_AIDS, DeviceState, ErrCode, HceError
+from ..device import DeviceState
 from ..events import DeactivationReason
 from ..sw import SW, sw_bytes
 from .atr import DEFAULT_ATR, check_atr
-from .base import Host
+from .base import SimulatedDeviceHost
 
 __all__ = ["DEFAULT_PORT", "MAX_RESPONSE_DATA", "VpcdControl", "VpcdHost", "VpcdStats", "HELP_NOT_LISTENING"]
 
@@ -147,7 +145,7 @@ class _Connection:
         self.sock.close()
 
 
-class VpcdHost(Host):
+class VpcdHost(SimulatedDeviceHost):
     """Serves one :class:`~hcekit.card.Card` on one vpcd slot.
 
     ``start()`` runs it in a background thread; ``serve_forever()`` in the
@@ -167,7 +165,7 @@ class VpcdHost(Host):
         backoff: tuple[float, float] = (0.05, 2.0),
         device: DeviceState | None = None,
     ) -> None:
-        super().__init__(card)
+        super().__init__(card, device)
         if deadline <= 0:
             raise ValueError("deadline must be positive (seconds)")
         if card.config.max_response_data > MAX_RESPONSE_DATA:
@@ -179,8 +177,6 @@ class VpcdHost(Host):
         self.deadline = deadline
         self.reconnect = reconnect
         self.backoff = backoff
-        self.device = device or DeviceState()
-        self.registered: dict[Category, list[str]] = {}
         self.stats = VpcdStats()
         self._lock = threading.Lock()
         self._running = False
@@ -200,20 +196,6 @@ class VpcdHost(Host):
         self._watchdog: threading.Thread | None = None
 
     # -- Host interface ------------------------------------------------------------
-
-    def device_state(self) -> DeviceState:
-        return self.device
-
-    def register_aids(self, category: Category, aids: Sequence[str]) -> None:
-        # pcscd routes every APDU to the one card in the slot: there is no
-        # platform routing table, so registration only records the wish.
-        if len(aids) > MAX_DYNAMIC_AIDS:
-            raise HceError(ErrCode.AID_REGISTRATION_FAILED,
-                           f"{len(aids)} AIDs; Android accepts at most {MAX_DYNAMIC_AIDS}")
-        self.registered[Category(category)] = list(aids)
-
-    def remove_aids(self, category: Category) -> None:
-        self.registered.pop(Category(category), None)
 
     # -- lifecycle ------------------------------------------------------------------
 
