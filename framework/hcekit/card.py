@@ -303,10 +303,6 @@ class Card:
     def field_active(self) -> bool:
         return self._field
 
-    def broadcast(self) -> Any:
-        """pluggy's hook relay, for observer hooks (``card.broadcast().hcekit_field(...)``)."""
-        return self._pm.hook
-
     # -- field events ---------------------------------------------------------------
 
     def field_on(self) -> None:

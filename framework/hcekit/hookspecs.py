@@ -36,11 +36,6 @@ PROJECT_NAME = "hcekit"
 hookspec = pluggy.HookspecMarker(PROJECT_NAME)
 hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
 
-#: What ``select`` and ``process`` may return: response data with 9000, a
-#: full response, or None (9000 and no data).
-HookAnswer = "bytes | ResponseApdu | None"
-
-
 # -- lifecycle (called on the owning plugin only) ----------------------------
 
 
