@@ -60,7 +60,7 @@ def test_till_earns_redeems_and_reads(lrig: LoyaltyRig) -> None:
 
 def test_demo_script_is_offered_by_the_installed_plugin() -> None:
     card = Card.with_installed_plugins(only=["loyalty"])
-    scripts = [s for group in card.broadcast().hcekit_terminal_scripts() for s in group]
+    scripts = [s for group in card.plugin_manager.hook.hcekit_terminal_scripts() for s in group]
     till = [s for s in scripts if s.name == "loyalty-till"]
     assert len(till) == 1 and till[0].demo
     card.close()

@@ -66,6 +66,6 @@ def test_bad_options_exit_2(terminal: Terminal, options: dict[str, str]) -> None
 
 def test_script_is_offered_for_the_demo() -> None:
     card = Card([PaymentPlugin()], store=MemoryStore())
-    scripts = [s for batch in card.broadcast().hcekit_terminal_scripts() for s in batch]
+    scripts = [s for batch in card.plugin_manager.hook.hcekit_terminal_scripts() for s in batch]
     assert [s.name for s in scripts if s.demo] == ["payment-pos"]
     card.close()
