@@ -75,6 +75,8 @@ def add_commands(subparsers: SubParsers) -> None:
     p.add_argument("--seed", type=int, default=0, help="random seed (reproducible runs)")
     p.add_argument("--artifacts", type=Path, default=None, metavar="DIR",
                    help="where to write crashing inputs (default: a temporary directory)")
+    p.add_argument("--max-len", type=int, default=256, metavar="BYTES",
+                   help="longest fuzz input (default 256: about 30 operations per tap)")
     p.add_argument("--reproduce", type=Path, default=None, metavar="FILE",
                    help="run one saved input (a crash file) against the one TARGET, in-process")
     p.add_argument("--allow-plugin-exceptions", action="store_true",
@@ -156,6 +158,7 @@ def cmd_fuzz(args: argparse.Namespace) -> int:
         seed=args.seed,
         artifacts=args.artifacts,
         allow_plugin_exceptions=args.allow_plugin_exceptions,
+        max_len=args.max_len,
     )
 
 

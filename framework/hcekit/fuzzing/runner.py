@@ -33,6 +33,9 @@ from .target import FuzzCrash, seed_inputs
 __all__ = ["FuzzResult", "run_target", "run_targets", "default_targets", "reproduce"]
 
 DEFAULT_SECONDS = 10.0
+#: Longest input: about 30 operations of a tap, enough to reach every command of a card
+#: while keeping a million inputs to minutes.
+DEFAULT_MAX_LEN = 256
 _DONE = re.compile(r"Done (\d+) runs in (\d+) second")
 _STATUS = re.compile(r"^#(\d+)\s", re.MULTILINE)
 
@@ -64,7 +67,7 @@ def default_targets() -> list[str]:
 
 
 def _atheris(name: str, seconds: float | None, runs: int | None, seed: int,
-             artifacts: Path) -> FuzzResult:
+             artifacts: Path, max_len: int) -> FuzzResult:
     result = FuzzResult(name, "atheris")
     with tempfile.TemporaryDirectory(prefix=f"hcekit-fuzz-{name.replace(':', '_')}-") as corpus:
         target = build_target(name)
@@ -72,7 +75,7 @@ def _atheris(name: str, seconds: float | None, runs: int | None, seed: int,
             Path(corpus, f"seed-{i:03d}").write_bytes(data)
         target.close()
         cmd = [sys.executable, "-c", BOOTSTRAP, name,
-               f"-seed={seed + 1}", "-max_len=512", "-timeout=10", "-rss_limit_mb=4096",
+               f"-seed={seed + 1}", f"-max_len={max_len}", "-timeout=10", "-rss_limit_mb=4096",
                f"-artifact_prefix={artifacts}{os.sep}{name.replace(':', '_')}-",
                "-print_final_stats=1"]
         cmd.append(f"-runs={runs}" if runs is not None
@@ -114,11 +117,11 @@ def _mutate(rng: random.Random, data: bytes, corpus: Sequence[bytes]) -> bytes:
             buf += rng.choice(corpus)
         else:
             buf += rng.randbytes(rng.randrange(1, 16))
-    return bytes(buf[:512])
+    return bytes(buf)
 
 
 def _random(name: str, seconds: float | None, runs: int | None, seed: int,
-            artifacts: Path) -> FuzzResult:
+            artifacts: Path, max_len: int) -> FuzzResult:
     result = FuzzResult(name, "random")
     rng = random.Random(seed)
     target = build_target(name)
@@ -128,7 +131,7 @@ def _random(name: str, seconds: float | None, runs: int | None, seed: int,
     try:
         while (result.inputs < runs) if runs is not None else (time.monotonic() < deadline):
             data = (_mutate(rng, rng.choice(corpus), corpus) if rng.random() < 0.8
-                    else rng.randbytes(rng.randrange(64)))
+                    else rng.randbytes(rng.randrange(64)))[:max_len]
             try:
                 target.one_input(data)
             except FuzzCrash as exc:
@@ -146,26 +149,28 @@ def _random(name: str, seconds: float | None, runs: int | None, seed: int,
 
 
 def run_target(name: str, *, seconds: float | None = None, runs: int | None = None,
-               engine: str = "auto", seed: int = 0, artifacts: Path | None = None) -> FuzzResult:
+               engine: str = "auto", seed: int = 0, artifacts: Path | None = None,
+               max_len: int = DEFAULT_MAX_LEN) -> FuzzResult:
     """Fuzz one target (``core``, an installed plugin name or ``module:attr``)."""
     if engine == "auto":
         engine = "atheris" if find_spec("atheris") is not None else "random"
     where = artifacts or Path(tempfile.gettempdir()) / "hcekit-fuzz-artifacts"
     where.mkdir(parents=True, exist_ok=True)
     if engine == "atheris":
-        return _atheris(name, seconds, runs, seed, where)
-    return _random(name, seconds, runs, seed, where)
+        return _atheris(name, seconds, runs, seed, where, max_len)
+    return _random(name, seconds, runs, seed, where, max_len)
 
 
 def run_targets(targets: Sequence[str] | None = None, *, seconds: float | None = None,
                 runs: int | None = None, engine: str = "auto", seed: int = 0,
-                artifacts: Path | None = None, allow_plugin_exceptions: bool = False) -> int:
+                artifacts: Path | None = None, allow_plugin_exceptions: bool = False,
+                max_len: int = DEFAULT_MAX_LEN) -> int:
     """Fuzz each target in turn, print one line each and a total; exit status 1 on a crash."""
     names = list(targets) if targets else default_targets()
     total, failed = 0, 0
     for name in names:
         result = run_target(name, seconds=seconds, runs=runs, engine=engine, seed=seed,
-                            artifacts=artifacts)
+                            artifacts=artifacts, max_len=max_len)
         print(result.line(), flush=True)
         total += result.inputs
         bad = result.crash is not None or (result.plugin_exceptions and not allow_plugin_exceptions)
