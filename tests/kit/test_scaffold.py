@@ -104,6 +104,8 @@ def test_generated_card_records_and_replays(tmp_path: Path, monkeypatch: pytest.
 def test_names_and_aids_are_validated(tmp_path: Path) -> None:
     with pytest.raises(ScaffoldError, match="lower-case letters"):
         new_plugin("My-Plugin", tmp_path)
+    with pytest.raises(ScaffoldError, match="already installed"):
+        new_plugin("ndef", tmp_path)
     with pytest.raises(ValueError, match="Android accepts"):
         new_plugin("short_aid", tmp_path, aid=b"\xf0\x01")
     assert len(derive_aid("x")) == 7 and derive_aid("x")[0] == 0xF0

@@ -59,6 +59,23 @@ def plugin_placeholders(name: str, aid: bytes | None = None) -> dict[str, str]:
     }
 
 
+def _refuse_taken(name: str, module: str) -> None:
+    """An installed plugin of that name, or an importable module, would shadow or clash."""
+    from importlib.metadata import entry_points
+    from importlib.util import find_spec
+
+    from ..plugins import ENTRY_POINT_GROUP
+
+    if any(ep.name == name for ep in entry_points(group=ENTRY_POINT_GROUP)):
+        raise ScaffoldError(f"a plugin named {name!r} is already installed; choose another name")
+    try:
+        taken = find_spec(module) is not None
+    except (ImportError, ValueError):
+        taken = False
+    if taken:
+        raise ScaffoldError(f"a module named {module!r} is already importable; choose another name")
+
+
 def _render(text: str, values: dict[str, str]) -> str:
     def sub(match: re.Match[str]) -> str:
         key = match.group(1)
@@ -84,6 +101,7 @@ def new_plugin(name: str, parent: str | Path = ".", *, aid: bytes | None = None,
                force: bool = False) -> Path:
     """Write the project for plugin *name* into ``parent/hcekit-NAME``; return its path."""
     values = plugin_placeholders(name, aid)
+    _refuse_taken(name, values["module"])
     target = Path(parent) / values["dist"]
     if target.exists() and any(target.iterdir()) and not force:
         raise ScaffoldError(f"{target} exists and is not empty (use --force to write into it)")
