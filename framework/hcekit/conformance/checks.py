@@ -25,7 +25,7 @@ from ..store import MemoryStore, SqliteStore
 from ..sw import SW, describe
 from ..tlv import TlvError
 from ..tlv import parse as parse_tlv
-from .harness import Harness, capture_logs
+from .harness import Harness, LogCapture, capture_logs
 
 __all__ = ["CheckFailed", "CheckSkipped", "CHECKS", "Check"]
 
@@ -77,7 +77,7 @@ def _well_formed(response: bytes, command: bytes) -> ResponseApdu:
     return ResponseApdu.parse(response)
 
 
-def _no_failures(h: Harness, logs: Any, during: str) -> None:
+def _no_failures(h: Harness, logs: LogCapture, during: str) -> None:
     failures = list(dict.fromkeys(logs.plugin_failures(h.plugin.name)))  # unique, in order
     if failures:
         shown = "\n  ".join(failures[:_SHOW])
