@@ -2,16 +2,16 @@
 
 Checks (each independent, each on fresh cards with a fresh plugin instance):
 
-``claims``       the plugin loads; its AID claims are valid and overlap no other installed plugin
-``select``       SELECT of each claim answers 9000 and selects it; repeated SELECT works; an FCI
-                 (tag 6F) is valid BER-TLV; a failed SELECT leaves the selection alone
-``unknown-ins``  INS 60/6F/90/9F (invalid in ISO 7816) answer 6D00 (or 6E00)
-``unknown-cla``  CLA FF answers 6E00, logical channels 6881, declared unknown classes 6E00
-``malformed``    malformed APDUs and every INS with odd P1-P2/data: well-formed answers, no
-                 plugin exception (an exception is a 6F00 and a logged traceback)
-``deselect``     deselect, field loss and DESELECTED deactivation raise nothing; reselect works
-``restart``      demo scripts pass; the SQLite store is unchanged by close + reopen + startup
-``secrets``      no key material from the store appears in the redacted trace or the logs
+- ``claims``: the plugin loads; its AID claims are valid and overlap no other installed plugin.
+- ``select``: SELECT of each claim answers 9000 and selects it; repeated SELECT works; an FCI
+  (tag 6F) is valid BER-TLV; a failed SELECT leaves the selection alone.
+- ``unknown-ins``: INS 60/6F/90/9F (invalid in ISO 7816) answer 6D00 (or 6E00).
+- ``unknown-cla``: CLA FF answers 6E00, logical channels 6881, declared unknown classes 6E00.
+- ``malformed``: malformed APDUs and every INS with odd P1-P2/data get well-formed answers and
+  no plugin exception (an exception is a 6F00 and a logged traceback).
+- ``deselect``: deselect, field loss and DESELECTED deactivation raise nothing; reselect works.
+- ``restart``: demo scripts pass; the SQLite store is unchanged by close + reopen + startup.
+- ``secrets``: no key material from the store appears in the redacted trace or the logs.
 
 A plugin may tune the probes with a ``conformance`` attribute (a dict):
 ``{"unknown_cla": [0xB0], "unknown_ins": [(0x80, 0x42)], "skip": {"restart": "why"}}``.
