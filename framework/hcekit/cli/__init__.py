@@ -73,9 +73,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+_VERBOSE_FLAGS = ("-v", "-vv", "--verbose")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    raw = list(sys.argv[1:] if argv is None else argv)
+    # -v is a global option; accept it after the sub-command too (hcekit demo -v).
+    flags = [a for a in raw if a in _VERBOSE_FLAGS]
+    args = parser.parse_args(flags + [a for a in raw if a not in _VERBOSE_FLAGS])
     level = logging.WARNING - 10 * min(args.verbose, 2)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     handler = getattr(args, "handler", None)
@@ -89,3 +95,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # anything else: one clear line, the traceback with -vv
+        log.debug("unexpected error", exc_info=True)
+        hint = "" if args.verbose >= 2 else " (run with -vv for the traceback)"
+        print(f"hcekit: error: {type(exc).__name__}: {exc}{hint}", file=sys.stderr)
+        return 1

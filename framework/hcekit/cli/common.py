@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,8 @@ from ..card import Card
 from ..store import Store, open_store
 from ..trace import LoggingTracer
 
-__all__ = ["add_card_options", "build_card", "parse_options", "default_store_path", "hexbytes"]
+__all__ = ["add_card_options", "build_card", "cwd_importable", "default_store_path", "hexbytes",
+           "parse_options"]
 
 STORE_ENV = "HCEKIT_STORE"
 
@@ -58,12 +60,19 @@ def parse_options(pairs: Sequence[str]) -> dict[str, dict[str, Any]]:
     return options
 
 
+def cwd_importable(plugin_specs: Sequence[str]) -> None:
+    """``--plugin mymodule:Card`` finds ``./mymodule.py``, as ``python -m`` would."""
+    if plugin_specs and "" not in sys.path and os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+
+
 def build_card(args: argparse.Namespace, *, store: Store | None = None) -> Card:
     """The card the common options describe."""
     if store is None:
         path = args.store if args.store is not None else str(default_store_path())
         store = open_store(path)
         logging.getLogger("hcekit.cli").info("store: %s", path)
+    cwd_importable(args.plugin)
     extra: list[object] = list(args.plugin)
     if args.trace:
         extra.append(("trace", LoggingTracer(reveal=args.reveal_secrets)))

@@ -15,10 +15,10 @@ from ..errors import ClaimConflictError, HcekitError, PluginLoadError
 from ..hosts.loopback import LoopbackHost
 from ..plugins import HcekitPluginManager, installed_plugins, resolve_plugins
 from ..sw import describe
-from ..terminal import LoopbackTransport, ScriptContext, Terminal, TerminalScript
+from ..terminal import LoopbackTransport, ScriptContext, Terminal, TerminalScript, check_options
 from ..terminal.transport import Transport
 from ..trace import TraceRecord, format_record
-from .common import add_card_options, build_card, hexbytes
+from .common import add_card_options, build_card, cwd_importable, hexbytes
 
 __all__ = ["add_commands"]
 
@@ -73,7 +73,9 @@ def _add_reader_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--reader", metavar="NAME|INDEX",
                    help="PC/SC reader (name substring or index from 'hcekit readers'); "
                         "default: the in-process card")
-    p.add_argument("--raw", action="store_true", help="no automatic GET RESPONSE / 6Cxx re-send")
+    p.add_argument("--raw", action="store_true",
+                   help="send the bytes exactly as given (no parsing, no automatic GET RESPONSE "
+                        "or 6Cxx re-send)")
     add_card_options(p, default_store=":memory:")
 
 
@@ -134,14 +136,17 @@ class _PrintTracer:
 
 
 def cmd_plugins(args: argparse.Namespace) -> int:
+    cwd_importable(args.plugin)
     specs: list[Any] = list(installed_plugins()) + list(args.plugin)
     resolved = resolve_plugins(specs)
     owned = []
+    failed = 0
     for name, obj in resolved:
         try:
             card = Card([(name, obj)])
         except HcekitError as exc:
             print(f"{name}: FAILED TO LOAD: {exc}")
+            failed += 1
             continue
         print(f"{name}  ({type(obj).__module__})")
         for _, claim in card.claims():
@@ -150,14 +155,18 @@ def cmd_plugins(args: argparse.Namespace) -> int:
             owned.append((name, claim))
             print(f"  {claim.filter:<34} {claim.category.value:<8} {claim.description}")
         for _, script in _scripts(card):
-            print(f"  script {script.name}: {script.description}")
+            print(f"  script {script.name}: {script.description}{_option_list(script)}")
         card.close()
     conflicts = find_conflicts(owned)
     for a, ca, b, cb in conflicts:
         print(f"CONFLICT: {a} claims {ca.filter}, {b} claims {cb.filter}")
     if not conflicts:
         print(f"{len(resolved)} plugin(s), {len(owned)} claim(s), no conflicts")
-    return 1 if conflicts else 0
+    return 1 if conflicts or failed else 0
+
+
+def _option_list(script: TerminalScript) -> str:
+    return f" [options: {', '.join(script.options)}]" if script.options else ""
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -203,7 +212,10 @@ def cmd_send(args: argparse.Namespace) -> int:
     try:
         with terminal.tap():
             for apdu in args.apdus:
-                terminal.transmit(apdu)
+                if args.raw:  # exactly these bytes: the card's answer to malformed input shows
+                    _print_exchange(apdu, transport.transmit(apdu))
+                else:
+                    terminal.transmit(apdu)
     finally:
         if card is not None:
             card.close()
@@ -216,12 +228,15 @@ def cmd_tap(args: argparse.Namespace) -> int:
     if not args.script:
         for plugin, script in scripts:
             print(f"{script.name:<20} [{plugin}] {script.description}")
+            for option, text in (script.options or {}).items():
+                print(f"{'':<22}-s {option}=…  {text}")
         return 0
     matches = [s for _, s in scripts if s.name == args.script]
     if not matches:
         known = ", ".join(s.name for _, s in scripts) or "none"
         raise PluginLoadError(f"no terminal script named {args.script!r} (known: {known})")
     options = dict(pair.partition("=")[::2] for pair in args.script_option)
+    check_options(matches[0], options)
     terminal = Terminal(transport, auto_get_response=not args.raw, auto_resend_6c=not args.raw,
                         on_exchange=_print_exchange if args.trace else None)
     try:

@@ -18,7 +18,6 @@ import os
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
@@ -26,7 +25,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, utils
 from hcekit import SW, CommandApdu, tlv
 from hcekit.sw import describe
-from hcekit.terminal import ScriptContext, Terminal, TerminalScript
+from hcekit.terminal import ScriptContext, ScriptOptionError, Terminal, TerminalScript
+from hcekit.terminal.script import existing_file
 
 from . import testca
 from .badge import card_identifier, certificate_identifiers
@@ -209,22 +209,23 @@ def decide(terminal: Terminal, policy: DoorPolicy, *,
     return Decision(False, "authenticated, but not on the allow-list", identifier)
 
 
-def _split(value: str) -> list[str]:
-    return [part for part in (p.strip() for p in value.split(",")) if part]
-
-
 def policy_from_options(ctx: ScriptContext) -> DoorPolicy:
     """Options: ``trust=PEM[,PEM]``, ``allow=ID[,ID]``, ``allow-file=PATH``; extras override."""
     anchors: list[x509.Certificate] = list(ctx.extras.get("trust_anchors", ()))
-    for path in _split(ctx.options.get("trust", "")):
-        anchors.extend(x509.load_pem_x509_certificates(Path(path).read_bytes()))
+    for raw in ctx.listing("trust"):
+        path = existing_file("trust", raw)
+        try:
+            anchors.extend(x509.load_pem_x509_certificates(path.read_bytes()))
+        except ValueError as exc:
+            raise ScriptOptionError(f"option trust={raw}: not PEM certificates ({exc})") from None
     allow: set[str] | None = None
     if "allow" in ctx.extras:
         allow = {normalize_identifier(i) for i in ctx.extras["allow"]}
     if "allow" in ctx.options:
-        allow = (allow or set()) | {normalize_identifier(i) for i in _split(ctx.options["allow"])}
-    if "allow-file" in ctx.options:
-        lines = Path(ctx.options["allow-file"]).read_text().splitlines()
+        allow = (allow or set()) | {normalize_identifier(i) for i in ctx.listing("allow")}
+    allow_file = ctx.path("allow-file")
+    if allow_file is not None:
+        lines = allow_file.read_text(errors="replace").splitlines()
         entries = {normalize_identifier(line.split("#", 1)[0]) for line in lines}
         allow = (allow or set()) | {e for e in entries if e}
     if not anchors:
@@ -250,7 +251,12 @@ def run_door(ctx: ScriptContext) -> int:
 DOOR_SCRIPT = TerminalScript(
     name="access-door",
     description="Door reader: PIV Card Authentication (certificate + challenge), then an "
-                "allow-list; options trust=PEM, allow=ID,…, allow-file=PATH",
+                "allow-list",
     run=run_door,
     demo=True,
+    options={
+        "trust": "PEM file(s) of trusted issuer CAs, comma-separated (default: the TEST CA)",
+        "allow": "card identifiers (UUID or FASC-N) to let in, comma-separated",
+        "allow-file": "file with one card identifier per line (# comments)",
+    },
 )

@@ -326,4 +326,11 @@ TILL_SCRIPT = TerminalScript(
     "Smart Tap loyalty till: read the member ID and earn/redeem points (TEST keys by default)",
     run_till,
     demo=True,
+    options={
+        "op": "earn, redeem or read (default earn)",
+        "points": "points to earn or redeem (default 10)",
+        "collector_id": "merchant collector ID (default: the public TEST collector)",
+        "key_version": "merchant key version (default 1)",
+        "merchant_key": "merchant's long-term EC private key, PEM file",
+    },
 )

@@ -55,4 +55,5 @@ reader_script = TerminalScript(
     description="Read the NDEF message of a Type 4 Tag as a phone does (CC, NLEN, chunks)",
     run=_run,
     demo=True,
+    options={},
 )

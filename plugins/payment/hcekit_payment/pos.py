@@ -283,4 +283,12 @@ POS_SCRIPT = TerminalScript(
                 "with the TEST issuer key",
     run=run_pos,
     demo=True,
+    options={
+        "amount": "purchase amount, e.g. 12.34 (default 12.34)",
+        "currency": "ISO 4217 numeric currency code (default 0840)",
+        "country": "ISO 3166 numeric terminal country code (default 0840)",
+        "flow": "generate-ac or qvsdc (default generate-ac)",
+        "request": "cryptogram to ask for: arqc, tc or aac (default arqc)",
+        "imk": "issuer master key, hex (default: the TEST key)",
+    },
 )

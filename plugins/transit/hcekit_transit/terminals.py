@@ -18,9 +18,9 @@ import time
 from dataclasses import dataclass
 from typing import Literal
 
-from hcekit.terminal import ScriptContext, TerminalScript
+from hcekit.terminal import ScriptContext, ScriptOptionError, TerminalScript
 
-from .fares import ANTI_PASSBACK_SECONDS, BASE_FARE, MAX_FARE, fare, station
+from .fares import ANTI_PASSBACK_SECONDS, BASE_FARE, MAX_FARE, STATIONS, fare, station
 from .keys import IssuerKeys
 from .layout import (
     FILE_CARD_INFO,
@@ -216,21 +216,48 @@ def keys_from(ctx: ScriptContext) -> IssuerKeys:
     extra = ctx.extras.get("keys")
     if isinstance(extra, IssuerKeys):
         return extra
-    path = ctx.options.get("keys")
-    return IssuerKeys.load(path) if path else IssuerKeys.test_keys()
+    path = ctx.path("keys")
+    if path is None:
+        return IssuerKeys.test_keys()
+    try:
+        return IssuerKeys.load(path)
+    except (ValueError, OSError) as exc:
+        raise ScriptOptionError(f"option keys={path}: {exc}") from None
+
+
+#: Timestamps are stored as 32-bit unsigned seconds; a DESFire value file holds a signed int32.
+MAX_UNIX_TIME = 2**32 - 1
+MAX_TOPUP = 2**31 - 1
 
 
 def _now(ctx: ScriptContext) -> int:
-    return int(ctx.options.get("time") or time.time())
+    return ctx.integer("time", int(time.time()), minimum=0, maximum=MAX_UNIX_TIME)
+
+
+def _station(ctx: ScriptContext) -> int:
+    raw = ctx.options.get("station", "1")
+    by_name = {s.name.lower(): n for n, s in STATIONS.items()}
+    if raw.strip().lower() in by_name:
+        return by_name[raw.strip().lower()]
+    number = ctx.integer("station", 1)
+    if number not in STATIONS:
+        known = ", ".join(f"{n} {s.name}" for n, s in sorted(STATIONS.items()))
+        raise ScriptOptionError(f"option station={raw}: unknown station (known: {known})")
+    return number
+
+
+def _hotlist(ctx: ScriptContext) -> frozenset[int]:
+    try:
+        return frozenset(int(n, 0) for n in ctx.listing("hotlist"))
+    except ValueError:
+        raise ScriptOptionError(
+            f"option hotlist={ctx.options['hotlist']!r}: card numbers, comma-separated") from None
 
 
 def _run_gate(ctx: ScriptContext) -> int:
-    station_no = int(ctx.options.get("station", "1"))
-    way = ctx.options.get("direction", "auto")
-    if way not in ("in", "out", "auto"):
-        ctx.echo(f"direction must be in, out or auto, not {way!r}")
-        return 2
-    hotlist = frozenset(int(n) for n in ctx.options.get("hotlist", "").split(",") if n.strip())
+    station_no = _station(ctx)
+    way = ctx.choice("direction", ("in", "out", "auto"), "auto")
+    hotlist = _hotlist(ctx)
     result = gate_tap(DesfireReader(ctx.terminal), keys_from(ctx), station_no, _now(ctx),
                       way, hotlist)  # type: ignore[arg-type]
     _print_gate(ctx, station_no, result)
@@ -238,7 +265,7 @@ def _run_gate(ctx: ScriptContext) -> int:
 
 
 def _run_topup(ctx: ScriptContext) -> int:
-    amount = int(ctx.options.get("amount", "1000"))
+    amount = ctx.integer("amount", 1000, minimum=1, maximum=MAX_TOPUP)
     try:
         balance = top_up(DesfireReader(ctx.terminal), keys_from(ctx), amount, _now(ctx))
     except ReaderError as exc:
@@ -280,13 +307,22 @@ def _run_demo(ctx: ScriptContext) -> int:
     return 0 if outcomes == [True, False, True] else 1
 
 
+_KEYS_HELP = "issuer key file (hcekit transit keygen); default: the TEST keys"
+_TIME_HELP = "the terminal's clock, Unix seconds (default: now)"
+
 SCRIPTS = (
     TerminalScript("transit-demo", "a commute on the demo card: inspect, tap in, repeated tap "
-                   "refused, tap out with fare, inspect (TEST keys)", _run_demo, demo=True),
+                   "refused, tap out with fare, inspect (TEST keys)", _run_demo, demo=True,
+                   options={"keys": _KEYS_HELP, "time": _TIME_HELP}),
     TerminalScript("transit-gate", "gate validator: tap in/out with fare, anti-passback, blocked "
-                   "cards (options station, direction, time, hotlist, keys)", _run_gate),
-    TerminalScript("transit-topup", "top-up machine: credit the purse (options amount, keys)",
-                   _run_topup),
-    TerminalScript("transit-inspect", "inspector: balance, contracts, trip and log, read-only "
-                   "(option keys)", _run_inspect),
+                   "cards", _run_gate,
+                   options={"station": "station number or name (default 1)",
+                            "direction": "in, out or auto (default auto)",
+                            "hotlist": "blocked card numbers, comma-separated",
+                            "time": _TIME_HELP, "keys": _KEYS_HELP}),
+    TerminalScript("transit-topup", "top-up machine: credit the purse", _run_topup,
+                   options={"amount": "minor units to credit (default 1000)",
+                            "time": _TIME_HELP, "keys": _KEYS_HELP}),
+    TerminalScript("transit-inspect", "inspector: balance, contracts, trip and log, read-only",
+                   _run_inspect, options={"keys": _KEYS_HELP}),
 )
