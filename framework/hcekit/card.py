@@ -514,7 +514,8 @@ class Card:
         if not _is_success(sw):
             return self._deliver(command, data, sw)  # refused: selection unchanged
         self._selected = _Selected(plugin, app)
-        if current is not None and current.app is not app:
+        reselected = current is not None and current.plugin is plugin and current.app.claim == claim
+        if current is not None and not reselected:
             self._call_quietly(current.plugin.deselect, current.plugin, current.app)
         return self._deliver(command, data, sw)
 

@@ -97,7 +97,10 @@ def hcekit_process(app: AppContext, command: CommandApdu) -> bytes | ResponseApd
 def hcekit_deselect(app: AppContext) -> None:
     """Another application of this card was selected; this one is no longer current.
 
-    Not called when the field is lost (see ``hcekit_deactivated``).
+    Called after the new application's ``hcekit_select`` succeeded (a refused
+    SELECT leaves this application selected). Not called when the reader
+    selects this same application again (``hcekit_select`` runs again with a
+    fresh ``app``), nor when the field is lost (see ``hcekit_deactivated``).
     Exceptions are logged and ignored.
     """
 

@@ -241,3 +241,15 @@ def test_random_sequences_never_crash_the_card(commands: list[bytes]) -> None:
         assert isinstance(response, bytes) and len(response) >= 2
     rig.card.field_off()
     assert rig.card.selected is None
+
+
+def test_reselecting_the_same_application_does_not_deselect(rig: Any,
+                                                            plugins: tuple[Recorder, Recorder]) -> None:
+    a = plugins[0]
+    select(rig.card, AID_A)
+    first = rig.card.selected
+    select(rig.card, AID_A)
+    assert [e[0] for e in a.events] == ["select", "select"]
+    assert rig.card.selected is not first  # a fresh AppContext (fresh session dict)
+    select(rig.card, AID_A2)  # another claim of the same plugin: a different application
+    assert [e[0] for e in a.events] == ["select", "select", "select", "deselect"]
