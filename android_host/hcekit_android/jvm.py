@@ -1,7 +1,7 @@
 """Compiling the Java shim and starting a desktop JVM for it (tests, benchmarks).
 
 On a phone the shim is compiled by the APK build; on a desktop, tests compile
-it with ``javac`` together with the stand-ins in ``android_host/java/desktop``
+it with ``javac`` together with the stand-ins in ``hcekit_android/java/desktop``
 and load it through pyjnius. pyjnius starts the JVM once per process, on the
 first ``import jnius``, with the classpath set at that moment: so
 :func:`start_desktop_jvm` must run before anything imports ``jnius``.
@@ -27,8 +27,8 @@ __all__ = [
     "start_desktop_jvm",
 ]
 
-#: ``android_host/java`` in a source checkout (``shim`` goes into the APK, ``desktop`` never).
-JAVA_ROOT = Path(__file__).resolve().parent.parent / "java"
+#: Shipped with the package (``shim`` goes into the APK, ``desktop`` only into desktop tests).
+JAVA_ROOT = Path(__file__).resolve().parent / "java"
 SHIM_SOURCES = JAVA_ROOT / "shim"
 DESKTOP_SOURCES = JAVA_ROOT / "desktop"
 
@@ -58,7 +58,7 @@ def _java_files(*roots: Path) -> list[Path]:
     files = sorted(p for root in roots for p in root.rglob("*.java"))
     if not files:
         raise JavaSetupError(f"no Java sources under {', '.join(map(str, roots))} "
-                             "(android_host/java ships with source checkouts, not wheels)")
+                             "(hcekit_android/java is missing from this installation)")
     return files
 
 

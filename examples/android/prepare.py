@@ -27,7 +27,7 @@ PACKAGES = {
     "hcekit_ndef": REPO / "plugins" / "ndef" / "hcekit_ndef",
     "hcekit_android": REPO / "android_host" / "hcekit_android",
 }
-HOOK = REPO / "android_host" / "p4a" / "hcekit_p4a_hook.py"
+HOOK = REPO / "android_host" / "hcekit_android" / "p4a_hook.py"
 
 
 def prepare(target: Path) -> None:
@@ -40,13 +40,13 @@ def prepare(target: Path) -> None:
     hook_dir = target / "p4a"
     hook_dir.mkdir(exist_ok=True)
     (hook_dir / "hcekit_service.xml").write_text(service_xml(), encoding="utf-8")
-    shutil.copy2(HOOK, hook_dir / HOOK.name)
+    shutil.copy2(HOOK, hook_dir / "hcekit_p4a_hook.py")
     shutil.rmtree(target / "java", ignore_errors=True)
     shutil.copytree(SHIM_SOURCES, target / "java")
     for name, source in PACKAGES.items():
         shutil.rmtree(target / name, ignore_errors=True)
         shutil.copytree(source, target / name,
-                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "java"))
 
 
 def main() -> int:

@@ -21,7 +21,7 @@ def log_lines(jvm: SimpleNamespace) -> list[str]:
 
 
 def load_p4a_hook() -> Any:
-    path = Path(__file__).resolve().parents[2] / "android_host" / "p4a" / "hcekit_p4a_hook.py"
+    path = Path(__file__).resolve().parents[2] / "android_host" / "hcekit_android" / "p4a_hook.py"
     spec = importlib.util.spec_from_file_location("hcekit_p4a_hook", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
