@@ -1,0 +1,178 @@
+"""The eMRTD application: BAC in plain, then the LDS files over the core's secure channel.
+
+Before BAC the chip answers only GET CHALLENGE and EXTERNAL AUTHENTICATE
+(ICAO Doc 9303 Part 11 §4.3 and §9.8); everything else is 6982. A
+successful EXTERNAL AUTHENTICATE installs a :class:`~hcekit.sm.CardSession`
+on ``app.secure_channel``. From then on the core unwraps every command before
+``hcekit_process`` and wraps every answer after it, so the file code below
+only ever sees plain SELECT FILE and READ BINARY. An SM error makes the core
+drop the session; the next command, protected or not, finds no session and
+gets 6982 until the reader re-selects the application and runs BAC again.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+
+from hcekit import (
+    SW,
+    AppContext,
+    Category,
+    Claim,
+    CommandApdu,
+    IsoError,
+    PluginContext,
+    ResponseApdu,
+    hookimpl,
+)
+from hcekit.sm import CardAuthenticator, is_protected
+from hcekit.sm.auth import INS_EXTERNAL_AUTHENTICATE, INS_GET_CHALLENGE
+from hcekit.sm.bac import bac_card
+from hcekit.terminal import TerminalScript
+
+from .lds import ElementaryFile
+from .personalization import Personalization
+
+__all__ = ["MrtdPlugin", "EMRTD_AID", "INS_SELECT", "INS_READ_BINARY", "P1_SELECT_EF",
+           "P2_NO_RESPONSE_DATA"]
+
+#: ICAO LDS1 eMRTD application (Doc 9303 Part 10 §3.1).
+EMRTD_AID = bytes.fromhex("A0000002471001")
+INS_SELECT = 0xA4
+INS_READ_BINARY = 0xB0
+P1_SELECT_MF_DF_EF = 0x00
+P1_SELECT_EF = 0x02
+P2_NO_RESPONSE_DATA = 0x0C
+P1_SFI = 0x80
+SFI_MASK = 0x1F
+SHORT_NE = 256
+EXTENDED_NE = 65536
+
+Random = Callable[[int], bytes]
+
+
+class MrtdPlugin:
+    """ICAO eMRTD TEST chip with Basic Access Control (entry point ``mrtd``).
+
+    *personalization* fixes the document (default: from the ``mrtd.*``
+    options at startup, else ICAO's specimen); *random* feeds RND.ICC and
+    K.ICC (tests pass a fixed source to replay published worked examples).
+    """
+
+    name = "mrtd"
+
+    def __init__(self, personalization: Personalization | None = None, *,
+                 random: Random = os.urandom) -> None:
+        self.personalization = personalization
+        self._random = random
+        self.files: dict[int, ElementaryFile] = {}
+        self._by_sfi: dict[int, int] = {}
+        if personalization is not None:
+            self._load(personalization)
+
+    def _load(self, personalization: Personalization) -> None:
+        self.personalization = personalization
+        self.files = dict(personalization.files)
+        self._by_sfi = {f.sfi: f.fid for f in self.files.values()}
+
+    def authenticator(self) -> CardAuthenticator:
+        """The chip's side of BAC for this document (fresh per selection)."""
+        assert self.personalization is not None, "hcekit_startup has not run"
+        return bac_card(self.personalization.mrz.bac_information, random=self._random)
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    @hookimpl
+    def hcekit_startup(self, plugin: PluginContext) -> None:
+        if self.personalization is None:
+            self._load(Personalization.from_options(plugin.options))
+        assert self.personalization is not None
+        if self.personalization.is_specimen:
+            plugin.log.info("serving ICAO's TEST specimen passport (document %s)",
+                            self.personalization.mrz.document_number)
+
+    @hookimpl
+    def hcekit_claims(self, plugin: PluginContext) -> list[Claim]:
+        return [Claim(EMRTD_AID, Category.OTHER,
+                      description="ICAO eMRTD LDS1, TEST document, Basic Access Control")]
+
+    @hookimpl
+    def hcekit_select(self, app: AppContext, command: CommandApdu) -> None:
+        app.session["bac"] = self.authenticator()
+        app.session["ef"] = None
+
+    @hookimpl
+    def hcekit_terminal_scripts(self) -> list[TerminalScript]:
+        from .reader import reader_script
+
+        return [reader_script]
+
+    # -- commands ----------------------------------------------------------------------------
+
+    @hookimpl
+    def hcekit_process(self, app: AppContext, command: CommandApdu) -> bytes | ResponseApdu | None:
+        if command.cla & 0x80:
+            raise IsoError(SW.CLA_NOT_SUPPORTED, f"CLA {command.cla:02X}: the eMRTD speaks "
+                                                 "the interindustry class")
+        ins = command.ins
+        if ins not in (INS_SELECT, INS_READ_BINARY, INS_GET_CHALLENGE, INS_EXTERNAL_AUTHENTICATE):
+            raise IsoError(SW.INS_NOT_SUPPORTED, f"INS {ins:02X} is not an eMRTD (BAC) command")
+        if app.secure_channel is None:
+            return self._before_bac(app, command)
+        if ins in (INS_GET_CHALLENGE, INS_EXTERNAL_AUTHENTICATE):
+            raise IsoError(SW.CONDITIONS_OF_USE_NOT_SATISFIED,
+                           "BAC already done; select the application again to restart it")
+        if ins == INS_SELECT:
+            self._select_ef(app, command)
+            return None
+        return self._read_binary(app, command)
+
+    def _before_bac(self, app: AppContext, command: CommandApdu) -> bytes:
+        if is_protected(command):
+            # Never opened, or ended by an SM error: ICAO answers as for missing rights.
+            raise IsoError(SW.SECURITY_STATUS_NOT_SATISFIED, "no secure messaging session")
+        auth: CardAuthenticator = app.session["bac"]
+        if command.ins == INS_GET_CHALLENGE:
+            return auth.get_challenge(command)
+        if command.ins == INS_EXTERNAL_AUTHENTICATE:
+            app.mark_sensitive()
+            token, session = auth.authenticate(command.data)  # 6300 on a wrong MRZ
+            app.secure_channel = session
+            return token
+        raise IsoError(SW.SECURITY_STATUS_NOT_SATISFIED, "the LDS is readable only after BAC")
+
+    def _select_ef(self, app: AppContext, command: CommandApdu) -> None:
+        if command.p1 not in (P1_SELECT_MF_DF_EF, P1_SELECT_EF) \
+                or command.p2 != P2_NO_RESPONSE_DATA:
+            raise IsoError(SW.INCORRECT_P1P2, "select an EF by identifier: P1=02, P2=0C")
+        if len(command.data) != 2:
+            raise IsoError(SW.WRONG_LENGTH, "a file identifier is 2 bytes")
+        fid = int.from_bytes(command.data, "big")
+        if fid not in self.files:
+            raise IsoError(SW.FILE_NOT_FOUND, f"no EF {fid:04X}")
+        app.session["ef"] = fid
+
+    def _read_binary(self, app: AppContext, command: CommandApdu) -> bytes | ResponseApdu:
+        if command.p1 & P1_SFI:
+            if command.p1 & ~(P1_SFI | SFI_MASK):
+                raise IsoError(SW.INCORRECT_P1P2, "P1 with b8 set: b7-b6 must be 0")
+            fid = self._by_sfi.get(command.p1 & SFI_MASK)
+            if fid is None:
+                raise IsoError(SW.FILE_NOT_FOUND, f"no EF with SFI {command.p1 & SFI_MASK:02X}")
+            app.session["ef"] = fid
+            offset = command.p2
+        else:
+            fid = app.session["ef"]
+            if fid is None:
+                raise IsoError(SW.COMMAND_NOT_ALLOWED_NO_CURRENT_EF, "select an EF first")
+            offset = (command.p1 << 8) | command.p2
+        content = self.files[fid].content
+        if offset >= len(content):
+            raise IsoError(SW.WRONG_P1P2, f"offset {offset} is beyond the file "
+                                          f"({len(content)} bytes)")
+        ne = command.le if command.le is not None else SHORT_NE
+        chunk = content[offset:offset + ne]
+        if len(chunk) < ne and ne not in (SHORT_NE, EXTENDED_NE):
+            return ResponseApdu(chunk, SW.END_OF_FILE_REACHED)
+        return chunk
