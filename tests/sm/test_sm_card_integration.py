@@ -1,6 +1,7 @@
 """The secure channel seam of the card core, driven end to end.
 
-A personality (the example plugin) opts into secure messaging by setting
+A personality (the eMRTD plugin, via the test fixture in
+``sm_example_plugin``) opts into secure messaging by setting
 ``app.secure_channel``; from then on the core unwraps and wraps and the
 personality sees plain APDUs. Driven through Card + LoopbackHost + Terminal,
 with the terminal side wrapping and unwrapping through TerminalSession.
@@ -74,7 +75,7 @@ def read_file(session: TerminalSession, terminal: Terminal, fid: int, size: int,
     while len(out) < size:
         offset = len(out)
         r = session.transmit(terminal, CommandApdu(0x00, 0xB0, offset >> 8, offset & 0xFF,
-                                                   b"", chunk))
+                                                   b"", min(chunk, size - offset)))
         assert r.ok
         out += r.data
     return out

@@ -1,7 +1,8 @@
 """ICAO Doc 9303 Part 11 Appendix D (BAC worked example), byte for byte.
 
 First each step in isolation (MRZ → keys, mutual authentication, each
-protected APDU), then the whole example end to end: the example plugin on a
+protected APDU), then the whole example end to end: the shipped eMRTD
+personality (``hcekit_mrtd``, personalized as the Appendix D document) on a
 real :class:`~hcekit.Card` behind the loopback host, a
 :class:`~hcekit.terminal.Terminal` doing BAC and secure messaging, and every
 APDU on the wire compared with the published bytes.
@@ -15,7 +16,6 @@ import pytest
 from hcekit import Card, CommandApdu, ResponseApdu
 from hcekit.hosts import LoopbackHost
 from hcekit.sm import (
-    TDES_PROFILE,
     CardSession,
     IcaoCipher,
     TdesSuite,
@@ -25,7 +25,8 @@ from hcekit.sm import (
 )
 from hcekit.sm.bac import bac_card, bac_key_seed, bac_keys, bac_terminal, mrz_information
 from hcekit.terminal import LoopbackTransport, Terminal
-from sm_example_plugin import EF_COM, EF_COM_FID, EMRTD_AID, ProtectedFiles, fixed_random
+from hcekit_mrtd import EF_COM, EMRTD_AID, MrtdPlugin, Personalization, Td3Mrz
+from sm_example_plugin import fixed_random
 from sm_vectors import load
 
 EXAMPLE = load("icao9303_bac_worked_example.json")
@@ -92,10 +93,27 @@ def test_protected_apdus_each_step(step: int) -> None:
             assert response.to_bytes() == h(s["plain_response"])
 
 
+#: The Appendix D document: ICAO's earlier specimen passport (the same holder as
+#: today's, other number and dates), an LDS 1.6 chip with DG1 and DG2.
+APPENDIX_D_DOCUMENT = Personalization(
+    Td3Mrz.create(document_number=MRZ["document_number"], issuing_state="UTO",
+                  surname="ERIKSSON", given_names="ANNA MARIA", nationality="UTO",
+                  date_of_birth=MRZ["date_of_birth"], sex="F",
+                  date_of_expiry=MRZ["date_of_expiry"], personal_number="ZE184226B"),
+    lds_version="0106", unicode_version="040000")
+
+
+def test_appendix_d_personalization_reproduces_its_ef_com() -> None:
+    assert APPENDIX_D_DOCUMENT.mrz.bac_information == MRZ["mrz_information"]
+    ef_com = APPENDIX_D_DOCUMENT.files[EF_COM.fid].content
+    plain = [s for s in SM if s["plain_command"].startswith("00B0")]
+    published = b"".join(h(s["plain_response"])[:-2] for s in plain)
+    assert ef_com == published
+
+
 def _bac_card() -> Card:
-    k_enc, k_mac = bac_keys(MRZ["mrz_information"])
-    plugin = ProtectedFiles(TDES_PROFILE, k_enc, k_mac, {EF_COM_FID: EF_COM},
-                            random=fixed_random(h(AUTH["rnd_icc"]), h(AUTH["k_icc"])))
+    plugin = MrtdPlugin(APPENDIX_D_DOCUMENT,
+                        random=fixed_random(h(AUTH["rnd_icc"]), h(AUTH["k_icc"])))
     return Card([plugin])
 
 
@@ -116,7 +134,7 @@ def test_worked_example_end_to_end_through_card_host_and_terminal() -> None:
     ] + [(s["protected_command"], s["protected_response"]) for s in SM]
     assert [(c.hex().upper(), r.hex().upper()) for c, r in wire[1:]] == expected
     assert [p.to_bytes() for p in plain] == [h(s["plain_response"]) for s in SM]
-    assert b"".join(p.data for p in plain[1:]) == EF_COM
+    assert b"".join(p.data for p in plain[1:]) == APPENDIX_D_DOCUMENT.files[EF_COM.fid].content
 
 
 def test_bac_terminal_rejects_a_card_with_other_keys() -> None:
