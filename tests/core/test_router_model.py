@@ -26,8 +26,11 @@ class RouterModel(RuleBasedStateMachine):
 
     @rule(aid=st.sampled_from([AID_A, AID_A2, AID_B, UNKNOWN]))
     def select(self, aid: bytes) -> None:
+        chain_open = self.rig.card._chain_in is not None
         response = self.send(CommandApdu(0, 0xA4, 0x04, 0x00, aid, 256).to_bytes())
-        if aid in OWNER:
+        if chain_open:  # ISO 7816-4: the chain's last command was expected; chain dropped
+            assert response.sw == SW.LAST_COMMAND_OF_CHAIN_EXPECTED
+        elif aid in OWNER:
             assert response.ok and response.data == aid
             self.selected = aid
         else:

@@ -18,6 +18,7 @@ from typing import Any
 from ..aid import Category
 from ..card import Card
 from ..device import MAX_DYNAMIC_AIDS, DeviceState, ErrCode, HceError, check_ready
+from ..events import DeactivationReason
 
 __all__ = ["Host", "SimulatedDeviceHost"]
 
@@ -52,6 +53,23 @@ class Host(ABC):
     @abstractmethod
     def remove_aids(self, category: Category) -> None:
         """Drop the dynamic AIDs of *category*."""
+
+    # -- transport events: what a host feeds the card (under the card lock) ------------
+
+    def field_on(self) -> None:
+        """The reader activated the card (tap start, vpcd power on, Android's first SELECT)."""
+        with self.lock:
+            self.card.field_on()
+
+    def field_off(self, reason: DeactivationReason = DeactivationReason.LINK_LOSS) -> None:
+        """The reader went away (link loss) or chose an AID outside this card (deselected)."""
+        with self.lock:
+            self.card.field_off(reason)
+
+    def transceive(self, command: bytes) -> bytes:
+        """One command APDU in, its response APDU out."""
+        with self.lock:
+            return self.card.transceive(command)
 
     def check_claims(self) -> None:
         """Raise :class:`HceError` unless the device can serve the card's claims now.

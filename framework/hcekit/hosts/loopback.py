@@ -2,30 +2,20 @@
 
 The simulated device (NFC present and on, HCE supported, default payment
 app, AID registration outcome) is plain data so tests can reach every WeChat
-error code.
+error code. The terminal side, :class:`~hcekit.terminal.LoopbackTransport`,
+calls the host's ``field_on``/``transceive``/``field_off`` directly.
 """
 
 from __future__ import annotations
 
-from ..events import DeactivationReason
 from .base import SimulatedDeviceHost
 
 __all__ = ["LoopbackHost"]
 
 
 class LoopbackHost(SimulatedDeviceHost):
-    """Runs a card in-process; the terminal side is :class:`~hcekit.terminal.LoopbackTransport`."""
+    """Runs a card in-process."""
 
     def start(self) -> None:
         """Check the simulated device as Android would before serving the claims."""
         self.check_claims()
-
-    # transport side, used by LoopbackTransport
-    def field_on(self) -> None:
-        self.card.field_on()
-
-    def field_off(self, reason: DeactivationReason = DeactivationReason.LINK_LOSS) -> None:
-        self.card.field_off(reason)
-
-    def transceive(self, command: bytes) -> bytes:
-        return self.card.transceive(command)
