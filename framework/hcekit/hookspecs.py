@@ -133,7 +133,9 @@ def hcekit_trace(record: TraceRecord) -> None:
     (an application called ``app.mark_sensitive()``, or secure messaging is
     active); format it with :func:`hcekit.trace.format_record`, which redacts
     such records unless explicitly asked. Only called when at least one plugin
-    implements it, so an unobserved card pays nothing.
+    implements it, so an unobserved card pays nothing. This is also the
+    metrics feed: :class:`hcekit.metrics.MetricsCollector` counts exchanges,
+    status words and card-side latency from it.
     """
 
 

@@ -13,6 +13,7 @@ from ..aid import find_conflicts
 from ..card import Card
 from ..errors import ClaimConflictError, HcekitError, PluginLoadError
 from ..hosts.loopback import LoopbackHost
+from ..metrics import MetricsCollector
 from ..plugins import HcekitPluginManager, installed_plugins, resolve_plugins
 from ..sw import describe
 from ..terminal import LoopbackTransport, ScriptContext, Terminal, TerminalScript, check_options
@@ -45,6 +46,8 @@ def add_commands(subparsers: SubParsers) -> None:
     p.add_argument("--only", action="append", default=None, metavar="NAME",
                    help="only these plugins (repeatable)")
     p.add_argument("--record", metavar="FILE", help="also record the trace to FILE (hcekit replay)")
+    p.add_argument("--metrics", action="store_true",
+                   help="print exchange counts, status words and card-side latency at the end")
     p.set_defaults(handler=cmd_demo)
 
     p = subparsers.add_parser(
@@ -175,6 +178,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     extra: list[Any] = []
     if not args.quiet:
         extra.append(("demo-trace", _PrintTracer(args.reveal_secrets)))
+    metrics = MetricsCollector()
+    if args.metrics:
+        extra.append(metrics)
     if args.record:
         from ..tracefile import TraceRecorder  # type: ignore[import-not-found,unused-ignore]
 
@@ -187,7 +193,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     host = LoopbackHost(card)
     failures = 0
     scripts = [(p, s) for p, s in _scripts(card) if s.demo]
-    names = ", ".join(n for n in card.plugins if n not in ("ppse", "demo-trace", "record"))
+    names = ", ".join(n for n in card.plugins if n not in ("ppse", "demo-trace", "record", "metrics"))
     print(f"hcekit demo: loopback card with plugins {names}")
     for name, script in scripts:
         print(f"\n== {name}: {script.name} — {script.description}")
@@ -201,6 +207,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print(f"== {script.name}: {'ok' if status == 0 else f'FAILED (status {status})'}")
         failures += status != 0
     card.close()
+    if args.metrics:
+        print("\n" + metrics.snapshot().format())
     print(f"\n{len(scripts) - failures} of {len(scripts)} demo script(s) succeeded")
     return 1 if failures or not scripts else 0
 
