@@ -14,15 +14,16 @@ from typing import Any
 
 import pytest
 from hcekit import Card
+from hcekit.testing.requirements import missing
 from hcekit_android.jvm import JavaSetupError, compile_java, find_java_home, start_desktop_jvm
 
 
 @pytest.fixture(scope="session")
 def jvm(tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
     if importlib.util.find_spec("jnius") is None:
-        pytest.skip("pyjnius is not installed (pip install -e '.[android]')")
+        missing("pyjnius is not installed (pip install -e '.[android]')")
     if find_java_home() is None:
-        pytest.skip("no JDK (scripts/install-system-deps.sh installs openjdk-17-jdk-headless)")
+        missing("no JDK (scripts/install-system-deps.sh installs openjdk-17-jdk-headless)")
     classes = compile_java(tmp_path_factory.mktemp("java-classes"))
     try:
         start_desktop_jvm(classes)

@@ -7,6 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 from hcekit.cli import main
+from hcekit.testing.requirements import missing
 from hcekit_android import jvm as harness
 
 
@@ -19,7 +20,7 @@ def test_a_second_classpath_after_the_jvm_started_is_refused(
 def test_javac_errors_are_reported_with_the_compiler_output(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     if harness.find_java_home() is None:
-        pytest.skip("no JDK (scripts/install-system-deps.sh installs openjdk-17-jdk-headless)")
+        missing("no JDK (scripts/install-system-deps.sh installs openjdk-17-jdk-headless)")
     broken = tmp_path / "src" / "Broken.java"
     broken.parent.mkdir()
     broken.write_text("public class Broken { int x = ; }\n")

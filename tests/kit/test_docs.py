@@ -11,16 +11,16 @@ import sys
 from importlib.util import find_spec
 from pathlib import Path
 
-import pytest
+from hcekit.testing.requirements import missing
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 def test_mkdocs_build_strict(tmp_path: Path) -> None:
-    missing = [m for m in ("mkdocs", "material", "mkdocstrings_handlers.python")
-               if find_spec(m.split(".")[0]) is None]
-    if missing:
-        pytest.skip(f"docs tools not installed ({', '.join(missing)}): pip install -e '.[docs]'")
+    absent = [m for m in ("mkdocs", "material", "mkdocstrings_handlers.python")
+              if find_spec(m.split(".")[0]) is None]
+    if absent:
+        missing(f"docs tools not installed ({', '.join(absent)}): pip install -e '.[docs]'")
     site = tmp_path / "site"
     env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
     build = subprocess.run(

@@ -17,6 +17,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 from hcekit.terminal import ScriptContext, Terminal
 from hcekit.testing.pcsc import PcscCardFactory
+from hcekit.testing.requirements import missing
 from hcekit_loyalty import LoyaltyPlugin
 from hcekit_loyalty import protocol as P
 from hcekit_loyalty.crypto import compressed
@@ -97,7 +98,7 @@ def test_long_answer_chains_with_9100_through_pcscd(pcsc_card: PcscCardFactory) 
 def _hcekit_command() -> list[str]:
     exe = shutil.which("hcekit") or str(Path(sys.executable).with_name("hcekit"))
     if not Path(exe).exists():
-        pytest.skip("the hcekit console script is not installed (pip install -e .)")
+        missing("the hcekit console script is not installed (pip install -e .)")
     return [exe]
 
 

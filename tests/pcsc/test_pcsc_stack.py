@@ -16,6 +16,7 @@ from hcekit.hosts.vpcd import MAX_RESPONSE_DATA
 from hcekit.terminal import Terminal
 from hcekit.terminal.pcsc import PcscTransport, list_readers
 from hcekit.testing.pcsc import PcscCardFactory, PrivatePcscd
+from hcekit.testing.requirements import missing
 from pcsc_cards import ECHO_AID, INS_COUNT, INS_ECHO, INS_FAIL, INS_HANG, INS_REPEAT, EchoCard
 
 pytestmark = pytest.mark.pcsc
@@ -206,7 +207,7 @@ def test_pcscd_restart_host_reconnects_and_keeps_state(
 @pytest.mark.interop
 def test_opensc_tool_reads_the_atr(pcsc_card: PcscCardFactory) -> None:
     if shutil.which("opensc-tool") is None:
-        pytest.skip("opensc-tool not installed (apt-get install opensc)")
+        missing("opensc-tool not installed (apt-get install opensc)")
     served = pcsc_card(EchoCard(), connect=False)
     result = served.run(["opensc-tool", "-r", str(served.reader_index), "-a"])
     assert result.returncode == 0, result.stderr
@@ -216,7 +217,7 @@ def test_opensc_tool_reads_the_atr(pcsc_card: PcscCardFactory) -> None:
 @pytest.mark.interop
 def test_opensc_tool_sends_apdus(pcsc_card: PcscCardFactory) -> None:
     if shutil.which("opensc-tool") is None:
-        pytest.skip("opensc-tool not installed (apt-get install opensc)")
+        missing("opensc-tool not installed (apt-get install opensc)")
     served = pcsc_card(EchoCard(), connect=False)
     select = "00:A4:04:00:08:" + ECHO_AID.hex(":") + ":00"
     echo = "00:01:00:00:03:CA:FE:42:00"
@@ -250,7 +251,7 @@ def test_opensc_piv_driver_detects_a_piv_card_with_either_atr(
     pcsc_card: PcscCardFactory, atr: bytes
 ) -> None:
     if shutil.which("opensc-tool") is None:
-        pytest.skip("opensc-tool not installed (apt-get install opensc)")
+        missing("opensc-tool not installed (apt-get install opensc)")
     served = pcsc_card(PivStub(), atr=atr, connect=False)
     result = served.run(["opensc-tool", "-r", str(served.reader_index), "-n"])
     assert result.returncode == 0, result.stderr
@@ -259,7 +260,7 @@ def test_opensc_piv_driver_detects_a_piv_card_with_either_atr(
 
 def test_opensc_finds_no_driver_for_a_card_without_piv(pcsc_card: PcscCardFactory) -> None:
     if shutil.which("opensc-tool") is None:
-        pytest.skip("opensc-tool not installed (apt-get install opensc)")
+        missing("opensc-tool not installed (apt-get install opensc)")
     served = pcsc_card(EchoCard(), connect=False)
     result = served.run(["opensc-tool", "-r", str(served.reader_index), "-n"])
     assert "Personal Identity Verification Card" not in result.stdout

@@ -47,6 +47,7 @@ from ..plugins import PluginSpec
 from ..store import Store
 from ..terminal import Terminal
 from ..terminal.pcsc import PcscTransport, list_readers, wait_for_card
+from .requirements import missing
 
 __all__ = [
     "PcscCard",
@@ -495,9 +496,7 @@ PcscCardFactory = Callable[..., PcscCard]
 
 def _skip_or_fail(reason: str) -> None:
     """In CI (``CI`` set) a missing PC/SC stack is an error; elsewhere a visible skip."""
-    if os.environ.get("CI"):
-        pytest.fail(f"PC/SC stack unavailable in CI: {reason}")
-    pytest.skip(f"PC/SC stack unavailable: {reason}")
+    missing(f"PC/SC stack unavailable: {reason}")
 
 
 _shared_lock = threading.Lock()
