@@ -33,7 +33,12 @@ def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]
     commands = access.add_subparsers(dest="access_command", required=True)
 
     pers = commands.add_parser(
-        "personalize", help="generate the Card Authentication key, issue its certificate, build the CHUID")
+        "personalize", help="generate the Card Authentication key, issue its certificate, build the CHUID",
+        description="Personalise the PIV access badge in the store: a new P-256 Card "
+                    "Authentication key (it never leaves the store), its certificate (signed by "
+                    "--issuer-key/--issuer-cert, self-signed, or by the TEST CA by default) and "
+                    "the CHUID (UUID or FASC-N identifier). Prints the card identifier, never "
+                    "the key.")
     pers.add_argument("--store", default=None, metavar="PATH",
                       help="store file (default: $HCEKIT_STORE or ~/.local/share/hcekit/store.sqlite)")
     issuer = pers.add_mutually_exclusive_group()
@@ -53,8 +58,11 @@ def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]
     pers.add_argument("--force", action="store_true", help="replace an existing badge")
     pers.set_defaults(handler=_personalize)
 
-    show = commands.add_parser("show", help="print the badge identifier and certificate")
-    show.add_argument("--store", default=None, metavar="PATH")
+    show = commands.add_parser("show", help="print the badge identifier and certificate",
+                               description="Print the badge's card identifier and certificate "
+                                           "summary (or PEM); the private key is never shown.")
+    show.add_argument("--store", default=None, metavar="PATH",
+                      help="store file (default: $HCEKIT_STORE or ~/.local/share/hcekit/store.sqlite)")
     show.add_argument("--pem", action="store_true", help="print the certificate as PEM")
     show.set_defaults(handler=_show)
 

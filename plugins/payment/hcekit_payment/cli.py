@@ -25,7 +25,11 @@ def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]
     parser = subparsers.add_parser("payment", help="TEST EMV payment card: personalise, show")
     sub = parser.add_subparsers(dest="payment_command", required=True)
 
-    perso = sub.add_parser("personalize", help="write TEST card data and key into the store")
+    perso = sub.add_parser("personalize", help="write TEST card data and key into the store",
+                           description="Write the TEST EMV card into the store: PAN (from a "
+                                       "documented test range unless --force), expiry, name, CVN "
+                                       "and the card key derived from the issuer master key "
+                                       "(only its check value is printed).")
     perso.add_argument("--store", help="store path (default: $HCEKIT_STORE or user data dir)")
     perso.add_argument("--pan", help="test PAN (default: 4111111111111111)")
     perso.add_argument("--psn", help="PAN sequence number, 2 digits (default 00)")
@@ -40,11 +44,14 @@ def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]
                        help="accept a PAN outside the documented test ranges (your lab BIN)")
     perso.set_defaults(handler=_personalize)
 
-    show = sub.add_parser("show", help="print the card's data (masked PAN, key KCV, ATC)")
-    show.add_argument("--store", help="store path")
+    show = sub.add_parser("show", help="print the card's data (masked PAN, key KCV, ATC)",
+                          description="Print the card's data: masked PAN, expiry, CVN, the key "
+                                      "check value (never the key) and the ATC.")
+    show.add_argument("--store", help="store path (default: $HCEKIT_STORE or user data dir)")
     show.set_defaults(handler=_show)
 
-    ranges = sub.add_parser("test-ranges", help="list the documented test PAN ranges")
+    ranges = sub.add_parser("test-ranges", help="list the documented test PAN ranges",
+                            description="List the PAN ranges personalize accepts without --force.")
     ranges.set_defaults(handler=_ranges)
 
 

@@ -53,17 +53,22 @@ def add_commands(subparsers: SubParsers) -> None:
     p.add_argument("--keys", type=Path, metavar="FILE",
                    help="issuer key file (from 'hcekit transit keygen'); default TEST keys")
     p.add_argument("--uid", type=hexbytes, help="7-byte card UID in hex (default random)")
-    p.add_argument("--card-number", type=int, default=0)
+    p.add_argument("--card-number", type=int, default=0,
+                   help="the card number printed on the card and used in hotlists (default 0)")
     p.add_argument("--balance", type=int, default=DEFAULT_BALANCE, help="minor units")
     p.add_argument("--max-balance", type=int, default=DEFAULT_MAX_BALANCE, help="minor units")
-    p.add_argument("--expiry", type=int, default=20991231, metavar="YYYYMMDD")
+    p.add_argument("--expiry", type=int, default=20991231, metavar="YYYYMMDD",
+                   help="last day the card is valid (default 20991231)")
     p.add_argument("--blocked", action="store_true", help="personalise a blocked card")
     p.add_argument("--contract", type=_contract, action="append", default=[],
                    metavar="ZONES:FROM:UNTIL", help="zone pass, e.g. 1-2:20260101:20261231")
     p.add_argument("--force", action="store_true", help="replace a card the store already holds")
     p.set_defaults(handler=cmd_personalize)
 
-    k = sub.add_parser("keygen", help="create a random issuer key file (mode 0600)")
+    k = sub.add_parser("keygen", help="create a random issuer key file (mode 0600)",
+                       description="Create random issuer master keys (PICC, application, "
+                                   "validator, top-up, inspector) in a file readable by you only; "
+                                   "use it with personalize --keys and the terminals' keys= option.")
     k.add_argument("out", type=Path, help="key file to create")
     k.add_argument("--force", action="store_true", help="overwrite an existing file")
     k.set_defaults(handler=cmd_keygen)
