@@ -141,3 +141,14 @@ def test_reproduce_runs_a_saved_input(tmp_path: Path, capsys: pytest.CaptureFixt
     harmless.write_bytes(bytes((BYTE_SELECT, 0)))
     assert main(["fuzz", BAD, "--reproduce", str(harmless)]) == 0
     assert "no crash (1 exchange(s))" in capsys.readouterr().out
+
+
+def test_a_target_that_does_not_load_is_reported_and_the_rest_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status = run_targets(["no_such_module:Card", "core"], runs=50, engine="random",
+                         artifacts=tmp_path)
+    out = capsys.readouterr().out
+    assert status == 1
+    assert "no_such_module:Card: 0 inputs" in out and "the target did not start" in out
+    assert "core: 50 inputs" in out

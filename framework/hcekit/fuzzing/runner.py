@@ -20,6 +20,7 @@ from importlib.metadata import entry_points
 from importlib.util import find_spec
 from pathlib import Path
 
+from ..errors import HcekitError
 from ..plugins import ENTRY_POINT_GROUP
 from .atheris_main import (
     BOOTSTRAP,
@@ -169,8 +170,11 @@ def run_targets(targets: Sequence[str] | None = None, *, seconds: float | None =
     names = list(targets) if targets else default_targets()
     total, failed = 0, 0
     for name in names:
-        result = run_target(name, seconds=seconds, runs=runs, engine=engine, seed=seed,
-                            artifacts=artifacts, max_len=max_len)
+        try:
+            result = run_target(name, seconds=seconds, runs=runs, engine=engine, seed=seed,
+                                artifacts=artifacts, max_len=max_len)
+        except HcekitError as exc:  # a plugin that does not load is reported, the rest run
+            result = FuzzResult(name, engine, crash=f"the target did not start: {exc}")
         print(result.line(), flush=True)
         total += result.inputs
         bad = result.crash is not None or (result.plugin_exceptions and not allow_plugin_exceptions)
