@@ -23,9 +23,12 @@ if [ ! -x .venv/bin/python ]; then
   echo "test.sh: creating .venv with $("$PYTHON" --version)"
   "$PYTHON" -m venv .venv
 fi
-.venv/bin/python -m pip install -q --upgrade pip
+# This machine's pip configuration names mirror folders that may not exist; pip says so once
+# per package. Hide that noise, keep every other message (and pip's exit status).
+quiet_pip() { .venv/bin/python -m pip "$@" 2> >(grep -v "is ignored: it is neither a file nor a directory" >&2); }
+quiet_pip install -q --upgrade pip
 echo "test.sh: installing hcekit with extras dev, pcsc, android, interop, docs"
-.venv/bin/python -m pip install -q -e '.[dev,pcsc,android,interop,docs]'
+quiet_pip install -q -e '.[dev,pcsc,android,interop,docs]'
 if [ -x scripts/install-interop-clients.sh ]; then
   scripts/install-interop-clients.sh .venv/bin/python
 fi
