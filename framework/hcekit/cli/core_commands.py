@@ -182,7 +182,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if args.metrics:
         extra.append(metrics)
     if args.record:
-        from ..tracefile import TraceRecorder  # type: ignore[import-not-found,unused-ignore]
+        from ..tracefile import TraceRecorder
 
         extra.append(("record", TraceRecorder(args.record)))
     try:

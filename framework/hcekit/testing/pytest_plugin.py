@@ -11,6 +11,8 @@
 ``pcscd``, ``pcsc_card``
   the same card behind a private, real pcscd + vpcd, reached through pyscard
   (see :mod:`hcekit.testing.pcsc` and ``docs/pcsc.md``).
+``--hce-check PLUGIN``
+  run the conformance suite against a plugin (:mod:`hcekit.conformance`).
 """
 
 from __future__ import annotations
@@ -23,6 +25,9 @@ import pytest
 from ..plugins import PluginSpec
 from .loopback import LoopbackRig, loopback_rig
 from .pcsc import pcsc_card, pcscd
+
+#: ``--hce-check PLUGIN`` / ``--hce-check-only CHECK``: the conformance suite as pytest tests.
+pytest_plugins = ["hcekit.conformance.pytest_plugin"]
 
 __all__ = ["hce_card", "hce_card_factory", "hce_host", "hce_plugins", "hce_rig", "hce_terminal",
            "pcsc_card", "pcscd"]
