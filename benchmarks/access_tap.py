@@ -17,37 +17,12 @@ from __future__ import annotations
 
 import argparse
 import platform
-import statistics
-import tempfile
-import time
-from collections.abc import Callable
-from pathlib import Path
 
+from benchlib import measure_taps, private_pcscd, report
 from hcekit.store import MemoryStore
 from hcekit.terminal import Terminal
 from hcekit.testing import loopback_rig
 from hcekit_access import PIV_AID, PIV_ATR, AccessPlugin, DoorPolicy, decide, load_badge
-
-
-def measure(terminal: Terminal, taps: int, body: Callable[[Terminal], object]) -> list[float]:
-    """Milliseconds per tap (field on … field off included)."""
-    samples = []
-    for _ in range(taps):
-        start = time.perf_counter()
-        with terminal.tap():
-            body(terminal)
-        samples.append((time.perf_counter() - start) * 1000.0)
-    return samples
-
-
-def p99(samples: list[float]) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
-
-
-def report(label: str, samples: list[float]) -> None:
-    print(f"  {label:<34} median {statistics.median(samples):8.3f} ms   "
-          f"p99 {p99(samples):8.3f} ms   (n={len(samples)})")
 
 
 def select_only(terminal: Terminal) -> None:
@@ -60,9 +35,9 @@ def run_suite(terminal: Terminal, taps: int, policy: DoorPolicy) -> None:
         if not decision.granted:
             raise SystemExit(f"unexpected denial: {decision}")
 
-    measure(terminal, min(taps, 10), door)  # warm-up
-    report("baseline: SELECT only", measure(terminal, taps, select_only))
-    report("door decision (grant)", measure(terminal, taps, door))
+    measure_taps(terminal, min(taps, 10), door)  # warm-up
+    report("baseline: SELECT only", measure_taps(terminal, taps, select_only))
+    report("door decision (grant)", measure_taps(terminal, taps, door))
 
 
 def main() -> None:
@@ -86,27 +61,16 @@ def main() -> None:
     if args.no_pcsc:
         return
     print("through pcscd (vpcd + pyscard):")
-    try:
-        from hcekit.testing.pcsc import PcscUnavailable, PrivatePcscd, serve_card
-    except ImportError as exc:
-        print(f"  skipped: {exc}")
-        return
-    workdir = Path(tempfile.mkdtemp(prefix="hcekit-bench-"))
-    daemon = PrivatePcscd(workdir, slots=1)
-    try:
-        daemon.start()
-    except PcscUnavailable as exc:
-        print(f"  skipped: {exc}")
-        return
-    try:
-        daemon.apply_env()
+    with private_pcscd() as daemon:
+        if daemon is None:
+            return
+        from hcekit.testing.pcsc import serve_card
+
         served = serve_card(daemon, [AccessPlugin()], store=store, atr=PIV_ATR, connect=False)
         try:
             run_suite(served.terminal, args.pcsc_taps, policy)
         finally:
             served.close()
-    finally:
-        daemon.stop()
 
 
 if __name__ == "__main__":

@@ -17,14 +17,12 @@ from __future__ import annotations
 
 import argparse
 import platform
-import statistics
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 
+from benchlib import measure_taps, report
 from hcekit.store import MemoryStore, SqliteStore, Store
-from hcekit.terminal import Terminal
 from hcekit.testing import loopback_rig
 from hcekit_payment import CVN, PaymentPlugin, TransactionData, application_cryptogram
 from hcekit_payment.cryptogram import CryptogramType, issuer_application_data
@@ -32,29 +30,13 @@ from hcekit_payment.personalization import VISA_AID, personalize
 from hcekit_payment.pos import run_transaction
 
 
-def measure(terminal: Terminal, taps: int, body: Callable[[Terminal], object]) -> list[float]:
-    samples = []
-    for _ in range(taps):
-        start = time.perf_counter()
-        with terminal.tap():
-            body(terminal)
-        samples.append((time.perf_counter() - start) * 1000.0)
-    return samples
-
-
-def summary(label: str, samples: list[float], unit: str = "ms") -> None:
-    ordered = sorted(samples)
-    p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
-    print(f"  {label:<38} median {statistics.median(ordered):8.3f} {unit}   p99 {p99:8.3f} {unit}")
-
-
 def bench_store(name: str, store: Store, taps: int) -> None:
     rig = loopback_rig([PaymentPlugin()], store=store)
     print(f"{name}:")
-    summary("baseline: SELECT only", measure(rig.terminal, taps, lambda t: t.select(VISA_AID)))
+    report("baseline: SELECT only", measure_taps(rig.terminal, taps, lambda t: t.select(VISA_AID)))
     for flow in ("generate-ac", "qvsdc"):
-        summary(f"purchase, {flow} flow",
-                measure(rig.terminal, taps, lambda t, f=flow: run_transaction(t, flow=f)))
+        report(f"purchase, {flow} flow",
+               measure_taps(rig.terminal, taps, lambda t, f=flow: run_transaction(t, flow=f)))
     rig.close()
 
 
@@ -70,7 +52,7 @@ def bench_cryptogram(calls: int) -> None:
             start = time.perf_counter()
             application_cryptogram(cvn, perso.icc_mk, data, b"\x18\x00", atc.to_bytes(2, "big"), iad)
             samples.append((time.perf_counter() - start) * 1e6)
-        summary(f"CVN {int(cvn)}", samples, "µs")
+        report(f"CVN {int(cvn)}", samples, "µs")
 
 
 def main() -> None:

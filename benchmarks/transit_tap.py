@@ -20,12 +20,11 @@ from __future__ import annotations
 
 import argparse
 import platform
-import statistics
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 
+from benchlib import measure_taps, private_pcscd, report
 from hcekit import CommandApdu
 from hcekit.store import MemoryStore, SqliteStore, Store
 from hcekit.terminal import Terminal
@@ -39,18 +38,6 @@ from hcekit_transit.terminals import gate_tap
 
 KEYS = IssuerKeys.test_keys()
 FREE_MEMORY = CommandApdu(0x90, Ins.FREE_MEMORY, 0, 0, b"", 256)
-
-
-def p99(samples: list[float]) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
-
-
-def report(label: str, samples: list[float]) -> float:
-    median = statistics.median(samples)
-    print(f"  {label:<44} median {median:8.3f} ms   p99 {p99(samples):8.3f} ms   "
-          f"(n={len(samples)})")
-    return median
 
 
 def personalised(store: Store) -> Store:
@@ -75,16 +62,6 @@ class Gate:
             raise SystemExit(f"unexpected gate result: {result}")
 
 
-def measure(terminal: Terminal, taps: int, body: Callable[[Terminal], object]) -> list[float]:
-    samples = []
-    for _ in range(taps):
-        start = time.perf_counter()
-        with terminal.tap():
-            body(terminal)
-        samples.append((time.perf_counter() - start) * 1000.0)
-    return samples
-
-
 def round_trips(terminal: Terminal, count: int) -> list[float]:
     """One minimal wrapped command per sample, inside one tap."""
     samples = []
@@ -107,11 +84,11 @@ def apdus_per_tap(terminal: Terminal) -> int:
 
 
 def suite(terminal: Terminal, taps: int, label: str) -> None:
-    measure(terminal, min(taps, 20), Gate(terminal))  # warm-up
+    measure_taps(terminal, min(taps, 20), Gate(terminal))  # warm-up
     floor = report(f"{label}: round-trip floor (1 APDU)", round_trips(terminal, taps))
     n = apdus_per_tap(terminal)
     print(f"  {label}: {n} APDUs per gate tap -> transport floor ~{n * floor:.3f} ms per tap")
-    report(f"{label}: full gate tap (debit + commit)", measure(terminal, taps, Gate(terminal)))
+    report(f"{label}: full gate tap (debit + commit)", measure_taps(terminal, taps, Gate(terminal)))
 
 
 def main() -> None:
@@ -140,28 +117,17 @@ def main() -> None:
     if args.no_pcsc:
         return
     print("through pcscd (vpcd + pyscard), memory store:")
-    try:
-        from hcekit.testing.pcsc import PcscUnavailable, PrivatePcscd, serve_card
-    except ImportError as exc:
-        print(f"  skipped: {exc}")
-        return
-    workdir = Path(tempfile.mkdtemp(prefix="hcekit-bench-"))
-    daemon = PrivatePcscd(workdir, slots=1)
-    try:
-        daemon.start()
-    except PcscUnavailable as exc:
-        print(f"  skipped: {exc}")
-        return
-    try:
-        daemon.apply_env()
+    with private_pcscd() as daemon:
+        if daemon is None:
+            return
+        from hcekit.testing.pcsc import serve_card
+
         served = serve_card(daemon, [TransitPlugin()], store=personalised(MemoryStore()),
                             connect=False)
         try:
             suite(served.terminal, args.pcsc_taps, "pcscd")
         finally:
             served.close()
-    finally:
-        daemon.stop()
 
 
 if __name__ == "__main__":
