@@ -25,6 +25,13 @@ CLA_PROPRIETARY = 0x80
 CLA_INVALID = 0xFF
 
 
+class _Keep:
+    """Marker: keep the field as it is (``None`` is a meaningful Le)."""
+
+
+_KEEP = _Keep()
+
+
 class CommandApdu:
     """One command APDU. Immutable by convention; ``__slots__`` for the hot path."""
 
@@ -167,14 +174,25 @@ class CommandApdu:
     def header(self) -> bytes:
         return bytes((self.cla, self.ins, self.p1, self.p2))
 
-    def replace(self, **changes: object) -> CommandApdu:
-        """A copy with some fields changed (``extended`` recomputed unless given)."""
-        fields: dict[str, object] = {
-            "cla": self.cla, "ins": self.ins, "p1": self.p1, "p2": self.p2,
-            "data": self.data, "le": self.le,
-        }
-        fields.update(changes)
-        return CommandApdu(**fields)  # type: ignore[arg-type]
+    def replace(
+        self,
+        *,
+        cla: int | None = None,
+        ins: int | None = None,
+        p1: int | None = None,
+        p2: int | None = None,
+        data: bytes | None = None,
+        le: int | _Keep | None = _KEEP,
+    ) -> CommandApdu:
+        """A copy with some fields changed (``extended`` recomputed); ``le=None`` drops Le."""
+        return CommandApdu(
+            self.cla if cla is None else cla,
+            self.ins if ins is None else ins,
+            self.p1 if p1 is None else p1,
+            self.p2 if p2 is None else p2,
+            self.data if data is None else data,
+            self.le if isinstance(le, _Keep) else le,
+        )
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, CommandApdu):

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, cast
 
 from hcekit.terminal import ScriptContext, ScriptOptionError, TerminalScript
 
@@ -256,10 +256,10 @@ def _hotlist(ctx: ScriptContext) -> frozenset[int]:
 
 def _run_gate(ctx: ScriptContext) -> int:
     station_no = _station(ctx)
-    way = ctx.choice("direction", ("in", "out", "auto"), "auto")
+    way = cast(Direction, ctx.choice("direction", ("in", "out", "auto"), "auto"))
     hotlist = _hotlist(ctx)
     result = gate_tap(DesfireReader(ctx.terminal), keys_from(ctx), station_no, _now(ctx),
-                      way, hotlist)  # type: ignore[arg-type]
+                      way, hotlist)
     _print_gate(ctx, station_no, result)
     return 0 if result.accepted else 1
 
