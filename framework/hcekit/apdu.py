@@ -21,8 +21,18 @@ SHORT_MAX_NE = 256
 EXTENDED_MAX_NC = 65535
 EXTENDED_MAX_NE = 65536
 
+#: Class byte (ISO/IEC 7816-4 §5.4.1): b8 set = proprietary; FF is reserved (PPS).
 CLA_PROPRIETARY = 0x80
 CLA_INVALID = 0xFF
+#: Interindustry classes: b5 = command chaining; 01xx xxxx = further interindustry.
+CLA_CHAINING = 0x10
+CLA_FURTHER_INTERINDUSTRY = 0x40
+CLA_FURTHER_MASK = 0xC0
+
+#: The interindustry instructions the card core itself answers.
+INS_SELECT = 0xA4
+INS_GET_RESPONSE = 0xC0
+P1_SELECT_BY_DF_NAME = 0x04
 
 
 class _Keep:

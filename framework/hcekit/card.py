@@ -37,7 +37,19 @@ from typing import Any, Literal
 import pluggy
 
 from .aid import AidKind, Category, Claim, check_conflicts
-from .apdu import EXTENDED_MAX_NE, SHORT_MAX_NE, CommandApdu, ResponseApdu
+from .apdu import (
+    CLA_CHAINING,
+    CLA_FURTHER_INTERINDUSTRY,
+    CLA_INVALID,
+    CLA_PROPRIETARY,
+    EXTENDED_MAX_NE,
+    INS_GET_RESPONSE,
+    INS_SELECT,
+    P1_SELECT_BY_DF_NAME,
+    SHORT_MAX_NE,
+    CommandApdu,
+    ResponseApdu,
+)
 from .context import AppContext, PluginContext
 from .errors import ClaimError, HcekitError, IsoError, PluginLoadError
 from .events import DeactivationReason
@@ -50,15 +62,9 @@ __all__ = ["Card", "CardConfig"]
 
 log = logging.getLogger("hcekit.card")
 
-INS_SELECT = 0xA4
-INS_GET_RESPONSE = 0xC0
-P1_SELECT_BY_DF_NAME = 0x04
 P2_OCCURRENCE_MASK = 0x03
 P2_FIRST_OCCURRENCE = 0x00
 P2_NEXT_OCCURRENCE = 0x02
-CLA_CHAINING = 0x10
-CLA_FURTHER_INTERINDUSTRY = 0x40
-CLA_INVALID = 0xFF
 
 _SW_BYTES_OK = sw_bytes(SW.NO_ERROR)
 _SW_UNKNOWN = sw_bytes(SW.UNKNOWN)
@@ -387,7 +393,7 @@ class Card:
         cla = command.cla
         if cla == CLA_INVALID:
             raise IsoError(SW.CLA_NOT_SUPPORTED, "CLA FF is reserved (PPS / reader pseudo-APDUs)")
-        if cla & 0x80:  # proprietary class: passed through untouched
+        if cla & CLA_PROPRIETARY:  # passed through untouched
             self._chain_out = None
             self._chain_in = None
         else:

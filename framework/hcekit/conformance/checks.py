@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ..aid import AidKind, Claim, find_conflicts
-from ..apdu import CommandApdu, ResponseApdu
+from ..apdu import INS_GET_RESPONSE, INS_SELECT, P1_SELECT_BY_DF_NAME, CommandApdu, ResponseApdu
 from ..card import Card
 from ..errors import ApduFormatError, HcekitError
 from ..events import DeactivationReason
@@ -40,8 +40,6 @@ class CheckSkipped(Exception):
 
 Check = Callable[[Harness, Path], None]
 
-INS_SELECT = 0xA4
-INS_GET_RESPONSE = 0xC0
 #: ISO/IEC 7816-3 reserves INS 6X and 9X (they read as procedure bytes on T=0).
 INVALID_INS = (0x60, 0x6F, 0x90, 0x9F)
 _SUCCESS_SW1 = (0x90, 0x61, 0x62, 0x63)
@@ -49,7 +47,7 @@ _SHOW = 8  # failure lines quoted in a report
 
 
 def _select(aid: bytes) -> CommandApdu:
-    return CommandApdu(0x00, INS_SELECT, 0x04, 0x00, aid, 256)
+    return CommandApdu(0x00, INS_SELECT, P1_SELECT_BY_DF_NAME, 0x00, aid, 256)
 
 
 def _select_name(claim: Claim) -> bytes:

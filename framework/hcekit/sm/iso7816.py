@@ -27,7 +27,15 @@ raises :class:`~hcekit.sm.SmError`: 6987 when a mandatory DO is missing,
 
 from __future__ import annotations
 
-from ..apdu import EXTENDED_MAX_NE, SHORT_MAX_NC, SHORT_MAX_NE, CommandApdu, ResponseApdu
+from ..apdu import (
+    CLA_FURTHER_INTERINDUSTRY,
+    CLA_FURTHER_MASK,
+    EXTENDED_MAX_NE,
+    SHORT_MAX_NC,
+    SHORT_MAX_NE,
+    CommandApdu,
+    ResponseApdu,
+)
 from ..sw import SW
 from .errors import SmError, incorrect, missing
 from .mac import tags_equal
@@ -63,7 +71,6 @@ TAG_MAC = 0x8E
 PADDING_INDICATOR = 0x01
 _PI = bytes((PADDING_INDICATOR,))
 
-CLA_FURTHER_INTERINDUSTRY = 0x40
 #: First interindustry / proprietary: b4b3 = 11 (header authenticated), 10 (not).
 CLA_SM_MASK = 0x0C
 CLA_SM_HEADER_AUTHENTICATED = 0x0C
@@ -73,7 +80,7 @@ CLA_SM_FURTHER = 0x20
 
 
 def _is_further(cla: int) -> bool:
-    return (cla & 0xC0) == CLA_FURTHER_INTERINDUSTRY
+    return (cla & CLA_FURTHER_MASK) == CLA_FURTHER_INTERINDUSTRY
 
 
 def protected_cla(cla: int) -> int:

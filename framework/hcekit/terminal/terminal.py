@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from ..apdu import CommandApdu, ResponseApdu
+from ..apdu import INS_GET_RESPONSE, CommandApdu, ResponseApdu
 from ..errors import HcekitError
 from ..sw import SW, describe
 from .transport import Transport
@@ -22,7 +22,6 @@ __all__ = ["Terminal", "TerminalError"]
 
 log = logging.getLogger("hcekit.terminal")
 
-INS_GET_RESPONSE = 0xC0
 MAX_GET_RESPONSE_ROUNDS = 1024
 
 
@@ -86,7 +85,7 @@ class Terminal:
         if not self.auto_get_response or response.sw1 != SW.BYTES_REMAINING >> 8:
             return response
         data = bytearray(response.data)
-        cla = command.cla & 0x03 if command.cla & 0x80 == 0 else 0x00
+        cla = command.cla & 0x03 if command.is_interindustry else 0x00
         for _ in range(MAX_GET_RESPONSE_ROUNDS):
             get = CommandApdu(cla, INS_GET_RESPONSE, 0, 0, b"", response.sw2 or 256)
             response = self._wire(get.to_bytes())

@@ -26,6 +26,7 @@ from hcekit import (
     ResponseApdu,
     hookimpl,
 )
+from hcekit.apdu import INS_SELECT
 from hcekit.sm import CardAuthenticator, is_protected
 from hcekit.sm.auth import INS_EXTERNAL_AUTHENTICATE, INS_GET_CHALLENGE
 from hcekit.sm.bac import bac_card
@@ -39,7 +40,6 @@ __all__ = ["MrtdPlugin", "EMRTD_AID", "INS_SELECT", "INS_READ_BINARY", "P1_SELEC
 
 #: ICAO LDS1 eMRTD application (Doc 9303 Part 10 §3.1).
 EMRTD_AID = bytes.fromhex("A0000002471001")
-INS_SELECT = 0xA4
 INS_READ_BINARY = 0xB0
 P1_SELECT_MF_DF_EF = 0x00
 P1_SELECT_EF = 0x02

@@ -27,6 +27,7 @@ from hcekit import (
     ResponseApdu,
     hookimpl,
 )
+from hcekit.apdu import INS_SELECT
 from hcekit.terminal import TerminalScript
 
 from .records import NdefRecord, encode_message, text_record, uri_record
@@ -45,7 +46,6 @@ ACCESS_DENIED = 0xFF
 TAG_NDEF_FILE_CONTROL = 0x04
 NLEN_SIZE = 2
 
-INS_SELECT = 0xA4
 INS_READ_BINARY = 0xB0
 INS_UPDATE_BINARY = 0xD6
 P1_SELECT_BY_FILE_ID = 0x00
