@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import logging
 import types
 from collections.abc import Iterable
 from importlib.metadata import entry_points
@@ -28,12 +29,15 @@ __all__ = [
     "PluginSpec",
     "HcekitPluginManager",
     "load_object",
+    "installed_plugin_manager",
     "installed_plugins",
     "resolve_plugins",
     "plugin_name",
 ]
 
 ENTRY_POINT_GROUP = "hcekit"
+
+log = logging.getLogger("hcekit.plugins")
 
 #: What callers may pass as a plugin: an object/module/class, a
 #: ``"module:attr"`` (or ``"module"``) string, or a ``(name, plugin)`` pair.
@@ -110,6 +114,31 @@ def installed_plugins() -> list[tuple[str, object]]:
                 f"failed to load: {exc}"
             ) from exc
     return found
+
+
+def installed_plugin_manager(*, strict: bool = True) -> HcekitPluginManager:
+    """The installed plugins, registered but not started, for their broadcast hooks.
+
+    Used where no card is needed (CLI sub-commands, terminal scripts for a PC/SC
+    tap). ``strict=False`` logs a plugin that fails to load or register and
+    leaves it out, so one broken plugin cannot take the whole CLI down.
+    """
+    pm = HcekitPluginManager()
+    try:
+        plugins = resolve_plugins(installed_plugins())
+    except PluginLoadError as exc:
+        if strict:
+            raise
+        log.warning("installed plugins unavailable: %s", exc)
+        return pm
+    for name, obj in plugins:
+        try:
+            pm.register(obj, name=name)
+        except Exception as exc:
+            if strict:
+                raise PluginLoadError(f"plugin {name!r} is invalid: {exc}") from exc
+            log.warning("plugin %s left out: %s", name, exc)
+    return pm
 
 
 def resolve_plugins(specs: Iterable[PluginSpec]) -> list[tuple[str, object]]:

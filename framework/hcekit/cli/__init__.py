@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 from .. import __version__
 from ..errors import HcekitError
-from ..plugins import HcekitPluginManager, installed_plugins, resolve_plugins
+from ..plugins import installed_plugin_manager
 
 __all__ = ["main", "build_parser", "COMMAND_MODULES"]
 
@@ -32,17 +32,7 @@ log = logging.getLogger("hcekit.cli")
 
 def _plugin_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Let installed plugins add sub-commands (``hcekit_add_commands``)."""
-    try:
-        plugins = resolve_plugins(installed_plugins())
-    except HcekitError as exc:
-        log.warning("plugin commands unavailable: %s", exc)
-        return
-    pm = HcekitPluginManager()
-    for name, obj in plugins:
-        try:
-            pm.register(obj, name=name)
-        except Exception as exc:  # a broken plugin must not break the whole CLI
-            log.warning("plugin %s not loaded for commands: %s", name, exc)
+    pm = installed_plugin_manager(strict=False)  # a broken plugin must not break the CLI
     for impl in pm.hook.hcekit_add_commands.get_hookimpls():
         try:
             impl.function(subparsers)

@@ -14,7 +14,7 @@ from ..card import Card
 from ..errors import ClaimConflictError, HcekitError, PluginLoadError
 from ..hosts.loopback import LoopbackHost
 from ..metrics import MetricsCollector
-from ..plugins import HcekitPluginManager, installed_plugins, resolve_plugins
+from ..plugins import installed_plugin_manager, installed_plugins, resolve_plugins
 from ..sw import describe
 from ..terminal import LoopbackTransport, ScriptContext, Terminal, TerminalScript, check_options
 from ..terminal.transport import Transport
@@ -118,10 +118,7 @@ def _scripts(card: Card) -> list[tuple[str, TerminalScript]]:
 
 def _installed_scripts() -> list[tuple[str, TerminalScript]]:
     """Scripts of installed plugins, without starting a card (for PC/SC taps)."""
-    pm = HcekitPluginManager()
-    for name, obj in resolve_plugins(installed_plugins()):
-        pm.register(obj, name=name)
-    return _scripts_of(pm)
+    return _scripts_of(installed_plugin_manager())
 
 
 class _PrintTracer:
