@@ -313,7 +313,13 @@ def parse_trace(lines: Iterable[str]) -> Trace:
 def read_trace(path: str | Path) -> Trace:
     """Parse a trace file."""
     with open(path, encoding="utf-8") as fh:
-        return parse_trace(fh)
+        try:
+            return parse_trace(fh)
+        except UnicodeDecodeError as exc:  # a binary file (or another encoding)
+            raise TraceFormatError(
+                f"not UTF-8 text ({exc.reason} at a byte "
+                f"{exc.object[exc.start:exc.start + 1].hex().upper()}); trace files are the "
+                "text that 'hcekit serve/demo --record' writes") from None
 
 
 # -- replaying ---------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
@@ -64,6 +65,25 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 _VERBOSE_FLAGS = ("-v", "-vv", "--verbose")
+#: The shell's status for a process that SIGPIPE ended (128 + 13), as ``yes | head`` reports.
+EXIT_BROKEN_PIPE = 128 + 13
+
+
+def _quiet_broken_pipe() -> int:
+    """The reader of our output went away (``hcekit tap … | head -2``): stop without a word.
+
+    Python ignores SIGPIPE, so the write raised instead of the process
+    ending as a C tool's would. Point stdout at /dev/null so the interpreter's
+    final flush cannot raise again, and exit with the status a shell gives a
+    SIGPIPE'd process.
+    """
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # stdout without a file descriptor (tests' capture)
+        pass
+    return EXIT_BROKEN_PIPE
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -79,7 +99,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        return int(handler(args) or 0)
+        code = int(handler(args) or 0)
+        sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's exit
+        return code
+    except BrokenPipeError:
+        return _quiet_broken_pipe()
     except HcekitError as exc:
         print(f"hcekit: error: {exc}", file=sys.stderr)
         return 1

@@ -13,6 +13,7 @@ from typing import Any
 from ..card import Card
 from ..store import Store, open_store
 from ..trace import LoggingTracer
+from .arguments import hexbytes
 
 __all__ = ["add_card_options", "build_card", "cwd_importable", "default_store_path", "hexbytes",
            "parse_options"]
@@ -80,11 +81,3 @@ def build_card(args: argparse.Namespace, *, store: Store | None = None) -> Card:
     if args.no_installed:
         return Card(extra, store=store, options=options)
     return Card.with_installed_plugins(extra, only=args.only, store=store, options=options)
-
-
-def hexbytes(text: str) -> bytes:
-    """argparse type: hex with optional spaces/colons."""
-    try:
-        return bytes.fromhex(text.replace(":", "").replace(" ", ""))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not hex: {text!r}") from None

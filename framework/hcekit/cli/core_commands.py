@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from typing import Any, TypeAlias, cast
+from typing import IO, Any, TypeAlias, cast
 
 import pluggy
 
@@ -19,6 +19,7 @@ from ..sw import describe
 from ..terminal import LoopbackTransport, ScriptContext, Terminal, TerminalScript, check_options
 from ..terminal.transport import Transport
 from ..trace import TraceRecord, format_record
+from .arguments import add_force_option, open_output
 from .common import add_card_options, build_card, cwd_importable, hexbytes
 
 __all__ = ["add_commands"]
@@ -45,7 +46,10 @@ def add_commands(subparsers: SubParsers) -> None:
                    help="show sensitive exchanges unredacted (debugging only)")
     p.add_argument("--only", action="append", default=None, metavar="NAME",
                    help="only these plugins (repeatable)")
-    p.add_argument("--record", metavar="FILE", help="also record the trace to FILE (hcekit replay)")
+    p.add_argument("--record", metavar="FILE",
+                   help="also record the trace to FILE (hcekit replay); an existing file is "
+                        "kept unless --force")
+    add_force_option(p, "the --record file")
     p.add_argument("--metrics", action="store_true",
                    help="print exchange counts, status words and card-side latency at the end")
     p.set_defaults(handler=cmd_demo)
@@ -170,18 +174,28 @@ def _option_list(script: TerminalScript) -> str:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from ..store import MemoryStore
-
     extra: list[Any] = []
     if not args.quiet:
         extra.append(("demo-trace", _PrintTracer(args.reveal_secrets)))
     metrics = MetricsCollector()
     if args.metrics:
         extra.append(metrics)
+    record: IO[str] | None = None
     if args.record:
         from ..tracefile import TraceRecorder
 
-        extra.append(("record", TraceRecorder(args.record)))
+        record = open_output(args.record, force=args.force, option="--record")
+        extra.append(("record", TraceRecorder(record)))
+    try:
+        return _run_demo(args, extra, metrics)
+    finally:
+        if record is not None:
+            record.close()
+
+
+def _run_demo(args: argparse.Namespace, extra: list[Any], metrics: MetricsCollector) -> int:
+    from ..store import MemoryStore
+
     try:
         card = Card.with_installed_plugins(extra, only=args.only, store=MemoryStore())
     except ClaimConflictError as exc:

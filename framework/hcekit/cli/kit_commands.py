@@ -129,9 +129,15 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
-    from ..tracefile import read_trace, replay_trace
+    from ..errors import HcekitError
+    from ..tracefile import TraceFormatError, read_trace, replay_trace
 
-    trace = read_trace(args.trace)
+    try:
+        trace = read_trace(args.trace)
+    except TraceFormatError as exc:
+        raise HcekitError(f"{args.trace}: not an hcekit trace: {exc}") from None
+    except OSError as exc:
+        raise HcekitError(f"{args.trace}: cannot read: {exc.strerror or exc}") from None
     card = build_card(args)
     try:
         report = replay_trace(trace, card, compare="sw" if args.sw_only else "full")

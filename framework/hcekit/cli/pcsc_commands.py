@@ -8,11 +8,12 @@ import signal
 import threading
 from pathlib import Path
 from types import FrameType
-from typing import Any, TypeAlias
+from typing import IO, Any, TypeAlias
 
 from ..errors import HcekitError
 from ..hosts.atr import AtrError, check_atr
 from ..hosts.vpcd import DEFAULT_DEADLINE, DEFAULT_PORT, HELP_NOT_LISTENING, VpcdHost
+from .arguments import add_force_option, open_output, positive_seconds, tcp_port
 from .common import add_card_options, build_card, hexbytes
 
 __all__ = ["add_commands", "cmd_serve", "cmd_readers"]
@@ -27,18 +28,22 @@ def add_commands(subparsers: SubParsers) -> None:
                     "so any PC/SC application (pcsc_scan, opensc-tool, pyscard, your "
                     "terminal software) can talk to it. Needs pcscd with vsmartcard-vpcd; "
                     "see docs/pcsc.md.")
-    p.add_argument("--port", type=int, action="append", default=None, metavar="N",
+    p.add_argument("--port", type=tcp_port, action="append", default=None, metavar="N",
                    help=f"vpcd slot port (repeatable: one card per port; default {DEFAULT_PORT}, "
                         f"the first slot; {DEFAULT_PORT + 1} is the second)")
     p.add_argument("--address", default="127.0.0.1", help="where vpcd listens (default: %(default)s)")
     p.add_argument("--atr", type=hexbytes, default=None, metavar="HEX",
                    help="ATR to present (default: a PC/SC contactless ATR naming hcekit; "
                         "3B80800101 = no historical bytes, as many phones show)")
-    p.add_argument("--deadline", type=float, default=DEFAULT_DEADLINE, metavar="SECONDS",
-                   help="answer 6F00 when a plugin takes longer than this (default %(default)s)")
+    p.add_argument("--deadline", type=positive_seconds, default=DEFAULT_DEADLINE,
+                   metavar="SECONDS",
+                   help="answer 6F00 when a plugin takes longer than this; a finite number "
+                        "above 0 (default %(default)s)")
     p.add_argument("--record", metavar="FILE",
                    help="record every exchange to a trace file (hcekit.tracefile format); "
-                        "with several ports, FILE gets a .PORT suffix per card")
+                        "with several ports, FILE gets a .PORT suffix per card. An existing "
+                        "file is kept unless --force")
+    add_force_option(p, "the --record file")
     add_card_options(p)
     p.set_defaults(handler=cmd_serve)
 
@@ -49,12 +54,12 @@ def add_commands(subparsers: SubParsers) -> None:
     p.set_defaults(handler=cmd_readers)
 
 
-def _recorder(path: str) -> Any:
-    try:
-        from ..tracefile import TraceRecorder
-    except ImportError as exc:
-        raise HcekitError(f"--record needs hcekit.tracefile (TraceRecorder): {exc}") from exc
-    return TraceRecorder(Path(path))
+def _recorder(path: str, force: bool, outputs: list[IO[str]]) -> Any:
+    from ..tracefile import TraceRecorder
+
+    stream = open_output(Path(path), force=force, option="--record")
+    outputs.append(stream)
+    return TraceRecorder(stream)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -72,24 +77,37 @@ def cmd_serve(args: argparse.Namespace) -> int:
     logging.getLogger("hcekit.vpcd").setLevel(min(logging.INFO,
                                                   logging.getLogger().getEffectiveLevel()))
     hosts: list[VpcdHost] = []
+    outputs: list[IO[str]] = []
+    recorders: dict[int, Any] = {}
+    if args.record:  # before any card: an existing file stops serve before it starts
+        for port in ports:
+            path = args.record if len(ports) == 1 else f"{args.record}.{port}"
+            try:
+                recorders[port] = _recorder(path, args.force, outputs)
+            except HcekitError:
+                for stream in outputs:  # the files this run created
+                    stream.close()
+                    Path(stream.name).unlink(missing_ok=True)
+                raise
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
         stop.set()
 
     previous = signal.signal(signal.SIGTERM, on_signal)
+    started = False
     try:
         for port in ports:
             card = build_card(args)
             names = ", ".join(n for n in card.plugins if n != "trace") or "(no plugins)"
-            if args.record:
-                path = args.record if len(ports) == 1 else f"{args.record}.{port}"
-                card.register(_recorder(path))
+            if port in recorders:
+                card.register(recorders[port])
             host = VpcdHost(card, port, address=args.address, deadline=args.deadline,
                             **atr_kwargs)
             hosts.append(host)
             print(f"hcekit: serving {names} on vpcd {host.endpoint} "
                   f"(ATR {host.atr.hex(' ').upper()})", flush=True)
+        started = True
         for host in hosts:
             host.start()
         for host in hosts:
@@ -106,6 +124,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         signal.signal(signal.SIGTERM, previous)
         for host in hosts:
             host.stop()
+        for stream in outputs:
+            stream.close()
+            if not started:  # serve never ran: leave no empty trace behind
+                Path(stream.name).unlink(missing_ok=True)
     print("hcekit: stopped", flush=True)
     return 0
 

@@ -37,6 +37,7 @@ plugins' state, survives.
 from __future__ import annotations
 
 import logging
+import math
 import socket
 import struct
 import threading
@@ -58,6 +59,7 @@ log = logging.getLogger("hcekit.vpcd")
 #: vpcd's first slot (0x8C7B); slot *n* listens on ``DEFAULT_PORT + n``.
 DEFAULT_PORT = 35963
 DEFAULT_DEADLINE = 2.0
+MAX_PORT = 65535
 HELP_NOT_LISTENING = "is pcscd with vsmartcard-vpcd running? see docs/pcsc.md"
 
 _LENGTH = struct.Struct(">H")
@@ -166,8 +168,11 @@ class VpcdHost(SimulatedDeviceHost):
         device: DeviceState | None = None,
     ) -> None:
         super().__init__(card, device)
-        if deadline <= 0:
-            raise ValueError("deadline must be positive (seconds)")
+        if not math.isfinite(deadline) or deadline <= 0:
+            # nan compares false with everything: the watchdog would never fire
+            raise ValueError(f"deadline must be a finite number of seconds above 0, not {deadline}")
+        if not 1 <= port <= MAX_PORT:
+            raise ValueError(f"port {port}: a TCP port is 1 to {MAX_PORT}")
         if card.config.max_response_data > MAX_RESPONSE_DATA:
             # CardConfig is the host's to tune: longer answers chain with 61xx
             card.config = replace(card.config, max_response_data=MAX_RESPONSE_DATA)

@@ -1,0 +1,155 @@
+"""Argument types and output rules every ``hcekit`` command shares.
+
+argparse turns a type's :class:`argparse.ArgumentTypeError` into the usual
+one-line usage error (exit status 2), so a bad value never reaches a command:
+``--deadline nan`` would otherwise switch the hung-plugin watchdog off, and
+``--port 0`` would make ``serve`` retry for ever. Commands (core, plugins,
+Android) import these instead of writing their own checks.
+
+Output files follow one rule: an existing file is never overwritten unless
+the user asked with ``--force`` (:func:`open_output`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from collections.abc import Callable
+from datetime import date, datetime
+from pathlib import Path
+from typing import IO, cast
+
+from ..errors import HcekitError
+
+__all__ = [
+    "STDOUT",
+    "OutputExistsError",
+    "add_force_option",
+    "calendar_date",
+    "hexbytes",
+    "open_output",
+    "positive_int",
+    "positive_seconds",
+    "tcp_port",
+]
+
+#: The conventional "write to standard output" file name.
+STDOUT = "-"
+MAX_TCP_PORT = 65535
+
+
+def hexbytes(text: str) -> bytes:
+    """Hex with optional spaces/colons (``00A4 04 00``, ``3B:80``) → bytes."""
+    try:
+        return bytes.fromhex(text.replace(":", "").replace(" ", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not hex: {text!r}") from None
+
+
+def positive_seconds(text: str) -> float:
+    """A duration in seconds: a finite number above zero (``nan``/``inf``/``0`` refused)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: give a finite number of seconds above 0, e.g. 2 or 0.5")
+    return value
+
+
+def positive_int(text: str) -> int:
+    """A whole number above zero."""
+    try:
+        value = int(text, 10)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: give a whole number above 0")
+    return value
+
+
+def tcp_port(text: str) -> int:
+    """A TCP port number, 1–65535 (port 0 means "any port" to the OS: never what a user means)."""
+    try:
+        value = int(text, 10)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 1 <= value <= MAX_TCP_PORT:
+        raise argparse.ArgumentTypeError(f"{text!r}: a TCP port is 1 to {MAX_TCP_PORT}")
+    return value
+
+
+def calendar_date(fmt: str = "%Y-%m-%d", example: str = "2029-12-31") -> Callable[[str], date]:
+    """An argparse type for a real calendar date written as *fmt* (strptime codes).
+
+    ``calendar_date("%Y%m%d", "20291231")`` refuses ``2099`` (too short) and
+    ``20290230`` (no such day) with a message showing the expected form.
+    """
+
+    def parse(text: str) -> date:
+        try:
+            parsed = datetime.strptime(text, fmt)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"{text!r} is not a calendar date written like {example}") from None
+        # strptime accepts "%Y%m%d" values with unpadded fields ("202912 1"); insist on the form
+        if parsed.strftime(fmt) != text:
+            raise argparse.ArgumentTypeError(
+                f"{text!r} is not a calendar date written like {example}")
+        return parsed.date()
+
+    parse.__name__ = "calendar date"  # argparse names the type in its messages
+    return parse
+
+
+def add_force_option(parser: argparse.ArgumentParser, what: str = "existing output files") -> None:
+    """``--force``: the one switch that lets a command overwrite *what*."""
+    parser.add_argument("--force", action="store_true", help=f"overwrite {what}")
+
+
+class OutputExistsError(HcekitError):
+    """An output file exists and ``--force`` was not given."""
+
+
+def open_output(path: str | Path, *, force: bool, option: str = "-o") -> IO[str]:
+    """Open *path* for writing text; ``-`` is standard output.
+
+    Without *force* the file is created exclusively (no race between a check
+    and the write) and an existing file raises :class:`OutputExistsError`
+    naming *option* and ``--force``. The caller closes the result (closing
+    standard output is a no-op here: a wrapper is returned for it).
+    """
+    if str(path) == STDOUT:
+        return cast(IO[str], _Unclosed(sys.stdout))
+    target = Path(path)
+    try:
+        return open(target, "w" if force else "x", encoding="utf-8")
+    except FileExistsError:
+        raise OutputExistsError(f"{option} {target}: the file exists; add --force to overwrite it"
+                                ) from None
+    except OSError as exc:
+        raise HcekitError(f"{option} {target}: cannot write: {exc.strerror or exc}") from None
+
+
+class _Unclosed:
+    """Standard output handed out as a file that a ``with`` block must not close."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self._stream = stream
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._stream, name)
+
+    def write(self, text: str) -> int:
+        return self._stream.write(text)
+
+    def close(self) -> None:
+        self._stream.flush()
+
+    def __enter__(self) -> _Unclosed:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
