@@ -6,6 +6,10 @@ should never accept: indefinite or non-minimal lengths, truncated objects,
 padding between objects. Lenient parsing skips ``00``/``FF`` padding (allowed
 between EMV records) and accepts non-minimal lengths.
 
+Every plugin reads and writes BER-TLV through this module: :func:`read_tag`
+for DOLs (tags without values), :func:`read_header` for readers that fetch an
+object in pieces, :func:`parse` / :func:`find` / :func:`encode` for the rest.
+
 A malformed TLV raises :class:`TlvError`, an :class:`~hcekit.errors.IsoError`
 with 6A80 (incorrect data), so a plugin that parses reader data gets the right
 status word without a try block.
@@ -19,8 +23,8 @@ from dataclasses import dataclass
 from .errors import IsoError
 from .sw import SW
 
-__all__ = ["Tlv", "TlvError", "parse", "parse_one", "encode", "encode_tag", "encode_length",
-           "find", "tag_bytes"]
+__all__ = ["Tlv", "TlvError", "TlvHeader", "parse", "parse_one", "read_header", "read_tag",
+           "encode", "encode_tag", "encode_length", "find", "tag_bytes"]
 
 
 class TlvError(IsoError, ValueError):
@@ -97,16 +101,33 @@ def encode(tag: int, value: bytes | Iterable[bytes | Tlv] = b"") -> bytes:
     return encode_tag(tag) + encode_length(len(body)) + body
 
 
-def parse_one(data: bytes, offset: int = 0, strict: bool = True) -> tuple[Tlv, int]:
-    """Decode the object at *offset*; return it and the offset after it."""
+@dataclass(frozen=True, slots=True)
+class TlvHeader:
+    """Tag and length of one object, and how many bytes they took (the value follows)."""
+
+    tag: int
+    length: int
+    size: int
+
+    @property
+    def total(self) -> int:
+        """Bytes of the whole object: header plus value."""
+        return self.size + self.length
+
+
+def read_tag(data: bytes, offset: int = 0) -> tuple[int, int]:
+    """Decode the tag at *offset*; return it and the offset after it.
+
+    DOLs (EMV Book 3 §5.4) list bare tags, each followed by a one-byte length,
+    so they read tags with this rather than :func:`read_header`.
+    """
     n = len(data)
     if offset >= n:
-        raise TlvError("no TLV object at the end of the data")
+        raise TlvError("no tag at the end of the data")
     start = offset
-    first = data[offset]
+    tag = data[offset]
     offset += 1
-    tag = first
-    if first & 0x1F == 0x1F:
+    if tag & 0x1F == 0x1F:
         while True:
             if offset >= n:
                 raise TlvError(f"tag starting at byte {start} is truncated")
@@ -117,6 +138,18 @@ def parse_one(data: bytes, offset: int = 0, strict: bool = True) -> tuple[Tlv, i
                 break
             if offset - start > 4:
                 raise TlvError(f"tag starting at byte {start} is longer than 4 bytes")
+    return tag, offset
+
+
+def read_header(data: bytes, offset: int = 0, strict: bool = True) -> TlvHeader:
+    """Decode tag and length at *offset* without needing the value.
+
+    A reader that fetches an object in pieces (READ BINARY of an eMRTD data
+    group) reads the first few bytes, then knows :attr:`TlvHeader.total`.
+    """
+    n = len(data)
+    start = offset
+    tag, offset = read_tag(data, offset)
     if offset >= n:
         raise TlvError(f"tag {tag:X} at byte {start} has no length")
     lb = data[offset]
@@ -135,10 +168,20 @@ def parse_one(data: bytes, offset: int = 0, strict: bool = True) -> tuple[Tlv, i
         if strict and (length < 0x80 or length >> (8 * (size - 1)) == 0):
             raise TlvError(f"tag {tag:X}: length {length} is not minimally encoded")
         offset += size
-    end = offset + length
-    if end > n:
-        raise TlvError(f"tag {tag:X} announces {length} bytes but {n - offset} remain")
-    return Tlv(tag, bytes(data[offset:end])), end
+    return TlvHeader(tag, length, offset - start)
+
+
+def parse_one(data: bytes, offset: int = 0, strict: bool = True) -> tuple[Tlv, int]:
+    """Decode the object at *offset*; return it and the offset after it."""
+    if offset >= len(data):
+        raise TlvError("no TLV object at the end of the data")
+    header = read_header(data, offset, strict)
+    begin = offset + header.size
+    end = begin + header.length
+    if end > len(data):
+        raise TlvError(f"tag {header.tag:X} announces {header.length} bytes but "
+                       f"{len(data) - begin} remain")
+    return Tlv(header.tag, bytes(data[begin:end])), end
 
 
 def _iter(data: bytes, strict: bool) -> Iterator[Tlv]:

@@ -10,12 +10,12 @@ from android_plugins import INS_BLOCK, INS_ECHO, INS_REFUSE, PROBE_AID, Probe
 from android_support import HostFactory, log_lines
 from hcekit import SW, Card, CommandApdu, DeactivationReason, ResponseApdu
 from hcekit.hosts import LoopbackHost
+from hcekit.ndef import decode_message
 from hcekit.sw import sw_bytes
 from hcekit.terminal import LoopbackTransport, Terminal
 from hcekit_android.desktop import NfcStackTransport
 from hcekit_ndef import NdefPlugin
 from hcekit_ndef.reader import read_ndef
-from hcekit_ndef.records import decode_message
 
 pytestmark = pytest.mark.jvm
 

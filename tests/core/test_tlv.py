@@ -4,7 +4,18 @@ from __future__ import annotations
 
 import pytest
 from hcekit import SW
-from hcekit.tlv import Tlv, TlvError, encode, encode_length, encode_tag, find, parse
+from hcekit.tlv import (
+    Tlv,
+    TlvError,
+    TlvHeader,
+    encode,
+    encode_length,
+    encode_tag,
+    find,
+    parse,
+    read_header,
+    read_tag,
+)
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -75,3 +86,32 @@ def test_random_bytes_only_raise_tlv_errors(raw: bytes) -> None:
         parse(raw, strict=False)
     except TlvError:
         pass
+
+
+@given(tags, st.binary(max_size=70000))
+def test_header_alone_gives_the_object_size(tag: int, value: bytes) -> None:
+    raw = encode(tag, value)
+    header = read_header(raw)
+    assert (header.tag, header.length) == (tag, len(value))
+    assert header.total == len(raw)
+    # Only the header bytes are needed: that is how a reader sizes a file before fetching it.
+    assert read_header(raw[:header.size]) == header
+    with pytest.raises(TlvError):
+        read_header(raw[:header.size - 1])
+
+
+def test_header_of_a_long_form_length_and_lenient_non_minimal() -> None:
+    assert read_header(bytes.fromhex("7F61 82 01 00")) == TlvHeader(0x7F61, 0x100, 5)
+    with pytest.raises(TlvError, match="not minimally encoded"):
+        read_header(bytes.fromhex("75 82 00 10"))
+    assert read_header(bytes.fromhex("75 82 00 10"), strict=False).total == 4 + 0x10
+
+
+def test_read_tag_walks_a_dol() -> None:
+    dol = bytes.fromhex("9F02 06 9F37 04 95 05")
+    tag, offset = read_tag(dol)
+    assert (tag, offset) == (0x9F02, 2)
+    assert read_tag(dol, offset + 1) == (0x9F37, 5)
+    assert read_tag(dol, 6) == (0x95, 7)
+    with pytest.raises(TlvError, match="truncated"):
+        read_tag(bytes.fromhex("9F"))

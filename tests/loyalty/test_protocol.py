@@ -111,13 +111,24 @@ def test_damaged_requests_only_ever_answer_format_invalid(index: int, data: st.D
 
 def test_service_number_as_rtd_text() -> None:
     """Google's service-object table allows ``n`` as RTD_TEXT (well-known ``T``, ID ``n``)."""
-    from hcekit_loyalty.ndef import NdefRecord, Tnf, encode_message
+    from hcekit.ndef import NdefRecord, Tnf, encode_message
 
     fields = encode_message([
-        NdefRecord.external(b"oid", b"\x04" + bytes(8), with_id=True),
+        NdefRecord.external(b"oid", b"\x04" + bytes(8), b"oid"),
         NdefRecord(Tnf.WELL_KNOWN, b"T", b"\x02en" + b"MEMBER-9", b"n"),
     ])
     bundle = encode_message([NdefRecord.external(b"asv", encode_message([
         NdefRecord.external(b"ly", fields)]))])
     (card,) = P.ServiceObjects.parse(bundle).loyalty
     assert card.member_id == b"MEMBER-9" and card.balance is None
+
+
+def test_smart_tap_names_and_lookup() -> None:
+    from hcekit.ndef import NdefRecord, Tnf
+
+    well_known = NdefRecord(Tnf.WELL_KNOWN, b"T", b"\x02enUSD", b"ccd")
+    external = NdefRecord.external(b"mdn", b"\x04" + bytes(32), b"mdn")
+    assert P.smart_tap_name(well_known) == b"ccd" and P.smart_tap_name(external) == b"mdn"
+    assert P.find_record([well_known, external], b"ccd") is well_known
+    assert P.find_record([well_known, external], b"T") is well_known
+    assert P.find_record([well_known], b"xyz") is None

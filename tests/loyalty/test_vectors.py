@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hcekit.ndef import decode_message, encode_message
 from hcekit_loyalty import protocol as P
 from hcekit_loyalty.crypto import compressed, signed_data
-from hcekit_loyalty.ndef import decode_message, encode_message
 from hcekit_loyalty.testkeys import TEST_COLLECTOR_ID, load_test_merchant_key
 
 VECTORS = Path(__file__).resolve().parents[1] / "vectors" / "loyalty"
@@ -119,7 +119,7 @@ def test_push_examples_decode_at_the_ndef_layer() -> None:
         records = decode_message(raw)
         assert encode_message(records) == raw
     (psr,) = decode_message(H(EX["push_response"]))
-    assert psr.name == P.R_PUSH_RESPONSE
+    assert P.smart_tap_name(psr) == P.R_PUSH_RESPONSE
     (ses,) = decode_message(psr.payload)
     assert P.Session.parse(ses).sequence == 3
 

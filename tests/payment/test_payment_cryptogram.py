@@ -15,8 +15,6 @@ from hcekit_payment.cryptogram import (
     cvn_from_iad,
     icc_master_key,
     issuer_application_data,
-    pad_method_2,
-    pad_zeros,
 )
 from hcekit_payment.keys import (
     derive_common_session_key,
@@ -92,13 +90,6 @@ def test_derived_keys_have_odd_parity() -> None:
     assert odd_parity(mk) == mk
     sk = derive_common_session_key(mk, b"\x00\x01")
     assert all(bin(b).count("1") % 2 == 1 for b in sk)
-
-
-def test_paddings() -> None:
-    assert pad_zeros(b"\x01" * 8) == b"\x01" * 8
-    assert pad_zeros(b"\x01" * 9) == b"\x01" * 9 + bytes(7)
-    assert pad_method_2(b"\x01" * 8) == b"\x01" * 8 + b"\x80" + bytes(7)
-    assert pad_method_2(b"") == b"\x80" + bytes(7)
 
 
 def test_iad_carries_cvn_and_cryptogram_type() -> None:

@@ -5,10 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from hcekit.sm import (
     CounterLocation,
     SmError,
     aes_cmac,
+    aes_cmac_chained,
+    cmac_subkeys,
     decode_point,
     diversification_input,
     diversify_aes128,
@@ -27,6 +30,7 @@ from hcekit.sm import (
     tags_equal,
     unpad,
     x963_kdf,
+    zero_pad,
 )
 from hcekit.sw import SW
 from hypothesis import given
@@ -192,3 +196,34 @@ def test_bad_padding_is_6988(bad: str) -> None:
 def test_tags_equal() -> None:
     assert tags_equal(b"\x01" * 8, b"\x01" * 8)
     assert not tags_equal(b"\x01" * 8, b"\x01" * 7 + b"\x00")
+
+
+@pytest.mark.parametrize("v", CMAC, ids=_ids(CMAC))
+def test_chained_cmac_from_zero_is_sp800_38b(v: dict[str, Any]) -> None:
+    key, message = bytes.fromhex(v["key"]), bytes.fromhex(v["message"])
+    assert aes_cmac_chained(key, message) == bytes.fromhex(v["tag"])
+    assert aes_cmac_chained(key, message, subkeys=cmac_subkeys(key)) == bytes.fromhex(v["tag"])
+
+
+@given(st.binary(min_size=16, max_size=16), st.integers(1, 3), st.binary(min_size=1, max_size=40))
+def test_chained_cmac_continues_a_cbc_chain(key: bytes, blocks: int, tail: bytes) -> None:
+    """CMAC(A ‖ B) = CMAC of B started from the CBC state after A: what EV1's session IV is."""
+    head = bytes(range(16 * blocks))
+    enc = Cipher(algorithms.AES(key), modes.CBC(bytes(16))).encryptor()
+    state = (enc.update(head) + enc.finalize())[-16:]
+    assert aes_cmac_chained(key, tail, state) == aes_cmac(key, head + tail)
+
+
+def test_chained_cmac_refuses_bad_parameters() -> None:
+    with pytest.raises(ValueError, match="start value"):
+        aes_cmac_chained(bytes(16), b"x", bytes(8))
+    with pytest.raises(ValueError, match="multiple of 16"):
+        aes_cmac_chained(bytes(16), b"x", pad_to=24)
+
+
+def test_zero_padding_is_method_1() -> None:
+    assert zero_pad(b"\x01" * 8, 8) == b"\x01" * 8
+    assert zero_pad(b"\x01" * 9, 8) == b"\x01" * 9 + bytes(7)
+    assert zero_pad(b"", 16) == b""
+    assert pad(b"\x01" * 8, 8) == b"\x01" * 8 + b"\x80" + bytes(7)
+    assert pad(b"", 8) == b"\x80" + bytes(7)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 from hcekit import SW, CommandApdu
+from hcekit.sm import zero_pad
 from hcekit.store import SqliteStore
 from hcekit_transit import PICC_DF_NAME, TRANSIT_AID, TRANSIT_DF_NAME
-from hcekit_transit.crypto import crc32, zero_pad
+from hcekit_transit.crypto import BLOCK, crc32
 from hcekit_transit.layout import FILE_CARD_INFO, FILE_LOG, FILE_PURSE, FILE_TRIP, CardProfile
 from hcekit_transit.model import CommMode
 from hcekit_transit.picc import VERSION_HW, VERSION_SW, Ins
@@ -175,7 +176,7 @@ def test_tampered_enciphered_write_is_refused(transit: TransitRig) -> None:
     assert r._cipher is not None
     header = bytes((1,)) + (0).to_bytes(3, "little") + (16).to_bytes(3, "little")
     body = bytearray(r._cipher.encrypt(zero_pad(b"evil data here!!" + crc32(
-        bytes((Ins.WRITE_DATA,)) + header + b"evil data here!!"))))
+        bytes((Ins.WRITE_DATA,)) + header + b"evil data here!!"), BLOCK)))
     body[3] ^= 0xFF
     with pytest.raises(ReaderError) as exc:
         r.exchange(Ins.WRITE_DATA, header + bytes(body))

@@ -20,9 +20,12 @@ Secure messaging (ISO/IEC 7816-4 §10 as ICAO 9303 Part 11 profiles it):
 
 Building blocks (usable on their own):
 
-* MACs: :func:`aes_cmac` (SP 800-38B), :func:`retail_mac` (ISO/IEC 9797-1
-  MAC algorithm 3 with DES), :func:`tags_equal` (constant time).
-* Padding: :func:`pad` / :func:`unpad` (ISO/IEC 9797-1 method 2).
+* MACs: :func:`aes_cmac` (SP 800-38B), :func:`aes_cmac_chained` (CMAC from a
+  start value, as DESFire EV1 and AN10922 need) with :func:`cmac_subkeys`,
+  :func:`retail_mac` (ISO/IEC 9797-1 MAC algorithm 3 with DES),
+  :func:`tags_equal` (constant time).
+* Padding: :func:`pad` / :func:`unpad` (ISO/IEC 9797-1 method 2),
+  :func:`zero_pad` (method 1).
 * KDFs: :func:`kbkdf_cmac` (SP 800-108 counter mode, CMAC), :func:`scp03_derive`
   (GlobalPlatform SCP03 layout), :func:`x963_kdf`, :func:`hkdf`,
   :func:`icao_kdf` (ICAO 9303).
@@ -67,8 +70,8 @@ from .kdf import (
     scp03_derive,
     x963_kdf,
 )
-from .mac import aes_cmac, retail_mac, tags_equal
-from .padding import pad, unpad
+from .mac import aes_cmac, aes_cmac_chained, cmac_subkeys, retail_mac, tags_equal
+from .padding import pad, unpad, zero_pad
 from .session import CardSession, SendSequenceCounter, TerminalSession
 from .suites import AesSuite, CipherSuite, TdesSuite
 
@@ -96,10 +99,13 @@ __all__ = [
     "mutual_authenticate",
     # MACs and padding
     "aes_cmac",
+    "aes_cmac_chained",
+    "cmac_subkeys",
     "retail_mac",
     "tags_equal",
     "pad",
     "unpad",
+    "zero_pad",
     # key derivation and diversification
     "kbkdf_cmac",
     "CounterLocation",

@@ -12,13 +12,13 @@ needs the PIN.
 from __future__ import annotations
 
 import argparse
-import hmac
 import logging
 from collections.abc import Sequence
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, utils
 from hcekit import SW, AidKind, AppContext, Category, Claim, CommandApdu, IsoError, PluginContext, tlv
+from hcekit.sm import tags_equal
 from hcekit.terminal.script import TerminalScript
 
 from .badge import (
@@ -209,7 +209,7 @@ class AccessPlugin:
             raise IsoError(SW.AUTHENTICATION_METHOD_BLOCKED, "PIN blocked")
         reference = store.get(KEY_PIN) or b""
         with store.transaction():
-            if hmac.compare_digest(command.data, reference):
+            if tags_equal(command.data, reference):
                 store.set_int(KEY_PIN_TRIES, PIN_TRIES)
                 app.session[_VERIFIED] = True
                 return None

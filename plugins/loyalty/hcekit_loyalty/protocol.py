@@ -21,9 +21,9 @@ from enum import IntEnum, IntFlag
 
 from hcekit import tlv
 from hcekit.errors import IsoError
+from hcekit.ndef import NdefError, NdefRecord, Tnf, decode_message, encode_message
 
 from . import assumptions as A
-from .ndef import NdefFormatError, NdefRecord, Tnf, decode_message, encode_message, find_record
 from .status import SmartTapSW
 
 __all__ = [
@@ -35,6 +35,7 @@ __all__ = [
     "LoyaltyObject", "OfferObject", "CustomerObject", "ServiceObjects",
     "PushRequest", "PushResponse", "LedgerResult", "collector_id_bytes",
     "encode_ose_fci", "parse_ose_fci", "encode_select_response", "parse_select_response",
+    "smart_tap_name", "find_record",
 ]
 
 #: ``OSE.VAS.01``: the wallet-neutral value-added-services AID (public).
@@ -195,7 +196,7 @@ class SmartTapFormatError(IsoError, ValueError):
 def _decode(data: bytes, what: str) -> list[NdefRecord]:
     try:
         return decode_message(data)
-    except NdefFormatError as exc:
+    except NdefError as exc:
         raise SmartTapFormatError(f"{what}: {exc}") from None
 
 
@@ -222,8 +223,24 @@ def _version(payload: bytes, what: str) -> tuple[int, bytes]:
     return int.from_bytes(payload[:2], "big"), payload[2:]
 
 
-def _rec(name: bytes, payload: bytes) -> NdefRecord:
-    return NdefRecord.external(name, payload)
+def _rec(name: bytes, payload: bytes, *, with_id: bool = False) -> NdefRecord:
+    """A Smart Tap record: TNF external, type = the short name (and the ID too if asked)."""
+    return NdefRecord.external(name, payload, name if with_id else b"")
+
+
+def smart_tap_name(record: NdefRecord) -> bytes:
+    """Smart Tap's name for a record: the ID of a well-known record that has one, else the type."""
+    if record.tnf is Tnf.WELL_KNOWN and record.id:
+        return record.id
+    return record.type
+
+
+def find_record(records: Sequence[NdefRecord], name: bytes) -> NdefRecord | None:
+    """The first record Smart Tap would call *name* (by its name or its type), or None."""
+    for record in records:
+        if smart_tap_name(record) == name or record.type == name:
+            return record
+    return None
 
 
 def _formatted(fmt: PayloadFormat, value: bytes) -> bytes:
@@ -353,8 +370,7 @@ def encode_select_response(nonce: bytes, min_version: int = VERSION,
 
     The ``mdn`` record carries its name as type and as ID, as captured devices do.
     """
-    mdn = NdefRecord.external(R_HANDSET_NONCE, _formatted(PayloadFormat.BINARY, nonce),
-                              with_id=True)
+    mdn = _rec(R_HANDSET_NONCE, _formatted(PayloadFormat.BINARY, nonce), with_id=True)
     return (min_version.to_bytes(2, "big") + max_version.to_bytes(2, "big")
             + encode_message([mdn]))
 
@@ -468,7 +484,7 @@ class ServiceRequest:
         merchant = _decode(_need(inner, R_MERCHANT, "srq").payload, "mer payload")
         collector = _parse_collector(_need(merchant, R_COLLECTOR_ID, "mer"))
         service_list = _decode(_need(inner, R_SERVICE_LIST, "srq").payload, "slr payload")
-        types = tuple(b for r in service_list if r.name == R_SERVICE_TYPE for b in r.payload)
+        types = tuple(b for r in service_list if smart_tap_name(r) == R_SERVICE_TYPE for b in r.payload)
         if not types:
             raise SmartTapFormatError("slr: no service type requested")
         pcr = find_record(inner, R_POS_CAPABILITIES)
@@ -512,11 +528,9 @@ class LoyaltyObject:
 
     def record(self) -> NdefRecord:
         fields = [
-            NdefRecord.external(R_OBJECT_ID, _formatted(PayloadFormat.BINARY, self.object_id),
-                                with_id=True),
-            NdefRecord.external(R_SERVICE_NUMBER,
-                                _formatted(PayloadFormat.UNSPECIFIED, self.member_id),
-                                with_id=True),
+            _rec(R_OBJECT_ID, _formatted(PayloadFormat.BINARY, self.object_id), with_id=True),
+            _rec(R_SERVICE_NUMBER,
+                                _formatted(PayloadFormat.UNSPECIFIED, self.member_id), with_id=True),
         ]
         if self.balance is not None:
             fields.append(_rec(A.RECORD_BALANCE, self.balance.to_bytes(A.POINTS_LENGTH, "big")))
@@ -535,9 +549,8 @@ class OfferObject:
 
     def record(self) -> NdefRecord:
         return _rec(R_OFFER, encode_message([
-            NdefRecord.external(R_OBJECT_ID, _formatted(PayloadFormat.BINARY, self.object_id),
-                                with_id=True),
-            NdefRecord.external(R_SERVICE_NUMBER,
+            _rec(R_OBJECT_ID, _formatted(PayloadFormat.BINARY, self.object_id), with_id=True),
+            _rec(R_SERVICE_NUMBER,
                                 _formatted(PayloadFormat.UNSPECIFIED, self.code), with_id=True),
         ]))
 
@@ -575,19 +588,19 @@ class ServiceObjects:
     def parse(cls, data: bytes) -> ServiceObjects:
         out = cls()
         for asv in _decode(data, "record bundle"):
-            if asv.name != R_SERVICE_VALUE:
+            if smart_tap_name(asv) != R_SERVICE_VALUE:
                 continue
             for obj in _decode(asv.payload, "asv payload"):
-                fields = _decode(obj.payload, f"{obj.name.decode(errors='replace')} payload")
-                if obj.name == R_CUSTOMER:
+                fields = _decode(obj.payload, f"{smart_tap_name(obj).decode(errors='replace')} payload")
+                if smart_tap_name(obj) == R_CUSTOMER:
                     cid = _unformatted(_need(fields, R_CUSTOMER_ID, "cus").payload, "cid")
                     out.customer = CustomerObject(cid)
                     continue
-                if obj.name not in (R_LOYALTY, R_OFFER):
+                if smart_tap_name(obj) not in (R_LOYALTY, R_OFFER):
                     continue  # other pass types: not ours to read
                 oid = _unformatted(_need(fields, R_OBJECT_ID, "object").payload, "oid")
                 number = _service_number(_need(fields, R_SERVICE_NUMBER, "object"))
-                if obj.name == R_OFFER:
+                if smart_tap_name(obj) == R_OFFER:
                     out.offers.append(OfferObject(oid, number))
                     continue
                 bal = find_record(fields, A.RECORD_BALANCE)
@@ -619,8 +632,7 @@ class PushRequest:
 
     def _records(self) -> list[NdefRecord]:
         status = _rec(R_SERVICE_STATUS, encode_message([
-            NdefRecord.external(R_OBJECT_ID, _formatted(PayloadFormat.BINARY, self.object_id),
-                                with_id=True),
+            _rec(R_OBJECT_ID, _formatted(PayloadFormat.BINARY, self.object_id), with_id=True),
             _rec(R_SERVICE_UPDATE,
                  bytes((self.operation,)) + self.points.to_bytes(A.POINTS_LENGTH, "big")),
             _rec(R_TRANSACTION_COUNTER, self.counter.to_bytes(A.COUNTER_LENGTH, "big")),
@@ -651,7 +663,7 @@ class PushRequest:
         spr = _need(_decode(data, "push request"), R_PUSH_REQUEST, "push request")
         version, rest = _version(spr.payload, "spr")
         inner = _decode(rest, "spr payload")
-        names = [r.name for r in inner]
+        names = [smart_tap_name(r) for r in inner]
         if names != [R_SESSION, R_SERVICE_STATUS, R_SIGNATURE, A.RECORD_LEDGER_MAC]:
             raise SmartTapFormatError(
                 f"spr holds {[n.decode(errors='replace') for n in names]}; "
@@ -682,8 +694,7 @@ class LedgerResult:
 
     def encode(self) -> bytes:
         return encode_message([_rec(R_SERVICE_STATUS, encode_message([
-            NdefRecord.external(R_OBJECT_ID, _formatted(PayloadFormat.BINARY, self.object_id),
-                                with_id=True),
+            _rec(R_OBJECT_ID, _formatted(PayloadFormat.BINARY, self.object_id), with_id=True),
             _rec(R_SERVICE_USAGE, bytes((self.status,))),
             _rec(A.RECORD_BALANCE, self.balance.to_bytes(A.POINTS_LENGTH, "big")),
             _rec(R_TRANSACTION_COUNTER, self.counter.to_bytes(A.COUNTER_LENGTH, "big")),
@@ -723,4 +734,4 @@ class PushResponse:
 
 def record_name(record: NdefRecord) -> str:
     """For messages: a record's Smart Tap name as text."""
-    return record.name.decode("ascii", "replace") if record.tnf is not Tnf.EMPTY else "(empty)"
+    return smart_tap_name(record).decode("ascii", "replace") if record.tnf is not Tnf.EMPTY else "(empty)"

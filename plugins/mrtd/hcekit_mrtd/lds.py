@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from hcekit.tlv import TlvError, encode, find, parse_one
+from hcekit.tlv import TlvError, encode, find, parse_one, read_header
 
 from .mrz import Td3Mrz
 
@@ -94,21 +94,11 @@ def dg2_placeholder(size: int) -> bytes:
 
 
 def object_length(header: bytes) -> int:
-    """Total size of the BER-TLV object whose first bytes are *header* (tag + length)."""
-    offset = 1
-    if header[0] & 0x1F == 0x1F:
-        while offset < len(header) and header[offset] & 0x80:
-            offset += 1
-        offset += 1
-    if offset >= len(header):
-        raise TlvError("the header is too short to hold the length")
-    first = header[offset]
-    if first < 0x80:
-        return offset + 1 + first
-    size = first & 0x7F
-    if not 1 <= size <= 3 or offset + 1 + size > len(header):
-        raise TlvError(f"unsupported length encoding {first:02X}")
-    return offset + 1 + size + int.from_bytes(header[offset + 1:offset + 1 + size], "big")
+    """Total size of the BER-TLV object whose first bytes are *header* (tag + length).
+
+    Lenient about non-minimal lengths, as a reader of real documents must be.
+    """
+    return read_header(header, strict=False).total
 
 
 def parse_ef_com(data: bytes) -> tuple[str, str, list[int]]:

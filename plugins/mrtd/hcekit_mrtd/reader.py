@@ -59,7 +59,7 @@ def read_file(session: TerminalSession, terminal: Terminal, fid: int, *,
     _ok(head.sw, f"READ BINARY {fid:04X} header")
     try:
         total = lds.object_length(head.data)
-    except (TlvError, IndexError) as exc:
+    except TlvError as exc:
         raise TerminalError(f"EF {fid:04X} does not start with a TLV header: {exc}") from None
     data = bytearray(head.data[:total])
     while len(data) < total:

@@ -1,7 +1,8 @@
 """NFC Forum Type 4 Tag personality: an NDEF message (URL or text) any phone reads."""
 
+from hcekit.ndef import decode_message, text_record, uri_record
+
 from .reader import read_ndef
-from .records import decode_message, text_record, uri_record
 from .tag import NDEF_APP_AID, NdefPlugin
 
 __all__ = ["NDEF_APP_AID", "NdefPlugin", "decode_message", "read_ndef", "text_record", "uri_record"]

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from hcekit import SW, CommandApdu
+from hcekit.ndef import NdefError, decode_message, describe_record
 from hcekit.terminal import ScriptContext, Terminal, TerminalError, TerminalScript
 
-from .records import decode_message, describe_record
 from .tag import CC_FILE_ID, NDEF_APP_AID, NLEN_SIZE, TAG_NDEF_FILE_CONTROL
 
 __all__ = ["read_ndef", "reader_script"]
@@ -44,8 +44,15 @@ def read_ndef(term: Terminal) -> bytes:
 
 def _run(ctx: ScriptContext) -> int:
     message = read_ndef(ctx.terminal)
+    if not message:
+        ctx.echo("The NDEF file is empty (NLEN 0): the tag holds no message.")
+        return 0
+    try:
+        records = decode_message(message)
+    except NdefError as exc:
+        raise TerminalError(f"the tag's NDEF message is malformed: {exc}") from None
     ctx.echo(f"NDEF message, {len(message)} bytes:")
-    for record in decode_message(message):
+    for record in records:
         ctx.echo(f"  {describe_record(record)}")
     return 0
 

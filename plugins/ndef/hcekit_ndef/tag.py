@@ -28,9 +28,8 @@ from hcekit import (
     hookimpl,
 )
 from hcekit.apdu import INS_SELECT
+from hcekit.ndef import NdefRecord, encode_message, text_record, uri_record
 from hcekit.terminal import TerminalScript
-
-from .records import NdefRecord, encode_message, text_record, uri_record
 
 __all__ = ["NdefPlugin", "NDEF_APP_AID", "CC_FILE_ID", "NDEF_FILE_ID", "build_cc"]
 

@@ -14,6 +14,8 @@ CVN    key                         data ends with      padding
 
 Both the card (:mod:`hcekit_payment.application`) and the issuer host
 (:mod:`hcekit_payment.issuer`) compute it with :func:`application_cryptogram`.
+The MAC and both paddings (ISO/IEC 9797-1 methods 1 and 2) are
+:mod:`hcekit.sm`'s, the same code secure messaging uses.
 """
 
 from __future__ import annotations
@@ -21,14 +23,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import IntEnum
 
+from hcekit.sm import pad, retail_mac, zero_pad
+
 from .keys import (
     BLOCK,
     derive_common_session_key,
     derive_icc_master_key_a,
     derive_icc_master_key_b,
-    des_cbc_last_block,
-    des_decrypt,
-    des_encrypt,
 )
 
 __all__ = [
@@ -40,9 +41,6 @@ __all__ = [
     "cvn_from_iad",
     "icc_master_key",
     "application_cryptogram",
-    "retail_mac",
-    "pad_zeros",
-    "pad_method_2",
 ]
 
 
@@ -126,24 +124,6 @@ def icc_master_key(cvn: CVN, imk: bytes, pan: str, psn: str) -> bytes:
     return derive_icc_master_key_b(imk, pan, psn)
 
 
-def pad_zeros(data: bytes) -> bytes:
-    """Visa padding: zeros up to a block boundary (none if already aligned)."""
-    return data + bytes(-len(data) % BLOCK)
-
-
-def pad_method_2(data: bytes) -> bytes:
-    """ISO/IEC 9797-1 padding method 2 (EMV): 80 then zeros to a block boundary."""
-    data = data + b"\x80"
-    return data + bytes(-len(data) % BLOCK)
-
-
-def retail_mac(key: bytes, padded: bytes) -> bytes:
-    """ISO/IEC 9797-1 MAC algorithm 3 with DES and a double-length key."""
-    left, right = key[:8], key[8:16]
-    chained = des_cbc_last_block(left, padded)
-    return des_encrypt(left, des_decrypt(right, chained))
-
-
 def application_cryptogram(
     cvn: CVN,
     icc_mk: bytes,
@@ -155,7 +135,7 @@ def application_cryptogram(
     """The 8-byte AC of *cvn* from the card's ICC master key."""
     if cvn is CVN.VISA_10:
         message = data.to_bytes() + aip + atc + cvr_from_iad(iad)
-        return retail_mac(icc_mk, pad_zeros(message))
+        return retail_mac(icc_mk, zero_pad(message, BLOCK), padded=True)
     session_key = derive_common_session_key(icc_mk, atc)
     message = data.to_bytes() + aip + atc + iad
-    return retail_mac(session_key, pad_method_2(message))
+    return retail_mac(session_key, pad(message, BLOCK), padded=True)

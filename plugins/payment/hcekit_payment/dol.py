@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from hcekit import SW, IsoError
-from hcekit.tlv import encode_tag
+from hcekit.tlv import TlvError, encode_tag, read_tag
 
 __all__ = ["DolEntry", "parse_dol", "encode_dol", "dol_length", "split", "fill"]
 
@@ -18,22 +18,13 @@ DolEntry = tuple[int, int]
 
 
 def parse_dol(data: bytes) -> list[DolEntry]:
-    """``9F02 06 9F37 04`` → ``[(0x9F02, 6), (0x9F37, 4)]``; ValueError when malformed."""
+    """``9F02 06 9F37 04`` → ``[(0x9F02, 6), (0x9F37, 4)]``; TlvError (a ValueError) when malformed."""
     entries: list[DolEntry] = []
     i, n = 0, len(data)
     while i < n:
-        tag = data[i]
-        i += 1
-        if tag & 0x1F == 0x1F:
-            while True:
-                if i >= n:
-                    raise ValueError("DOL ends inside a tag")
-                tag = (tag << 8) | data[i]
-                i += 1
-                if not data[i - 1] & 0x80:
-                    break
+        tag, i = read_tag(data, i)
         if i >= n:
-            raise ValueError(f"DOL tag {tag:X} has no length")
+            raise TlvError(f"DOL tag {tag:X} has no length")
         entries.append((tag, data[i]))
         i += 1
     return entries

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from hcekit.sm import tags_equal
+
 from .cryptogram import (
     CVN,
     CryptogramType,
@@ -17,7 +19,6 @@ from .cryptogram import (
     cvn_from_iad,
     icc_master_key,
 )
-from .keys import constant_time_equal
 from .testdata import TEST_IMK
 
 __all__ = ["CryptogramRecord", "Verdict", "IssuerHost"]
@@ -66,7 +67,7 @@ class IssuerHost:
             cvn = cvn_from_iad(record.iad)
         except ValueError as exc:
             return Verdict(False, f"unknown issuer application data: {exc}")
-        if not constant_time_equal(self.expected(record), record.cryptogram):
+        if not tags_equal(self.expected(record), record.cryptogram):
             return Verdict(False, "cryptogram does not verify with this issuer key", cvn)
         atc = int.from_bytes(record.atc, "big")
         if atc <= self.seen.get(record.pan, -1):

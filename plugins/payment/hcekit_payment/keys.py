@@ -1,4 +1,4 @@
-"""EMV card key derivation (EMV Book 2 Annex A1.3, A1.4) on ``cryptography``'s DES.
+"""EMV card key derivation (EMV Book 2 Annex A1.3, A1.4) on ``cryptography``'s 3DES.
 
 The issuer holds one Issuer Master Key (IMK); each card holds only the key
 derived from it and its PAN (the ICC master key, "UDK"), and a session key
@@ -8,27 +8,22 @@ the card: personalisation stores the UDK only.
 
 from __future__ import annotations
 
-import hmac
-
 from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers import Cipher, modes
+from hcekit.sm.mac import DES_BLOCK, tdes_key
 
 __all__ = [
     "BLOCK",
     "tdes_encrypt",
-    "des_encrypt",
-    "des_decrypt",
-    "des_cbc_last_block",
     "odd_parity",
     "key_check_value",
     "derive_icc_master_key_a",
     "derive_icc_master_key_b",
     "derive_common_session_key",
-    "constant_time_equal",
 ]
 
-BLOCK = 8
+BLOCK = DES_BLOCK
 _FF = b"\xff" * BLOCK
 
 
@@ -40,27 +35,8 @@ def _check_double_length(key: bytes) -> None:
 def tdes_encrypt(key: bytes, data: bytes) -> bytes:
     """Two-key 3DES ECB (K1, K2, K1) over whole blocks."""
     _check_double_length(key)
-    enc = Cipher(TripleDES(key + key[:8]), modes.ECB()).encryptor()
+    enc = Cipher(TripleDES(tdes_key(key)), modes.ECB()).encryptor()
     return enc.update(data) + enc.finalize()
-
-
-def des_encrypt(key: bytes, block: bytes) -> bytes:
-    """Single DES ECB (as 3DES with K1 = K2 = K3)."""
-    enc = Cipher(TripleDES(key * 3), modes.ECB()).encryptor()
-    return enc.update(block) + enc.finalize()
-
-
-def des_decrypt(key: bytes, block: bytes) -> bytes:
-    dec = Cipher(TripleDES(key * 3), modes.ECB()).decryptor()
-    return dec.update(block) + dec.finalize()
-
-
-def des_cbc_last_block(key: bytes, data: bytes) -> bytes:
-    """The last block of single-DES CBC with a zero IV (the MAC chain)."""
-    if not data or len(data) % BLOCK:
-        raise ValueError("CBC-MAC input must be a non-empty multiple of 8 bytes")
-    enc = Cipher(TripleDES(key * 3), modes.CBC(bytes(BLOCK))).encryptor()
-    return (enc.update(data) + enc.finalize())[-BLOCK:]
 
 
 def odd_parity(key: bytes) -> bytes:
@@ -122,8 +98,3 @@ def derive_common_session_key(icc_mk: bytes, atc: bytes) -> bytes:
     left = tdes_encrypt(icc_mk, atc + b"\xf0" + bytes(5))
     right = tdes_encrypt(icc_mk, atc + b"\x0f" + bytes(5))
     return odd_parity(left + right)
-
-
-def constant_time_equal(a: bytes, b: bytes) -> bool:
-    """Constant-time comparison for cryptograms and key material."""
-    return hmac.compare_digest(a, b)

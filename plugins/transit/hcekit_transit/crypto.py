@@ -6,13 +6,11 @@ computed with the current IV as its CBC start value) leaves the IV at the
 full CMAC, an encryption or decryption leaves it at the last ciphertext
 block. MACs on the wire are the first 8 bytes of the CMAC.
 
-Everything cryptographic is ``cryptography``'s AES (CBC/ECB) and CMAC. The
-one composition here is CMAC with a non-zero start value, which the library
-has no parameter for: its subkeys K1/K2 are read back from the library's own
-CMAC (one AES decryption each, the same recovery as
-:mod:`hcekit.sm.diversify`), and the tag is the last block of AES-CBC (IV =
-the session IV) over the message with the subkey XORed into its last block —
-which is CMAC's definition.
+Everything cryptographic is ``cryptography``'s AES-CBC and :mod:`hcekit.sm`:
+the CMAC with the session IV as its start value is
+:func:`hcekit.sm.aes_cmac_chained` (the subkeys recovered once per session),
+enciphered data is padded with :func:`hcekit.sm.zero_pad`, and MACs and
+checksums are compared with :func:`hcekit.sm.tags_equal`.
 """
 
 from __future__ import annotations
@@ -20,9 +18,7 @@ from __future__ import annotations
 import zlib
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-from hcekit.sm.diversify import diversify_aes128
-from hcekit.sm.mac import aes_cmac, tags_equal
-from hcekit.sm.padding import pad
+from hcekit.sm import aes_cmac_chained, cmac_subkeys, diversify_aes128, tags_equal
 
 __all__ = [
     "BLOCK",
@@ -54,10 +50,6 @@ def rotate_left(data: bytes) -> bytes:
     return data[1:] + data[:1]
 
 
-def _xor(a: bytes, b: bytes) -> bytes:
-    return bytes(x ^ y for x, y in zip(a, b, strict=True))
-
-
 def aes_cbc_encrypt(key: bytes, iv: bytes, data: bytes) -> bytes:
     enc = Cipher(algorithms.AES(key), modes.CBC(iv)).encryptor()
     return enc.update(data) + enc.finalize()
@@ -66,11 +58,6 @@ def aes_cbc_encrypt(key: bytes, iv: bytes, data: bytes) -> bytes:
 def aes_cbc_decrypt(key: bytes, iv: bytes, data: bytes) -> bytes:
     dec = Cipher(algorithms.AES(key), modes.CBC(iv)).decryptor()
     return dec.update(data) + dec.finalize()
-
-
-def _aes_ecb_decrypt(key: bytes, block: bytes) -> bytes:
-    dec = Cipher(algorithms.AES(key), modes.ECB()).decryptor()
-    return dec.update(block) + dec.finalize()
 
 
 def session_key(rnd_a: bytes, rnd_b: bytes) -> bytes:
@@ -90,7 +77,7 @@ class SessionCipher:
     process the same commands and responses in the same order.
     """
 
-    __slots__ = ("_alg", "_k1", "_k2", "_key", "iv")
+    __slots__ = ("_alg", "_key", "_subkeys", "iv")
 
     def __init__(self, key: bytes) -> None:
         if len(key) != BLOCK:
@@ -98,18 +85,11 @@ class SessionCipher:
         self._key = key
         self._alg = algorithms.AES(key)
         self.iv = ZERO_IV
-        self._k1 = _aes_ecb_decrypt(key, aes_cmac(key, ZERO_IV))
-        self._k2 = _xor(_aes_ecb_decrypt(key, aes_cmac(key, b"")), pad(b"", BLOCK))
+        self._subkeys = cmac_subkeys(key)
 
     def cmac(self, data: bytes) -> bytes:
         """Full 16-byte CMAC of *data* started from the session IV; the IV becomes the CMAC."""
-        if data and len(data) % BLOCK == 0:
-            message = data[:-BLOCK] + _xor(data[-BLOCK:], self._k1)
-        else:
-            padded = pad(data, BLOCK)
-            message = padded[:-BLOCK] + _xor(padded[-BLOCK:], self._k2)
-        enc = Cipher(self._alg, modes.CBC(self.iv)).encryptor()
-        tag = (enc.update(message) + enc.finalize())[-BLOCK:]
+        tag = aes_cmac_chained(self._key, data, self.iv, subkeys=self._subkeys)
         self.iv = tag
         return tag
 
@@ -132,8 +112,3 @@ class SessionCipher:
         out = dec.update(data) + dec.finalize()
         self.iv = data[-BLOCK:]
         return out
-
-
-def zero_pad(data: bytes) -> bytes:
-    """Pad with 00 bytes to a multiple of 16 (EV1 pads enciphered data this way)."""
-    return data + bytes(-len(data) % BLOCK)

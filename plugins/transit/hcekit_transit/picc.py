@@ -23,6 +23,7 @@ from enum import IntEnum
 from typing import Any
 
 from hcekit.errors import StoreError
+from hcekit.sm import zero_pad
 
 from .crypto import (
     BLOCK,
@@ -35,7 +36,6 @@ from .crypto import (
     rotate_left,
     session_key,
     tags_equal,
-    zero_pad,
 )
 from .model import (
     FREE,
@@ -293,7 +293,7 @@ class DesfireCard:
         if FREE not in keys and self._auth is not None and self._auth.key_no in keys:
             mode = f.comm
         overhead = {CommMode.PLAIN: length, CommMode.MACED: length + MAC_LENGTH,
-                    CommMode.FULL: len(zero_pad(bytes(length + 4)))}[mode]
+                    CommMode.FULL: len(zero_pad(bytes(length + 4), BLOCK))}[mode]
         return min(7 + overhead, MAX_COMMAND)
 
     def _continue_incoming(self, data: bytes) -> tuple[int, bytes]:
@@ -363,7 +363,7 @@ class DesfireCard:
             if not tags_equal(cipher.mac(bytes((ins,)) + header + plain), mac):
                 raise _fail(DfStatus.INTEGRITY_ERROR, "command MAC does not verify")
             return plain
-        expected = len(zero_pad(bytes(plain_length + 4)))
+        expected = len(zero_pad(bytes(plain_length + 4), BLOCK))
         if len(body) != expected:
             raise _fail(DfStatus.LENGTH_ERROR, f"{len(body)} enciphered bytes, expected {expected}")
         decrypted = cipher.decrypt(body)
@@ -380,7 +380,7 @@ class DesfireCard:
         if auth is None:
             return data
         if mode is CommMode.FULL:
-            return auth.cipher.encrypt(zero_pad(data + crc32(data + b"\x00")))
+            return auth.cipher.encrypt(zero_pad(data + crc32(data + b"\x00"), BLOCK))
         return data + auth.cipher.mac(data + b"\x00")
 
     # -- permission checks ---------------------------------------------------------------------

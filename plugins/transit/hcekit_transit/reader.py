@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 
 from hcekit import SW, CommandApdu
+from hcekit.sm import zero_pad
 from hcekit.terminal import Terminal, TerminalError
 
 from .crypto import (
@@ -25,7 +26,6 @@ from .crypto import (
     rotate_left,
     session_key,
     tags_equal,
-    zero_pad,
 )
 from .model import CommMode
 from .picc import Ins
@@ -124,7 +124,7 @@ class DesfireReader:
         elif tx is CommMode.MACED:
             body = header + payload + cipher.mac(head + payload)
         else:
-            body = header + cipher.encrypt(zero_pad(payload + crc32(head + payload)))
+            body = header + cipher.encrypt(zero_pad(payload + crc32(head + payload), BLOCK))
         _, out = self.exchange(ins, body)
         if cipher is None or self._cipher is None:
             return out
@@ -253,7 +253,7 @@ class DesfireReader:
             xored = bytes(a ^ b for a, b in zip(new_key, old_key, strict=True)) + bytes((version,))
             body = xored + crc32(head + xored) + crc32(new_key)
         cipher = self._cipher
-        _, out = self.exchange(Ins.CHANGE_KEY, bytes((kb,)) + cipher.encrypt(zero_pad(body)))
+        _, out = self.exchange(Ins.CHANGE_KEY, bytes((kb,)) + cipher.encrypt(zero_pad(body, BLOCK)))
         if key_no == self.key_no:
             self._cipher = None
             self.key_no = None
