@@ -3,14 +3,15 @@
 # pcscd + vsmartcard's vpcd driver (the PC/SC harness), the PC/SC headers and
 # swig that pyscard compiles against, OpenSC / yubico-piv-tool / pcsc-tools
 # (interop clients), a JDK (the Android shim is compiled and run on a desktop
-# JVM) and util-linux/iproute2 (private network namespaces for pcscd).
+# JVM), util-linux/iproute2 (private network namespaces for pcscd) and tshark
+# (the tests check exported pcapng traces with Wireshark's own dissectors).
 #
 # Idempotent: packages already present are skipped without touching apt.
 set -euo pipefail
 
 PACKAGES=(
   pcscd vsmartcard-vpcd libpcsclite-dev pcsc-tools opensc yubico-piv-tool
-  swig openjdk-17-jdk-headless util-linux iproute2 procps
+  swig openjdk-17-jdk-headless util-linux iproute2 procps tshark
 )
 
 missing=()

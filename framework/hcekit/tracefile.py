@@ -59,6 +59,7 @@ FORMAT_VERSION = 1
 _HEADER = f"# hcekit trace {FORMAT_VERSION}"
 _REDACTED = re.compile(r"^\[(\d+) bytes redacted\]$")
 _TIMESTAMP = "%Y-%m-%dT%H:%M:%S.%fZ"
+_SENSITIVE = "sensitive"
 
 
 class TraceFormatError(ValueError):
@@ -75,6 +76,58 @@ def _stamp(when: datetime) -> str:
 
 def _hex(data: bytes) -> str:
     return data.hex(" ").upper()
+
+
+# -- writing ----------------------------------------------------------------------------
+
+
+def _command_text(command: bytes, length: int, hide: bool) -> str:
+    """A command's hex, or its 4-byte header and the length of what is hidden."""
+    if not hide:
+        return _hex(command)
+    text = _hex(command[:4])
+    if length > 4:
+        text += f" [{length - 4} bytes redacted]"
+    return text
+
+
+def _response_text(data: bytes, sw: int, length: int, hide: bool) -> str:
+    """A response's hex, or the length of its hidden data and the status word."""
+    status = _hex(sw.to_bytes(2, "big"))
+    if not hide:
+        return (_hex(data) + " " + status).lstrip()
+    return f"[{length - 2} bytes redacted] {status}" if length > 2 else status
+
+
+def _notes(sw: int, elapsed_us: float | None, plugin: str | None, sensitive: bool) -> str:
+    notes = [describe(sw) if sw >= 0 else "malformed response"]
+    if elapsed_us is not None:
+        notes.append(f"{elapsed_us:.0f} µs")
+    if plugin:
+        notes.append(plugin)
+    if sensitive:
+        notes.append(_SENSITIVE)
+    return ", ".join(notes)
+
+
+def format_trace(trace: Trace, *, note: str = "written by hcekit") -> str:
+    """*trace* as trace-file text (what :func:`parse_trace` reads back)."""
+    lines = [_HEADER, f"# {note}"]
+    for event in trace.events:
+        if isinstance(event, FieldEvent):
+            state = "on" if event.active else f"off {(event.reason or DeactivationReason.LINK_LOSS).name}"
+            lines.append(f"{_stamp(event.time)} field {state}")
+            continue
+        end = event.response_time or event.time
+        elapsed = (end - event.time) / timedelta(microseconds=1) if event.response_time else None
+        cmd = _command_text(event.command or event.header, event.command_length,
+                            event.command is None)
+        rsp = _response_text(event.response_data or b"", event.sw, event.response_length,
+                             event.response_data is None)
+        lines.append(f"{_stamp(event.time)} >> {cmd}")
+        lines.append(f"{_stamp(end)} << {rsp}  # "
+                     f"{_notes(event.sw, elapsed, event.plugin, event.redacted)}")
+    return "\n".join(lines) + "\n"
 
 
 # -- recording ------------------------------------------------------------------------
@@ -128,23 +181,14 @@ class TraceRecorder:
         start = end - timedelta(microseconds=record.elapsed_ns / 1000)
         hide = record.sensitive and not self.reveal
         command, response = record.command, record.response
-        if hide:
-            cmd = _hex(command[:4])
-            if len(command) > 4:
-                cmd += f" [{len(command) - 4} bytes redacted]"
-            rsp = _hex(response[-2:])
-            if len(response) > 2:
-                rsp = f"[{len(response) - 2} bytes redacted] " + rsp
-        else:
-            cmd, rsp = _hex(command), _hex(response)
-        notes = [describe(record.sw) if record.sw >= 0 else "malformed response",
-                 f"{record.elapsed_ns / 1000:.0f} µs"]
-        if record.plugin:
-            notes.append(record.plugin)
-        if record.sensitive:
-            notes.append("sensitive")
+        cmd = _command_text(command, len(command), hide)
+        if record.sw >= 0:
+            rsp = _response_text(response[:-2], record.sw, len(response), hide)
+        else:  # a malformed (short) response is shown as it is
+            rsp = _hex(response)
+        notes = _notes(record.sw, record.elapsed_ns / 1000, record.plugin, record.sensitive)
         self._write(f"{_stamp(start)} >> {cmd}")
-        self._write(f"{_stamp(end)} << {rsp}  # {', '.join(notes)}")
+        self._write(f"{_stamp(end)} << {rsp}  # {notes}")
         self.exchanges += 1
 
     def hcekit_field(self, card: object, active: bool, reason: DeactivationReason | None) -> None:
@@ -200,6 +244,10 @@ class Exchange:
     #: Lengths as recorded (known even when redacted).
     command_length: int
     response_length: int
+    #: When the response was sent (None: not recorded).
+    response_time: datetime | None = None
+    #: The plugin that answered, as the recorder noted it (None: the card core or unknown).
+    plugin: str | None = None
 
     @property
     def redacted(self) -> bool:
@@ -246,6 +294,16 @@ def _parse_bytes(tokens: Sequence[str], lineno: int) -> tuple[bytes, int | None,
         raise TraceFormatError(f"line {lineno}: not hex bytes: {text!r}") from None
 
 
+def _plugin_note(comment: str) -> str | None:
+    """The plugin named in a response line's comment (``STATUS, N µs, PLUGIN[, sensitive]``)."""
+    notes = [n.strip() for n in comment.split(",")]
+    for i, note in enumerate(notes):
+        if note.endswith(" µs"):
+            rest = [n for n in notes[i + 1:] if n and n != _SENSITIVE]
+            return rest[0] if rest else None
+    return None
+
+
 def parse_trace(lines: Iterable[str]) -> Trace:
     """Parse trace text (an iterable of lines); raise :class:`TraceFormatError` on a bad line."""
     trace = Trace()
@@ -260,7 +318,8 @@ def parse_trace(lines: Iterable[str]) -> Trace:
                 )
             seen_header = True
             continue
-        body = line.split("#", 1)[0].strip()
+        body, _, comment = line.partition("#")
+        body = body.strip()
         if not body:
             continue
         parts = body.split()
@@ -288,6 +347,7 @@ def parse_trace(lines: Iterable[str]) -> Trace:
             trace.events.append(Exchange(
                 pending[0], pending[1], pending[2], pending[3], data,
                 int.from_bytes(status, "big"), pending[4], rlen,
+                response_time=when, plugin=_plugin_note(comment),
             ))
             pending = None
         elif kind == "field" and rest[:1] == ["on"]:
@@ -319,7 +379,8 @@ def read_trace(path: str | Path) -> Trace:
             raise TraceFormatError(
                 f"not UTF-8 text ({exc.reason} at a byte "
                 f"{exc.object[exc.start:exc.start + 1].hex().upper()}); trace files are the "
-                "text that 'hcekit serve/demo --record' writes") from None
+                "text that 'hcekit serve/demo --record' writes; for a pcap or pcapng capture "
+                "use 'hcekit trace import'") from None
 
 
 # -- replaying ---------------------------------------------------------------------------------

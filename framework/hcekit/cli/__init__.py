@@ -25,6 +25,7 @@ COMMAND_MODULES = (
     "hcekit.cli.core_commands",
     "hcekit.cli.pcsc_commands",
     "hcekit.cli.kit_commands",
+    "hcekit.cli.trace_commands",
     "hcekit_android.cli",
 )
 

@@ -18,7 +18,7 @@ import sys
 from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
-from typing import IO, cast
+from typing import IO, Any, cast
 
 from ..errors import HcekitError
 
@@ -121,11 +121,23 @@ def open_output(path: str | Path, *, force: bool, option: str = "-o") -> IO[str]
     naming *option* and ``--force``. The caller closes the result (closing
     standard output is a no-op here: a wrapper is returned for it).
     """
+    return cast(IO[str], _open_output(path, force, option, binary=False))
+
+
+def open_binary_output(path: str | Path, *, force: bool, option: str = "-o") -> IO[bytes]:
+    """:func:`open_output` for bytes (pcapng): ``-`` is standard output's buffer."""
+    return cast(IO[bytes], _open_output(path, force, option, binary=True))
+
+
+def _open_output(path: str | Path, force: bool, option: str, *, binary: bool) -> IO[Any]:
     if str(path) == STDOUT:
-        return cast(IO[str], _Unclosed(sys.stdout))
+        return cast(IO[Any], _Unclosed(sys.stdout.buffer if binary else sys.stdout))
     target = Path(path)
+    mode = ("w" if force else "x") + ("b" if binary else "")
     try:
-        return open(target, "w" if force else "x", encoding="utf-8")
+        if binary:
+            return open(target, mode)
+        return open(target, mode, encoding="utf-8")
     except FileExistsError:
         raise OutputExistsError(f"{option} {target}: the file exists; add --force to overwrite it"
                                 ) from None
@@ -136,14 +148,14 @@ def open_output(path: str | Path, *, force: bool, option: str = "-o") -> IO[str]
 class _Unclosed:
     """Standard output handed out as a file that a ``with`` block must not close."""
 
-    def __init__(self, stream: IO[str]) -> None:
+    def __init__(self, stream: IO[Any]) -> None:
         self._stream = stream
 
     def __getattr__(self, name: str) -> object:
         return getattr(self._stream, name)
 
-    def write(self, text: str) -> int:
-        return self._stream.write(text)
+    def write(self, data: Any) -> int:
+        return int(self._stream.write(data))
 
     def close(self) -> None:
         self._stream.flush()

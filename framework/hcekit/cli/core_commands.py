@@ -19,7 +19,7 @@ from ..sw import describe
 from ..terminal import LoopbackTransport, ScriptContext, Terminal, TerminalScript, check_options
 from ..terminal.transport import Transport
 from ..trace import TraceRecord, format_record
-from .arguments import add_force_option, open_output
+from .arguments import add_force_option, open_binary_output, open_output
 from .common import add_card_options, build_card, cwd_importable, hexbytes
 
 __all__ = ["add_commands"]
@@ -49,7 +49,11 @@ def add_commands(subparsers: SubParsers) -> None:
     p.add_argument("--record", metavar="FILE",
                    help="also record the trace to FILE (hcekit replay); an existing file is "
                         "kept unless --force")
-    add_force_option(p, "the --record file")
+    p.add_argument("--pcap", metavar="FILE",
+                   help="also write the exchanges to FILE as pcapng for Wireshark (ISO 14443 "
+                        "frames, flushed per exchange; see 'hcekit trace export --help'); an "
+                        "existing file is kept unless --force")
+    add_force_option(p, "the --record and --pcap files")
     p.add_argument("--metrics", action="store_true",
                    help="print exchange counts, status words and card-side latency at the end")
     p.set_defaults(handler=cmd_demo)
@@ -181,19 +185,24 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if args.metrics:
         extra.append(metrics)
     record: IO[str] | None = None
-    if args.record:
-        from ..tracefile import TraceRecorder
-
-        record = open_output(args.record, force=args.force, option="--record")
-        extra.append(("record", TraceRecorder(record)))
+    pcap: IO[bytes] | None = None
     try:
-        return _run_demo(args, extra, metrics)
+        if args.record:
+            from ..tracefile import TraceRecorder
+
+            record = open_output(args.record, force=args.force, option="--record")
+            extra.append(("record", TraceRecorder(record)))
+        if args.pcap:
+            pcap = open_binary_output(args.pcap, force=args.force, option="--pcap")
+        return _run_demo(args, extra, metrics, pcap)
     finally:
-        if record is not None:
-            record.close()
+        for stream in (record, pcap):
+            if stream is not None:
+                stream.close()
 
 
-def _run_demo(args: argparse.Namespace, extra: list[Any], metrics: MetricsCollector) -> int:
+def _run_demo(args: argparse.Namespace, extra: list[Any], metrics: MetricsCollector,
+              pcap: IO[bytes] | None) -> int:
     from ..store import MemoryStore
 
     try:
@@ -204,7 +213,12 @@ def _run_demo(args: argparse.Namespace, extra: list[Any], metrics: MetricsCollec
     host = LoopbackHost(card)
     failures = 0
     scripts = [(p, s) for p, s in _scripts(card) if s.demo]
-    names = ", ".join(n for n in card.plugins if n not in ("ppse", "demo-trace", "record", "metrics"))
+    plugins = [n for n in card.plugins if n not in ("ppse", "demo-trace", "record", "metrics")]
+    if args.pcap:
+        from ..capture import PcapRecorder
+
+        card.register(PcapRecorder(args.pcap, plugins=plugins, reveal=args.reveal_secrets))
+    names = ", ".join(plugins)
     print(f"hcekit demo: loopback card with plugins {names}")
     for name, script in scripts:
         print(f"\n== {name}: {script.name} — {script.description}")

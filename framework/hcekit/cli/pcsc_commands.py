@@ -13,7 +13,13 @@ from typing import IO, Any, TypeAlias
 from ..errors import HcekitError
 from ..hosts.atr import AtrError, check_atr
 from ..hosts.vpcd import DEFAULT_DEADLINE, DEFAULT_PORT, HELP_NOT_LISTENING, VpcdHost
-from .arguments import add_force_option, open_output, positive_seconds, tcp_port
+from .arguments import (
+    add_force_option,
+    open_binary_output,
+    open_output,
+    positive_seconds,
+    tcp_port,
+)
 from .common import add_card_options, build_card, hexbytes
 
 __all__ = ["add_commands", "cmd_serve", "cmd_readers"]
@@ -43,7 +49,12 @@ def add_commands(subparsers: SubParsers) -> None:
                    help="record every exchange to a trace file (hcekit.tracefile format); "
                         "with several ports, FILE gets a .PORT suffix per card. An existing "
                         "file is kept unless --force")
-    add_force_option(p, "the --record file")
+    p.add_argument("--pcap", metavar="FILE",
+                   help="write every exchange to FILE as pcapng for Wireshark, flushed per "
+                        "exchange, so 'tail -c +1 -f FILE | wireshark -k -i -' follows the card; "
+                        "with several ports, FILE gets a .PORT suffix per card. An existing "
+                        "file is kept unless --force")
+    add_force_option(p, "the --record and --pcap files")
     add_card_options(p)
     p.set_defaults(handler=cmd_serve)
 
@@ -54,7 +65,7 @@ def add_commands(subparsers: SubParsers) -> None:
     p.set_defaults(handler=cmd_readers)
 
 
-def _recorder(path: str, force: bool, outputs: list[IO[str]]) -> Any:
+def _recorder(path: str, force: bool, outputs: list[IO[Any]]) -> Any:
     from ..tracefile import TraceRecorder
 
     stream = open_output(Path(path), force=force, option="--record")
@@ -77,18 +88,24 @@ def cmd_serve(args: argparse.Namespace) -> int:
     logging.getLogger("hcekit.vpcd").setLevel(min(logging.INFO,
                                                   logging.getLogger().getEffectiveLevel()))
     hosts: list[VpcdHost] = []
-    outputs: list[IO[str]] = []
+    outputs: list[IO[Any]] = []
     recorders: dict[int, Any] = {}
-    if args.record:  # before any card: an existing file stops serve before it starts
+    pcaps: dict[int, IO[bytes]] = {}
+    # before any card: an existing file stops serve before it starts
+    try:
         for port in ports:
-            path = args.record if len(ports) == 1 else f"{args.record}.{port}"
-            try:
+            if args.record:
+                path = args.record if len(ports) == 1 else f"{args.record}.{port}"
                 recorders[port] = _recorder(path, args.force, outputs)
-            except HcekitError:
-                for stream in outputs:  # the files this run created
-                    stream.close()
-                    Path(stream.name).unlink(missing_ok=True)
-                raise
+            if args.pcap:
+                path = args.pcap if len(ports) == 1 else f"{args.pcap}.{port}"
+                pcaps[port] = open_binary_output(path, force=args.force, option="--pcap")
+                outputs.append(pcaps[port])
+    except HcekitError:
+        for stream in outputs:  # the files this run created
+            stream.close()
+            Path(stream.name).unlink(missing_ok=True)
+        raise
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
@@ -102,6 +119,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
             names = ", ".join(n for n in card.plugins if n != "trace") or "(no plugins)"
             if port in recorders:
                 card.register(recorders[port])
+            if port in pcaps:
+                from ..capture import PcapRecorder
+
+                card.register(PcapRecorder(pcaps[port], reveal=args.reveal_secrets,
+                                           plugins=[n for n in card.plugins if n != "trace"]))
             host = VpcdHost(card, port, address=args.address, deadline=args.deadline,
                             **atr_kwargs)
             hosts.append(host)
