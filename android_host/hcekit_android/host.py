@@ -16,7 +16,7 @@ from typing import Any
 
 from hcekit.aid import Category, Claim, parse_aid_filter
 from hcekit.card import Card
-from hcekit.device import MAX_DYNAMIC_AIDS, DeviceState, ErrCode, HceError
+from hcekit.device import MAX_DYNAMIC_AIDS, DeviceState, ErrCode, HceError, check_ready
 from hcekit.errors import ClaimError
 from hcekit.hosts.base import Host
 
@@ -118,6 +118,7 @@ class AndroidHost(Host):
         if self._listener is not None:
             return
         try:
+            check_ready(self.device_state())  # registering works with NFC off; serving does not
             if self.register_claims:
                 with self.lock:
                     grouped = claims_by_category(self.card.claims())

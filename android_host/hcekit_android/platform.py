@@ -108,8 +108,15 @@ class AndroidNfc:
     # -- AID registration -----------------------------------------------------------
 
     def register(self, category: Category, aids: Sequence[str]) -> None:
-        """``registerAidsForService``; the caller has validated *aids*. 13004 / 13006."""
-        emulation = self.card_emulation()
+        """``registerAidsForService``; the caller has validated *aids*. 13004 / 13006.
+
+        NFC switched off is no obstacle (AOSP ``CardEmulationManager`` accepts
+        registrations whatever the adapter state), so ``stopHCE`` can restore.
+        """
+        state = self.state()
+        if not (state.nfc_present and state.hce_supported):
+            check_ready(state)
+        emulation = self._emulation(self._adapter())
         category = Category(category)
         if category is Category.PAYMENT and not emulation.isDefaultServiceForCategory(
                 self.component, Category.PAYMENT.value):

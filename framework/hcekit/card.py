@@ -11,6 +11,9 @@ The routing state, as a table (``docs/architecture.md`` has the same):
 =====================  ======================================  =========================
 state                  command                                 effect
 =====================  ======================================  =========================
+any                    routing SELECT, a raw claim matches     raw app selected, bytes to it
+raw app selected       routing SELECT, no claim matches        6A82, selection unchanged
+raw app selected       anything but a routing SELECT           bytes to it, its bytes back
 any                    unparseable bytes                       6700 (or the precise SW)
 any                    CLA FF                                  6E00
 any                    logical channel ≠ 0                     6881
@@ -24,6 +27,14 @@ any                    SELECT by DF name, no match             6A82, selection u
 nothing selected       other command                           6F00 (as Android answers)
 application selected   other command                           plugin's hcekit_process
 =====================  ======================================  =========================
+
+A *raw* application (``register(..., raw=exchange)``, what the WeChat facade
+registers) sees the card as an Android ``HostApduService`` sees the phone: a
+*routing SELECT* is what AOSP's ``HostEmulationManager.findSelectAid``
+accepts (CLA 00, INS A4, P1 04, Lc ≥ 5 bytes present, any P2), the selection
+follows the AID whatever the application answers, and every other command
+goes to it as bytes, unparsed — no 61xx, no chaining, no CLA checks. The
+rows above it apply only while a raw application is registered.
 """
 
 from __future__ import annotations
@@ -58,7 +69,7 @@ from .store import MemoryStore, Store
 from .sw import SW, bytes_remaining, sw_bytes, wrong_le
 from .trace import TraceRecord
 
-__all__ = ["Card", "CardConfig"]
+__all__ = ["Card", "CardConfig", "RawExchange", "routing_select_aid"]
 
 log = logging.getLogger("hcekit.card")
 
@@ -94,6 +105,8 @@ def _is_success(sw: int) -> bool:
 
 
 HookFn = Callable[..., Any]
+#: A raw application's APDU handler: the command as the reader sent it → the response.
+RawExchange = Callable[[bytes], bytes]
 
 
 class _Plugin:
@@ -107,6 +120,7 @@ class _Plugin:
         "name",
         "obj",
         "process",
+        "raw",
         "select",
         "shutdown",
         "startup",
@@ -123,6 +137,8 @@ class _Plugin:
         self.deselect: HookFn | None = None
         self.deactivated: HookFn | None = None
         self.shutdown: HookFn | None = None
+        #: A raw application's exchange (bytes in, bytes out); None for plugins.
+        self.raw: RawExchange | None = None
 
 
 class _Selected:
@@ -155,6 +171,7 @@ class Card:
         self._plugins: dict[str, _Plugin] = {}
         self._routes: list[tuple[_Plugin, Claim]] = []
         self._selected: _Selected | None = None
+        self._has_raw = False
         self._chain_in: tuple[int, int, int, bytearray] | None = None
         self._chain_out: tuple[bytes, int] | None = None
         self._field = False
@@ -233,13 +250,22 @@ class Card:
         return entry
 
     def register(self, plugin: PluginSpec, *, name: str | None = None,
-                 options: Mapping[str, Any] | None = None) -> PluginContext:
-        """Add a plugin to a running card (e.g. ``startHCE``). Conflicts raise; nothing changes."""
+                 options: Mapping[str, Any] | None = None,
+                 raw: RawExchange | None = None) -> PluginContext:
+        """Add a plugin to a running card (e.g. ``startHCE``). Conflicts raise; nothing changes.
+
+        With *raw*, the plugin is a raw application: its claims route to *raw*,
+        which gets every command as bytes and answers bytes (see the module
+        docstring); its ``hcekit_select``/``hcekit_process`` are not used, its
+        ``hcekit_deselect``/``hcekit_deactivated`` are. Raw claims are not listed
+        in the core's PPSE: a raw application answers its own.
+        """
         ((default_name, obj),) = resolve_plugins([plugin])
         name = name or default_name
         if options is not None:
             self._options[name] = options
         entry = self._add(name, obj)
+        entry.raw = raw
         try:
             self._rebuild_routes()
         except HcekitError:
@@ -267,8 +293,8 @@ class Card:
         self._pm.unregister(entry.obj)
 
     def _rebuild_routes(self) -> None:
-        owned = [(e.name, c) for e in self._plugins.values() if e.name != _PPSE_NAME
-                 for c in e.claims]
+        owned = [(e.name, c) for e in self._plugins.values()
+                 if e.name != _PPSE_NAME and e.raw is None for c in e.claims]
         payment = [c for _, c in owned if c.category is Category.PAYMENT]
         wants_ppse = self.config.ppse and bool(payment)
         if wants_ppse and _PPSE_NAME not in self._plugins:
@@ -279,6 +305,7 @@ class Card:
             self._remove(_PPSE_NAME)
         check_conflicts((e.name, c) for e in self._plugins.values() for c in e.claims)
         self._routes = [(e, c) for e in self._plugins.values() for c in e.claims]
+        self._has_raw = any(e.raw is not None for e in self._plugins.values())
         self._tracing = bool(self._pm.hook.hcekit_trace.get_hookimpls())
 
     # -- introspection ------------------------------------------------------------
@@ -297,8 +324,8 @@ class Card:
 
     def payment_claims(self) -> list[tuple[str, Claim]]:
         """Payment applications (what the PPSE lists; the core's own PPSE excluded)."""
-        return [(n, c) for n, c in self.claims()
-                if c.category is Category.PAYMENT and n != _PPSE_NAME]
+        return [(e.name, c) for e, c in self._routes
+                if c.category is Category.PAYMENT and e.name != _PPSE_NAME and e.raw is None]
 
     @property
     def selected(self) -> AppContext | None:
@@ -377,6 +404,10 @@ class Card:
         return ResponseApdu.parse(self.transceive(command.to_bytes()))
 
     def _exchange(self, raw: bytes) -> bytes:
+        if self._has_raw:
+            answer = self._raw_route(raw)
+            if answer is not None:
+                return answer
         try:
             command = CommandApdu.parse(raw)
             if command.extended and not self.config.extended_length:
@@ -415,6 +446,48 @@ class Card:
         if sel is None:
             raise IsoError(SW.UNKNOWN, "no application selected (Android answers 6F00 here)")
         return self._process(sel, command)
+
+    # -- the raw route ----------------------------------------------------------------------
+
+    def _raw_route(self, raw: bytes) -> bytes | None:
+        """The answer when a raw application owns *raw*; None: the ISO path handles it."""
+        sel = self._selected
+        raw_selected = sel is not None and sel.plugin.raw is not None
+        aid = routing_select_aid(raw)
+        if aid is None:
+            return self._raw_call(sel, raw) if raw_selected and sel is not None else None
+        for plugin, claim in self._routes:
+            if plugin.raw is not None and claim.matches(aid):
+                return self._raw_select(plugin, claim, aid, raw)
+        if raw_selected and not self._candidates(aid):
+            return sw_bytes(SW.FILE_NOT_FOUND)  # AOSP's AID_NOT_FOUND; selection unchanged
+        return None
+
+    def _raw_select(self, plugin: _Plugin, claim: Claim, aid: bytes, raw: bytes) -> bytes:
+        """Routing follows the AID, as on Android: selected whatever the application answers."""
+        current = self._selected
+        self._chain_in = self._chain_out = None
+        if current is not None and current.plugin is not plugin:
+            self._selected = None
+            self._call_quietly(current.plugin.deselect, current.plugin, current.app)
+        selected = _Selected(plugin, AppContext(plugin.ctx, claim,
+                                                claim.aid if claim.kind is AidKind.EXACT else aid))
+        self._selected = selected
+        return self._raw_call(selected, raw)
+
+    def _raw_call(self, sel: _Selected, raw: bytes) -> bytes:
+        assert sel.plugin.raw is not None
+        try:
+            answer = sel.plugin.raw(bytes(raw))
+        except Exception:
+            log.exception("raw application %r failed on %s; answering 6F00",
+                          sel.plugin.name, bytes(raw[:4]).hex().upper())
+            return _SW_UNKNOWN
+        if type(answer) is not bytes or len(answer) < 2:
+            log.error("raw application %r answered %r; a response APDU is bytes ending in SW1 SW2",
+                      sel.plugin.name, answer)
+            return _SW_UNKNOWN
+        return answer
 
     # -- chaining -----------------------------------------------------------------------
 
@@ -587,6 +660,27 @@ class Card:
 
 
 _PPSE_NAME = "ppse"
+
+#: AOSP ``HostEmulationManager``: a routing SELECT has CLA 00 (basic channel, no SM, no
+#: chaining), a 5-byte header and an AID of at least 5 bytes.
+_CLA_BASIC = 0x00
+_SELECT_HEADER_LEN = 5
+_MIN_ROUTING_AID_LEN = 5
+
+
+def routing_select_aid(raw: bytes) -> bytes | None:
+    """The AID Android's NFC stack routes *raw* by, or None (AOSP ``findSelectAid``).
+
+    CLA 00, INS A4, P1 04 (any P2), at least 10 bytes, and Lc AID bytes present;
+    trailing bytes (Le) are allowed. Anything else goes to the selected service.
+    """
+    if len(raw) < _SELECT_HEADER_LEN + _MIN_ROUTING_AID_LEN or raw[0] != _CLA_BASIC \
+            or raw[1] != INS_SELECT or raw[2] != P1_SELECT_BY_DF_NAME:
+        return None
+    length = raw[4]
+    if len(raw) < _SELECT_HEADER_LEN + length:
+        return None
+    return bytes(raw[_SELECT_HEADER_LEN:_SELECT_HEADER_LEN + length])
 
 
 def _normalise(result: object, plugin: str) -> tuple[bytes, int]:

@@ -61,6 +61,9 @@ class DeviceState:
     hce_supported: bool = True
     #: Is this app the default service for the "payment" category?
     default_payment_app: bool = True
+    #: ``CardEmulation.supportsAidPrefixRegistration()``: may ``*``/``#`` AIDs be
+    #: registered? (Android ignores them silently on controllers without support.)
+    aid_prefix_registration: bool = True
 
 
 def check_ready(state: DeviceState) -> None:

@@ -1,13 +1,21 @@
 """The Pythonic HCE API: check the device, start with AIDs, answer raw APDUs.
 
 This is the layer under the WeChat facade (:mod:`hcekit.wx`) for people who
-want exceptions rather than callbacks. :class:`HceService` registers a dynamic
-application on the host's card for the AIDs given to :meth:`HceService.start`;
-every command routed to it (the SELECT included, as on Android) is delivered
-to the message listener, and :meth:`HceService.send` answers it — from the
-listener itself or from another thread within ``timeout`` seconds. When the
-deadline passes the service answers ``timeout_response`` (``00 00``, what
-WeChat's client sends; set ``6F 00`` for an ISO answer) and logs it.
+want exceptions rather than callbacks. :meth:`HceService.start` registers a
+*raw application* on the host's card for the AIDs it is given: after a SELECT
+of one of them, every command reaches the message listener exactly as the
+reader sent it (the SELECT included, as Android passes it to
+``processCommandApdu``) and the bytes given to :meth:`HceService.send` go back
+unchanged — no 61xx, no chaining, no CLA checks (the raw route of
+:mod:`hcekit.card`). The answer may come from the listener itself or from
+another thread within ``timeout`` seconds; when the deadline passes the card
+answers ``timeout_response`` (``00 00``, what WeChat's client sends).
+
+Registration composes with the card's plugins: Android's
+``registerAidsForService`` replaces the service's whole group of a category,
+so ``start`` registers the plugins' AIDs of that category *and* the new ones,
+and ``stop`` registers the plugins' set again (or removes the group when they
+have none) — also with NFC switched off, which Android allows.
 """
 
 from __future__ import annotations
@@ -18,7 +26,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from .aid import Category, Claim
-from .apdu import CommandApdu, ResponseApdu
 from .context import AppContext, PluginContext
 from .device import MAX_DYNAMIC_AIDS, ErrCode, HceError, check_ready
 from .errors import ClaimError, HcekitError
@@ -98,7 +105,7 @@ class _Pending:
 
 
 class _DynamicApplication:
-    """The plugin :class:`HceService` registers: forwards raw APDUs to the listener."""
+    """The raw application :class:`HceService` registers: its claims and field events."""
 
     def __init__(self, service: HceService, claims: list[Claim]) -> None:
         self.service = service
@@ -109,16 +116,18 @@ class _DynamicApplication:
         return self.claims
 
     @hookimpl
-    def hcekit_select(self, app: AppContext, command: CommandApdu) -> ResponseApdu:
-        return self.service._exchange(command)
-
-    @hookimpl
-    def hcekit_process(self, app: AppContext, command: CommandApdu) -> ResponseApdu:
-        return self.service._exchange(command)
+    def hcekit_deselect(self, app: AppContext) -> None:
+        # the reader selected a plugin's AID: Android's onDeactivated(DEACTIVATION_DESELECTED)
+        self.service._notify(HceMessage(MESSAGE_DEACTIVATED, reason=DeactivationReason.DESELECTED))
 
     @hookimpl
     def hcekit_deactivated(self, app: AppContext, reason: DeactivationReason) -> None:
         self.service._notify(HceMessage(MESSAGE_DEACTIVATED, reason=reason))
+
+
+def distinct_filters(claims: Sequence[Claim]) -> list[str]:
+    """Android filter strings of *claims*, each once, in first-seen order."""
+    return list(dict.fromkeys(c.filter for c in claims))
 
 
 class HceService:
@@ -148,35 +157,71 @@ class HceService:
         check_ready(self.host.device_state())
 
     def start(self, aid_list: Sequence[str], category: Category | str = Category.OTHER) -> None:
-        """Check the device, validate the AIDs (13003), the payment role (13004), register (13006)."""
+        """Check the device, validate the AIDs (13003), the payment role (13004), register (13006).
+
+        An AID listed twice is registered once (Android accepts duplicates and
+        routes by AID, so a repeat changes nothing). A second ``start`` replaces
+        the first; if it fails, HCE is left stopped.
+        """
         self.state()
         claims = validate_aid_list(aid_list)
         category = Category(category)
         if category is Category.PAYMENT and not self.host.device_state().default_payment_app:
             raise HceError(ErrCode.NOT_DEFAULT_PAYMENT_APP,
                            "make this app the default in the NFC payment settings")
-        claims = [Claim(c.aid, category, c.description, c.kind) for c in claims]
+        unique = {c.filter: Claim(c.aid, category, c.description, c.kind) for c in claims}
+        claims = list(unique.values())
         if self.started:
             self._teardown()
         try:
-            self.host.register_aids(category, [c.filter for c in claims])
+            with self.host.lock:
+                self.host.card.register(_DynamicApplication(self, claims), name=DYNAMIC_APP_NAME,
+                                        raw=self._exchange)
+        except HcekitError as exc:
+            raise HceError(ErrCode.AID_REGISTRATION_FAILED, str(exc)) from exc
+        try:
+            self._register(category, self.plugin_aids(category) + list(unique))
+        except BaseException:
+            with self.host.lock:
+                self.host.card.unregister(DYNAMIC_APP_NAME)
+            raise
+        self._category = category
+
+    def stop(self) -> None:
+        """Unregister the AIDs and restore the plugins' set (no-op when not started).
+
+        Works with NFC switched off: Android keeps accepting registration
+        changes then, and a stop that failed would leave the AIDs routed. Only a
+        device without NFC (13000) or HCE (13002) fails, as nothing can be started there.
+        """
+        state = self.host.device_state()
+        try:
+            check_ready(state)
+        except HceError as exc:
+            if exc.code is not ErrCode.NFC_DISABLED:
+                raise
+        if self.started:
+            self._teardown()
+
+    def plugin_aids(self, category: Category | str) -> list[str]:
+        """The AIDs the card's plugins claim in *category* (the core's PPSE included)."""
+        category = Category(category)
+        with self.host.lock:
+            claims = self.host.card.claims()
+        return distinct_filters([c for name, c in claims
+                                 if name != DYNAMIC_APP_NAME and c.category is category])
+
+    def _register(self, category: Category, aids: list[str]) -> None:
+        """Replace *category*'s group on the platform (13006 when refused)."""
+        try:
+            if aids:
+                self.host.register_aids(category, aids)
+            else:
+                self.host.remove_aids(category)
         except HceError:
             raise
         except Exception as exc:  # a platform bug or refusal, reported as WeChat does
             raise HceError(ErrCode.AID_REGISTRATION_FAILED, str(exc)) from exc
-        try:
-            with self.host.lock:
-                self.host.card.register(_DynamicApplication(self, claims), name=DYNAMIC_APP_NAME)
-        except HcekitError as exc:
-            self.host.remove_aids(category)
-            raise HceError(ErrCode.AID_REGISTRATION_FAILED, str(exc)) from exc
-        self._category = category
-
-    def stop(self) -> None:
-        """Unregister the AIDs and the dynamic application (no-op when not started)."""
-        self.state()
-        if self.started:
-            self._teardown()
 
     def _teardown(self) -> None:
         assert self._category is not None
@@ -184,7 +229,7 @@ class HceService:
         self._release(None)
         with self.host.lock:
             self.host.card.unregister(DYNAMIC_APP_NAME)
-        self.host.remove_aids(category)
+        self._register(category, self.plugin_aids(category))
 
     def on_message(self, listener: Listener) -> None:
         self._listeners.append(listener)
@@ -221,16 +266,17 @@ class HceService:
             except Exception:
                 log.exception("an HCE message listener failed")
 
-    def _exchange(self, command: CommandApdu) -> ResponseApdu:
+    def _exchange(self, command: bytes) -> bytes:
+        """The raw route: the command as the reader sent it → the listener's bytes, unchanged."""
         pending = _Pending()
         with self._lock:
             self._pending = pending
-        self._notify(HceMessage(MESSAGE_APDU, data=command.to_bytes()))
+        self._notify(HceMessage(MESSAGE_APDU, data=command))
         answered = pending.event.wait(self.timeout)
         with self._lock:
             self._pending = None
         if not answered or pending.response is None:
             log.warning("no answer within %.0f ms; answering %s", self.timeout * 1000,
                         self.timeout_response.hex().upper())
-            return ResponseApdu.parse(self.timeout_response)
-        return ResponseApdu.parse(pending.response)
+            return self.timeout_response
+        return pending.response

@@ -6,10 +6,22 @@ import threading
 from typing import Any
 
 import pytest
-from hcekit import SW, Card, DeviceState, ErrCode, HceError
+from hcekit import SW, Card, Category, Claim, DeviceState, ErrCode, HceError
+from hcekit.events import DeactivationReason
 from hcekit.hce import HceService
 from hcekit.hosts import LoopbackHost
 from hcekit.terminal import LoopbackTransport, Terminal
+from hcekit.testing.wechat import (
+    FACADE_AID,
+    LONG_ANSWER,
+    PLUGIN_AID,
+    RAW_STEPS,
+    EchoPlugin,
+    MiniProgram,
+    deactivated_message,
+    run_steps,
+    select,
+)
 from hcekit.wx import WxHce
 
 AID = "F222222222"
@@ -46,7 +58,8 @@ def test_device_codes(device: DeviceState, code: ErrCode) -> None:
     assert res.err_code == code
     assert calls == ["fail", "complete"]
     assert wx.startHCE(aid_list=[AID]).err_code == code
-    assert wx.stopHCE().err_code == code
+    # stopHCE restores the registration even with NFC off (Android allows it): 0
+    assert wx.stopHCE().err_code == (ErrCode.OK if code is ErrCode.NFC_DISABLED else code)
     assert wx.sendHCEMessage(data=b"\x90\x00").err_code == code
 
 
@@ -92,7 +105,8 @@ def test_invalid_response_13005(data: Any) -> None:
     wx, term, _ = make()
     wx.startHCE(aid_list=[AID])
     results: list[int] = []
-    wx.onHCEMessage(lambda m: results.append(wx.sendHCEMessage(data=data).err_code))
+    wx.onHCEMessage(lambda m: results.append(wx.sendHCEMessage(data=data).err_code)
+                    if m["messageType"] == 1 else None)
     with term.tap():
         response = term.select(bytes.fromhex(AID))
     assert results == [ErrCode.INVALID_RESPONSE]
@@ -179,3 +193,209 @@ def test_host_start_checks_payment_role_for_payment_claims() -> None:
     with pytest.raises(HceError) as off:
         LoopbackHost(Card([Pay()]), DeviceState(nfc_enabled=False)).start()
     assert off.value.code == ErrCode.NFC_DISABLED
+
+
+# -- registration that composes with the plugins (Android replaces a category's group) --------
+
+PAY_AID = "A0000000031010"
+PPSE = b"2PAY.SYS.DDF01".hex().upper()
+
+
+class Pay:
+    name = "pay"
+
+    def hcekit_claims(self, plugin: Any) -> list[Claim]:
+        return [Claim.parse(PAY_AID, Category.PAYMENT, "test payment application")]
+
+    def hcekit_select(self, app: Any, command: Any) -> bytes:
+        return b""
+
+
+def test_start_registers_the_plugins_aids_too_and_stop_restores_them() -> None:
+    host = LoopbackHost(Card([EchoPlugin(), Pay()]))
+    wx = WxHce(host, timeout=0.2)
+    plugin = PLUGIN_AID.hex().upper()
+    assert wx.startHCE(aid_list=[AID], category="other").ok
+    assert host.registered == {"other": [plugin, AID]}
+    assert wx.stopHCE().ok
+    assert host.registered == {"other": [plugin]}
+    # payment: the payment plugin and the core's PPSE stay routed next to the new AID
+    assert wx.startHCE(aid_list=[AID]).ok
+    assert host.registered == {"other": [plugin], "payment": [PAY_AID, PPSE, AID]}
+    assert wx.stopHCE().ok
+    assert host.registered == {"other": [plugin], "payment": [PAY_AID, PPSE]}
+
+
+def test_a_second_start_replaces_the_first_and_restores_the_old_category() -> None:
+    host = LoopbackHost(Card([EchoPlugin()]))
+    wx = WxHce(host, timeout=0.2)
+    assert wx.startHCE(aid_list=[AID], category="other").ok
+    assert wx.startHCE(aid_list=["F333333333"]).ok
+    assert host.registered == {"other": [PLUGIN_AID.hex().upper()], "payment": ["F333333333"]}
+    assert wx.stopHCE().ok
+    assert host.registered == {"other": [PLUGIN_AID.hex().upper()]}
+
+
+def test_stop_with_nfc_switched_off_unregisters_and_answers_0() -> None:
+    wx, term, host = make()
+    assert wx.startHCE(aid_list=[AID]).ok
+    host.device.nfc_enabled = False
+    calls: list[str] = []
+    res = wx.stopHCE(success=lambda r: calls.append("success"), fail=lambda r: calls.append("fail"))
+    assert res == {"errCode": 0, "errMsg": "stopHCE:ok"}
+    assert calls == ["success"]
+    assert host.registered == {}
+    assert not wx.service.started
+    host.device.nfc_enabled = True
+    with term.tap():
+        assert term.select(bytes.fromhex(AID)).sw == SW.FILE_NOT_FOUND  # nothing routes it now
+
+
+@pytest.mark.parametrize("host_kw", [{}, {"registration_fails": True}])
+def test_stop_on_a_device_without_hce_is_13002(host_kw: dict[str, Any]) -> None:
+    wx, _, host = make(**host_kw)
+    host.device.hce_supported = False
+    assert wx.stopHCE().err_code == ErrCode.HCE_UNSUPPORTED
+
+
+def test_duplicated_aids_are_registered_once_and_answer_0() -> None:
+    wx, term, host = make()
+    res = wx.startHCE(aid_list=[AID, AID.lower(), "F2222222220001", AID])
+    assert res.ok, res
+    assert host.registered == {"payment": [AID, "F2222222220001"]}
+    mini = MiniProgram(wx)
+    with term.tap():
+        assert host.transceive(select(FACADE_AID)) == MiniProgram.answer(select(FACADE_AID))
+    assert [m["messageType"] for m in mini.messages] == [1, 2]  # delivered once, not twice
+
+
+def test_prefix_aids_where_the_controller_cannot_route_them_are_13006() -> None:
+    wx, _, host = make(DeviceState(aid_prefix_registration=False))
+    res = wx.startHCE(aid_list=[AID, "F2222222220001*", "F3333333330001#"])
+    assert res.err_code == ErrCode.AID_REGISTRATION_FAILED
+    assert "F2222222220001*, F3333333330001#" in res.err_msg
+    assert "supportsAidPrefixRegistration" in res.err_msg
+    assert host.registered == {}
+    assert not wx.service.started
+    assert "hce" not in host.card.plugins  # the card does not route what the platform refused
+    assert wx.startHCE(aid_list=[AID]).ok  # full AIDs are fine on the same device
+
+
+def test_prefix_aids_route_where_supported() -> None:
+    wx, _, host = make()
+    assert wx.startHCE(aid_list=["F222222222*"]).ok
+    mini = MiniProgram(wx)
+    host.field_on()
+    command = select(bytes.fromhex("F22222222201020304"))
+    assert host.transceive(command) == MiniProgram.answer(command)
+    assert mini.take() == [{"messageType": 1, "data": command}]
+
+
+def test_union_over_256_aids_is_13006_naming_the_limit() -> None:
+    class Many:
+        name = "many"
+
+        def hcekit_claims(self, plugin: Any) -> list[Claim]:
+            return [Claim.parse(f"F1{i:08X}") for i in range(200)]
+
+    host = LoopbackHost(Card([Many()]))
+    wx = WxHce(host)
+    res = wx.startHCE(aid_list=[f"F3{i:08X}" for i in range(100)], category="other")
+    assert res.err_code == ErrCode.AID_REGISTRATION_FAILED
+    assert "300 AIDs" in res.err_msg and "256" in res.err_msg
+    assert host.registered == {}
+    assert "hce" not in host.card.plugins
+
+
+# -- the raw facade -----------------------------------------------------------------------------
+
+def raw_rig() -> tuple[WxHce, LoopbackHost, MiniProgram, EchoPlugin]:
+    plugin = EchoPlugin()
+    host = LoopbackHost(Card([plugin]))
+    wx = WxHce(host, timeout=0.5)
+    assert wx.startHCE(aid_list=[FACADE_AID.hex()], category="other").ok
+    return wx, host, MiniProgram(wx), plugin
+
+
+def test_raw_facade_on_loopback() -> None:
+    _, host, mini, plugin = raw_rig()
+    host.field_on()
+    assert run_steps(host.transceive, mini) == []
+    assert plugin.events == ["select", "deselect"]
+    host.field_off(DeactivationReason.LINK_LOSS)
+    assert mini.take() == [deactivated_message(DeactivationReason.LINK_LOSS)]
+    assert mini.send_results == [0] * sum(1 for s in RAW_STEPS if s.delivered
+                                         and s.delivered[0]["messageType"] == 1)
+
+
+def test_raw_facade_passes_bytes_the_core_could_not_parse() -> None:
+    _, host, mini, _ = raw_rig()
+    host.field_on()
+    host.transceive(select(FACADE_AID))
+    mini.take()
+    for command in (b"\x00\xb2", bytes.fromhex("00DA000005AABB"), bytes.fromhex("00A4040002F222")):
+        assert host.transceive(command) == MiniProgram.answer(command), command.hex()
+        assert mini.take() == [{"messageType": 1, "data": command}]
+
+
+def test_raw_select_without_le_and_with_next_occurrence_routes_by_aid() -> None:
+    _, host, mini, _ = raw_rig()
+    host.field_on()
+    for command in (select(FACADE_AID, le=False), bytes.fromhex("00A4040205F222222222")):
+        assert host.transceive(command) == MiniProgram.answer(command)
+        assert mini.take() == [{"messageType": 1, "data": command}]
+
+
+def test_raw_answer_after_the_deadline_is_the_timeout_answer_and_the_card_goes_on() -> None:
+    host = LoopbackHost(Card())
+    wx = WxHce(host, timeout=0.05)
+    assert wx.startHCE(aid_list=[AID]).ok
+    host.field_on()
+    assert host.transceive(select(FACADE_AID)) == b"\x00\x00"  # nobody listens: WeChat's 00 00
+    assert wx.sendHCEMessage(data="9000").err_code == ErrCode.INVALID_RESPONSE  # too late
+    mini = MiniProgram(wx)
+    assert host.transceive(bytes.fromhex("00B0000000")) == LONG_ANSWER
+    assert mini.take() == [{"messageType": 1, "data": bytes.fromhex("00B0000000")}]
+
+
+def test_a_listener_that_raises_does_not_break_the_card() -> None:
+    wx, host, mini, _ = raw_rig()
+
+    def broken(res: dict[str, Any]) -> None:
+        raise RuntimeError("mini-program bug")
+
+    wx.offHCEMessage(mini.on_message)
+    wx.onHCEMessage(broken)
+    host.field_on()
+    assert host.transceive(select(FACADE_AID)) == b"\x00\x00"
+    assert host.transceive(select(PLUGIN_AID)) == b"\x90\x00"
+
+
+def test_stop_while_selected_deactivates_and_the_plugin_path_is_iso_again() -> None:
+    wx, host, mini, _ = raw_rig()
+    host.field_on()
+    host.transceive(select(FACADE_AID))
+    assert wx.stopHCE().ok
+    assert mini.take()[-1] == deactivated_message(DeactivationReason.DESELECTED)
+    assert host.transceive(bytes.fromhex("FF42000000")) == SW.CLA_NOT_SUPPORTED.to_bytes(2, "big")
+    assert host.transceive(bytes.fromhex("00B0000000")) == SW.UNKNOWN.to_bytes(2, "big")
+    assert host.transceive(select(FACADE_AID)) == SW.FILE_NOT_FOUND.to_bytes(2, "big")
+
+
+def test_a_mini_program_answers_its_own_ppse() -> None:
+    wx, _, host = make()
+    assert wx.startHCE(aid_list=[PPSE, PAY_AID]).ok  # payment category, no payment plugin
+    assert host.registered == {"payment": [PPSE, PAY_AID]}
+    mini = MiniProgram(wx)
+    host.field_on()
+    command = select(b"2PAY.SYS.DDF01")
+    assert host.transceive(command) == MiniProgram.answer(command)  # not the core's FCI
+    assert mini.take() == [{"messageType": 1, "data": command}]
+
+
+def test_a_mini_program_ppse_next_to_a_payment_plugin_is_a_conflict_13006() -> None:
+    host = LoopbackHost(Card([Pay()]))
+    res = WxHce(host).startHCE(aid_list=[PPSE])
+    assert res.err_code == ErrCode.AID_REGISTRATION_FAILED
+    assert "ppse" in res.err_msg
+    assert host.registered == {}

@@ -20,7 +20,7 @@ from ..card import Card
 from ..device import MAX_DYNAMIC_AIDS, DeviceState, ErrCode, HceError, check_ready
 from ..events import DeactivationReason
 
-__all__ = ["Host", "SimulatedDeviceHost"]
+__all__ = ["Host", "SimulatedDeviceHost", "check_prefix_support"]
 
 
 class Host(ABC):
@@ -43,16 +43,21 @@ class Host(ABC):
 
     @abstractmethod
     def register_aids(self, category: Category, aids: Sequence[str]) -> None:
-        """Ask the platform to route *aids* (Android filter notation) here.
+        """Make *aids* (distinct, Android filter notation) the platform's group for *category*.
 
-        Replaces the dynamic list of *category*, as Android does. Raise
-        :class:`~hcekit.device.HceError` with ``AID_REGISTRATION_FAILED``
-        (13006) when the platform refuses.
+        Replaces the whole group, as Android's ``registerAidsForService`` does
+        (a dynamic group also hides the static XML group of its category), so
+        callers pass everything the app wants routed in that category
+        (``HceService`` adds the plugins' claims). Raise
+        :class:`~hcekit.device.HceError` with ``AID_REGISTRATION_FAILED`` (13006)
+        and a precise detail when the platform refuses — more than 256 AIDs, or
+        ``*``/``#`` AIDs where ``supportsAidPrefixRegistration()`` is false —
+        instead of letting Android drop them silently.
         """
 
     @abstractmethod
     def remove_aids(self, category: Category) -> None:
-        """Drop the dynamic AIDs of *category*."""
+        """Drop the dynamic group of *category* (the static one, if any, applies again)."""
 
     # -- transport events: what a host feeds the card (under the card lock) ------------
 
@@ -105,7 +110,10 @@ class SimulatedDeviceHost(Host):
     """A host whose device is simulated data (loopback, vpcd): no platform AID routing.
 
     The reader reaches the card directly, so registering AIDs only records
-    them (``registered``), after the same limits Android applies. Tests set
+    them (``registered``) — with Android's semantics, so a simulation is never
+    kinder than a phone: a registration replaces the category's group, more
+    than 256 AIDs and ``*``/``#`` AIDs without
+    ``DeviceState.aid_prefix_registration`` are refused (13006). Tests set
     ``device`` and ``registration_fails`` to reach every WeChat error code.
     """
 
@@ -115,7 +123,7 @@ class SimulatedDeviceHost(Host):
         self.device = device or DeviceState()
         #: Simulate ``registerAidsForService`` returning false (→ 13006).
         self.registration_fails = registration_fails
-        #: Dynamic AID registrations by category, as Android would hold them.
+        #: Dynamic AID groups by category, as Android would hold them.
         self.registered: dict[Category, list[str]] = {}
 
     def device_state(self) -> DeviceState:
@@ -126,8 +134,23 @@ class SimulatedDeviceHost(Host):
             raise HceError(ErrCode.AID_REGISTRATION_FAILED, "simulated platform refusal")
         if len(aids) > MAX_DYNAMIC_AIDS:
             raise HceError(ErrCode.AID_REGISTRATION_FAILED,
-                           f"{len(aids)} AIDs; Android accepts at most {MAX_DYNAMIC_AIDS}")
+                           f"{len(aids)} AIDs in the {Category(category).value} group (the "
+                           f"card's plugins' and the new ones); Android accepts at most "
+                           f"{MAX_DYNAMIC_AIDS}")
+        if not self.device.aid_prefix_registration:
+            check_prefix_support(aids)
         self.registered[Category(category)] = list(aids)
 
     def remove_aids(self, category: Category) -> None:
         self.registered.pop(Category(category), None)
+
+
+def check_prefix_support(aids: Sequence[str]) -> None:
+    """13006 naming the ``*``/``#`` AIDs, for a device that cannot route them."""
+    unsupported = [aid for aid in aids if aid.endswith(("*", "#"))]
+    if unsupported:
+        raise HceError(ErrCode.AID_REGISTRATION_FAILED,
+                       f"{', '.join(unsupported)}: this device's NFC controller cannot route "
+                       "prefix (*) or subset (#) AIDs "
+                       "(CardEmulation.supportsAidPrefixRegistration() is false); "
+                       "list the full AIDs instead")
