@@ -29,6 +29,9 @@ def test_payment_registration_needs_the_default_payment_role() -> None:
     # the same app once the user made it the default payment service
     host.device.default_payment_app = True
     assert wx.startHCE({"aid_list": ["A0000000041010"]}).err_code == ErrCode.OK
-    assert host.registered[Category.PAYMENT] == ["A0000000041010"]
-    wx.stopHCE()
+    # Android replaces the payment group: the plugin's AID and the PPSE stay in it
+    plugin_set = ["A0000000031010", b"2PAY.SYS.DDF01".hex().upper()]
+    assert host.registered[Category.PAYMENT] == [*plugin_set, "A0000000041010"]
+    assert wx.stopHCE().ok
+    assert host.registered[Category.PAYMENT] == plugin_set
     card.close()
