@@ -3,8 +3,10 @@
 :class:`Card` owns the ISO/IEC 7816-4 behaviour every personality shares —
 APDU parsing, SELECT by DF name, the selected-application state, command and
 response chaining, Le handling, the PPSE, secure-messaging unwrap/wrap — and
-calls the selected plugin's hook functions directly (no pluggy broadcast per
-APDU). Hosts feed it; it never opens a socket, a thread or a JVM.
+calls the selected plugin's owner-only hook functions directly (no pluggy
+broadcast per APDU; :mod:`hcekit.hookspecs` states the rule and the plugin
+manager refuses hookimpl options it would not honour). Hosts feed it; it
+never opens a socket, a thread or a JVM.
 
 The routing state, as a table (``docs/architecture.md`` has the same):
 
@@ -64,7 +66,15 @@ from .apdu import (
 from .context import AppContext, PluginContext
 from .errors import ClaimError, HcekitError, IsoError, PluginLoadError
 from .events import DeactivationReason
-from .plugins import HcekitPluginManager, PluginSpec, installed_plugins, resolve_plugins
+from .options import OptionError, OptionGroup, closest
+from .plugins import (
+    HcekitPluginManager,
+    PluginSpec,
+    declared_options,
+    installed_plugins,
+    own_hook,
+    resolve_plugins,
+)
 from .store import MemoryStore, Store
 from .sw import SW, bytes_remaining, sw_bytes, wrong_le
 from .trace import TraceRecord
@@ -110,7 +120,7 @@ RawExchange = Callable[[bytes], bytes]
 
 
 class _Plugin:
-    """A registered plugin with its context and bound lifecycle hooks."""
+    """A registered plugin with its context, declared options and owner-only hooks."""
 
     __slots__ = (
         "claims",
@@ -119,6 +129,7 @@ class _Plugin:
         "deselect",
         "name",
         "obj",
+        "option_group",
         "process",
         "raw",
         "select",
@@ -126,10 +137,11 @@ class _Plugin:
         "startup",
     )
 
-    def __init__(self, name: str, obj: object, ctx: PluginContext) -> None:
+    def __init__(self, name: str, obj: object, ctx: PluginContext, group: OptionGroup) -> None:
         self.name = name
         self.obj = obj
         self.ctx = ctx
+        self.option_group = group
         self.claims: tuple[Claim, ...] = ()
         self.startup: HookFn | None = None
         self.select: HookFn | None = None
@@ -177,8 +189,25 @@ class Card:
         self._field = False
         self._tracing = False
         self._closed = False
-        for name, obj in resolve_plugins(plugins):
-            self._add(name, obj)
+        resolved = resolve_plugins(plugins)
+        _check_option_targets(self._options, [name for name, _ in resolved])
+        # Every plugin is registered and its options checked before any starts, so a
+        # typo in one plugin's options stops the card before another personalised itself.
+        pending: list[_Plugin] = []
+        try:
+            for name, obj in resolved:  # names are unique (resolve_plugins checks)
+                pending.append(self._register(name, obj))
+        except HcekitError:
+            for entry in pending:
+                self._pm.unregister(entry.obj)
+            raise
+        for index, entry in enumerate(pending):
+            try:
+                self._start(entry)
+            except HcekitError:
+                for later in pending[index + 1:]:
+                    self._pm.unregister(later.obj)
+                raise
         self._rebuild_routes()
 
     @classmethod
@@ -201,38 +230,45 @@ class Card:
 
     # -- plugin registration -----------------------------------------------------
 
-    def _hook_for(self, obj: object, hook: str, spec_args: tuple[str, ...]) -> HookFn | None:
-        caller = getattr(self._pm.hook, hook)
-        for impl in caller.get_hookimpls():
-            if impl.plugin is obj:
-                fn: HookFn = impl.function
-                argnames = tuple(impl.argnames)
-                if argnames == spec_args:
-                    return fn
-                index = [spec_args.index(a) for a in argnames]
-                return lambda *args: fn(*[args[i] for i in index])
-        return None
-
     def _add(self, name: str, obj: object) -> _Plugin:
+        entry = self._register(name, obj)
+        self._start(entry)
+        return entry
+
+    def _register(self, name: str, obj: object) -> _Plugin:
+        """Register with pluggy (the contract is checked) and check the given options."""
         if name in self._plugins:
             raise PluginLoadError(f"a plugin named {name!r} is already registered on this card")
+        pm = self._pm
         try:
-            self._pm.register(obj, name=name)
-            self._pm.check_pending()
+            pm.register(obj, name=name)
+            pm.check_pending()
         except Exception as exc:
-            if self._pm.is_registered(obj):
-                self._pm.unregister(obj)
+            if pm.is_registered(obj):
+                pm.unregister(obj)
+            if isinstance(exc, PluginLoadError):
+                raise
             raise PluginLoadError(f"plugin {name!r} is invalid: {exc}") from exc
-        ctx = PluginContext(self, name, obj, self.store.namespace(name),
-                            self._options.get(name, {}))
-        entry = _Plugin(name, obj, ctx)
-        entry.startup = self._hook_for(obj, "hcekit_startup", ("plugin",))
-        entry.select = self._hook_for(obj, "hcekit_select", ("app", "command"))
-        entry.process = self._hook_for(obj, "hcekit_process", ("app", "command"))
-        entry.deselect = self._hook_for(obj, "hcekit_deselect", ("app",))
-        entry.deactivated = self._hook_for(obj, "hcekit_deactivated", ("app", "reason"))
-        entry.shutdown = self._hook_for(obj, "hcekit_shutdown", ("plugin",))
-        claims_fn = self._hook_for(obj, "hcekit_claims", ("plugin",))
+        try:
+            group = declared_options(pm, obj, name)
+            values = group.resolve(self._options.get(name, {}))
+        except HcekitError:
+            pm.unregister(obj)
+            raise
+        ctx = PluginContext(self, name, obj, self.store.namespace(name), values)
+        entry = _Plugin(name, obj, ctx, group)
+        entry.startup = own_hook(pm, obj, "hcekit_startup")
+        entry.select = own_hook(pm, obj, "hcekit_select")
+        entry.process = own_hook(pm, obj, "hcekit_process")
+        entry.deselect = own_hook(pm, obj, "hcekit_deselect")
+        entry.deactivated = own_hook(pm, obj, "hcekit_deactivated")
+        entry.shutdown = own_hook(pm, obj, "hcekit_shutdown")
+        return entry
+
+    def _start(self, entry: _Plugin) -> None:
+        """``hcekit_startup`` then ``hcekit_claims``; the plugin is unregistered on failure."""
+        name, obj, ctx = entry.name, entry.obj, entry.ctx
+        claims_fn = own_hook(self._pm, obj, "hcekit_claims")
         try:
             if entry.startup is not None:
                 entry.startup(ctx)
@@ -247,7 +283,6 @@ class Card:
                     f"plugin {name!r} returned {claim!r} from hcekit_claims; expected hcekit.Claim"
                 )
         self._plugins[name] = entry
-        return entry
 
     def register(self, plugin: PluginSpec, *, name: str | None = None,
                  options: Mapping[str, Any] | None = None,
@@ -263,7 +298,7 @@ class Card:
         ((default_name, obj),) = resolve_plugins([plugin])
         name = name or default_name
         if options is not None:
-            self._options[name] = options
+            self._options[name] = dict(options)
         entry = self._add(name, obj)
         entry.raw = raw
         try:
@@ -317,6 +352,25 @@ class Card:
     @property
     def plugins(self) -> dict[str, PluginContext]:
         return {name: e.ctx for name, e in self._plugins.items()}
+
+    def declared_options(self) -> dict[str, OptionGroup]:
+        """Each plugin's declared options (``hcekit_addoption``), by plugin name."""
+        return {name: e.option_group for name, e in self._plugins.items()}
+
+    def atr(self) -> bytes | None:
+        """The ATR a plugin asks for (``hcekit_atr``, first answer wins), checked; or None.
+
+        A host's explicit ATR (``hcekit serve --atr``) takes precedence over this.
+        """
+        from .atr import AtrError, check_atr
+
+        atr = self._pm.hook.hcekit_atr(card=self)
+        if atr is None:
+            return None
+        try:
+            return check_atr(bytes(atr))
+        except (AtrError, TypeError) as exc:
+            raise PluginLoadError(f"hcekit_atr answered {atr!r}: {exc}") from exc
 
     def claims(self) -> list[tuple[str, Claim]]:
         """``(plugin name, claim)`` for every route, in routing order."""
@@ -681,6 +735,15 @@ def routing_select_aid(raw: bytes) -> bytes | None:
     if len(raw) < _SELECT_HEADER_LEN + length:
         return None
     return bytes(raw[_SELECT_HEADER_LEN:_SELECT_HEADER_LEN + length])
+
+
+def _check_option_targets(options: Mapping[str, object], names: Sequence[str]) -> None:
+    """Options for a plugin the card does not have are an error, before any plugin starts."""
+    for target in options:
+        if target not in names:
+            known = ", ".join(n for n in names) or "none"
+            raise OptionError(f"option for plugin {target!r}: no such plugin on this card"
+                              f"{closest(target, names)} (plugins: {known})")
 
 
 def _normalise(result: object, plugin: str) -> tuple[bytes, int]:

@@ -1,19 +1,42 @@
 """The plugin contract: every hook a card personality or observer can implement.
 
 Plugin authors read this one module. Implement a hook by writing a function
-(or method) of the same name decorated with ``@hcekit.hookimpl``; you may
-leave out trailing arguments you do not use, as with pytest.
+(or method) of the same name, normally decorated with ``@hcekit.hookimpl``; as
+with pytest, a function named ``hcekit_…`` is a hook even without the marker,
+you may leave out trailing arguments you do not use, and a misspelt
+``hcekit_…`` name is refused when the plugin is registered.
 
-Lifecycle hooks (``startup``, ``claims``, ``select``, ``process``,
-``deselect``, ``deactivated``, ``shutdown``) are called by the card on *one*
-plugin at a time — the one that owns the claim or is being started — never
-broadcast. The mapping to Java Card is one to one: ``select`` ↔
-``Applet.select()``, ``process`` ↔ ``Applet.process(APDU)``, ``deselect`` ↔
-``Applet.deselect()``; raise :class:`hcekit.IsoError` as you would call
-``ISOException.throwIt(sw)``.
+There are three kinds of hook, and each hook's docstring says which it is.
 
-Observer hooks (``trace``, ``field``, ``add_commands``, ``terminal_scripts``)
-are broadcast to every plugin that implements them.
+**Application hooks** (``hcekit_select``, ``hcekit_process``,
+``hcekit_deselect``, ``hcekit_deactivated``) are *owner-only*: the card calls
+the function of the one plugin whose claim the reader selected, directly,
+without a pluggy hook call (a pluggy call costs about 1 µs, a bare call about
+0.04 µs, and ``process`` runs for every APDU). They map one to one onto Java
+Card: ``select`` ↔ ``Applet.select()``, ``process`` ↔
+``Applet.process(APDU)``, ``deselect`` ↔ ``Applet.deselect()``; raise
+:class:`hcekit.IsoError` as you would call ``ISOException.throwIt(sw)``. A
+plugin implementing one of them must also implement ``hcekit_claims``: there
+is no way to reach an application that owns no AID.
+
+**Plugin hooks** (``hcekit_addoption``, ``hcekit_startup``, ``hcekit_claims``,
+``hcekit_shutdown``, ``hcekit_terminal_scripts``, ``hcekit_add_commands``) are
+also *owner-only*: the card or the CLI calls each plugin's own function once,
+for that plugin (its options, its store, its claims, its scripts), so that
+every answer is attributed to the plugin that gave it.
+
+Because the core calls owner-only hooks itself, the pluggy options that change
+how a hook call runs — ``wrapper``, ``hookwrapper``, ``tryfirst``, ``trylast``
+— would not be honoured on them; registration refuses them with
+:class:`hcekit.errors.PluginLoadError` naming the plugin and the hook, rather
+than ignore them silently. ``specname`` (implementing a hook under another
+function name) and ``optionalhook`` work as in pluggy.
+
+**Broadcast hooks** (``hcekit_atr``, ``hcekit_trace``, ``hcekit_field``) are
+ordinary pluggy hooks: every plugin implementing one is called, in pluggy's
+order, and every hookimpl option is honoured (``tryfirst`` to be first,
+``wrapper=True`` to wrap the others). None of them is called per APDU except
+``hcekit_trace``, and that only when some plugin implements it.
 """
 
 from __future__ import annotations
@@ -27,27 +50,72 @@ import pluggy
 if TYPE_CHECKING:
     from .aid import Claim
     from .apdu import CommandApdu, ResponseApdu
+    from .card import Card
     from .context import AppContext, PluginContext
     from .events import DeactivationReason
+    from .options import OptionGroup
     from .terminal.script import TerminalScript
     from .trace import TraceRecord
+
+__all__ = [
+    "APPLICATION_HOOKS",
+    "BROADCAST_HOOKS",
+    "OWNER_ONLY_HOOKS",
+    "PLUGIN_HOOKS",
+    "PROJECT_NAME",
+    "REFUSED_ON_OWNER_ONLY",
+    "hookimpl",
+    "hookspec",
+]
 
 PROJECT_NAME = "hcekit"
 hookspec = pluggy.HookspecMarker(PROJECT_NAME)
 hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
 
-# -- lifecycle (called on the owning plugin only) ----------------------------
+#: Called on the plugin owning the selected claim, directly (never broadcast).
+APPLICATION_HOOKS = frozenset(
+    {"hcekit_select", "hcekit_process", "hcekit_deselect", "hcekit_deactivated"})
+#: Called once on each plugin, for that plugin.
+PLUGIN_HOOKS = frozenset({"hcekit_addoption", "hcekit_startup", "hcekit_claims",
+                          "hcekit_shutdown", "hcekit_terminal_scripts", "hcekit_add_commands"})
+OWNER_ONLY_HOOKS = APPLICATION_HOOKS | PLUGIN_HOOKS
+#: Ordinary pluggy hooks: every implementation runs, every hookimpl option is honoured.
+BROADCAST_HOOKS = frozenset({"hcekit_atr", "hcekit_trace", "hcekit_field"})
+#: hookimpl options that change how a pluggy hook call runs; refused on owner-only hooks.
+REFUSED_ON_OWNER_ONLY = ("wrapper", "hookwrapper", "tryfirst", "trylast")
+
+
+# -- plugin hooks (owner-only: each plugin's own function, once) -------------------------
+
+
+@hookspec
+def hcekit_addoption(options: OptionGroup) -> None:
+    """Declare this plugin's options (as pytest's ``pytest_addoption``).
+
+    *Owner-only plugin hook*, called once when the plugin is registered on a
+    card, and by ``hcekit plugins`` / ``hcekit serve --help`` to list them.
+    ``options`` is this plugin's :class:`hcekit.options.OptionGroup`; call
+    ``options.add(name, type=…, default=…, help=…, choices=…)`` for each one.
+    Returns nothing. Given options (``--option PLUGIN.KEY=VALUE``,
+    ``Card(options=…)``) are checked against the declarations before
+    ``hcekit_startup``: an unknown plugin, an unknown key or an ill-typed value
+    is an error naming the closest match. A plugin that declares nothing
+    accepts no options.
+    """
 
 
 @hookspec
 def hcekit_startup(plugin: PluginContext) -> None:
     """The card is starting with this plugin loaded.
 
-    Called once per card, before ``hcekit_claims``. ``plugin`` carries the
-    plugin's name, its options (``plugin.options``), its persistent store
-    (``plugin.store``) and a logger. Personalise missing state here (generate
-    keys, write default files) inside ``plugin.store.transaction()``.
-    Raising here stops the card from starting, with the plugin named.
+    *Owner-only plugin hook*, called once per card on each plugin, before
+    ``hcekit_claims``. ``plugin`` carries the plugin's name, its checked
+    options (``plugin.options``: every declared option, converted to its type,
+    defaults filled in), its persistent store (``plugin.store``, a namespace
+    named after the plugin) and a logger. Personalise missing state here
+    (generate keys, write default files) inside ``plugin.store.transaction()``.
+    Returns nothing; raising stops the card from starting, with the plugin
+    named.
     """
 
 
@@ -55,26 +123,67 @@ def hcekit_startup(plugin: PluginContext) -> None:
 def hcekit_claims(plugin: PluginContext) -> Sequence[Claim]:
     """Return the AIDs this plugin answers for.
 
-    Each :class:`hcekit.Claim` has an AID (exact, prefix ``*`` or subset
-    ``#``), a category (``payment`` claims are listed in the PPSE and need
-    the default-payment-app role on Android) and a description. Claims are
+    *Owner-only plugin hook*, called once per card on each plugin, right after
+    its ``hcekit_startup``; the answer is cached for the card's life. Each
+    :class:`hcekit.Claim` has an AID (exact, prefix ``*`` or subset ``#``), a
+    category (``payment`` claims are listed in the PPSE and need the
+    default-payment-app role on Android) and a description. Claims are
     validated with Android's rules; overlapping claims of two plugins stop the
-    card with both plugins named. Called at start-up and after
-    ``Card.register``; the answer is cached.
+    card with both plugins named. An empty sequence is allowed (nothing to
+    serve yet).
     """
     raise NotImplementedError
+
+
+@hookspec
+def hcekit_shutdown(plugin: PluginContext) -> None:
+    """The card is closing (host stopped, process exiting) or the plugin is unregistered.
+
+    *Owner-only plugin hook*, called once on each plugin. Release resources.
+    Returns nothing; exceptions are logged and ignored.
+    """
+
+
+@hookspec
+def hcekit_terminal_scripts() -> Sequence[TerminalScript]:
+    """Reader-side scripts this plugin offers (a gate validator, a door reader…).
+
+    *Owner-only plugin hook*, called once on each plugin by the CLI (and by
+    tools listing scripts); each script is listed under the plugin that
+    returned it. They run over any terminal transport: ``hcekit demo`` runs
+    the ones marked ``demo=True`` against the loopback card; ``hcekit tap``
+    runs one by name over loopback or PC/SC.
+    """
+    raise NotImplementedError
+
+
+@hookspec
+def hcekit_add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``hcekit`` CLI sub-commands.
+
+    *Owner-only plugin hook*, called once on each installed plugin while the
+    CLI builds its parser; a plugin that fails here is logged and left out,
+    the CLI keeps working. Each sub-parser should ``set_defaults(handler=…)``;
+    the handler gets the parsed ``argparse.Namespace`` and returns an exit
+    status. Returns nothing.
+    """
+
+
+# -- application hooks (owner-only: the plugin owning the selected claim) ----------------
 
 
 @hookspec
 def hcekit_select(app: AppContext, command: CommandApdu) -> bytes | ResponseApdu | None:
     """A SELECT by DF name routed to one of this plugin's claims.
 
-    ``app.aid`` is the DF name the reader selected, ``app.claim`` the claim it
-    matched; ``app.session`` is a fresh dict for this selection (cleared on
-    deselect, like Java Card's CLEAR_ON_DESELECT transient memory). Return
-    the FCI (response data with 9000) or a :class:`ResponseApdu`; raise
-    :class:`IsoError` to refuse — the previous selection then stays as it was.
-    Not implementing this hook answers 9000 with no data.
+    *Owner-only application hook*, called on the plugin owning the matching
+    claim. ``app.aid`` is the DF name the reader selected, ``app.claim`` the
+    claim it matched; ``app.session`` is a fresh dict for this selection
+    (cleared on deselect, like Java Card's CLEAR_ON_DESELECT transient
+    memory). Return the FCI (response data with 9000) or a
+    :class:`ResponseApdu`; raise :class:`IsoError` to refuse — the previous
+    selection then stays as it was. Not implementing this hook answers 9000
+    with no data.
     """
 
 
@@ -82,8 +191,9 @@ def hcekit_select(app: AppContext, command: CommandApdu) -> bytes | ResponseApdu
 def hcekit_process(app: AppContext, command: CommandApdu) -> bytes | ResponseApdu | None:
     """One command APDU for the selected application.
 
-    Called for every command after a successful select, except the ones the
-    core answers itself (SELECT by DF name, GET RESPONSE during response
+    *Owner-only application hook*, called on the plugin owning the selected
+    application for every command after a successful select, except the ones
+    the core answers itself (SELECT by DF name, GET RESPONSE during response
     chaining, the intermediate parts of command chaining). Chained commands
     arrive reassembled; with a secure channel installed they arrive
     unwrapped. Return response data (9000), a :class:`ResponseApdu`, or None;
@@ -97,11 +207,12 @@ def hcekit_process(app: AppContext, command: CommandApdu) -> bytes | ResponseApd
 def hcekit_deselect(app: AppContext) -> None:
     """Another application of this card was selected; this one is no longer current.
 
-    Called after the new application's ``hcekit_select`` succeeded (a refused
-    SELECT leaves this application selected). Not called when the reader
-    selects this same application again (``hcekit_select`` runs again with a
-    fresh ``app``), nor when the field is lost (see ``hcekit_deactivated``).
-    Exceptions are logged and ignored.
+    *Owner-only application hook*, called on the plugin owning ``app`` after
+    the new application's ``hcekit_select`` succeeded (a refused SELECT leaves
+    this application selected). Not called when the reader selects this same
+    application again (``hcekit_select`` runs again with a fresh ``app``), nor
+    when the field is lost (see ``hcekit_deactivated``). Returns nothing;
+    exceptions are logged and ignored.
     """
 
 
@@ -109,56 +220,54 @@ def hcekit_deselect(app: AppContext) -> None:
 def hcekit_deactivated(app: AppContext, reason: DeactivationReason) -> None:
     """The reader went away while this application was selected.
 
+    *Owner-only application hook*, called on the plugin owning ``app``.
     ``reason`` is Android's code: ``LINK_LOSS`` (0) when the field was lost,
-    ``DESELECTED`` (1) when the reader selected an AID outside this card.
-    Roll back anything a half-finished tap left open. Exceptions are logged
-    and ignored.
+    ``DESELECTED`` (1) when the reader selected an AID outside this card or
+    the plugin was unregistered. Roll back anything a half-finished tap left
+    open. Returns nothing; exceptions are logged and ignored.
     """
 
 
-@hookspec
-def hcekit_shutdown(plugin: PluginContext) -> None:
-    """The card is closing (host stopped, process exiting). Release resources."""
+# -- broadcast hooks (pluggy; every option honoured) --------------------------------------
 
 
-# -- observers (broadcast) ------------------------------------------------------
+@hookspec(firstresult=True)
+def hcekit_atr(card: Card) -> bytes | None:
+    """The ATR this card presents in a PC/SC reader (vpcd), or None for no preference.
+
+    *Broadcast, firstresult*: called once when a host that shows an ATR
+    starts; the first non-None answer wins (use ``tryfirst`` to outrank
+    others). A contactless card has no ATR of its own — the reader builds one
+    from the ATS historical bytes — so build yours with
+    :func:`hcekit.atr.contactless_atr` from your historical bytes. The answer
+    is checked (:func:`hcekit.atr.check_atr`); a malformed ATR stops the host
+    with the plugin named. Precedence: ``hcekit serve --atr`` (a host's
+    explicit ``atr=``) wins over this hook, which wins over
+    :data:`hcekit.atr.DEFAULT_ATR`. Android has no ATR; it ignores this hook.
+    """
 
 
 @hookspec
 def hcekit_trace(record: TraceRecord) -> None:
     """One command/response exchange finished.
 
+    *Broadcast*, called after every exchange on every plugin implementing it
+    (only when at least one does, so an unobserved card pays nothing).
     ``record`` holds the raw command and response, the selected AID and the
     time spent. ``record.sensitive`` is set when the exchange carries secrets
     (an application called ``app.mark_sensitive()``, or secure messaging is
     active); format it with :func:`hcekit.trace.format_record`, which redacts
-    such records unless explicitly asked. Only called when at least one plugin
-    implements it, so an unobserved card pays nothing. This is also the
-    metrics feed: :class:`hcekit.metrics.MetricsCollector` counts exchanges,
-    status words and card-side latency from it.
+    such records unless explicitly asked. This is also the metrics feed:
+    :class:`hcekit.metrics.MetricsCollector` counts exchanges, status words
+    and card-side latency from it. Returns nothing; an exception is logged
+    and the card keeps serving.
     """
 
 
 @hookspec
-def hcekit_field(card: object, active: bool, reason: DeactivationReason | None) -> None:
-    """The field came on (``active`` True) or went off with ``reason``."""
+def hcekit_field(card: Card, active: bool, reason: DeactivationReason | None) -> None:
+    """The field came on (``active`` True, ``reason`` None) or went off with ``reason``.
 
-
-@hookspec
-def hcekit_add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add ``hcekit`` CLI sub-commands (as pytest's ``pytest_addoption``).
-
-    Each sub-parser should ``set_defaults(handler=callable)``; the handler
-    gets the parsed ``argparse.Namespace`` and returns an exit status.
+    *Broadcast*, called on every plugin implementing it, after the selected
+    application (if any) got ``hcekit_deactivated``. Returns nothing.
     """
-
-
-@hookspec
-def hcekit_terminal_scripts() -> Sequence[TerminalScript]:
-    """Reader-side scripts this plugin offers (a gate validator, a door reader…).
-
-    They run over any terminal transport: ``hcekit demo`` runs the ones
-    marked ``demo=True`` against the loopback card; ``hcekit tap`` runs one by
-    name over loopback or PC/SC.
-    """
-    raise NotImplementedError

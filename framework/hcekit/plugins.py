@@ -7,6 +7,12 @@ plugins — built-in ones included — are found through the entry-point group
 name. As in pytest, a function named ``hcekit_<hook>`` is a hook
 implementation even without the ``@hookimpl`` marker; a misspelt
 ``hcekit_`` name is an error, not silently ignored.
+
+The manager also enforces the hook contract of :mod:`hcekit.hookspecs` at
+registration: an owner-only hook carrying a hookimpl option the core would not
+honour (``wrapper``, ``hookwrapper``, ``tryfirst``, ``trylast``), or an
+application hook on a plugin that claims nothing, is refused with a
+:class:`~hcekit.errors.PluginLoadError` naming the plugin and the hook.
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ import importlib
 import inspect
 import logging
 import types
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from importlib.metadata import entry_points
 from typing import Any
 
@@ -23,11 +29,15 @@ import pluggy
 
 from . import hookspecs
 from .errors import PluginLoadError
+from .options import OptionGroup
 
 __all__ = [
     "ENTRY_POINT_GROUP",
     "PluginSpec",
     "HcekitPluginManager",
+    "call_own",
+    "declared_options",
+    "own_hook",
     "load_object",
     "installed_plugin_manager",
     "installed_plugins",
@@ -45,7 +55,7 @@ PluginSpec = object | str | tuple[str, object]
 
 
 class HcekitPluginManager(pluggy.PluginManager):
-    """pluggy's manager with hcekit's hookspecs and pytest-style unmarked hooks."""
+    """pluggy's manager with hcekit's hookspecs, pytest-style unmarked hooks and the contract."""
 
     def __init__(self) -> None:
         super().__init__(hookspecs.PROJECT_NAME)
@@ -65,6 +75,70 @@ class HcekitPluginManager(pluggy.PluginManager):
             trylast=False,
             specname=None,
         )
+
+    def register(self, plugin: object, name: str | None = None) -> str | None:
+        """Register *plugin* after checking it against the hook contract (see module doc)."""
+        self._check_contract(plugin, name or self.get_canonical_name(plugin))
+        return super().register(plugin, name)
+
+    def _check_contract(self, plugin: object, label: str) -> None:
+        implemented: set[str] = set()
+        for attr in dir(plugin):
+            opts = self.parse_hookimpl_opts(plugin, attr)
+            if opts is None:
+                continue
+            hook = opts.get("specname") or attr
+            implemented.add(hook)
+            if hook not in hookspecs.OWNER_ONLY_HOOKS:
+                continue
+            refused = [key for key in hookspecs.REFUSED_ON_OWNER_ONLY if opts.get(key)]
+            if refused:
+                given = ", ".join(f"{key}=True" for key in refused)
+                raise PluginLoadError(
+                    f"plugin {label!r}: @hookimpl({given}) on {hook} is not honoured: "
+                    f"{hook} is an owner-only hook the card calls on its own plugin directly, "
+                    "never through a pluggy hook call (see hcekit.hookspecs); remove the option")
+        orphans = sorted(implemented & hookspecs.APPLICATION_HOOKS)
+        if orphans and "hcekit_claims" not in implemented:
+            raise PluginLoadError(
+                f"plugin {label!r} implements {', '.join(orphans)} but not hcekit_claims: "
+                "application hooks are only called on the plugin owning the selected AID, "
+                "so they would never run; claim an AID or use a broadcast hook "
+                "(hcekit_trace, hcekit_field) to observe")
+
+
+def own_hook(pm: pluggy.PluginManager, plugin: object, hook: str) -> Callable[..., Any] | None:
+    """*plugin*'s own implementation of owner-only *hook*, taking the spec's arguments
+    positionally (trailing ones the implementation leaves out are dropped), or None."""
+    caller = getattr(pm.hook, hook)
+    spec_args = tuple(caller.spec.argnames) if caller.spec is not None else ()
+    for impl in caller.get_hookimpls():
+        if impl.plugin is plugin:
+            fn: Callable[..., Any] = impl.function
+            argnames = tuple(impl.argnames)
+            if argnames == spec_args:
+                return fn
+            index = [spec_args.index(a) for a in argnames]
+            return lambda *args: fn(*[args[i] for i in index])
+    return None
+
+
+def call_own(pm: pluggy.PluginManager, plugin: object, hook: str, *args: Any) -> Any:
+    """Call *plugin*'s own implementation of owner-only *hook* (None when it has none)."""
+    fn = own_hook(pm, plugin, hook)
+    return None if fn is None else fn(*args)
+
+
+def declared_options(pm: pluggy.PluginManager, plugin: object, name: str) -> OptionGroup:
+    """What *plugin* (registered on *pm* as *name*) declares in ``hcekit_addoption``."""
+    group = OptionGroup(name)
+    try:
+        call_own(pm, plugin, "hcekit_addoption", group)
+    except PluginLoadError:
+        raise
+    except Exception as exc:
+        raise PluginLoadError(f"plugin {name!r} failed to declare its options: {exc}") from exc
+    return group
 
 
 def load_object(spec: str) -> object:

@@ -1,7 +1,7 @@
 """ATR construction and validation (no PC/SC stack needed)."""
 
 import pytest
-from hcekit.hosts.atr import (
+from hcekit.atr import (
     ATR_NO_HISTORICAL_BYTES,
     DEFAULT_ATR,
     AtrError,

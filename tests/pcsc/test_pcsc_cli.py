@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from hcekit import SW, CommandApdu
-from hcekit.hosts.atr import ATR_NO_HISTORICAL_BYTES
+from hcekit.atr import ATR_NO_HISTORICAL_BYTES
 from hcekit.terminal import Terminal
 from hcekit.terminal.pcsc import PcscTransport, list_readers, wait_for_card
 from hcekit.testing.pcsc import PcscCardFactory, PrivatePcscd, free_port_block
@@ -73,6 +73,40 @@ def test_serve_runs_plugins_behind_vpcd(pcscd: PrivatePcscd, tmp_path: Path) -> 
     assert ">> 00 01 00 00 02 CA FE 00" in err and "<< CA FE 90 00" in err
     recorded = record.read_text()
     assert "CA FE" in recorded.upper()
+
+
+#: SP 800-73-4's PIV AID without version as compact-TLV historical bytes (category 80,
+#: tag F "application identifier", length 9) in a PC/SC part 3 contactless ATR.
+PIV_CONTACTLESS_ATR = bytes.fromhex("3B8B800180F9A00000030800001000C8")
+
+
+def _served_atr(pcscd: PrivatePcscd, tmp_path: Path, *extra: str) -> bytes:
+    """Start ``hcekit serve --only access`` with *extra* options; the ATR pyscard reads."""
+    slot = pcscd.acquire_slot()
+    reader = pcscd.reader_name(slot)
+    command = [*_hcekit(), "serve", "--port", str(pcscd.port(slot)), "--only", "access",
+               "--store", str(tmp_path / "store.sqlite"), *extra]
+    process = subprocess.Popen(command, env=_env(pcscd), stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        assert wait_for_card(reader, True, timeout=20), "serve never showed up in the reader"
+        return next(i for i in list_readers() if i.name == reader).atr
+    finally:
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=20)
+        pcscd.release_slot(slot)
+        wait_for_card(reader, False, timeout=5)
+        assert process.returncode == 0, err
+
+
+def test_serve_only_access_presents_the_piv_atr(pcscd: PrivatePcscd, tmp_path: Path) -> None:
+    """The access plugin says its ATR (hcekit_atr); no --atr needed."""
+    assert _served_atr(pcscd, tmp_path) == PIV_CONTACTLESS_ATR
+
+
+def test_serve_atr_option_wins_over_the_plugin(pcscd: PrivatePcscd, tmp_path: Path) -> None:
+    atr = _served_atr(pcscd, tmp_path, "--atr", ATR_NO_HISTORICAL_BYTES.hex())
+    assert atr == ATR_NO_HISTORICAL_BYTES != PIV_CONTACTLESS_ATR
 
 
 def test_serve_rejects_a_bad_atr() -> None:

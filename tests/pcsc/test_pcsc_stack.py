@@ -11,7 +11,7 @@ import time
 
 import pytest
 from hcekit import SW, Card, CardConfig, Claim, CommandApdu, DeactivationReason, IsoError
-from hcekit.hosts.atr import ATR_NO_HISTORICAL_BYTES, DEFAULT_ATR
+from hcekit.atr import ATR_NO_HISTORICAL_BYTES, DEFAULT_ATR
 from hcekit.hosts.vpcd import MAX_RESPONSE_DATA
 from hcekit.terminal import Terminal
 from hcekit.terminal.pcsc import PcscTransport, list_readers

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 from hcekit import Card
-from hcekit.hosts.atr import AtrError
+from hcekit.atr import AtrError
 from hcekit.hosts.vpcd import HELP_NOT_LISTENING, VpcdHost
 from hcekit.testing.pcsc import free_port_block
 

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 from .. import __version__
 from ..errors import HcekitError
-from ..plugins import installed_plugin_manager
+from ..plugins import call_own, installed_plugin_manager
 
 __all__ = ["main", "build_parser", "COMMAND_MODULES"]
 
@@ -35,11 +35,11 @@ log = logging.getLogger("hcekit.cli")
 def _plugin_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Let installed plugins add sub-commands (``hcekit_add_commands``)."""
     pm = installed_plugin_manager(strict=False)  # a broken plugin must not break the CLI
-    for impl in pm.hook.hcekit_add_commands.get_hookimpls():
+    for plugin in pm.get_plugins():
         try:
-            impl.function(subparsers)
+            call_own(pm, plugin, "hcekit_add_commands", subparsers)
         except Exception as exc:
-            log.warning("plugin %s failed to add its commands: %s", pm.get_name(impl.plugin), exc)
+            log.warning("plugin %s failed to add its commands: %s", pm.get_name(plugin), exc)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import logging
 import os
 import sys
@@ -11,12 +12,14 @@ from pathlib import Path
 from typing import Any
 
 from ..card import Card
+from ..errors import HcekitError
+from ..plugins import declared_options, installed_plugin_manager
 from ..store import Store, open_store
 from ..trace import LoggingTracer
 from .arguments import hexbytes
 
 __all__ = ["add_card_options", "build_card", "cwd_importable", "default_store_path", "hexbytes",
-           "parse_options"]
+           "installed_options_text", "parse_options"]
 
 STORE_ENV = "HCEKIT_STORE"
 
@@ -43,10 +46,43 @@ def add_card_options(parser: argparse.ArgumentParser, *, default_store: str | No
     group.add_argument("--store", default=default_store, metavar="PATH",
                        help=f"persistent store (SQLite file; ':memory:' for none). Default: {default_text}")
     group.add_argument("--option", action="append", default=[], metavar="PLUGIN.KEY=VALUE",
-                       help="plugin option (repeatable), e.g. ndef.url=https://example.com")
+                       help="plugin option (repeatable), e.g. ndef.url=https://example.com; "
+                            "checked against what the plugins declare (listed below)")
     group.add_argument("--trace", action="store_true", help="log every APDU exchange (redacted)")
     group.add_argument("--reveal-secrets", action="store_true",
                        help="with --trace: do not redact sensitive exchanges (debugging only)")
+
+
+    parser.epilog = "\n".join(filter(None, [parser.epilog, installed_options_text()]))
+    parser.formatter_class = _EpilogAsWritten
+
+
+_OPTIONS_HEADING = "plugin options (--option PLUGIN.KEY=VALUE):"
+
+
+class _EpilogAsWritten(argparse.HelpFormatter):
+    """Reflow descriptions as usual, but print the option listing line by line."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        if _OPTIONS_HEADING in text:
+            return "".join(indent + line + "\n" for line in text.splitlines())
+        return super()._fill_text(text, width, indent)
+
+
+@functools.lru_cache(maxsize=1)
+def installed_options_text() -> str:
+    """The declared options of every installed plugin, one per line (for ``--help``)."""
+    pm = installed_plugin_manager(strict=False)
+    lines = []
+    for plugin in sorted(pm.get_plugins(), key=lambda p: pm.get_name(p) or ""):
+        name = pm.get_name(plugin) or "?"
+        try:
+            group = declared_options(pm, plugin, name)
+        except HcekitError as exc:
+            lines.append(f"  {name}: options unavailable: {exc}")
+            continue
+        lines.extend(option.describe() for option in group)
+    return "\n".join([_OPTIONS_HEADING, *lines]) if lines else ""
 
 
 def parse_options(pairs: Sequence[str]) -> dict[str, dict[str, Any]]:

@@ -14,7 +14,7 @@ from ..card import Card
 from ..errors import ClaimConflictError, HcekitError, PluginLoadError
 from ..hosts.loopback import LoopbackHost
 from ..metrics import MetricsCollector
-from ..plugins import installed_plugin_manager, installed_plugins, resolve_plugins
+from ..plugins import call_own, installed_plugin_manager, installed_plugins, resolve_plugins
 from ..sw import describe
 from ..terminal import LoopbackTransport, ScriptContext, Terminal, TerminalScript, check_options
 from ..terminal.transport import Transport
@@ -114,9 +114,10 @@ def _transport(args: argparse.Namespace) -> tuple[Transport, Card | None]:
 
 def _scripts_of(pm: pluggy.PluginManager) -> list[tuple[str, TerminalScript]]:
     found: list[tuple[str, TerminalScript]] = []
-    for impl in pm.hook.hcekit_terminal_scripts.get_hookimpls():
-        scripts = cast("Sequence[TerminalScript]", impl.function() or [])
-        found.extend((pm.get_name(impl.plugin) or "?", script) for script in scripts)
+    for plugin in pm.get_plugins():
+        scripts = cast("Sequence[TerminalScript]",
+                       call_own(pm, plugin, "hcekit_terminal_scripts") or [])
+        found.extend((pm.get_name(plugin) or "?", script) for script in scripts)
     return found
 
 
@@ -164,6 +165,8 @@ def cmd_plugins(args: argparse.Namespace) -> int:
             print(f"  {claim.filter:<34} {claim.category.value:<8} {claim.description}")
         for _, script in _scripts(card):
             print(f"  script {script.name}: {script.description}{_option_list(script)}")
+        for option in card.declared_options()[name]:
+            print(option.describe("  option "))
         card.close()
     conflicts = find_conflicts(owned)
     for a, ca, b, cb in conflicts:

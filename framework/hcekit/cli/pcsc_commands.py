@@ -10,8 +10,8 @@ from pathlib import Path
 from types import FrameType
 from typing import IO, Any, TypeAlias
 
+from ..atr import AtrError, check_atr
 from ..errors import HcekitError
-from ..hosts.atr import AtrError, check_atr
 from ..hosts.vpcd import DEFAULT_DEADLINE, DEFAULT_PORT, HELP_NOT_LISTENING, VpcdHost
 from .arguments import (
     add_force_option,
@@ -39,8 +39,10 @@ def add_commands(subparsers: SubParsers) -> None:
                         f"the first slot; {DEFAULT_PORT + 1} is the second)")
     p.add_argument("--address", default="127.0.0.1", help="where vpcd listens (default: %(default)s)")
     p.add_argument("--atr", type=hexbytes, default=None, metavar="HEX",
-                   help="ATR to present (default: a PC/SC contactless ATR naming hcekit; "
-                        "3B80800101 = no historical bytes, as many phones show)")
+                   help="ATR to present; wins over the ATR a plugin asks for (hcekit_atr, "
+                        "e.g. the access badge's PIV ATR), which wins over hcekit's default "
+                        "PC/SC contactless ATR naming hcekit. 3B80800101 = no historical "
+                        "bytes, as many phones show")
     p.add_argument("--deadline", type=positive_seconds, default=DEFAULT_DEADLINE,
                    metavar="SECONDS",
                    help="answer 6F00 when a plugin takes longer than this; a finite number "

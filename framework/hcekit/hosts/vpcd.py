@@ -11,7 +11,8 @@ What the host maps (it never interprets an APDU):
 
 * power off → ``card.field_off(LINK_LOSS)``; power on and reset → a new
   activation (``card.field_on()``); a lost connection → ``field_off`` too.
-* ATR requests → the configured ATR (see :mod:`hcekit.hosts.atr`).
+* ATR requests → the configured ATR: ``atr=`` (``--atr``), else the plugins' ``hcekit_atr``,
+  else :data:`hcekit.atr.DEFAULT_ATR`.
 
 Latency: with default socket options every exchange with Debian's vpcd
 stalls for the 40 ms delayed-ACK timer. The host sets ``TCP_NODELAY`` and
@@ -45,11 +46,11 @@ import time
 from dataclasses import dataclass, replace
 from enum import IntEnum
 
+from ..atr import DEFAULT_ATR, check_atr
 from ..card import Card
 from ..device import DeviceState
 from ..events import DeactivationReason
 from ..sw import SW, sw_bytes
-from .atr import DEFAULT_ATR, check_atr
 from .base import SimulatedDeviceHost
 
 __all__ = ["DEFAULT_PORT", "MAX_RESPONSE_DATA", "VpcdControl", "VpcdHost", "VpcdStats", "HELP_NOT_LISTENING"]
@@ -161,7 +162,7 @@ class VpcdHost(SimulatedDeviceHost):
         port: int = DEFAULT_PORT,
         *,
         address: str = "127.0.0.1",
-        atr: bytes = DEFAULT_ATR,
+        atr: bytes | None = None,
         deadline: float = DEFAULT_DEADLINE,
         reconnect: bool = True,
         backoff: tuple[float, float] = (0.05, 2.0),
@@ -178,7 +179,8 @@ class VpcdHost(SimulatedDeviceHost):
             card.config = replace(card.config, max_response_data=MAX_RESPONSE_DATA)
         self.port = port
         self.address = address
-        self.atr = check_atr(bytes(atr))
+        # --atr (an explicit atr=) wins, then the plugins' hcekit_atr, then hcekit's default.
+        self.atr = check_atr(bytes(atr)) if atr is not None else (card.atr() or DEFAULT_ATR)
         self.deadline = deadline
         self.reconnect = reconnect
         self.backoff = backoff

@@ -41,7 +41,6 @@ from typing import Any
 import pytest
 
 from ..card import Card, CardConfig
-from ..hosts.atr import DEFAULT_ATR
 from ..hosts.vpcd import DEFAULT_DEADLINE, VpcdHost
 from ..plugins import PluginSpec
 from ..store import Store
@@ -439,7 +438,7 @@ def serve_card(
     plugins: PluginSpec | Sequence[PluginSpec] = (),
     *,
     card: Card | None = None,
-    atr: bytes = DEFAULT_ATR,
+    atr: bytes | None = None,
     deadline: float = DEFAULT_DEADLINE,
     store: Store | None = None,
     options: Mapping[str, Mapping[str, Any]] | None = None,

@@ -17,7 +17,19 @@ from collections.abc import Sequence
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, utils
-from hcekit import SW, AidKind, AppContext, Category, Claim, CommandApdu, IsoError, PluginContext, tlv
+from hcekit import (
+    SW,
+    AidKind,
+    AppContext,
+    Card,
+    Category,
+    Claim,
+    CommandApdu,
+    IsoError,
+    PluginContext,
+    hookimpl,
+    tlv,
+)
 from hcekit.sm import tags_equal
 from hcekit.terminal.script import TerminalScript
 
@@ -38,7 +50,7 @@ from .objects import (
     key_history_object,
     wrap_object,
 )
-from .piv import PIV_AID, Alg, Ins, KeyRef, ObjectTag, Tag
+from .piv import PIV_AID, PIV_ATR, Alg, Ins, KeyRef, ObjectTag, Tag
 
 __all__ = ["AccessPlugin", "challenge_hash"]
 
@@ -81,6 +93,7 @@ class AccessPlugin:
 
     # -- lifecycle ----------------------------------------------------------------
 
+    @hookimpl
     def hcekit_startup(self, plugin: PluginContext) -> None:
         badge = load_badge(plugin.store)
         if badge is None:
@@ -106,6 +119,12 @@ class AccessPlugin:
     def badge(self) -> Badge | None:
         return self._badge
 
+    @hookimpl
+    def hcekit_atr(self, card: Card) -> bytes:
+        """The PIV ATR, so OpenSC's PIV driver recognises the badge without probing."""
+        return PIV_ATR
+
+    @hookimpl
     def hcekit_claims(self, plugin: PluginContext) -> Sequence[Claim]:
         # Subset claim: the full AID and every truncation down to the RID, so
         # version-agnostic SELECTs (A0 00 00 03 08 [00 00 10 00]) reach us.
@@ -114,11 +133,13 @@ class AccessPlugin:
 
     # -- APDUs ------------------------------------------------------------------------
 
+    @hookimpl
     def hcekit_select(self, app: AppContext, command: CommandApdu) -> bytes | None:
         if command.p2 & P2_SELECT_NO_RESPONSE_DATA == P2_SELECT_NO_RESPONSE_DATA:
             return None
         return self._apt
 
+    @hookimpl
     def hcekit_process(self, app: AppContext, command: CommandApdu) -> bytes | None:
         if command.cla & 0x80:
             raise IsoError(SW.CLA_NOT_SUPPORTED, "PIV commands use an interindustry class")
@@ -222,6 +243,7 @@ class AccessPlugin:
 
     # -- observers -------------------------------------------------------------------
 
+    @hookimpl
     def hcekit_add_commands(
         self, subparsers: argparse._SubParsersAction[argparse.ArgumentParser]
     ) -> None:
@@ -229,6 +251,7 @@ class AccessPlugin:
 
         add_commands(subparsers)
 
+    @hookimpl
     def hcekit_terminal_scripts(self) -> Sequence[TerminalScript]:
         from .door import DOOR_SCRIPT
 

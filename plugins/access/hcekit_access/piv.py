@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from enum import IntEnum
 
-from hcekit.hosts.atr import contactless_atr
+from hcekit.atr import contactless_atr
 
 __all__ = [
     "NIST_RID",

@@ -33,6 +33,7 @@ from hcekit import (
     hookimpl,
 )
 from hcekit.events import DeactivationReason
+from hcekit.options import OptionGroup, json_value
 from hcekit.terminal import TerminalScript
 
 from . import assumptions as A
@@ -119,6 +120,16 @@ class LoyaltyPlugin:
         self._label = WALLET_LABEL
 
     # -- lifecycle ------------------------------------------------------------------
+
+    @hookimpl
+    def hcekit_addoption(self, options: OptionGroup) -> None:
+        options.add("programs", type=json_value,
+                    help='programs to add when the store lacks them, a JSON list of '
+                         '{"collector_id", "name", "merchant_keys", "member_id", "balance", '
+                         '"offers"} tables (see docs/loyalty.md)')
+        options.add("test_program", type=bool,
+                    help="add the TEST program (default: only when nothing else is configured)")
+        options.add("wallet_label", help=f"the OSE application label (default {WALLET_LABEL.decode()!r})")
 
     @hookimpl
     def hcekit_startup(self, plugin: PluginContext) -> None:

@@ -27,13 +27,14 @@ from hcekit import (
     hookimpl,
 )
 from hcekit.apdu import INS_SELECT
+from hcekit.options import OptionGroup
 from hcekit.sm import CardAuthenticator, is_protected
 from hcekit.sm.auth import INS_EXTERNAL_AUTHENTICATE, INS_GET_CHALLENGE
 from hcekit.sm.bac import bac_card
 from hcekit.terminal import TerminalScript
 
 from .lds import ElementaryFile
-from .personalization import Personalization
+from .personalization import Personalization, add_options
 
 __all__ = ["MrtdPlugin", "EMRTD_AID", "INS_SELECT", "INS_READ_BINARY", "P1_SELECT_EF",
            "P2_NO_RESPONSE_DATA"]
@@ -82,6 +83,10 @@ class MrtdPlugin:
         return bac_card(self.personalization.mrz.bac_information, random=self._random)
 
     # -- lifecycle ------------------------------------------------------------------------
+
+    @hookimpl
+    def hcekit_addoption(self, options: OptionGroup) -> None:
+        add_options(options)
 
     @hookimpl
     def hcekit_startup(self, plugin: PluginContext) -> None:

@@ -15,10 +15,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from hcekit.options import OptionGroup
+
 from . import lds
 from .mrz import SPECIMEN, Td3Mrz
 
-__all__ = ["Personalization", "DEFAULT_DG2_SIZE", "OPTIONS"]
+__all__ = ["Personalization", "DEFAULT_DG2_SIZE", "OPTIONS", "add_options"]
 
 DEFAULT_DG2_SIZE = 640
 MAX_DG2_SIZE = 32000
@@ -36,6 +38,24 @@ _MRZ_OPTIONS = {
     "personal_number": ("personal_number", SPECIMEN.personal_number),
 }
 OPTIONS = (*_MRZ_OPTIONS, "lds_version", "unicode_version", "dg2_size")
+_MRZ_HELP = {
+    "doc_number": "document number", "issuing_state": "issuing state, 3 letters",
+    "surname": "primary identifier", "given_names": "secondary identifier",
+    "nationality": "nationality, 3 letters", "dob": "date of birth YYMMDD",
+    "sex": "M, F or <", "expiry": "date of expiry YYMMDD",
+    "personal_number": "optional personal number",
+}
+
+
+def add_options(options: OptionGroup) -> None:
+    """Declare the document options; an MRZ field left out keeps the specimen's value."""
+    for key, (_, specimen) in _MRZ_OPTIONS.items():
+        options.add(key, help=f"{_MRZ_HELP[key]} (specimen: {specimen or 'empty'})")
+    options.add("lds_version", default=lds.DEFAULT_LDS_VERSION, help="EF.COM LDS version")
+    options.add("unicode_version", default=lds.DEFAULT_UNICODE_VERSION,
+                help="EF.COM Unicode version")
+    options.add("dg2_size", type=int, default=DEFAULT_DG2_SIZE,
+                help=f"bytes of DG2 placeholder, 0 for no DG2 (at most {MAX_DG2_SIZE})")
 
 
 @dataclass(frozen=True)

@@ -6,16 +6,12 @@ CC names (``E104``), reads its 2-byte NLEN and then the message in chunks of
 at most MLe bytes. A writable tag accepts UPDATE BINARY; the NDEF file is kept
 in the plugin store and every update is atomic.
 
-Options (``--option ndef.KEY=VALUE``): ``url`` (default
-``https://hcekit.invalid/demo``), ``text`` (adds a Text record), ``lang``,
-``writable`` (``true``/``false``, default false), ``max_size`` (NDEF file
-size, default 2048).
+Options (``--option ndef.KEY=VALUE``, declared in ``hcekit_addoption``):
+``url``, ``text`` (adds a Text record), ``lang``, ``writable``, ``max_size``
+(NDEF file size).
 """
 
 from __future__ import annotations
-
-from collections.abc import Mapping
-from typing import Any
 
 from hcekit import (
     SW,
@@ -29,6 +25,7 @@ from hcekit import (
 )
 from hcekit.apdu import INS_SELECT
 from hcekit.ndef import NdefRecord, encode_message, text_record, uri_record
+from hcekit.options import OptionGroup
 from hcekit.terminal import TerminalScript
 
 __all__ = ["NdefPlugin", "NDEF_APP_AID", "CC_FILE_ID", "NDEF_FILE_ID", "build_cc"]
@@ -51,6 +48,7 @@ P1_SELECT_BY_FILE_ID = 0x00
 MAX_OFFSET = 0x7FFF
 
 DEFAULT_URL = "https://hcekit.invalid/demo"
+DEFAULT_MAX_SIZE = 2048
 STORE_KEY = "ndef_file"
 
 
@@ -62,14 +60,6 @@ def build_cc(max_size: int, writable: bool) -> bytes:
     return (len(body) + 2).to_bytes(2, "big") + body
 
 
-def _flag(value: Any, default: bool) -> bool:
-    if value is None:
-        return default
-    if isinstance(value, bool):
-        return value
-    return str(value).strip().lower() in ("1", "true", "yes", "on")
-
-
 class NdefPlugin:
     """The Type 4 Tag personality (entry point ``ndef``)."""
 
@@ -77,25 +67,33 @@ class NdefPlugin:
 
     def __init__(self) -> None:
         self.writable = False
-        self.max_size = 2048
+        self.max_size = DEFAULT_MAX_SIZE
         self.cc = b""
         self._readonly_file = b""
 
     # -- lifecycle ------------------------------------------------------------------
 
     @hookimpl
+    def hcekit_addoption(self, options: OptionGroup) -> None:
+        options.add("url", default=DEFAULT_URL, help="the URI record every phone opens")
+        options.add("text", help="also add a Text record with this text")
+        options.add("lang", default="en", help="language code of the Text record")
+        options.add("writable", type=bool, default=False,
+                    help="accept UPDATE BINARY (the message is then kept in the store)")
+        options.add("max_size", type=int, default=DEFAULT_MAX_SIZE,
+                    help=f"NDEF file size in bytes ({NLEN_SIZE + 1}..{MAX_OFFSET})")
+
+    @hookimpl
     def hcekit_startup(self, plugin: PluginContext) -> None:
-        opts: Mapping[str, Any] = plugin.options
-        self.writable = _flag(opts.get("writable"), False)
-        try:
-            self.max_size = int(opts.get("max_size", 2048))
-        except ValueError:
-            raise ValueError(f"ndef.max_size must be an integer, got {opts['max_size']!r}") from None
-        if not NLEN_SIZE + 1 <= self.max_size <= 0x7FFF:
-            raise ValueError(f"ndef.max_size must be 3..32767, got {self.max_size}")
-        records: list[NdefRecord] = [uri_record(str(opts.get("url", DEFAULT_URL)))]
+        opts = plugin.options
+        self.writable = opts["writable"]
+        self.max_size = opts["max_size"]
+        if not NLEN_SIZE + 1 <= self.max_size <= MAX_OFFSET:
+            raise ValueError(f"ndef.max_size must be {NLEN_SIZE + 1}..{MAX_OFFSET}, "
+                             f"got {self.max_size}")
+        records: list[NdefRecord] = [uri_record(opts["url"])]
         if opts.get("text"):
-            records.append(text_record(str(opts["text"]), str(opts.get("lang", "en"))))
+            records.append(text_record(opts["text"], opts["lang"]))
         message = encode_message(records)
         if NLEN_SIZE + len(message) > self.max_size:
             raise ValueError(f"the NDEF message ({len(message)} bytes) exceeds ndef.max_size")

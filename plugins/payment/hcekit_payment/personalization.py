@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
+from hcekit.options import OptionGroup
 from hcekit.store import PluginStore
 
 from .cryptogram import CVN, icc_master_key
@@ -25,6 +26,7 @@ __all__ = [
     "PersonalizationError",
     "NotATestPanError",
     "personalize",
+    "add_options",
     "from_options",
     "save",
     "load",
@@ -141,7 +143,24 @@ def personalize(
     return replace(draft, icc_mk=icc_master_key(cvn, imk, pan, psn))
 
 
-_TRUE = {"1", "true", "yes", "on"}
+def add_options(options: OptionGroup) -> None:
+    """Declare the personalisation options (used when the store holds no card yet)."""
+    options.add("pan", help=f"card number, in a documented test range unless force "
+                            f"(default the TEST PAN {DEFAULT_PAN})")
+    options.add("psn", help="PAN sequence number, 2 digits (default 00)")
+    options.add("expiry", help="expiry date YYMM (default 2912)")
+    options.add("effective", help="effective date YYMM (default 2401)")
+    options.add("name", help="cardholder name (default TEST/HCEKIT CARD)")
+    options.add("cvn", type=int, choices=tuple(int(c) for c in CVN),
+                help="cryptogram version number (default 18)")
+    options.add("label", help="application label (default HCEKIT TEST VISA)")
+    options.add("country", help="terminal country code, ISO 3166 numeric (default 0840)")
+    options.add("currency", help="currency code, ISO 4217 numeric (default 0840)")
+    options.add("offline_limit", type=int,
+                help="largest amount approved offline, minor units (default 0: online only)")
+    options.add("imk", type=bytes, secret=True,
+                help="issuer master key, 16 bytes hex (default the TEST key)")
+    options.add("force", type=bool, help="accept a PAN outside the documented test ranges")
 
 
 def from_options(options: Mapping[str, Any]) -> Personalization:
@@ -169,12 +188,13 @@ def from_options(options: Mapping[str, Any]) -> Personalization:
             kwargs["cvn"] = int(options["cvn"])
         if "offline_limit" in options:
             kwargs["offline_limit"] = int(options["offline_limit"])
-        imk = bytes.fromhex(str(options["imk"])) if "imk" in options else TEST_IMK
+        raw_imk = options.get("imk", TEST_IMK)
+        imk = raw_imk if isinstance(raw_imk, bytes) else bytes.fromhex(str(raw_imk))
     except ValueError as exc:
         raise PersonalizationError(f"bad payment option: {exc}") from None
     force = options.get("force", False)
     if isinstance(force, str):
-        force = force.lower() in _TRUE
+        force = force.strip().lower() in ("1", "true", "yes", "on")
     return personalize(str(options.get("pan", DEFAULT_PAN)), imk, force=bool(force), **kwargs)
 
 

@@ -13,11 +13,12 @@ import argparse
 from collections.abc import Sequence
 
 from hcekit import AppContext, Category, Claim, CommandApdu, PluginContext, hookimpl
+from hcekit.options import OptionGroup
 from hcekit.terminal.script import TerminalScript
 
 from .application import PaymentApplication
 from .layout import build_layout
-from .personalization import Personalization, from_options, load, save
+from .personalization import Personalization, add_options, from_options, load, save
 
 __all__ = ["PaymentPlugin"]
 
@@ -30,6 +31,10 @@ class PaymentPlugin:
     def __init__(self) -> None:
         self.perso: Personalization | None = None
         self.app: PaymentApplication | None = None
+
+    @hookimpl
+    def hcekit_addoption(self, options: OptionGroup) -> None:
+        add_options(options)
 
     @hookimpl
     def hcekit_startup(self, plugin: PluginContext) -> None:

@@ -4,15 +4,16 @@ Readers select the PICC level (``D2760000850100``) or the transit
 application by its DF name, then send native DESFire commands wrapped as
 ``90 INS 00 00 [Lc data] 00``; answers come back as ``data 91 status``.
 
-Options (``--option transit.KEY=VALUE``), used only when the store holds no
-card yet: ``keys`` (issuer key file; default the TEST keys), ``uid`` (14 hex
-digits), ``balance`` and ``max_balance`` (minor units).
+Options (``--option transit.KEY=VALUE``, declared in ``hcekit_addoption``),
+used only when the store holds no card yet: ``keys`` (issuer key file;
+default the TEST keys), ``uid`` (14 hex digits), ``balance`` and
+``max_balance`` (minor units).
 """
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from hcekit import (
@@ -27,10 +28,18 @@ from hcekit import (
     hookimpl,
 )
 from hcekit.events import DeactivationReason
+from hcekit.options import OptionGroup
 from hcekit.terminal import TerminalScript
 
 from .keys import IssuerKeys
-from .layout import PICC_DF_NAME, TRANSIT_DF_NAME, CardProfile, personalize
+from .layout import (
+    DEFAULT_BALANCE,
+    DEFAULT_MAX_BALANCE,
+    PICC_DF_NAME,
+    TRANSIT_DF_NAME,
+    CardProfile,
+    personalize,
+)
 from .model import PICC_AID
 from .persist import CardStore
 from .picc import DesfireCard, Ins
@@ -44,14 +53,19 @@ _SENSITIVE = frozenset((Ins.AUTHENTICATE_AES, Ins.ADDITIONAL_FRAME, Ins.CHANGE_K
                         Ins.CHANGE_KEY_SETTINGS, Ins.GET_CARD_UID))
 
 
-def profile_from_options(options: dict[str, Any] | Any) -> CardProfile:
-    kwargs: dict[str, Any] = {}
-    if "uid" in options:
-        kwargs["uid"] = bytes.fromhex(str(options["uid"]))
-    if "balance" in options:
-        kwargs["balance"] = int(options["balance"])
-    if "max_balance" in options:
-        kwargs["max_balance"] = int(options["max_balance"])
+def add_options(options: OptionGroup) -> None:
+    """The personalisation options (used when the store holds no card yet)."""
+    options.add("keys", help="issuer key file (JSON) to personalise with (default: the TEST keys)")
+    options.add("uid", type=bytes, help="7-byte card UID, hex (default: random)")
+    options.add("balance", type=int, default=DEFAULT_BALANCE,
+                help="initial purse balance, minor units")
+    options.add("max_balance", type=int, default=DEFAULT_MAX_BALANCE,
+                help="purse upper limit, minor units")
+
+
+def profile_from_options(options: Mapping[str, Any]) -> CardProfile:
+    """The card profile the declared (already converted) options describe."""
+    kwargs = {key: options[key] for key in ("uid", "balance", "max_balance") if key in options}
     return CardProfile(**kwargs)
 
 
@@ -67,6 +81,10 @@ class TransitPlugin:
         self._owner: AppContext | None = None
 
     # -- lifecycle ------------------------------------------------------------------------
+
+    @hookimpl
+    def hcekit_addoption(self, options: OptionGroup) -> None:
+        add_options(options)
 
     @hookimpl
     def hcekit_startup(self, plugin: PluginContext) -> None:

@@ -1,5 +1,8 @@
 """ATRs a virtual contactless card presents through a PC/SC reader.
 
+Plugins use :func:`contactless_atr` to answer ``hcekit_atr`` from their
+historical bytes; hosts use :func:`check_atr` and :data:`DEFAULT_ATR`.
+
 A contactless card has no ATR of its own; a PC/SC reader builds one from the
 ISO 14443-4 activation (PC/SC part 3, section 3.1.3.2.3): ``3B 8n 80 01``,
 the historical bytes (from the ATS for Type A, from ATQB / ATTRIB for Type
@@ -19,6 +22,8 @@ from __future__ import annotations
 from functools import reduce
 from operator import xor
 
+from .errors import HcekitError
+
 __all__ = [
     "ATR_NO_HISTORICAL_BYTES",
     "DEFAULT_ATR",
@@ -36,7 +41,7 @@ MAX_HISTORICAL_BYTES = 15
 MAX_ATR_LENGTH = 33
 
 
-class AtrError(ValueError):
+class AtrError(HcekitError, ValueError):
     """An ATR that PC/SC clients would reject."""
 
 

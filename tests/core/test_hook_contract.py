@@ -1,0 +1,222 @@
+"""The hook contract: owner-only hooks refuse what they would not honour, broadcast hooks honour it."""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import Any
+
+import pytest
+from hcekit import SW, AppContext, Card, Claim, CommandApdu, PluginContext, hookimpl
+from hcekit.atr import contactless_atr
+from hcekit.errors import PluginLoadError
+from hcekit.hookspecs import OWNER_ONLY_HOOKS
+from hcekit.plugins import installed_plugin_manager
+from hcekit.trace import TraceRecord
+
+AID = bytes.fromhex("F0A1B2C3D401")
+SELECT = CommandApdu(0x00, 0xA4, 0x04, 0x00, AID, 256)
+PING = CommandApdu(0x80, 0x01, 0x00, 0x00, b"", 256)
+
+
+class Owner:
+    """Owns AID and answers PING with 'own'."""
+
+    name = "owner"
+
+    @hookimpl
+    def hcekit_claims(self, plugin: PluginContext) -> list[Claim]:
+        return [Claim(AID)]
+
+    @hookimpl
+    def hcekit_process(self, app: AppContext, command: CommandApdu) -> bytes:
+        return b"own"
+
+
+class WrappingProcess:
+    """A second plugin trying to wrap every plugin's hcekit_process."""
+
+    name = "wrapper"
+
+    @hookimpl(wrapper=True)
+    def hcekit_process(self, app: AppContext, command: CommandApdu) -> Generator[None, Any, Any]:
+        result = yield
+        return b"wrapped:" + result
+
+
+class OwnerWithWrapper(Owner):
+    """The owner itself marking its process hook as a wrapper (it would answer a generator)."""
+
+    name = "owner-wrapper"
+
+    @hookimpl(wrapper=True)
+    def hcekit_process(self, app: AppContext, command: CommandApdu) -> Generator[None, Any, Any]:
+        return (yield)
+
+
+class OrphanProcess:
+    """Implements hcekit_process but claims nothing: it could never be called."""
+
+    name = "orphan"
+
+    @hookimpl
+    def hcekit_process(self, app: AppContext, command: CommandApdu) -> bytes:
+        return b"never"
+
+
+def test_a_wrapper_on_another_plugins_process_is_refused_at_load_time() -> None:
+    with pytest.raises(PluginLoadError, match=r"'wrapper'.*wrapper=True.*hcekit_process.*owner-only"):
+        Card([Owner(), WrappingProcess()])
+
+
+def test_a_wrapper_on_the_owners_process_is_refused_too() -> None:
+    with pytest.raises(PluginLoadError, match=r"'owner-wrapper'.*wrapper=True.*hcekit_process"):
+        Card([OwnerWithWrapper()])
+
+
+def test_a_refused_plugin_leaves_a_running_card_as_it_was() -> None:
+    card = Card([Owner()])
+    refused = WrappingProcess()
+    with pytest.raises(PluginLoadError, match="wrapper=True"):
+        card.register(refused)
+    assert list(card.plugins) == ["owner"]
+    assert not card.plugin_manager.is_registered(refused)
+    card.transmit(SELECT)
+    assert card.transmit(PING).data == b"own"
+
+
+def _plugin_with(hook: str, **opts: bool) -> object:
+    """A claiming plugin whose *hook* carries hookimpl *opts*."""
+    def impl(*args: object) -> None:
+        return None
+
+    impl.__name__ = hook
+    namespace: dict[str, object] = {
+        "name": f"marked-{hook}",
+        "hcekit_claims": hookimpl(lambda self, plugin: [Claim(AID)]),
+        hook: hookimpl(**opts)(impl),  # type: ignore[call-overload]
+    }
+    return type("Marked", (), namespace)()
+
+
+@pytest.mark.parametrize("option", ["tryfirst", "trylast", "hookwrapper", "wrapper"])
+@pytest.mark.parametrize("hook", sorted(OWNER_ONLY_HOOKS - {"hcekit_claims"}))
+def test_every_call_option_on_every_owner_only_hook_is_refused(hook: str, option: str) -> None:
+    with pytest.raises(PluginLoadError, match=rf"@hookimpl\({option}=True\) on {hook} is not honoured"):
+        Card([_plugin_with(hook, **{option: True})])
+
+
+def test_tryfirst_on_select_is_refused_by_the_cli_plugin_manager_as_well() -> None:
+    pm = installed_plugin_manager()
+    with pytest.raises(PluginLoadError, match=r"tryfirst=True.*hcekit_select"):
+        pm.register(_plugin_with("hcekit_select", tryfirst=True), name="late")
+    assert pm.get_plugin("late") is None
+
+
+def test_application_hooks_without_claims_are_refused() -> None:
+    with pytest.raises(PluginLoadError, match=r"'orphan' implements hcekit_process but not hcekit_claims"):
+        Card([Owner(), OrphanProcess()])
+
+
+def test_specname_on_an_owner_only_hook_is_honoured() -> None:
+    class Renamed(Owner):
+        name = "renamed"
+
+        @hookimpl(specname="hcekit_process")
+        def answer(self, app: AppContext, command: CommandApdu) -> bytes:
+            return b"via specname"
+
+    card = Card([Renamed()])
+    card.transmit(SELECT)
+    assert card.transmit(PING).data == b"via specname"
+
+
+def test_a_misspelt_hook_is_still_an_error() -> None:
+    class Typo(Owner):
+        name = "typo"
+
+        def hcekit_proccess(self, app: AppContext, command: CommandApdu) -> bytes:
+            return b""
+
+    with pytest.raises(PluginLoadError, match="hcekit_proccess"):
+        Card([Typo()])
+
+
+# -- broadcast hooks go through pluggy: their options are honoured -------------------------
+
+
+class Atr:
+    def __init__(self, name: str, historical: bytes) -> None:
+        self.name = name
+        self.atr = contactless_atr(historical)
+
+    @hookimpl
+    def hcekit_atr(self, card: Card) -> bytes:
+        return self.atr
+
+
+class FirstAtr(Atr):
+    @hookimpl(tryfirst=True)
+    def hcekit_atr(self, card: Card) -> bytes:
+        return self.atr
+
+
+def test_tryfirst_on_a_broadcast_hook_decides_which_atr_wins() -> None:
+    first = FirstAtr("first", b"\x01")
+    card = Card([first, Atr("later", b"\x02")])  # pluggy calls the later-registered one first
+    assert card.atr() == first.atr
+    plain = Atr("plain", b"\x03")
+    assert Card([Atr("early", b"\x04"), plain]).atr() == plain.atr
+
+
+def test_no_plugin_atr_is_none_and_a_malformed_one_names_the_hook() -> None:
+    assert Card([Owner()]).atr() is None
+
+    class Broken(Atr):
+        @hookimpl
+        def hcekit_atr(self, card: Card) -> bytes:
+            return b"\x3b\x80\x80\x01\x00"  # wrong TCK
+
+    with pytest.raises(PluginLoadError, match="hcekit_atr.*TCK"):
+        Card([Broken("broken", b"")]).atr()
+
+
+def test_a_wrapper_on_a_broadcast_hook_runs() -> None:
+    seen: list[str] = []
+
+    class Inner:
+        name = "inner"
+
+        @hookimpl
+        def hcekit_trace(self, record: TraceRecord) -> None:
+            seen.append("inner")
+
+    class Outer:
+        name = "outer"
+
+        @hookimpl(wrapper=True)
+        def hcekit_trace(self, record: TraceRecord) -> Generator[None, None, None]:
+            seen.append("before")
+            yield
+            seen.append("after")
+
+    card = Card([Owner(), Inner(), Outer()])
+    card.transmit(SELECT)
+    assert seen == ["before", "inner", "after"]
+
+
+def test_the_selected_plugin_alone_answers_without_a_broadcast() -> None:
+    class Other:
+        name = "other"
+
+        @hookimpl
+        def hcekit_claims(self, plugin: PluginContext) -> list[Claim]:
+            return [Claim(bytes.fromhex("F0A1B2C3D402"))]
+
+        @hookimpl
+        def hcekit_process(self, app: AppContext, command: CommandApdu) -> bytes:
+            raise AssertionError("called for another plugin's application")
+
+    card = Card([Owner(), Other()])
+    card.transmit(SELECT)
+    response = card.transmit(PING)
+    assert (response.data, response.sw) == (b"own", SW.NO_ERROR)
