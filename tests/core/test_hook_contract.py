@@ -176,7 +176,7 @@ def test_no_plugin_atr_is_none_and_a_malformed_one_names_the_hook() -> None:
         def hcekit_atr(self, card: Card) -> bytes:
             return b"\x3b\x80\x80\x01\x00"  # wrong TCK
 
-    with pytest.raises(PluginLoadError, match="hcekit_atr.*TCK"):
+    with pytest.raises(PluginLoadError, match=r"hcekit_atr.*TCK"):
         Card([Broken("broken", b"")]).atr()
 
 
