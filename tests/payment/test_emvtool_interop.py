@@ -56,10 +56,11 @@ def test_emvtool_listapps_appdata_info(pcsc_card: PcscCardFactory) -> None:
 
     data = _emvtool(served, "appdata", "0")
     assert "[24, 0]" in data  # AIP 18 00 as emvtool prints it
-    assert "[8, 1, 1, 0, 16, 1, 2, 0]" in data  # AFL: SFI 1 rec 1, SFI 2 recs 1-2
+    assert "[8, 1, 1, 0, 16, 1, 2, 2]" in data  # AFL: SFI 1 rec 1, SFI 2 recs 1-2 (ODA)
     assert "4111111111111111" in data and '"TEST/HCEKIT CARD"' in data
     assert "29/12/31" in data  # expiry 5F24
     assert "Card Risk Management Data Object List 1" in data
+    assert "Card Risk Management Data Object List 2" in data  # 8D, EMV Book 3 §7.2
     assert current_atc(store.namespace("payment")) == 1  # appdata ran GET PROCESSING OPTIONS
 
     redacted = _emvtool(served, "--redact", "appdata", "0")

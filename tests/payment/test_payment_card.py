@@ -11,7 +11,7 @@ from hcekit.tlv import find, parse
 from hcekit.trace import TraceRecord
 from hcekit_payment import PaymentPlugin
 from hcekit_payment.dol import dol_length, fill, parse_dol
-from hcekit_payment.layout import CDOL1, PDOL
+from hcekit_payment.layout import CDOL1, CDOL2, PDOL
 
 AID = bytes.fromhex("A0000000031010")
 TTQ_QVSDC = bytes.fromhex("36804000")
@@ -73,7 +73,7 @@ def test_gpo_format_2_with_aip_and_afl(selected: Terminal) -> None:
     assert template.tag == 0x77
     assert find(response.data, 0x82) == b"\x18\x00"
     afl = find(response.data, 0x94)
-    assert afl == bytes.fromhex("0801010010010200")
+    assert afl == bytes.fromhex("0801010010010202")
     assert find(response.data, 0x9F26) is None  # contact-style flow: no cryptogram yet
 
 
@@ -93,7 +93,7 @@ def test_every_afl_record_reads_and_pan_matches(selected: Terminal) -> None:
     assert seen[0x57].startswith(bytes.fromhex("4111111111111111D2912201"))
     assert seen[0x5F24] == bytes.fromhex("291231")
     assert seen[0x5F20] == b"TEST/HCEKIT CARD"
-    for tag in (0x8C, 0x8E, 0x9F07, 0x5F34, 0x9F0D, 0x9F0E, 0x9F0F):
+    for tag in (0x8C, 0x8D, 0x8E, 0x9F07, 0x5F34, 0x9F0D, 0x9F0E, 0x9F0F):
         assert tag in seen, f"{tag:X} missing"
     assert parse_dol(seen[0x8C]) == list(CDOL1)
 
@@ -161,8 +161,12 @@ def test_state_errors(selected: Terminal) -> None:
     assert generate_ac(selected).sw == SW.CONDITIONS_OF_USE_NOT_SATISFIED  # before GPO
     assert gpo(selected).sw == SW.NO_ERROR
     assert gpo(selected).sw == SW.CONDITIONS_OF_USE_NOT_SATISFIED  # second GPO
-    assert generate_ac(selected).sw == SW.NO_ERROR
-    assert generate_ac(selected).sw == SW.CONDITIONS_OF_USE_NOT_SATISFIED  # second GENERATE AC
+    assert generate_ac(selected).sw == SW.NO_ERROR  # ARQC: the card waits for the second AC
+    assert generate_ac(selected).sw == SW.INCORRECT_P1P2  # a second AC never asks for an ARQC
+    no_issuer = fill(CDOL2, {0x9F02: bytes.fromhex("000000001234")})
+    assert find(generate_ac(selected, 0x40, data=no_issuer).data, 0x9F27) == b"\x00"  # AAC
+    assert generate_ac(selected, 0x40, data=no_issuer).sw \
+        == SW.CONDITIONS_OF_USE_NOT_SATISFIED  # the transaction is over
     # a new selection starts a new transaction with a new ATC
     selected.select(AID)
     assert gpo(selected).sw == SW.NO_ERROR

@@ -8,12 +8,22 @@ phase           command                     effect
 selected        GET PROCESSING OPTIONS      ATC bumped and committed; AIP/AFL
                                             (qVSDC reader: the ARQC too) → initiated
                                             (qVSDC: completed)
-initiated       GENERATE AC (CDOL1 data)    AAC / TC / ARQC → completed
+initiated       GENERATE AC (CDOL1 data)    AAC / TC → completed; ARQC → online
+online          GENERATE AC (CDOL2 data)    TC / AAC after issuer authentication
+                                            → completed
 any             READ RECORD, GET DATA       static data; no state change
 selected        GENERATE AC                 6985 (no GPO yet)
 initiated+      GET PROCESSING OPTIONS      6985 (one transaction per selection)
-completed       GENERATE AC                 6985 (no second GENERATE AC)
+completed       GENERATE AC                 6985 (the transaction is over)
+online          GENERATE AC asking ARQC     6A86 (the second AC is TC or AAC)
 ==============  ==========================  =====================================
+
+The second GENERATE AC (EMV Book 3 §9.3) carries CDOL2 data: the ARC (8A),
+the Issuer Authentication Data (91) and the cryptogram inputs again. The
+card answers TC only when the ARPC in 91 verifies with its own key
+(:mod:`hcekit_payment.arpc`), the issuer approved, and the terminal asked
+for a TC; in every other case (no 91 because the terminal could not go
+online, a wrong ARPC, a declining issuer, an AAC request) it answers AAC.
 
 A GPO with empty PDOL data (``83 00``, what emvtool sends) is taken as a
 terminal that does not fill the PDOL: the contact-style flow, where the
@@ -30,6 +40,7 @@ from hcekit import SW, AppContext, CommandApdu, IsoError
 from hcekit.tlv import TlvError, encode, parse
 
 from . import tags
+from .arpc import UNABLE_TO_GO_ONLINE, check_issuer_authentication
 from .atc import current_atc, next_atc
 from .cryptogram import (
     CryptogramType,
@@ -37,8 +48,9 @@ from .cryptogram import (
     application_cryptogram,
     issuer_application_data,
 )
+from .cvr import second_ac_iad
 from .dol import split
-from .layout import AIP, CDOL1, PDOL, CardLayout
+from .layout import AIP, CDOL1, PDOL, CardLayout, cdol2
 from .personalization import Personalization
 
 __all__ = ["PaymentApplication", "Phase", "Flow"]
@@ -66,6 +78,8 @@ _SESSION_KEY = "payment.transaction"
 class Phase(Enum):
     SELECTED = "selected"
     INITIATED = "initiated"
+    #: The first GENERATE AC answered an ARQC: the second one (CDOL2) may follow.
+    ONLINE = "online"
     COMPLETED = "completed"
 
 
@@ -84,6 +98,8 @@ class Transaction:
     atc: int = 0
     flow: Flow | None = None
     terminal: dict[int, bytes] = field(default_factory=dict)
+    #: The ARQC of the first GENERATE AC (what the issuer's ARPC answers).
+    arqc: bytes = b""
 
 
 def _bcd_amount(value: bytes) -> int | None:
@@ -97,6 +113,7 @@ class PaymentApplication:
     def __init__(self, perso: Personalization, layout: CardLayout) -> None:
         self.perso = perso
         self.layout = layout
+        self.cdol2 = cdol2(perso.cvn)
         self._handlers = {
             INS_GET_PROCESSING_OPTIONS: (CLA_EMV, self._get_processing_options),
             INS_READ_RECORD: (CLA_ISO, self._read_record),
@@ -149,7 +166,8 @@ class PaymentApplication:
         atc = next_atc(app.store)  # committed before any cryptogram can leave
         txn.atc, txn.flow, txn.terminal = atc, flow, terminal
         txn.phase = Phase.INITIATED
-        parts = [encode(tags.AIP, AIP), encode(tags.AFL, self.layout.afl)]
+        afl = self.layout.afl_qvsdc if flow is Flow.QVSDC else self.layout.afl
+        parts = [encode(tags.AIP, AIP), encode(tags.AFL, afl)]
         if flow is Flow.QVSDC:
             decision = (CryptogramType.AAC if ttq[0] & TTQ_OFFLINE_ONLY_READER
                         else CryptogramType.ARQC)
@@ -190,11 +208,41 @@ class PaymentApplication:
             raise IsoError(SW.CONDITIONS_OF_USE_NOT_SATISFIED, "GENERATE AC before GPO")
         if txn.phase is Phase.COMPLETED:
             raise IsoError(SW.CONDITIONS_OF_USE_NOT_SATISFIED,
-                           "the transaction already has its cryptogram (no second GENERATE AC)")
+                           "the transaction already has its final cryptogram")
+        requested = CryptogramType(requested_bits)
+        if txn.phase is Phase.ONLINE:
+            return self._second_generate_ac(app, txn, requested, command.data)
         terminal = split(CDOL1, command.data, "CDOL1")
-        decision = self._decide(CryptogramType(requested_bits), terminal)
-        txn.phase = Phase.COMPLETED  # one cryptogram per ATC, even if this one fails
-        return encode(tags.RESPONSE_FORMAT_2, self._cryptogram(txn, decision, terminal))
+        decision = self._decide(requested, terminal)
+        parts = self._cryptogram(txn, decision, terminal)
+        if decision is CryptogramType.ARQC:
+            txn.phase, txn.terminal = Phase.ONLINE, terminal
+            txn.arqc = parts[2][-8:]  # the 9F26 value
+        else:
+            txn.phase = Phase.COMPLETED  # one cryptogram per ATC, even if this one fails
+        return encode(tags.RESPONSE_FORMAT_2, parts)
+
+    def _second_generate_ac(self, app: AppContext, txn: Transaction,
+                            requested: CryptogramType, data: bytes) -> bytes:
+        """TC only after a verified, approving ARPC and a TC request; AAC otherwise."""
+        if requested is CryptogramType.ARQC:
+            raise IsoError(SW.INCORRECT_P1P2, "the second GENERATE AC asks for a TC or an AAC")
+        terminal = split(self.cdol2, data, "CDOL2")
+        arc = terminal[tags.AUTHORISATION_RESPONSE_CODE]
+        atc = txn.atc.to_bytes(2, "big")
+        issuer = check_issuer_authentication(
+            self.perso.cvn, self.perso.icc_mk, atc, txn.arqc,
+            terminal[tags.ISSUER_AUTHENTICATION_DATA], arc)
+        approve = requested is CryptogramType.TC and issuer.authentic and issuer.approved
+        decision = CryptogramType.TC if approve else CryptogramType.AAC
+        iad = second_ac_iad(self.perso.cvn, CryptogramType.ARQC, decision,
+                            issuer_authentication_failed=issuer.present and not issuer.authentic,
+                            unable_to_go_online=not issuer.present or arc in UNABLE_TO_GO_ONLINE)
+        txn.phase = Phase.COMPLETED
+        app.log.info("second GENERATE AC: %s (issuer data %s)", decision.name,
+                     "absent" if not issuer.present
+                     else "verified" if issuer.authentic else "NOT verified")
+        return encode(tags.RESPONSE_FORMAT_2, self._cryptogram(txn, decision, terminal, iad))
 
     def _decide(self, requested: CryptogramType, terminal: dict[int, bytes]) -> CryptogramType:
         """Card risk management: never answer above what was asked (AAC < ARQC < TC)."""
@@ -207,10 +255,11 @@ class PaymentApplication:
         return CryptogramType.ARQC
 
     def _cryptogram(self, txn: Transaction, decision: CryptogramType,
-                    terminal: dict[int, bytes]) -> list[bytes]:
+                    terminal: dict[int, bytes], iad: bytes | None = None) -> list[bytes]:
         data = TransactionData(*(terminal.get(tag, bytes(length)) for tag, length in CDOL1))
         atc = txn.atc.to_bytes(2, "big")
-        iad = issuer_application_data(self.perso.cvn, decision)
+        if iad is None:
+            iad = issuer_application_data(self.perso.cvn, decision)
         ac = application_cryptogram(self.perso.cvn, self.perso.icc_mk, data, AIP, atc, iad)
         return [
             encode(tags.CRYPTOGRAM_INFORMATION_DATA, bytes((int(decision),))),

@@ -8,9 +8,16 @@ supported, terminal risk management to be performed" and nothing else:
 SFI     record    content
 ======  ========  =============================================================
 1       1         track 2 equivalent data, cardholder name
-2       1         PAN, expiry/effective dates, PSN, country, usage control …
-2       2         CDOL1, CVM list, issuer action codes
+2       1         PAN, expiry/effective dates, country, usage control …
+2       2         PSN, CDOL1, CDOL2, CVM list, issuer action codes
 ======  ========  =============================================================
+
+Two AFLs, one per flow, so that no primitive data object reaches the
+terminal twice (EMV Book 3 §10.2): the full flow reads all three records;
+the qVSDC GPO answer already carries track 2 (57) and the PSN (5F34), so its
+AFL names only SFI 2 record 1. Each AFL marks its SFI 2 records for offline
+data authentication: the static data a signer would cover (PAN, dates,
+usage control, DOLs, CVM list, IACs), never the GPO-returned track 2.
 """
 
 from __future__ import annotations
@@ -20,10 +27,12 @@ from dataclasses import dataclass
 from hcekit.tlv import encode
 
 from . import tags
+from .cryptogram import CVN
 from .dol import DolEntry, encode_dol
 from .personalization import Personalization
 
-__all__ = ["PDOL", "CDOL1", "AIP", "CardLayout", "build_layout", "track2_equivalent"]
+__all__ = ["PDOL", "CDOL1", "CDOL2", "AIP", "CardLayout", "build_layout", "cdol2",
+           "track2_equivalent"]
 
 #: TTQ first, then exactly the cryptogram inputs (so qVSDC can answer from the GPO).
 PDOL: tuple[DolEntry, ...] = (
@@ -40,6 +49,20 @@ PDOL: tuple[DolEntry, ...] = (
 
 #: The data GENERATE AC carries: the cryptogram inputs in MAC order.
 CDOL1: tuple[DolEntry, ...] = PDOL[1:]
+
+#: Issuer Authentication Data (91) in CDOL2: ARPC || ARC (CVN 10, method 1: 8 + 2 bytes)
+#: or ARPC || CSU (CVN 18, method 2: 4 + 4 bytes); EMV Book 2 §8.2.
+_IAD_91_LENGTH = {CVN.VISA_10: 10, CVN.VISA_18: 8}
+
+
+def cdol2(cvn: CVN) -> tuple[DolEntry, ...]:
+    """The second GENERATE AC's data: ARC, issuer authentication data, then CDOL1's inputs."""
+    return ((tags.AUTHORISATION_RESPONSE_CODE, 2),
+            (tags.ISSUER_AUTHENTICATION_DATA, _IAD_91_LENGTH[cvn]), *CDOL1)
+
+
+#: CDOL2 of a CVN 18 card (the default); :func:`cdol2` for a given CVN.
+CDOL2: tuple[DolEntry, ...] = cdol2(CVN.VISA_18)
 
 #: AIP byte 1: b5 cardholder verification supported, b4 terminal risk management.
 AIP = bytes((0x18, 0x00))
@@ -69,7 +92,9 @@ def track2_equivalent(perso: Personalization) -> bytes:
 @dataclass(frozen=True)
 class CardLayout:
     fci: bytes
+    #: AFL of the full (GENERATE AC) flow and of the qVSDC flow.
     afl: bytes
+    afl_qvsdc: bytes
     #: (SFI, record number) → record (tag 70 template).
     records: dict[tuple[int, int], bytes]
     #: Records carrying the PAN (redacted in traces).
@@ -82,7 +107,7 @@ class CardLayout:
         return frozenset(sfi for sfi, _ in self.records)
 
 
-def _afl_entry(sfi: int, first: int, last: int, oda: int = 0) -> bytes:
+def _afl_entry(sfi: int, first: int, last: int, oda: int) -> bytes:
     return bytes((sfi << 3, first, last, oda))
 
 
@@ -110,7 +135,6 @@ def build_layout(perso: Personalization) -> CardLayout:
             encode(tags.PAN, _bcd_digits(perso.pan)),
             encode(tags.EXPIRATION_DATE, perso.expiry_date),
             encode(tags.EFFECTIVE_DATE, perso.effective_date),
-            encode(tags.PAN_SEQUENCE_NUMBER, psn),
             encode(tags.ISSUER_COUNTRY_CODE, bytes.fromhex(perso.country)),
             encode(tags.SERVICE_CODE, bytes.fromhex("0" + SERVICE_CODE)),
             encode(tags.APPLICATION_USAGE_CONTROL, APPLICATION_USAGE_CONTROL),
@@ -118,12 +142,15 @@ def build_layout(perso: Personalization) -> CardLayout:
             encode(tags.APPLICATION_CURRENCY_CODE, bytes.fromhex(perso.currency)),
         ]),
         (2, 2): encode(tags.RECORD_TEMPLATE, [
+            encode(tags.PAN_SEQUENCE_NUMBER, psn),
             encode(tags.CDOL1, encode_dol(CDOL1)),
+            encode(tags.CDOL2, encode_dol(cdol2(perso.cvn))),
             encode(tags.CVM_LIST, CVM_LIST),
             encode(tags.IAC_DEFAULT, IAC_DEFAULT),
             encode(tags.IAC_DENIAL, IAC_DENIAL),
             encode(tags.IAC_ONLINE, IAC_ONLINE),
         ]),
     }
-    afl = _afl_entry(1, 1, 1) + _afl_entry(2, 1, 2)
-    return CardLayout(fci, afl, records, frozenset({(1, 1), (2, 1)}), track2, psn)
+    afl = _afl_entry(1, 1, 1, 0) + _afl_entry(2, 1, 2, 2)
+    afl_qvsdc = _afl_entry(2, 1, 1, 1)
+    return CardLayout(fci, afl, afl_qvsdc, records, frozenset({(1, 1), (2, 1)}), track2, psn)

@@ -1,15 +1,26 @@
-"""A minimal POS terminal: PPSE → SELECT → GPO → READ RECORD → GENERATE AC → issuer check.
+"""A minimal POS terminal: PPSE → SELECT → GPO → READ RECORD → GENERATE AC → issuer → 2nd AC.
 
 :func:`run_transaction` is the reader-side kernel (usable from tests and
 other scripts); :data:`POS_SCRIPT` wraps it as the ``payment-pos`` terminal
 script, printing a receipt-like summary. By default the issuer check uses
 the same TEST issuer master key the card personalises itself with.
 
+Every answer goes through :class:`~hcekit_payment.book3.Book3Checker`, the
+checks an EMV Book 3 kernel makes (mandatory data, no redundant data, Annex
+A formats, AFL); any finding terminates the transaction as a kernel would.
+
+After an ARQC in the full flow the issuer (:class:`IssuerHost`) verifies it
+and answers with Issuer Authentication Data; the terminal passes it to the
+card in the second GENERATE AC (CDOL2) and asks for a TC when the issuer
+approved, an AAC otherwise. ``online=offline`` plays a terminal that could
+not reach the issuer: ARC ``Z3``, no issuer data.
+
 Script options (``--option key=value``): ``amount`` (decimal, default
 12.34), ``currency`` / ``country`` (ISO numeric, default 0840), ``flow``
 (``generate-ac`` default, or ``qvsdc``: cryptogram in the GPO answer),
-``request`` (``arqc`` default, ``tc``, ``aac``), ``imk`` (issuer master key
-hex, default the TEST key).
+``request`` (``arqc`` default, ``tc``, ``aac``), ``online`` (``approve``
+default, ``decline``, ``offline``), ``imk`` (issuer master key hex, default
+the TEST key).
 """
 
 from __future__ import annotations
@@ -26,6 +37,7 @@ from hcekit.terminal.terminal import Terminal, TerminalError
 from hcekit.tlv import Tlv, TlvError, encode, find, parse
 
 from . import tags
+from .book3 import Book3Checker, Finding
 from .cryptogram import CryptogramType, TransactionData, cvn_from_iad
 from .dol import DolEntry, fill, parse_dol
 from .issuer import CryptogramRecord, IssuerHost, Verdict
@@ -38,6 +50,10 @@ PPSE_AID = b"2PAY.SYS.DDF01"
 _TTQ_FULL_EMV = bytes.fromhex("16004000")
 _TTQ_QVSDC = bytes.fromhex("36804000")
 _REQUEST = {"arqc": CryptogramType.ARQC, "tc": CryptogramType.TC, "aac": CryptogramType.AAC}
+_ONLINE = ("approve", "decline", "offline")
+#: Authorisation Response Codes (8A): approved, do not honour (ISO 8583), and EMV Book 4
+#: Annex A6 "unable to go online, offline declined".
+_ARC_APPROVED, _ARC_DECLINED, _ARC_UNABLE_OFFLINE_DECLINED = b"00", b"05", b"Z3"
 
 
 class PosError(Exception):
@@ -55,18 +71,39 @@ class PosResult:
     amount_minor: int
     currency: str
     card_data: dict[int, bytes] = field(default_factory=dict)
+    #: The second GENERATE AC's TC/AAC and the issuer's check of it (full flow after an ARQC).
+    final: CryptogramRecord | None = None
+    final_verdict: Verdict | None = None
+    #: Book 3 findings (empty: a conforming kernel would have accepted every answer).
+    findings: list[Finding] = field(default_factory=list)
 
     @property
     def approved(self) -> bool:
+        if self.final is not None and self.final_verdict is not None:
+            return self.final_verdict.valid and self.final.cryptogram_type is CryptogramType.TC
         kind = self.record.cryptogram_type
         return self.verdict.valid and kind is not CryptogramType.AAC
 
 
-def _expect(terminal: Terminal, command: bytes, what: str) -> bytes:
-    response = terminal.transmit(command)
-    if response.sw != SW.NO_ERROR:
-        raise PosError(f"{what}: card answered {response.sw:04X}")
-    return response.data
+class _Session:
+    """Sends commands and feeds every answer to the Book 3 checker."""
+
+    def __init__(self, terminal: Terminal) -> None:
+        self.terminal = terminal
+        self.book3 = Book3Checker()
+
+    def expect(self, command: bytes, what: str) -> bytes:
+        response = self.terminal.transmit(command)
+        self.book3.exchange(command, response.to_bytes())
+        if response.sw != SW.NO_ERROR:
+            raise PosError(f"{what}: card answered {response.sw:04X}")
+        return response.data
+
+    def conforming(self, stage: str) -> None:
+        """A Book 3 kernel terminates on any finding ("card error")."""
+        if self.book3.findings:
+            text = "; ".join(str(f) for f in self.book3.findings)
+            raise PosError(f"card error after {stage} (EMV {text})")
 
 
 def _bcd(value: int, length: int) -> bytes:
@@ -134,6 +171,7 @@ def run_transaction(
     country: str = "0840",
     flow: str = "generate-ac",
     request: CryptogramType = CryptogramType.ARQC,
+    online: str = "approve",
     issuer: IssuerHost | None = None,
     unpredictable_number: bytes | None = None,
     today: datetime.date | None = None,
@@ -141,6 +179,8 @@ def run_transaction(
     """One contactless purchase against the card in the field. Raises PosError."""
     if flow not in ("generate-ac", "qvsdc"):
         raise ValueError(f"flow must be 'generate-ac' or 'qvsdc', got {flow!r}")
+    if online not in _ONLINE:
+        raise ValueError(f"online must be one of {', '.join(_ONLINE)}, got {online!r}")
     issuer = issuer or IssuerHost()
     day = today or datetime.date.today()
     values: dict[int, bytes] = {
@@ -155,13 +195,14 @@ def run_transaction(
         tags.UNPREDICTABLE_NUMBER: unpredictable_number or os.urandom(4),
     }
 
-    aid, label = _choose_application(_expect(terminal, _select(PPSE_AID), "SELECT PPSE"))
-    fci = _expect(terminal, _select(aid), f"SELECT {aid.hex().upper()}")
+    session = _Session(terminal)
+    aid, label = _choose_application(session.expect(_select(PPSE_AID), "SELECT PPSE"))
+    fci = session.expect(_select(aid), f"SELECT {aid.hex().upper()}")
     pdol_raw = find(fci, tags.PDOL)
     pdol: list[DolEntry] = parse_dol(pdol_raw) if pdol_raw else []
     gpo_data = encode(tags.COMMAND_TEMPLATE, fill(pdol, values))
     gpo = _response_objects(
-        _expect(terminal, bytes((0x80, 0xA8, 0, 0, len(gpo_data))) + gpo_data + b"\x00", "GPO"),
+        session.expect(bytes((0x80, 0xA8, 0, 0, len(gpo_data))) + gpo_data + b"\x00", "GPO"),
         ((tags.AIP, 2), (tags.AFL, 0)),
     )
     aip, afl = gpo.get(tags.AIP), gpo.get(tags.AFL)
@@ -172,10 +213,13 @@ def run_transaction(
     for i in range(0, len(afl), 4):
         sfi, first, last = afl[i] >> 3, afl[i + 1], afl[i + 2]
         for number in range(first, last + 1):
-            raw = _expect(terminal, bytes((0x00, 0xB2, number, (sfi << 3) | 4, 0)),
-                           f"READ RECORD SFI {sfi} record {number}")
+            raw = session.expect(bytes((0x00, 0xB2, number, (sfi << 3) | 4, 0)),
+                                 f"READ RECORD SFI {sfi} record {number}")
             _flatten(raw, card)
+    session.book3.finish()
+    session.conforming("reading the records")
 
+    final_answer: dict[int, bytes] | None = None
     if tags.APPLICATION_CRYPTOGRAM in gpo:
         used_flow, answer = "qVSDC", gpo
     else:
@@ -184,16 +228,50 @@ def run_transaction(
             raise PosError("the card has no CDOL1 and gave no cryptogram in GPO")
         cdol_data = fill(parse_dol(cdol_raw), values)
         command = bytes((0x80, 0xAE, int(request), 0, len(cdol_data))) + cdol_data + b"\x00"
-        answer = _response_objects(
-            _expect(terminal, command, "GENERATE AC"),
-            ((tags.CRYPTOGRAM_INFORMATION_DATA, 1), (tags.ATC, 2),
-             (tags.APPLICATION_CRYPTOGRAM, 8), (tags.ISSUER_APPLICATION_DATA, 0)),
-        )
+        answer = _generate_ac_answer(session.expect(command, "GENERATE AC"))
+        session.conforming("GENERATE AC")
         used_flow = "GENERATE AC"
 
+    record = _cryptogram_record(card, values, aip, answer)
+    verdict = issuer.verify(record)
+    final = final_verdict = None
+    if used_flow == "GENERATE AC" and record.cryptogram_type is CryptogramType.ARQC:
+        if online == "offline":
+            values[tags.AUTHORISATION_RESPONSE_CODE] = _ARC_UNABLE_OFFLINE_DECLINED
+            approve = False
+        else:
+            approve = verdict.valid and online == "approve"
+            values[tags.AUTHORISATION_RESPONSE_CODE] = (_ARC_APPROVED if approve
+                                                        else _ARC_DECLINED)
+            if verdict.valid:
+                values[tags.ISSUER_AUTHENTICATION_DATA] = issuer.authorise(record, approve)
+        cdol2_raw = card.get(tags.CDOL2)
+        if cdol2_raw is None:
+            raise PosError("the card has no CDOL2 for the second GENERATE AC")
+        cdol2_data = fill(parse_dol(cdol2_raw), values)
+        second = CryptogramType.TC if approve else CryptogramType.AAC
+        command = bytes((0x80, 0xAE, int(second), 0, len(cdol2_data))) + cdol2_data + b"\x00"
+        final_answer = _generate_ac_answer(session.expect(command, "second GENERATE AC"))
+        session.conforming("the second GENERATE AC")
+        final = _cryptogram_record(card, values, aip, final_answer)
+        final_verdict = issuer.verify_final(record, final)
+
+    expiry = card.get(tags.EXPIRATION_DATE, b"").hex()
+    return PosResult(aid, label, used_flow, record, verdict, expiry, amount_minor, currency,
+                     card, final, final_verdict, list(session.book3.findings))
+
+
+def _generate_ac_answer(data: bytes) -> dict[int, bytes]:
+    return _response_objects(
+        data, ((tags.CRYPTOGRAM_INFORMATION_DATA, 1), (tags.ATC, 2),
+               (tags.APPLICATION_CRYPTOGRAM, 8), (tags.ISSUER_APPLICATION_DATA, 0)))
+
+
+def _cryptogram_record(card: dict[int, bytes], values: dict[int, bytes], aip: bytes,
+                       answer: dict[int, bytes]) -> CryptogramRecord:
     try:
         pan = (card[tags.PAN].hex().upper()).rstrip("F")
-        record = CryptogramRecord(
+        return CryptogramRecord(
             pan=pan,
             psn=card.get(tags.PAN_SEQUENCE_NUMBER, b"\x00").hex(),
             data=TransactionData(*(values[tag] for tag in (
@@ -208,9 +286,6 @@ def run_transaction(
         )
     except (KeyError, IndexError) as exc:
         raise PosError(f"card data incomplete: missing {exc}") from None
-    expiry = card.get(tags.EXPIRATION_DATE, b"").hex()
-    return PosResult(aid, label, used_flow, record, issuer.verify(record), expiry,
-                     amount_minor, currency, card)
 
 
 def _select(aid: bytes) -> bytes:
@@ -238,6 +313,16 @@ def format_receipt(result: PosResult) -> list[str]:
         cvn = "CVN ?"
     outcome = ("APPROVED" if result.approved else "DECLINED") + (
         " (online authorisation)" if rec.cryptogram_type is CryptogramType.ARQC else "")
+    valid = result.verdict.valid
+    second: list[str] = []
+    if result.final is not None and result.final_verdict is not None:
+        second = [
+            f"Second AC     {result.final.cryptogram_type.name} "
+            f"{result.final.cryptogram.hex().upper()}",
+            f"Final check   {'OK' if result.final_verdict.valid else 'FAILED'}: "
+            f"{result.final_verdict.reason}",
+        ]
+        valid = valid and result.final_verdict.valid
     return [
         "======== HCEKIT TEST TERMINAL - NOT A REAL PAYMENT ========",
         f"Application   {result.label} ({result.aid.hex().upper()})",
@@ -247,7 +332,8 @@ def format_receipt(result: PosResult) -> list[str]:
         f"ATC           {int.from_bytes(rec.atc, 'big')}",
         f"Cryptogram    {rec.cryptogram_type.name} {rec.cryptogram.hex().upper()}",
         f"Issuer check  {'OK' if result.verdict.valid else 'FAILED'}: {result.verdict.reason}",
-        f"Result        {outcome if result.verdict.valid else 'DECLINED (cryptogram invalid)'}",
+        *second,
+        f"Result        {outcome if valid else 'DECLINED (cryptogram invalid)'}",
         "==========================================================",
     ]
 
@@ -258,6 +344,9 @@ def run_pos(ctx: ScriptContext) -> int:
     try:
         amount = _parse_amount(opts.get("amount", "12.34"))
         request = _REQUEST[opts.get("request", "arqc").lower()]
+        online = opts.get("online", "approve").lower()
+        if online not in _ONLINE:
+            raise ValueError(f"online must be one of {', '.join(_ONLINE)}")
         imk = bytes.fromhex(opts["imk"]) if "imk" in opts else TEST_IMK
         issuer = ctx.extras.get("issuer") or IssuerHost(imk)
     except (ValueError, KeyError) as exc:
@@ -267,20 +356,21 @@ def run_pos(ctx: ScriptContext) -> int:
         result = run_transaction(
             ctx.terminal, amount_minor=amount,
             currency=opts.get("currency", "0840"), country=opts.get("country", "0840"),
-            flow=opts.get("flow", "generate-ac"), request=request, issuer=issuer,
+            flow=opts.get("flow", "generate-ac"), request=request, online=online, issuer=issuer,
         )
     except (PosError, TerminalError, ValueError) as exc:
         ctx.echo(f"payment-pos: transaction failed: {exc}")
         return 2
     for line in format_receipt(result):
         ctx.echo(line)
-    return 0 if result.verdict.valid else 1
+    final_ok = result.final_verdict is None or result.final_verdict.valid
+    return 0 if result.verdict.valid and final_ok else 1
 
 
 POS_SCRIPT = TerminalScript(
     name="payment-pos",
     description="EMV contactless purchase: PPSE, GPO, records, GENERATE AC, ARQC check "
-                "with the TEST issuer key",
+                "with the TEST issuer key, second GENERATE AC with the issuer's ARPC",
     run=run_pos,
     demo=True,
     options={
@@ -289,6 +379,7 @@ POS_SCRIPT = TerminalScript(
         "country": "ISO 3166 numeric terminal country code (default 0840)",
         "flow": "generate-ac or qvsdc (default generate-ac)",
         "request": "cryptogram to ask for: arqc, tc or aac (default arqc)",
+        "online": "issuer answer after an ARQC: approve, decline or offline (default approve)",
         "imk": "issuer master key, hex (default: the TEST key)",
     },
 )
