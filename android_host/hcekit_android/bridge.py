@@ -7,21 +7,23 @@ Python implements with pyjnius; Python answers through the static
 into the card (it is not thread-safe) and turns Android's lack of a
 field-on event into one: the first command after a deactivation starts a tap.
 
-Dispatch modes:
+Which thread runs the callback is the shim's choice (``Dispatch``):
 
-``inline``
-    the card answers inside the callback, on the thread Android called
-    ``processCommandApdu`` on; the shim then returns the answer directly
-    (fastest; a slow plugin holds that thread, the shim's deadline still answers).
-``worker``
-    the callback queues the command and returns; a Python thread answers. For
-    plugins that block (the WeChat-style facade waits for the app's answer).
+``worker`` (default)
+    the shim's own thread ("hcekit-dispatch"). ``processCommandApdu`` returns
+    null at once, the main thread never waits for Python, and the deadline's
+    6F00 (posted from a timer) leaves on time however slow a plugin is.
+``inline`` (opt-in, unsafe)
+    Android's main thread, inside ``processCommandApdu``. A slow plugin blocks
+    the main thread, and because ``sendResponseApdu`` only posts to that
+    thread, the deadline's 6F00 cannot leave before the plugin returns. Only
+    for cards whose every answer takes microseconds; never for the WeChat-style
+    facade, which waits for the app's answer.
 """
 
 from __future__ import annotations
 
 import logging
-import queue
 import threading
 from collections.abc import Callable
 from functools import cache
@@ -31,7 +33,7 @@ from hcekit.card import Card
 from hcekit.events import DeactivationReason
 
 __all__ = ["SHIM_PACKAGE", "SERVICE_CLASS", "BRIDGE_CLASS", "CardBridge", "Dispatch",
-           "java_bridge", "make_listener"]
+           "DISPATCH_MODES", "java_bridge", "make_listener"]
 
 log = logging.getLogger("hcekit.android")
 
@@ -41,7 +43,8 @@ SERVICE_CLASS = f"{SHIM_PACKAGE}.HcekitApduService"
 BRIDGE_CLASS = f"{SHIM_PACKAGE}.HcekitBridge"
 LISTENER_INTERFACE = "org/hcekit/android/ApduListener"
 
-Dispatch = Literal["inline", "worker"]
+Dispatch = Literal["worker", "inline"]
+DISPATCH_MODES: tuple[Dispatch, ...] = ("worker", "inline")
 Responder = Callable[[int, bytes], Any]
 
 
@@ -56,37 +59,26 @@ def java_bridge() -> Any:
 class CardBridge:
     """Feeds commands and deactivations from the shim into one card, one at a time."""
 
-    def __init__(self, card: Card, *, dispatch: Dispatch = "inline",
-                 respond: Responder | None = None) -> None:
-        if dispatch not in ("inline", "worker"):
-            raise ValueError(f"dispatch must be 'inline' or 'worker', got {dispatch!r}")
+    def __init__(self, card: Card, *, respond: Responder | None = None) -> None:
         self.card = card
-        self.dispatch = dispatch
         #: Lock every host call into the card takes (Card is not thread-safe).
         self.lock = threading.RLock()
         self._respond: Responder = respond or java_bridge().respond
         self._in_field = False
-        self._queue: queue.SimpleQueue[tuple[int, bytes] | int | None] = queue.SimpleQueue()
-        self._worker: threading.Thread | None = None
-        if dispatch == "worker":
-            self._worker = threading.Thread(target=self._work, name="hcekit-card", daemon=True)
-            self._worker.start()
 
-    # -- called by the Java listener (any Java thread) -----------------------------
+    # -- called by the Java listener (whichever thread the shim dispatches on) ----------
 
     def on_command(self, serial: int, command: bytes) -> bool:
-        """True: an answer will come through ``respond``."""
-        if self._worker is not None:
-            self._queue.put((serial, command))
-            return True
-        self._respond(serial, self.transceive(command))
+        """Answer *command* through ``respond``; False makes the shim answer 6F00 at once."""
+        try:
+            self._respond(serial, self.transceive(command))
+        except Exception:
+            log.exception("the Android bridge failed on command #%d; answering 6F00", serial)
+            return False
         return True
 
     def on_deactivated(self, reason: int) -> None:
-        if self._worker is not None:
-            self._queue.put(reason)
-        else:
-            self.field_off(reason)
+        self.field_off(reason)
 
     # -- the card side -----------------------------------------------------------------
 
@@ -106,28 +98,6 @@ class CardBridge:
         with self.lock:
             self._in_field = False
             self.card.field_off(why)
-
-    def close(self) -> None:
-        """Stop the worker (if any) after what it has queued."""
-        if self._worker is not None:
-            self._queue.put(None)
-            self._worker.join(timeout=5)
-            self._worker = None
-
-    def _work(self) -> None:
-        while True:
-            item = self._queue.get()
-            if item is None:
-                return
-            try:
-                if isinstance(item, int):
-                    self.field_off(item)
-                else:
-                    serial, command = item
-                    self._respond(serial, self.transceive(command))
-            except Exception:
-                # The shim's deadline answers 6F00 for a command left unanswered.
-                log.exception("the Android bridge failed; the shim's deadline will answer")
 
 
 @cache

@@ -1,8 +1,10 @@
 """Driving the shim on a desktop JVM as Android's NFC stack would (tests, benchmarks).
 
-:class:`NfcStackTransport` is a :class:`~hcekit.terminal.Transport` over the
-Java ``org.hcekit.desktop.NfcStack``, so any hcekit terminal script can talk
-to a card through the real shim and the real pyjnius bridge.
+The JVM side is ``org.hcekit.desktop``: ``Phone`` (the device, the installed
+services, the apps' main threads) and ``NfcStack`` (AOSP's HostEmulationManager
+on an "nfc" thread, and the reader). :class:`NfcStackTransport` is a
+:class:`~hcekit.terminal.Transport` over that reader, so any hcekit terminal
+script talks to a card through the real shim and the real pyjnius bridge.
 """
 
 from __future__ import annotations
@@ -10,24 +12,45 @@ from __future__ import annotations
 from typing import Any
 
 from hcekit.errors import HcekitError
-from hcekit.events import DeactivationReason
 
-__all__ = ["NfcStackTransport", "new_service"]
+from .bridge import SERVICE_CLASS
 
-SERVICE = "org.hcekit.android.HcekitApduService"
-NFC_STACK = "org.hcekit.desktop.NfcStack"
+__all__ = ["NfcStackTransport", "phone", "reset_phone", "install_service", "nfc_stack"]
+
+PHONE = "org.hcekit.desktop.Phone"
 
 
-def new_service() -> tuple[Any, Any]:
-    """A fresh ``HcekitApduService`` instance and the ``NfcStack`` playing Android for it."""
+def phone() -> Any:
+    """The simulated ``Phone`` (imports jnius: start the desktop JVM first)."""
     from jnius import autoclass
 
-    service = autoclass(SERVICE)()
-    return service, autoclass(NFC_STACK)(service)
+    return autoclass(PHONE).get()
+
+
+def reset_phone() -> Any:
+    """A fresh phone (new app and NFC threads, nothing installed)."""
+    from jnius import autoclass
+
+    return autoclass(PHONE).reset()
+
+
+def install_service(aid_xml: str | None = None, *, service_class: str = SERVICE_CLASS,
+                    process: str = "") -> Any:
+    """Install the app's HCE service as its manifest would declare it; its ``ServiceRecord``.
+
+    *aid_xml* is the ``host-apdu-service`` resource (None: no aid-group, dynamic AIDs only).
+    """
+    current = phone()
+    return current.installService(current.packageName, service_class, aid_xml, process)
+
+
+def nfc_stack() -> Any:
+    """The phone's ``NfcStack``: the NFC service plus the reader."""
+    return phone().nfc()
 
 
 class NfcStackTransport:
-    """A reader talking to the shim: commands in on the "main" thread, answers out."""
+    """A reader talking to the phone through the NFC stack model."""
 
     def __init__(self, stack: Any, *, timeout_ms: int = 5000, name: str = "desktop-jvm") -> None:
         self.stack = stack
@@ -38,10 +61,11 @@ class NfcStackTransport:
         """Android has no field-on event for HCE; the first command starts the tap."""
 
     def disconnect(self) -> None:
-        self.stack.deactivate(int(DeactivationReason.LINK_LOSS))
+        self.stack.fieldOff()
 
     def transmit(self, command: bytes) -> bytes:
         answer = self.stack.transceive(command, self.timeout_ms)
         if answer is None:
-            raise HcekitError(f"no answer from the HCE service within {self.timeout_ms} ms")
+            raise HcekitError(f"no answer from the phone within {self.timeout_ms} ms "
+                              "(Android has no timeout of its own: the reader gave up)")
         return bytes(answer)

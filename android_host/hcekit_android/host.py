@@ -2,8 +2,9 @@
 
 Plugins and the card core run unchanged; this host only attaches the card to
 the shim (``HcekitBridge.setListener``), maps the phone's NFC state onto
-:class:`~hcekit.device.DeviceState`, and registers the card's AIDs with
-Android (dynamic AIDs, per category).
+:class:`~hcekit.device.DeviceState`, and registers AIDs with Android
+(``registerAidsForService``: one group per category, replacing the previous
+group of that category, the static one from the AID XML included).
 """
 
 from __future__ import annotations
@@ -20,8 +21,8 @@ from hcekit.device import MAX_DYNAMIC_AIDS, DeviceState, ErrCode, HceError, chec
 from hcekit.errors import ClaimError
 from hcekit.hosts.base import Host
 
-from .bridge import SERVICE_CLASS, CardBridge, Dispatch, java_bridge, make_listener
-from .platform import AndroidNfc, android_context
+from .bridge import DISPATCH_MODES, SERVICE_CLASS, CardBridge, Dispatch, java_bridge, make_listener
+from .platform import AndroidNfc, NotDefaultPaymentApp, android_context
 
 __all__ = ["AndroidHost", "validate_aids", "android_category", "claims_by_category"]
 
@@ -45,14 +46,16 @@ def claims_by_category(claims: Sequence[tuple[str, Claim]]) -> dict[Category, li
 
 
 def validate_aids(aids: object) -> list[str]:
-    """Android filter notation, upper-case; 13003 for anything Android would refuse or drop."""
+    """Android filter notation, upper-case, each once; 13003 for what Android would refuse.
+
+    A repeated AID is kept once (Android's AidGroup accepts repeats and routes
+    the AID once); whether a repeat in an app's own list is an error is the
+    caller's rule, the same on every host.
+    """
     if isinstance(aids, str | bytes) or not isinstance(aids, Sequence):
         raise HceError(ErrCode.INVALID_AID_LIST, f"expected a list of AIDs, got {type(aids).__name__}")
     if not aids:
         raise HceError(ErrCode.INVALID_AID_LIST, "the AID list is empty")
-    if len(aids) > MAX_DYNAMIC_AIDS:
-        raise HceError(ErrCode.INVALID_AID_LIST,
-                       f"{len(aids)} AIDs; Android accepts at most {MAX_DYNAMIC_AIDS} per category")
     cleaned: list[str] = []
     for aid in aids:
         try:
@@ -60,9 +63,11 @@ def validate_aids(aids: object) -> list[str]:
         except ClaimError as exc:
             raise HceError(ErrCode.INVALID_AID_LIST, str(exc)) from exc
         text = body.hex().upper() + kind.value
-        if text in cleaned:
-            raise HceError(ErrCode.INVALID_AID_LIST, f"AID {text} is listed twice")
-        cleaned.append(text)
+        if text not in cleaned:
+            cleaned.append(text)
+    if len(cleaned) > MAX_DYNAMIC_AIDS:
+        raise HceError(ErrCode.INVALID_AID_LIST,
+                       f"{len(cleaned)} AIDs; Android accepts at most {MAX_DYNAMIC_AIDS} per category")
     return cleaned
 
 
@@ -71,8 +76,11 @@ class AndroidHost(Host):
 
     *context* is an ``android.content.Context`` (default: the p4a app's).
     *deadline_ms* sets the shim's answer deadline (default: the shim's 1000 ms).
+    *dispatch*: ``"worker"`` (default) or ``"inline"`` (unsafe: a slow plugin
+    blocks Android's main thread and the deadline with it; see
+    :mod:`hcekit_android.bridge`).
     *register_claims*: on :meth:`start`, register the card's claims per category
-    as dynamic AIDs (they are usually in the static XML too; dynamic ones win).
+    as dynamic AIDs (they are usually in the static XML too; dynamic ones replace it).
     """
 
     def __init__(
@@ -82,14 +90,17 @@ class AndroidHost(Host):
         context: Any = None,
         service_class: str = SERVICE_CLASS,
         deadline_ms: int | None = None,
-        dispatch: Dispatch = "inline",
+        dispatch: Dispatch = "worker",
         register_claims: bool = True,
     ) -> None:
+        if dispatch not in DISPATCH_MODES:
+            raise ValueError(f"dispatch must be one of {', '.join(DISPATCH_MODES)}, got {dispatch!r}")
         super().__init__(card)
         self.nfc = AndroidNfc(context if context is not None else android_context(), service_class)
         self.deadline_ms = deadline_ms
+        self.dispatch: Dispatch = dispatch
         self.register_claims = register_claims
-        self.bridge = CardBridge(card, dispatch=dispatch)
+        self.bridge = CardBridge(card)
         self._listener: Any = None
         self._registered: set[Category] = set()
 
@@ -104,40 +115,59 @@ class AndroidHost(Host):
         return self.nfc.state()
 
     def register_aids(self, category: Category, aids: Sequence[str]) -> None:
-        cleaned = validate_aids(aids)
-        self.nfc.register(Category(category), cleaned)
-        self._registered.add(Category(category))
+        """Replace this service's *category* group with *aids* (13003 / 13006).
+
+        This is what the WeChat-style facade calls; it waits for the app's
+        answer on the dispatch thread, so inline dispatch is refused here.
+        Works with NFC switched off (Android keeps registrations then too).
+        """
+        if self.dispatch == "inline":
+            raise HceError(ErrCode.AID_REGISTRATION_FAILED,
+                           "dynamic AID registration serves raw APDUs that wait for the app's "
+                           "answer; that needs dispatch='worker' (inline dispatch would block "
+                           "Android's main thread)")
+        self._register(Category(category), aids)
 
     def remove_aids(self, category: Category) -> None:
         category = Category(category)
         self._registered.discard(category)
         self.nfc.remove(category)
 
+    def _register(self, category: Category, aids: Sequence[str]) -> None:
+        self.nfc.register(category, validate_aids(aids))
+        self._registered.add(category)
+
     def start(self) -> None:
-        """Register the claims, then attach to the shim; on failure nothing stays registered."""
+        """Check the phone, register the claims, attach to the shim; a failure leaves nothing."""
         if self._listener is not None:
             return
         try:
-            check_ready(self.device_state())  # registering works with NFC off; serving does not
+            check_ready(self.device_state())
+            with self.lock:
+                grouped = claims_by_category(self.card.claims())
+            if Category.PAYMENT in grouped and not self.device_state().default_payment_app:
+                raise NotDefaultPaymentApp(
+                    self.nfc.change_default_intent(Category.PAYMENT),
+                    "payment AIDs route here only when this app is the default payment "
+                    "service; start the exception's intent to ask the user")
             if self.register_claims:
-                with self.lock:
-                    grouped = claims_by_category(self.card.claims())
                 for category in (Category.OTHER, Category.PAYMENT):
                     if category in grouped:
-                        self.register_aids(category, [c.filter for c in grouped[category]])
+                        self._register(category, [c.filter for c in grouped[category]])
         except BaseException:
             self._detach()
             raise
         bridge_class = java_bridge()
         if self.deadline_ms is not None:
             bridge_class.setDeadlineMillis(int(self.deadline_ms))
+        bridge_class.setInlineDispatch(self.dispatch == "inline")
         self._listener = make_listener(self.bridge)
         bridge_class.setListener(self._listener)  # a command held since a cold start goes now
 
     def stop(self) -> None:
-        """Detach, drop the dynamic AIDs, close the card."""
+        """Detach, drop the dynamic AIDs, close the card (after the dispatch thread is idle)."""
         self._detach()
-        self.bridge.close()
+        java_bridge().awaitDispatched(5000)
         with self.lock:
             self.card.close()
 

@@ -2,9 +2,10 @@
 
 Only this module names Android classes. The checks follow WeChat's Android
 client: no NFC hardware → 13000; ``FEATURE_NFC_HOST_CARD_EMULATION`` missing →
-13002 (checked before the switch); adapter null or switched off → 13001; a
-payment registration while this service is not the default payment service →
-13004, carrying the ``ACTION_CHANGE_DEFAULT`` intent that asks the user.
+13002 (checked before the switch); adapter null or switched off → 13001.
+:class:`NotDefaultPaymentApp` (13004) carries the ``ACTION_CHANGE_DEFAULT``
+intent that asks the user. Registration needs the hardware and the feature
+but not the switch, as on Android.
 """
 
 from __future__ import annotations
@@ -107,23 +108,38 @@ class AndroidNfc:
 
     # -- AID registration -----------------------------------------------------------
 
-    def register(self, category: Category, aids: Sequence[str]) -> None:
-        """``registerAidsForService``; the caller has validated *aids*. 13004 / 13006.
+    def registration_emulation(self) -> Any:
+        """``CardEmulation`` for registering: needs NFC hardware (13000) and HCE (13002), not the switch.
 
-        NFC switched off is no obstacle (AOSP ``CardEmulationManager`` accepts
-        registrations whatever the adapter state), so ``stopHCE`` can restore.
+        Android keeps AID registrations while NFC is switched off, so an app can
+        register or restore its AIDs then too.
         """
         state = self.state()
-        if not (state.nfc_present and state.hce_supported):
-            check_ready(state)
-        emulation = self._emulation(self._adapter())
+        if not state.nfc_present:
+            raise HceError(ErrCode.NFC_UNAVAILABLE)
+        if not state.hce_supported:
+            raise HceError(ErrCode.HCE_UNSUPPORTED)
+        return self._emulation(self._adapter())
+
+    def supports_prefixes(self) -> bool:
+        """``CardEmulation.supportsAidPrefixRegistration()``."""
+        return bool(self.registration_emulation().supportsAidPrefixRegistration())
+
+    def register(self, category: Category, aids: Sequence[str]) -> None:
+        """``registerAidsForService`` (replaces *category*'s group); *aids* are validated. 13006.
+
+        ``*``/``#`` AIDs are refused unless the controller supports prefix
+        registration: Android would accept them and then ignore them silently.
+        """
+        emulation = self.registration_emulation()
         category = Category(category)
-        if category is Category.PAYMENT and not emulation.isDefaultServiceForCategory(
-                self.component, Category.PAYMENT.value):
-            raise NotDefaultPaymentApp(
-                self.change_default_intent(category),
-                "payment AIDs route here only when this app is the default payment service; "
-                "start the exception's intent to ask the user")
+        marked = [aid for aid in aids if aid.endswith(("*", "#"))]
+        if marked and not emulation.supportsAidPrefixRegistration():
+            raise HceError(
+                ErrCode.AID_REGISTRATION_FAILED,
+                f"{', '.join(marked)}: prefix/subset AIDs need an NFC controller with AID prefix "
+                "routing, and CardEmulation.supportsAidPrefixRegistration() is false on this "
+                "phone (Android would accept them and never route them); register exact AIDs")
         java_list = self._ArrayList()
         for aid in aids:
             java_list.add(aid)
@@ -134,12 +150,13 @@ class AndroidNfc:
                            f"registerAidsForService raised {exc}") from exc
         if not accepted:
             raise HceError(ErrCode.AID_REGISTRATION_FAILED,
-                           f"registerAidsForService refused the {category.value} AIDs")
+                           f"registerAidsForService refused the {category.value} AIDs (is "
+                           f"{self.component.flattenToString()} declared in the manifest?)")
 
     def remove(self, category: Category) -> bool:
         """``removeAidsForService``; False if Android had nothing or refused."""
         try:
-            return bool(self._emulation(self._adapter()).removeAidsForService(
+            return bool(self.registration_emulation().removeAidsForService(
                 self.component, Category(category).value))
         except Exception:
             log.exception("removeAidsForService(%s) failed", Category(category).value)
@@ -147,7 +164,7 @@ class AndroidNfc:
 
     def registered(self, category: Category) -> list[str]:
         """``getAidsForService``: the dynamic AIDs Android holds for *category*."""
-        aids = self._emulation(self._adapter()).getAidsForService(
+        aids = self.registration_emulation().getAidsForService(
             self.component, Category(category).value)
         return [] if aids is None else [str(a) for a in aids.toArray()]
 

@@ -16,6 +16,26 @@ A = f"{{{ANDROID_NS}}}"
 HostFactory = Callable[..., Any]
 
 
+def select(aid: bytes) -> bytes:
+    """SELECT by DF name, first occurrence, as readers send it."""
+    return bytes([0x00, 0xA4, 0x04, 0x00, len(aid)]) + aid
+
+
+def static_xml(other: list[str] | tuple[str, ...] = (), payment: list[str] | tuple[str, ...] = (),
+               *, banner: bool = False, unlock: bool = False) -> str:
+    """A host-apdu-service resource with static groups (exact AIDs), written here by hand."""
+    groups = ""
+    for category, aids in (("payment", payment), ("other", other)):
+        if aids:
+            filters = "".join(f'<aid-filter android:name="{aid}"/>' for aid in aids)
+            groups += (f'<aid-group android:category="{category}" android:description="t">'
+                       f"{filters}</aid-group>")
+    extra = ' android:apduServiceBanner="@drawable/banner"' if banner else ""
+    return (f'<host-apdu-service xmlns:android="{ANDROID_NS}" android:description="t" '
+            f'android:requireDeviceUnlock="{"true" if unlock else "false"}"{extra}>'
+            f"{groups}</host-apdu-service>")
+
+
 def log_lines(jvm: SimpleNamespace) -> list[str]:
     return [str(line) for line in jvm.Log.desktopLines()]
 

@@ -1,8 +1,9 @@
 """A real desktop JVM for the Android tests: javac + pyjnius, classpath set before ``import jnius``.
 
 The session fixture compiles the shim and the android.* stand-ins, then starts
-the JVM (once per process). Per test, the simulated phone is reset, the
-shim's deadline restored, and every host stopped.
+the JVM (once per process). Per test, the simulated phone is reset (fresh
+app and NFC threads) with hcekit's HCE service installed without static AIDs,
+the shim's deadline and dispatch mode restored, and every host stopped.
 """
 
 from __future__ import annotations
@@ -43,18 +44,20 @@ def jvm(tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
 
 @pytest.fixture
 def phone(jvm: SimpleNamespace) -> Iterator[Any]:
-    yield jvm.Phone.reset()
+    from hcekit_android.desktop import install_service
+
+    current = jvm.Phone.reset()
+    install_service()  # declared in the manifest; AIDs come from registration
+    yield current
+    jvm.Bridge.awaitDispatched(10_000)
     jvm.Bridge.setDeadlineMillis(jvm.Bridge.DEFAULT_DEADLINE_MS)
+    jvm.Bridge.setInlineDispatch(False)
 
 
 @pytest.fixture
-def stack(jvm: SimpleNamespace) -> Iterator[Any]:
-    """A fresh HcekitApduService and the desktop NFC stack driving it."""
-    from hcekit_android.desktop import new_service
-
-    _service, nfc = new_service()
-    yield nfc
-    nfc.shutdown()
+def stack(phone: Any) -> Any:
+    """The phone's NFC service and the reader (org.hcekit.desktop.NfcStack)."""
+    return phone.nfc()
 
 
 @pytest.fixture

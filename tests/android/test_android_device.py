@@ -7,11 +7,13 @@ from typing import Any
 
 import pytest
 from android_plugins import PAY_AID, PROBE_AID, Payment, Probe
-from android_support import SERVICE_COMPONENT, HostFactory
-from hcekit import Category, DeviceState, ErrCode, HceError
+from android_support import SERVICE_COMPONENT, HostFactory, select, static_xml
+from hcekit import SW, Category, DeviceState, ErrCode, HceError
 from hcekit.device import check_ready
 from hcekit.hce import HceMessage, HceService
+from hcekit.sw import sw_bytes
 from hcekit_android import NotDefaultPaymentApp
+from hcekit_android.desktop import install_service
 
 pytestmark = pytest.mark.jvm
 
@@ -69,6 +71,7 @@ def test_start_registers_the_claims_and_stop_removes_them(
     assert host.nfc.registered(Category.OTHER) == [PROBE_AID.hex().upper()]
     host.stop()
     assert dynamic(phone, "other") is None
+    assert phone.routedAidsFor(SERVICE_COMPONENT, "other") is None
 
 
 def test_payment_claims_need_the_default_payment_role(
@@ -115,7 +118,6 @@ def test_refused_registration_is_13006(make_host: HostFactory, phone: Any, outco
         ["A00000"],  # 3 bytes
         ["A0000000031"],  # odd number of digits
         ["A000000003101G"],
-        ["A0000000031010", "a0000000031010"],  # the same AID twice
         [],
         "A0000000031010",  # not a list
     ],
@@ -129,11 +131,156 @@ def test_invalid_aid_lists_are_13003_before_asking_android(
     assert code_of(excinfo) == ErrCode.INVALID_AID_LIST
 
 
+def test_a_repeated_aid_is_registered_once(make_host: HostFactory, phone: Any) -> None:
+    host = make_host([Probe()], start=False)
+    host.register_aids(Category.OTHER, ["A0000000031010", "a0000000031010"])
+    assert dynamic(phone, "other") == ["A0000000031010"]
+
+
 def test_prefix_and_subset_aids_register_in_android_notation(
         make_host: HostFactory, phone: Any) -> None:
+    phone.setPrefixRouting(True)
     host = make_host([Probe()], start=False)
     host.register_aids(Category.OTHER, ["f0010203040506*", "F00102030405060708#"])
     assert dynamic(phone, "other") == ["F0010203040506*", "F00102030405060708#"]
+
+
+@pytest.mark.parametrize("aid", ["F0010203040506*", "F00102030405060708#"])
+def test_prefix_aids_are_refused_where_the_controller_cannot_route_them(
+        make_host: HostFactory, phone: Any, aid: str) -> None:
+    host = make_host([Probe()], start=False)
+    with pytest.raises(HceError) as excinfo:
+        host.register_aids(Category.OTHER, ["F0AABBCCDDEE01", aid])
+    assert code_of(excinfo) == ErrCode.AID_REGISTRATION_FAILED
+    assert aid in str(excinfo.value) and "supportsAidPrefixRegistration" in str(excinfo.value)
+    assert dynamic(phone, "other") is None, "nothing may be registered after a refusal"
+
+
+def test_a_card_with_a_prefix_claim_does_not_start_without_prefix_routing(
+        jvm: SimpleNamespace, make_host: HostFactory, phone: Any) -> None:
+    from hcekit_access import AccessPlugin  # ships an aid-suffix-filter (#) claim
+
+    host = make_host([AccessPlugin()], start=False)
+    with pytest.raises(HceError) as excinfo:
+        host.start()
+    assert code_of(excinfo) == ErrCode.AID_REGISTRATION_FAILED
+    assert not jvm.Bridge.hasListener()
+    assert dynamic(phone, "other") is None
+
+
+def test_a_dynamic_group_replaces_the_static_group_of_its_category(
+        make_host: HostFactory, phone: Any, stack: Any) -> None:
+    """ApduServiceInfo: a dynamic group hides the static one; removing it brings it back."""
+    install_service(static_xml([PROBE_AID.hex().upper()]))
+    probe = Probe()
+    host = make_host([probe], register_claims=False)
+    assert bytes(stack.transceive(select(PROBE_AID), 5000))[-2:] == b"\x90\x00"
+    stack.fieldOff()
+    host.register_aids(Category.OTHER, ["F0AABBCCDDEE01"])
+    assert phone.routedAidsFor(SERVICE_COMPONENT, "other").toArray() == ["F0AABBCCDDEE01"]
+    binds = stack.binds()
+    assert bytes(stack.transceive(select(PROBE_AID), 5000)) == sw_bytes(SW.FILE_NOT_FOUND)
+    assert stack.binds() == binds, "Android routed an AID the service no longer registers"
+    stack.fieldOff()
+    host.remove_aids(Category.OTHER)
+    assert bytes(stack.transceive(select(PROBE_AID), 5000))[-2:] == b"\x90\x00"
+
+
+def test_registration_works_with_nfc_switched_off(make_host: HostFactory, phone: Any) -> None:
+    host = make_host([Probe()], start=False)
+    phone.setNfcEnabled(False)
+    host.register_aids(Category.OTHER, ["F0AABBCCDDEE01"])
+    assert dynamic(phone, "other") == ["F0AABBCCDDEE01"]
+    host.remove_aids(Category.OTHER)
+    assert dynamic(phone, "other") is None
+
+
+def test_a_service_missing_from_the_manifest_cannot_register(
+        make_host: HostFactory, jvm: SimpleNamespace) -> None:
+    jvm.Phone.reset()  # nothing installed
+    host = make_host([Probe()], start=False)
+    with pytest.raises(HceError) as excinfo:
+        host.register_aids(Category.OTHER, ["F0AABBCCDDEE01"])
+    assert code_of(excinfo) == ErrCode.AID_REGISTRATION_FAILED
+    assert "manifest" in str(excinfo.value)
+
+
+def test_inline_dispatch_refuses_the_raw_facade_registration(make_host: HostFactory) -> None:
+    host = make_host([Probe()], dispatch="inline")
+    with pytest.raises(HceError) as excinfo:
+        HceService(host).start(["F0AABBCCDDEE01"])
+    assert code_of(excinfo) == ErrCode.AID_REGISTRATION_FAILED
+    assert "worker" in str(excinfo.value)
+
+
+# -- routing on the model (RegisteredAidCache / HostEmulationManager) ------------------------
+
+
+def test_payment_aids_route_only_to_the_default_payment_service(
+        jvm: SimpleNamespace, phone: Any, stack: Any) -> None:
+    install_service(static_xml(payment=[PAY_AID.hex().upper()], banner=True))
+    echo = jvm.EchoListener()
+    jvm.Bridge.setListener(echo)
+    try:
+        assert bytes(stack.transceive(select(PAY_AID), 5000)) == sw_bytes(SW.FILE_NOT_FOUND)
+        stack.fieldOff()
+        phone.setDefaultService("payment", SERVICE_COMPONENT)
+        assert bytes(stack.transceive(select(PAY_AID), 5000)) == select(PAY_AID) + b"\x90\x00"
+    finally:
+        jvm.Bridge.clearListener(echo)
+
+
+def test_two_services_for_one_other_aid_make_android_ask_the_user(
+        jvm: SimpleNamespace, phone: Any, stack: Any) -> None:
+    other_aid = "F0E1D2C3B4A5"
+    phone.installOtherApp()
+    install_service(static_xml([other_aid]))
+    assert stack.transceive(select(bytes.fromhex(other_aid)), 300) is None
+    assert stack.conflicts() == 1
+    stack.fieldOff()
+    phone.preferredService = SERVICE_COMPONENT  # the app in front prefers its own service
+    echo = jvm.EchoListener()
+    jvm.Bridge.setListener(echo)
+    try:
+        answer = stack.transceive(select(bytes.fromhex(other_aid)), 5000)
+        assert bytes(answer) == select(bytes.fromhex(other_aid)) + b"\x90\x00"
+    finally:
+        jvm.Bridge.clearListener(echo)
+
+
+def test_require_device_unlock_refuses_while_locked(
+        jvm: SimpleNamespace, phone: Any, stack: Any) -> None:
+    install_service(static_xml([PROBE_AID.hex().upper()], unlock=True))
+    phone.setLocked(True)
+    assert bytes(stack.transceive(select(PROBE_AID), 5000)) == sw_bytes(SW.FILE_NOT_FOUND)
+    assert stack.unlockRequests() == 1 and stack.binds() == 0
+    stack.fieldOff()
+    phone.setLocked(False)
+    echo = jvm.EchoListener()
+    jvm.Bridge.setListener(echo)
+    try:
+        assert bytes(stack.transceive(select(PROBE_AID), 5000))[-2:] == b"\x90\x00"
+    finally:
+        jvm.Bridge.clearListener(echo)
+
+
+@pytest.mark.parametrize(("prefix", "routed"), [(False, False), (True, True)])
+def test_prefix_aids_route_only_where_the_controller_supports_them(
+        jvm: SimpleNamespace, phone: Any, stack: Any, prefix: bool, routed: bool) -> None:
+    xml = static_xml().replace(
+        "</host-apdu-service>",
+        '<aid-group android:category="other" android:description="t">'
+        '<aid-prefix-filter android:name="F0010203040506"/></aid-group></host-apdu-service>')
+    install_service(xml)
+    phone.setPrefixRouting(prefix)
+    echo = jvm.EchoListener()
+    jvm.Bridge.setListener(echo)
+    try:
+        command = select(bytes.fromhex("F00102030405060708"))
+        answer = bytes(stack.transceive(command, 5000))
+        assert answer == (command + b"\x90\x00" if routed else sw_bytes(SW.FILE_NOT_FOUND))
+    finally:
+        jvm.Bridge.clearListener(echo)
 
 
 def test_foreground_preference_follows_the_category_rules(
@@ -178,6 +325,9 @@ def test_wechat_style_service_runs_on_the_android_host(
     assert dynamic(phone, "other") == [PROBE_AID.hex().upper(), "F0AABBCCDDEE01"]
     answer = bytes(stack.transceive(bytes.fromhex("00A4040007F0AABBCCDDEE01"), 5000))
     assert answer == bytes.fromhex("EE019000")
-    stack.deactivate(0)
-    host.bridge.close()
+    stack.fieldOff()
+    assert host.nfc  # the dispatch thread delivers the deactivation in order
+    from jnius import autoclass
+
+    assert autoclass("org.hcekit.android.HcekitBridge").awaitDispatched(5000)
     assert [m.message_type for m in seen] == [1, 2]

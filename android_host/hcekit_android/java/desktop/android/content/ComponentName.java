@@ -23,6 +23,20 @@ public final class ComponentName implements Parcelable {
     public String getClassName() { return cls; }
     public String flattenToString() { return pkg + "/" + cls; }
 
+    /** "package/class" (".class" relative to the package) back to a name, or null. */
+    public static ComponentName unflattenFromString(String str) {
+        int sep = str.indexOf('/');
+        if (sep < 0 || sep + 1 >= str.length()) {
+            return null;
+        }
+        String pkg = str.substring(0, sep);
+        String cls = str.substring(sep + 1);
+        if (cls.charAt(0) == '.') {
+            cls = pkg + cls;
+        }
+        return new ComponentName(pkg, cls);
+    }
+
     @Override
     public boolean equals(Object other) {
         return other instanceof ComponentName

@@ -1,53 +1,103 @@
 package org.hcekit.desktop;
 
+import android.content.ComponentName;
+import android.content.Context;
+import android.content.Intent;
+import android.content.ServiceConnection;
+import android.nfc.cardemulation.CardEmulation;
 import android.nfc.cardemulation.HostApduService;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.LinkedBlockingQueue;
+import android.os.Handler;
+import android.os.IBinder;
+import android.os.Looper;
+import android.os.Message;
+import android.os.Messenger;
+import android.os.RemoteException;
+import android.util.Log;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Plays Android's NFC stack for one HCE service on a desktop JVM.
+ * Android's NFC service for host card emulation, on its own thread ("nfc"
+ * looper), plus the reader on the other side of the RF link.
  *
- * <p>As on Android, {@code processCommandApdu} and {@code onDeactivated} run on
- * one "main" thread; a non-null return value is the answer, null means the
- * service answers later with {@code sendResponseApdu} from any thread. One
- * command is outstanding at a time (the reader waits for each answer); an
- * answer that arrives with none outstanding is counted, not delivered.
+ * <p>Modelled on AOSP {@code HostEmulationManager} and {@code RegisteredAidCache}:
+ * <ul>
+ *   <li>A SELECT by AID (CLA 00, INS A4, P1 04, at least 5 AID bytes) is
+ *       resolved against every installed service's routed AID groups; an AID
+ *       nobody routes gets 6A82 from the NFC service itself. A non-SELECT
+ *       before any service was chosen gets 6F00.</li>
+ *   <li>The chosen service is bound (BIND_AUTO_CREATE: its process and the
+ *       service are created on its main thread); the SELECT is held until the
+ *       binding connects, and commands meanwhile are dropped.</li>
+ *   <li>Every later APDU goes to the selected service unchanged; a SELECT that
+ *       resolves to another service sends DEACTIVATION_DESELECTED to the
+ *       previous one first.</li>
+ *   <li>Answers come back as messages; one from a service that is not the
+ *       active one, an empty one, or one outside a transfer is dropped. There
+ *       is no timeout: a service that never answers leaves the reader waiting.</li>
+ *   <li>Field loss sends DEACTIVATION_LINK_LOSS to the active service and unbinds.</li>
+ *   <li>Resolution: the foreground-preferred service wins; payment AIDs route
+ *       only to the default payment service; otherwise one service wins alone,
+ *       and two or more "other" services make Android ask the user (the
+ *       model records it and ignores APDUs until the field drops). A service
+ *       with requireDeviceUnlock on a locked phone gets nothing: 6A82.</li>
+ *   <li>Prefix ({@code *}) and subset ({@code #}) AIDs route only where the
+ *       controller supports them ({@link Phone#prefixRouting}, {@link Phone#subsetRouting});
+ *       elsewhere they are ignored, as AOSP does, silently for the app.</li>
+ * </ul>
+ * The reader waits for each answer, so one command is outstanding at a time;
+ * an answer with no command outstanding cannot be sent over ISO-DEP and is
+ * counted instead ({@link #unsolicitedResponses()}).
  */
-public final class NfcStack implements HostApduService.DesktopStack {
-    private final HostApduService service;
-    private final ExecutorService main;
-    private final Object lock = new Object();
-    private LinkedBlockingQueue<byte[]> outstanding;
-    private LinkedBlockingQueue<byte[]> waiting;
+public final class NfcStack {
+    static final String TAG = "HostEmulationManager";
+    static final byte[] AID_NOT_FOUND = {0x6A, (byte) 0x82};
+    static final byte[] UNKNOWN_ERROR = {0x6F, 0x00};
+    static final String ANDROID_HCE_AID = "A000000476416E64726F6964484345";
+    static final byte[] ANDROID_HCE_RESPONSE = {0x14, (byte) 0x81, 0x00, 0x00, (byte) 0x90, 0x00};
+
+    enum State { IDLE, W4_SELECT, W4_SERVICE, W4_DEACTIVATE, XFER }
+
+    private final Phone phone;
+    private final Looper looper;
+    private final Handler handler;
+    private final Messenger messenger;
+
+    // nfc-thread state
+    private State state = State.IDLE;
+    private Messenger activeService;
+    private ComponentName activeName;
+    private Messenger boundService;
+    private ComponentName boundName;
+    private ServiceConnection connection;
+    private byte[] heldSelect;
+
+    // reader side
+    private final Object readerLock = new Object();
+    private ArrayBlockingQueue<byte[]> outstanding;
+    private ArrayBlockingQueue<byte[]> lastSubmitted;
+
     private final AtomicInteger unsolicited = new AtomicInteger();
+    private final AtomicInteger droppedResponses = new AtomicInteger();
+    private final AtomicInteger droppedCommands = new AtomicInteger();
+    private final AtomicInteger conflicts = new AtomicInteger();
+    private final AtomicInteger unlockRequests = new AtomicInteger();
+    private final AtomicInteger binds = new AtomicInteger();
 
-    public NfcStack(HostApduService service) {
-        this.service = service;
-        this.main = Executors.newSingleThreadExecutor(runnable -> {
-            Thread thread = new Thread(runnable, "main");
-            thread.setDaemon(true);
-            return thread;
-        });
-        service.attachDesktopStack(this);
+    NfcStack(Phone phone) {
+        this.phone = phone;
+        this.looper = Phone.startLooper("nfc", false);
+        this.handler = new Handler(looper);
+        this.messenger = new Messenger(new ResponseHandler(looper));
     }
 
-    @Override
-    public void onResponseApdu(byte[] response) {
-        LinkedBlockingQueue<byte[]> target;
-        synchronized (lock) {
-            target = outstanding;
-            outstanding = null;
-        }
-        if (target == null) {
-            unsolicited.incrementAndGet();
-        } else {
-            target.add(response.clone());
-        }
-    }
+    // -- the reader ------------------------------------------------------------------------
 
     /** Send *command*; the answer, or null if none came within *timeoutMillis*. */
     public byte[] transceive(byte[] command, long timeoutMillis) throws InterruptedException {
@@ -55,34 +105,34 @@ public final class NfcStack implements HostApduService.DesktopStack {
         return awaitAnswer(timeoutMillis);
     }
 
-    /** Hand *command* to the service on the main thread without waiting (see {@link #awaitAnswer}). */
+    /** Send *command* without waiting (see {@link #awaitAnswer}); activates the field if needed. */
     public void submit(byte[] command) {
-        LinkedBlockingQueue<byte[]> answer = new LinkedBlockingQueue<>();
-        synchronized (lock) {
+        ArrayBlockingQueue<byte[]> answer = new ArrayBlockingQueue<>(1);
+        synchronized (readerLock) {
             outstanding = answer;
-            waiting = answer;
+            lastSubmitted = answer;
         }
         final byte[] copy = command.clone();
-        main.execute(() -> {
-            byte[] direct = service.processCommandApdu(copy, null);
-            if (direct != null) {
-                onResponseApdu(direct);
+        handler.post(() -> {
+            if (state == State.IDLE) {
+                state = State.W4_SELECT;  // onHostEmulationActivated: ISO-DEP is up
             }
+            onHostEmulationData(copy);
         });
     }
 
-    /** The answer to the last submitted command, or null after *timeoutMillis*. */
+    /** The answer to the last submitted command, or null after *timeoutMillis* (the reader gives up). */
     public byte[] awaitAnswer(long timeoutMillis) throws InterruptedException {
-        LinkedBlockingQueue<byte[]> answer;
-        synchronized (lock) {
-            answer = waiting;
+        ArrayBlockingQueue<byte[]> answer;
+        synchronized (readerLock) {
+            answer = lastSubmitted;
         }
         if (answer == null) {
             throw new IllegalStateException("no command submitted");
         }
         byte[] result = answer.poll(timeoutMillis, TimeUnit.MILLISECONDS);
         if (result == null) {
-            synchronized (lock) {
+            synchronized (readerLock) {
                 if (outstanding == answer) {
                     outstanding = null;
                 }
@@ -91,28 +141,74 @@ public final class NfcStack implements HostApduService.DesktopStack {
         return result;
     }
 
-    /** The reader left (0 link loss) or selected another service (1), on the main thread. */
-    public void deactivate(int reason) throws Exception {
-        synchronized (lock) {
+    /** Whether the answer to the last submitted command has arrived (without taking it). */
+    public boolean answerReady() {
+        synchronized (readerLock) {
+            return lastSubmitted != null && lastSubmitted.peek() != null;
+        }
+    }
+
+    /** The reader leaves: field off (DEACTIVATION_LINK_LOSS to the active service). Waits for it. */
+    public void fieldOff() throws InterruptedException {
+        synchronized (readerLock) {
             outstanding = null;
         }
-        Future<?> done = main.submit(() -> service.onDeactivated(reason));
-        done.get(10, TimeUnit.SECONDS);
-    }
-
-    /** Answers that arrived with no command outstanding (late or duplicate). */
-    public int unsolicitedResponses() {
-        return unsolicited.get();
-    }
-
-    /** Wait until the main thread has run everything posted so far. */
-    public void drain() throws Exception {
-        main.submit(() -> { }).get(10, TimeUnit.SECONDS);
+        handler.post(this::onHostEmulationDeactivated);
+        drain();
     }
 
     /**
-     * Benchmark: *count* round trips of *command*, each timed from handing it to
-     * the main thread to the answer; nanoseconds, in order.
+     * Compatibility helper: reason 0 is {@link #fieldOff()}; 1 (DESELECTED) has the
+     * reader select {@link OtherAppService}'s AID, which Android routes to
+     * another app (installed on demand); any other value is delivered raw to
+     * the active service (a reason a future Android might add).
+     */
+    public void deactivate(int reason) throws InterruptedException {
+        if (reason == HostApduService.DEACTIVATION_LINK_LOSS) {
+            fieldOff();
+            return;
+        }
+        if (reason == HostApduService.DEACTIVATION_DESELECTED) {
+            if (phone.service(new ComponentName(OtherAppService.PACKAGE,
+                    OtherAppService.class.getName()).flattenToString()) == null) {
+                phone.installOtherApp();
+            }
+            byte[] aid = hex(OtherAppService.AID);
+            byte[] select = new byte[5 + aid.length];
+            select[1] = (byte) 0xA4;
+            select[2] = 0x04;
+            select[4] = (byte) aid.length;
+            System.arraycopy(aid, 0, select, 5, aid.length);
+            transceive(select, 5000);
+            drain();
+            return;
+        }
+        handler.post(() -> sendDeactivate(reason));
+        drain();
+    }
+
+    /** Wait until the NFC thread and every app main thread have run what was posted so far. */
+    public void drain() throws InterruptedException {
+        for (int round = 0; round < 3; round++) {
+            barrier(looper);
+            for (ServiceRecord record : phone.services()) {
+                if (phone.isProcessRunning(record.component.getPackageName(), record.process)) {
+                    barrier(phone.looper(record.component.getPackageName(), record.process));
+                }
+            }
+        }
+    }
+
+    private static void barrier(Looper target) throws InterruptedException {
+        CountDownLatch done = new CountDownLatch(1);
+        if (new Handler(target).post(done::countDown) && !done.await(10, TimeUnit.SECONDS)) {
+            throw new IllegalStateException("looper " + target.getThread().getName() + " is stuck");
+        }
+    }
+
+    /**
+     * Benchmark: *count* round trips of *command*, each timed from the reader's
+     * hand-off to the NFC thread until the answer is back; nanoseconds, in order.
      */
     public long[] roundTrips(byte[] command, int count, long timeoutMillis) throws InterruptedException {
         long[] times = new long[count];
@@ -127,7 +223,309 @@ public final class NfcStack implements HostApduService.DesktopStack {
         return times;
     }
 
+    public int unsolicitedResponses() { return unsolicited.get(); }
+
+    /** Answers the NFC service dropped (inactive service, empty, or outside a transfer). */
+    public int droppedResponses() { return droppedResponses.get(); }
+
+    /** Commands the NFC service dropped (while binding, or while the user is asked). */
+    public int droppedCommands() { return droppedCommands.get(); }
+
+    /** SELECTs that several services claim with no default: Android asks the user. */
+    public int conflicts() { return conflicts.get(); }
+
+    /** SELECTs refused because the service requires an unlocked phone. */
+    public int unlockRequests() { return unlockRequests.get(); }
+
+    /** Bindings the NFC service made. */
+    public int binds() { return binds.get(); }
+
     public void shutdown() {
-        main.shutdownNow();
+        looper.quit();
+    }
+
+    // -- HostEmulationManager ------------------------------------------------------------------
+
+    private void sendToReader(byte[] data) {
+        ArrayBlockingQueue<byte[]> target;
+        synchronized (readerLock) {
+            target = outstanding;
+            outstanding = null;
+        }
+        if (target == null) {
+            unsolicited.incrementAndGet();
+        } else {
+            target.add(data.clone());
+        }
+    }
+
+    private void onHostEmulationData(byte[] data) {
+        if (state == State.W4_DEACTIVATE) {
+            Log.e(TAG, "Dropping APDU in STATE_W4_DECTIVATE");
+            droppedCommands.incrementAndGet();
+            return;
+        }
+        String selectAid = findSelectAid(data);
+        ServiceRecord resolved = null;
+        if (selectAid != null) {
+            if (selectAid.equals(ANDROID_HCE_AID)) {
+                sendToReader(ANDROID_HCE_RESPONSE);
+                return;
+            }
+            Resolution resolution = resolve(selectAid);
+            if (resolution.conflict) {
+                conflicts.incrementAndGet();
+                state = State.W4_DEACTIVATE;
+                return;
+            }
+            if (resolution.service == null) {
+                Log.w(TAG, "Can't handle AID " + selectAid + " sending AID_NOT_FOUND");
+                sendToReader(AID_NOT_FOUND);
+                return;
+            }
+            if (resolution.service.requiresUnlock && phone.locked) {
+                unlockRequests.incrementAndGet();
+                sendToReader(AID_NOT_FOUND);
+                return;
+            }
+            resolved = resolution.service;
+        }
+        switch (state) {
+            case W4_SELECT:
+            case XFER:
+                if (resolved != null) {
+                    Messenger existing = bindIfNeeded(resolved);
+                    if (existing != null) {
+                        sendDataToService(existing, resolved.component, data);
+                    } else {
+                        heldSelect = data;
+                        state = State.W4_SERVICE;
+                    }
+                } else if (state == State.XFER && activeService != null) {
+                    sendDataToService(activeService, activeName, data);
+                } else if (state == State.W4_SELECT) {
+                    Log.d(TAG, "Dropping non-select APDU in STATE_W4_SELECT");
+                    sendToReader(UNKNOWN_ERROR);
+                } else {
+                    droppedCommands.incrementAndGet();
+                }
+                break;
+            case W4_SERVICE:
+                Log.d(TAG, "Unexpected APDU in STATE_W4_SERVICE");
+                droppedCommands.incrementAndGet();
+                break;
+            default:
+                break;
+        }
+    }
+
+    private Messenger bindIfNeeded(ServiceRecord record) {
+        if (boundName != null && boundName.equals(record.component)) {
+            return boundService;
+        }
+        unbindIfNeeded();
+        final ComponentName name = record.component;
+        ServiceConnection conn = new ServiceConnection() {
+            @Override
+            public void onServiceConnected(ComponentName component, IBinder service) {
+                if (connection != this || state == State.IDLE) {
+                    return;  // deactivated (or rebound) meanwhile
+                }
+                boundService = new Messenger(service);
+                boundName = name;
+                if (heldSelect != null) {
+                    byte[] select = heldSelect;
+                    heldSelect = null;
+                    sendDataToService(boundService, boundName, select);
+                }
+            }
+
+            @Override
+            public void onServiceDisconnected(ComponentName component) {
+                if (connection == this) {
+                    boundService = null;
+                    boundName = null;
+                }
+            }
+        };
+        connection = conn;
+        binds.incrementAndGet();
+        Intent intent = new Intent(HostApduService.SERVICE_INTERFACE).setComponent(name);
+        if (!phone.bindService(intent, conn, Context.BIND_AUTO_CREATE)) {
+            Log.e(TAG, "Could not bind service " + name);
+            connection = null;
+        }
+        return null;
+    }
+
+    private void unbindIfNeeded() {
+        if (connection != null) {
+            phone.unbindService(connection);
+        }
+        connection = null;
+        boundService = null;
+        boundName = null;
+    }
+
+    private void sendDataToService(Messenger service, ComponentName name, byte[] data) {
+        state = State.XFER;
+        if (!service.equals(activeService)) {
+            sendDeactivate(HostApduService.DEACTIVATION_DESELECTED);
+            activeService = service;
+            activeName = name;
+        }
+        Message msg = Message.obtain(null, HostApduService.MSG_COMMAND_APDU);
+        msg.getData().putByteArray(HostApduService.KEY_DATA, data);
+        msg.replyTo = messenger;
+        try {
+            activeService.send(msg);
+        } catch (RemoteException e) {
+            Log.e(TAG, "Remote service " + activeName + " has died, dropping APDU");
+        }
+    }
+
+    private void sendDeactivate(int reason) {
+        if (activeService == null) {
+            return;
+        }
+        Message msg = Message.obtain(null, HostApduService.MSG_DEACTIVATED);
+        msg.arg1 = reason;
+        try {
+            activeService.send(msg);
+        } catch (RemoteException e) {
+            // the service is gone; nothing to tell
+        }
+    }
+
+    private void onHostEmulationDeactivated() {
+        sendDeactivate(HostApduService.DEACTIVATION_LINK_LOSS);
+        activeService = null;
+        activeName = null;
+        heldSelect = null;
+        unbindIfNeeded();
+        state = State.IDLE;
+    }
+
+    private final class ResponseHandler extends Handler {
+        ResponseHandler(Looper looper) {
+            super(looper);
+        }
+
+        @Override
+        public void handleMessage(Message msg) {
+            if (activeService == null || msg.replyTo == null
+                    || msg.replyTo.getBinder() != activeService.getBinder()) {
+                Log.d(TAG, "Dropping service response message; service no longer active.");
+                droppedResponses.incrementAndGet();
+                return;
+            }
+            if (msg.what != HostApduService.MSG_RESPONSE_APDU) {
+                return;  // MSG_UNHANDLED: Android may show other apps; nothing to model
+            }
+            byte[] data = msg.peekData() == null ? null
+                    : msg.peekData().getByteArray(HostApduService.KEY_DATA);
+            if (data == null || data.length == 0) {
+                Log.e(TAG, "Dropping empty R-APDU");
+                droppedResponses.incrementAndGet();
+                return;
+            }
+            if (state != State.XFER) {
+                droppedResponses.incrementAndGet();
+                return;
+            }
+            sendToReader(data);
+        }
+    }
+
+    // -- RegisteredAidCache ----------------------------------------------------------------------
+
+    private static final class Resolution {
+        ServiceRecord service;
+        boolean conflict;
+    }
+
+    private Resolution resolve(String aid) {
+        Resolution result = new Resolution();
+        List<ServiceRecord> other = new ArrayList<>();
+        ServiceRecord payment = null;
+        ServiceRecord preferred = null;
+        String defaultPayment = phone.defaultServices.get(CardEmulation.CATEGORY_PAYMENT);
+        for (ServiceRecord record : phone.services()) {
+            for (Map.Entry<String, List<String>> group : record.effectiveGroups().entrySet()) {
+                if (!matchesAny(group.getValue(), aid)) {
+                    continue;
+                }
+                boolean isPayment = CardEmulation.CATEGORY_PAYMENT.equals(group.getKey());
+                if (record.component.flattenToString().equals(phone.preferredService)) {
+                    preferred = record;
+                }
+                if (isPayment) {
+                    if (record.component.flattenToString().equals(defaultPayment)) {
+                        payment = record;
+                    }
+                } else if (!other.contains(record)) {
+                    other.add(record);
+                }
+            }
+        }
+        if (preferred != null) {
+            result.service = preferred;
+        } else if (payment != null) {
+            result.service = payment;
+        } else if (other.size() == 1) {
+            result.service = other.get(0);
+        } else if (other.size() > 1) {
+            result.conflict = true;
+        }
+        return result;
+    }
+
+    private boolean matchesAny(List<String> filters, String aid) {
+        for (String filter : filters) {
+            if (filter.endsWith("*")) {
+                if (phone.prefixRouting && aid.startsWith(filter.substring(0, filter.length() - 1))) {
+                    return true;
+                }
+            } else if (filter.endsWith("#")) {
+                if (phone.subsetRouting && filter.substring(0, filter.length() - 1).startsWith(aid)) {
+                    return true;
+                }
+            } else if (filter.equals(aid)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    static String findSelectAid(byte[] data) {
+        if (data == null || data.length < 5 + 5) {
+            return null;
+        }
+        if (data[0] != 0x00 || data[1] != (byte) 0xA4 || data[2] != 0x04) {
+            return null;
+        }
+        int length = data[4] & 0xFF;
+        if (data.length < 5 + length) {
+            return null;
+        }
+        StringBuilder hex = new StringBuilder();
+        for (int i = 5; i < 5 + length; i++) {
+            hex.append(String.format(Locale.ROOT, "%02X", data[i] & 0xFF));
+        }
+        return hex.toString();
+    }
+
+    static byte[] hex(String text) {
+        byte[] out = new byte[text.length() / 2];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = (byte) Integer.parseInt(text.substring(2 * i, 2 * i + 2), 16);
+        }
+        return out;
+    }
+
+    /** Tests: which services the NFC service has bound so far this tap (diagnostics). */
+    public String activeService() {
+        ComponentName name = activeName;
+        return name == null ? null : name.flattenToString();
     }
 }

@@ -1,8 +1,12 @@
 package org.hcekit.android;
 
 import android.util.Log;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -13,22 +17,32 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Contract:
  * <ul>
- *   <li>Every command gets a serial number and is handed to the registered
- *       {@link ApduListener}; {@code processCommandApdu} returns the answer at
- *       once if Python answered inside the callback, else {@code null} and the
- *       answer goes out later through {@code sendResponseApdu}.</li>
+ *   <li>Worker dispatch (the default): {@code processCommandApdu}, on the app's
+ *       main thread, gives the command a serial number, queues it for the
+ *       bridge's own thread ("hcekit-dispatch") and returns null at once. That
+ *       thread calls the registered {@link ApduListener} (Python), which
+ *       answers with {@link #respond}; the answer goes out with
+ *       {@code sendResponseApdu}. The main thread never runs or waits for Python.</li>
  *   <li>Deadline: if no answer arrives within {@link #getDeadlineMillis()} ms
- *       (default {@value #DEFAULT_DEADLINE_MS}, below the 1500 ms readers and
- *       WeChat allow) the bridge answers 6F00 and logs it. An answer that
- *       arrives after that, or after the reader left, is dropped, so it can
- *       never be taken for the answer to a later command.</li>
+ *       (default {@value #DEFAULT_DEADLINE_MS}) a timer thread sends 6F00 with
+ *       {@code sendResponseApdu} and logs it. Android delivers it when the
+ *       main thread is free, which with worker dispatch it always is. A later
+ *       answer to that command, or one after the reader left, is dropped.</li>
+ *   <li>Inline dispatch (opt-in, {@link #setInlineDispatch}; unsafe): the
+ *       listener runs on the main thread inside {@code processCommandApdu}. A
+ *       slow listener then blocks the main thread, and since
+ *       {@code sendResponseApdu} only queues for that thread, the deadline's
+ *       6F00 cannot leave before the listener returns. For listeners that
+ *       answer in microseconds only.</li>
  *   <li>A listener that throws or returns false (pyjnius returns false when the
  *       Python callback raised) gets 6F00 answered at once.</li>
  *   <li>Cold start: a command that arrives before a listener is registered is
  *       held (only one can be outstanding: the reader waits for each answer).
  *       If a listener registers before the deadline the command is delivered to
- *       it; otherwise the deadline answers 6F00. The behaviour is the same on
- *       every tap, so a reader that retries gets a real answer once Python is up.</li>
+ *       it; otherwise the deadline answers 6F00 and the command is forgotten.</li>
+ *   <li>Commands and deactivations reach the listener in the order Android
+ *       delivered them; a command whose deadline passed while it waited behind
+ *       a slow one is not delivered at all.</li>
  * </ul>
  */
 public final class HcekitBridge {
@@ -61,8 +75,10 @@ public final class HcekitBridge {
 
     private static final Object LOCK = new Object();
     private static final ScheduledThreadPoolExecutor TIMER = newTimer();
+    private static final ExecutorService DISPATCH = newDispatcher();
 
     private static ApduListener listener;
+    private static boolean inline;
     private static Pending pending;
     private static int lastSerial;
     private static int deadlineMs = DEFAULT_DEADLINE_MS;
@@ -83,6 +99,16 @@ public final class HcekitBridge {
         return timer;
     }
 
+    /** The one thread that calls the listener in worker dispatch, in arrival order. */
+    private static ExecutorService newDispatcher() {
+        return new ThreadPoolExecutor(1, 1, 0L, TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(),
+                runnable -> {
+                    Thread thread = new Thread(runnable, "hcekit-dispatch");
+                    thread.setDaemon(true);
+                    return thread;
+                });
+    }
+
     // -- the Python side ---------------------------------------------------------
 
     /** Attach the card; a command held since a cold start is delivered to it now. */
@@ -97,14 +123,7 @@ public final class HcekitBridge {
         }
         if (held != null && newListener != null) {
             Log.i(TAG, "delivering command #" + held.serial + " held since cold start");
-            Thread thread = new Thread(() -> {
-                byte[] answer = dispatch(held, newListener);
-                if (answer != null) {
-                    held.sink.sendResponse(answer);
-                }
-            }, "hcekit-cold-start");
-            thread.setDaemon(true);
-            thread.start();
+            DISPATCH.execute(() -> dispatchAndSend(held, newListener));
         }
     }
 
@@ -120,6 +139,19 @@ public final class HcekitBridge {
     public static boolean hasListener() {
         synchronized (LOCK) {
             return listener != null;
+        }
+    }
+
+    /** true: call the listener on the main thread (unsafe, see the class comment). Default false. */
+    public static void setInlineDispatch(boolean onMainThread) {
+        synchronized (LOCK) {
+            inline = onMainThread;
+        }
+    }
+
+    public static boolean isInlineDispatch() {
+        synchronized (LOCK) {
+            return inline;
         }
     }
 
@@ -191,12 +223,20 @@ public final class HcekitBridge {
         }
     }
 
-    // -- the service side ------------------------------------------------------------
+    /** Wait until the dispatch thread has run everything queued so far; false on timeout. */
+    public static boolean awaitDispatched(long timeoutMillis) throws InterruptedException {
+        CountDownLatch done = new CountDownLatch(1);
+        DISPATCH.execute(done::countDown);
+        return done.await(timeoutMillis, TimeUnit.MILLISECONDS);
+    }
 
-    /** {@code processCommandApdu}: the answer now, or null for "later". Main thread. */
+    // -- the service side (main thread) ---------------------------------------------------
+
+    /** {@code processCommandApdu}: null for "later", or (inline dispatch) the answer now. */
     static byte[] command(ResponseSink sink, byte[] apdu) {
         final Pending next;
         final ApduListener current;
+        final boolean onMainThread;
         synchronized (LOCK) {
             if (pending != null && !pending.done) {
                 pending.done = true;
@@ -206,6 +246,7 @@ public final class HcekitBridge {
             next = new Pending(++lastSerial, apdu, sink);
             pending = next;
             current = listener;
+            onMainThread = inline;
             next.delivered = current != null;
             next.timer = TIMER.schedule(() -> expire(next), deadlineMs, TimeUnit.MILLISECONDS);
         }
@@ -213,12 +254,17 @@ public final class HcekitBridge {
             Log.i(TAG, "command #" + next.serial + " held: no listener yet (cold start)");
             return null;
         }
-        return dispatch(next, current);
+        if (onMainThread) {
+            return dispatch(next, current);
+        }
+        DISPATCH.execute(() -> dispatchAndSend(next, current));
+        return null;
     }
 
-    /** {@code onDeactivated}: drop the outstanding command, tell the card. */
+    /** {@code onDeactivated}: drop the outstanding command, tell the card (in order). */
     static void deactivated(ResponseSink sink, int reason) {
         final ApduListener current;
+        final boolean onMainThread;
         synchronized (LOCK) {
             if (pending != null && !pending.done) {
                 pending.done = true;
@@ -227,14 +273,36 @@ public final class HcekitBridge {
             }
             pending = null;
             current = listener;
+            onMainThread = inline;
         }
         if (current == null) {
             return;
         }
+        if (onMainThread) {
+            notifyDeactivated(current, reason);
+        } else {
+            DISPATCH.execute(() -> notifyDeactivated(current, reason));
+        }
+    }
+
+    private static void notifyDeactivated(ApduListener to, int reason) {
         try {
-            current.onDeactivated(reason);
+            to.onDeactivated(reason);
         } catch (Throwable error) {
             Log.e(TAG, "listener failed in onDeactivated", error);
+        }
+    }
+
+    private static void dispatchAndSend(Pending target, ApduListener to) {
+        synchronized (LOCK) {
+            if (target.done) {
+                Log.w(TAG, "command #" + target.serial + " not delivered: already answered");
+                return;
+            }
+        }
+        byte[] answer = dispatch(target, to);
+        if (answer != null) {
+            target.sink.sendResponse(answer);
         }
     }
 

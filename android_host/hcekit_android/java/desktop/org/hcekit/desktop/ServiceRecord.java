@@ -1,0 +1,92 @@
+package org.hcekit.desktop;
+
+import android.app.Service;
+import android.content.ComponentName;
+import android.content.Intent;
+import android.content.ServiceConnection;
+import android.nfc.cardemulation.CardEmulation;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One installed HCE service as the NFC service knows it (AOSP
+ * {@code ApduServiceInfo}) plus its running state (AOSP ActivityManager).
+ *
+ * <p>AID groups follow {@code ApduServiceInfo}: at most one static group per
+ * category from the AID XML, at most one dynamic group per category from
+ * {@code registerAidsForService}, and where both exist for a category the
+ * dynamic group replaces the static one entirely ({@code getAidGroups}).
+ * {@code removeAidsForService} drops the dynamic group, so the static group
+ * routes again.
+ */
+public final class ServiceRecord {
+    public final ComponentName component;
+    public final String description;
+    public final boolean requiresUnlock;
+    public final boolean hasBanner;
+    /** {@code android:process} of the service ("" = the app's main process). */
+    public final String process;
+    final Map<String, List<String>> staticGroups = new LinkedHashMap<>();
+    final Map<String, List<String>> dynamicGroups = new LinkedHashMap<>();
+
+    // -- running state (guarded by the Phone) ------------------------------------------
+    Service instance;
+    boolean started;
+    final List<ServiceConnection> connections = new ArrayList<>();
+    final List<Intent> startIntents = new ArrayList<>();
+    int creations;
+
+    ServiceRecord(ComponentName component, String description, boolean requiresUnlock,
+                  boolean hasBanner, String process) {
+        this.component = component;
+        this.description = description;
+        this.requiresUnlock = requiresUnlock;
+        this.hasBanner = hasBanner;
+        this.process = process == null ? "" : process;
+    }
+
+    /** The groups that route: dynamic where present, else static (ApduServiceInfo.getAidGroups). */
+    synchronized Map<String, List<String>> effectiveGroups() {
+        Map<String, List<String>> groups = new LinkedHashMap<>();
+        for (String category : new String[] {CardEmulation.CATEGORY_PAYMENT, CardEmulation.CATEGORY_OTHER}) {
+            List<String> dynamic = dynamicGroups.get(category);
+            List<String> chosen = dynamic != null ? dynamic : staticGroups.get(category);
+            if (chosen != null) {
+                groups.put(category, new ArrayList<>(chosen));
+            }
+        }
+        return groups;
+    }
+
+    public synchronized boolean hasCategory(String category) {
+        return staticGroups.containsKey(category) || dynamicGroups.containsKey(category);
+    }
+
+    /** The AIDs that route to this service for *category* now (dynamic over static), or null. */
+    public List<String> routedAids(String category) {
+        return effectiveGroups().get(category);
+    }
+
+    public synchronized List<String> staticAids(String category) {
+        List<String> aids = staticGroups.get(category);
+        return aids == null ? null : new ArrayList<>(aids);
+    }
+
+    public synchronized int creations() {
+        return creations;
+    }
+
+    public synchronized boolean isRunning() {
+        return instance != null;
+    }
+
+    public synchronized int startIntentCount() {
+        return startIntents.size();
+    }
+
+    public synchronized Intent lastStartIntent() {
+        return startIntents.isEmpty() ? null : startIntents.get(startIntents.size() - 1);
+    }
+}
