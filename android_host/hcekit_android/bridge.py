@@ -7,18 +7,22 @@ Python implements with pyjnius; Python answers through the static
 into the card (it is not thread-safe) and turns Android's lack of a
 field-on event into one: the first command after a deactivation starts a tap.
 
-Which thread runs the callback is the shim's choice (``Dispatch``):
+Where the card runs (``Dispatch``):
 
 ``worker`` (default)
-    the shim's own thread ("hcekit-dispatch"). ``processCommandApdu`` returns
-    null at once, the main thread never waits for Python, and the deadline's
-    6F00 (posted from a timer) leaves on time however slow a plugin is.
+    a Python thread of its own ("hcekit-card", :meth:`CardBridge.serve`) that
+    takes commands and deactivations from the shim with plain calls
+    (``HcekitBridge.awaitEvent``; no Java-to-Python callback, which costs
+    about 100 µs in pyjnius). ``processCommandApdu`` returns null at once, the
+    main thread never waits for Python, and the deadline's 6F00 (posted from a
+    timer) leaves on time however slow a plugin is.
 ``inline`` (opt-in, unsafe)
-    Android's main thread, inside ``processCommandApdu``. A slow plugin blocks
-    the main thread, and because ``sendResponseApdu`` only posts to that
-    thread, the deadline's 6F00 cannot leave before the plugin returns. Only
-    for cards whose every answer takes microseconds; never for the WeChat-style
-    facade, which waits for the app's answer.
+    Android's main thread, inside ``processCommandApdu``, through an
+    ``ApduListener`` callback. A slow plugin blocks the main thread, and
+    because ``sendResponseApdu`` only posts to that thread, the deadline's 6F00
+    cannot leave before the plugin returns. Only for cards whose every answer
+    takes microseconds; never for the WeChat-style facade, which waits for the
+    app's answer.
 """
 
 from __future__ import annotations
@@ -33,11 +37,18 @@ from hcekit.card import Card
 from hcekit.events import DeactivationReason
 
 __all__ = ["SHIM_PACKAGE", "SERVICE_CLASS", "BRIDGE_CLASS", "CardBridge", "Dispatch",
+           "EVENT_COMMAND", "EVENT_DEACTIVATED",
            "DISPATCH_MODES", "java_bridge", "make_listener"]
 
 log = logging.getLogger("hcekit.android")
 
 SHIM_PACKAGE = "org.hcekit.android"
+#: ``HcekitBridge.awaitEvent`` kinds: kind byte, 4-byte big-endian value, data.
+EVENT_COMMAND = 1
+EVENT_DEACTIVATED = 2
+#: How long one ``awaitEvent`` call waits before the serving thread checks for a stop.
+POLL_MS = 250
+
 #: The class named in the manifest's ``<service android:name=…>``.
 SERVICE_CLASS = f"{SHIM_PACKAGE}.HcekitApduService"
 BRIDGE_CLASS = f"{SHIM_PACKAGE}.HcekitBridge"
@@ -65,11 +76,56 @@ class CardBridge:
         self.lock = threading.RLock()
         self._respond: Responder = respond or java_bridge().respond
         self._in_field = False
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
 
-    # -- called by the Java listener (whichever thread the shim dispatches on) ----------
+    # -- worker dispatch: the card's own thread pulls events from the shim ---------------
+
+    def start_serving(self) -> None:
+        """Start the card's thread and make the shim queue events for it."""
+        if self._thread is not None:
+            return
+        self._stopping.clear()
+        self._thread = threading.Thread(target=self.serve, name="hcekit-card", daemon=True)
+        self._thread.start()
+        java_bridge().startPulling()  # a command held since a cold start is queued now
+
+    def stop_serving(self) -> None:
+        """Detach from the shim and end the card's thread (after the event it is handling)."""
+        if self._thread is None:
+            return
+        self._stopping.set()
+        java_bridge().stopPulling()
+        self._thread.join(timeout=10)
+        self._thread = None
+
+    def serve(self) -> None:
+        """The card's thread: take events from the shim until :meth:`stop_serving`."""
+        bridge = java_bridge()
+        await_event = bridge.awaitEvent
+        while not self._stopping.is_set():
+            try:
+                event = await_event(POLL_MS)
+                if event is not None:
+                    self.handle(bytes(event), fail=bridge.fail)
+            except Exception:  # never let the thread die: the shim's deadline answers meanwhile
+                log.exception("the Android card thread failed; continuing")
+
+    def handle(self, event: bytes, *, fail: Callable[[int], Any]) -> None:
+        """One ``awaitEvent`` event: answer a command (or fail it: 6F00 at once), or end a tap."""
+        kind, value = event[0], int.from_bytes(event[1:5], "big")
+        if kind == EVENT_COMMAND:
+            if not self.on_command(value, event[5:]):
+                fail(value)
+        elif kind == EVENT_DEACTIVATED:
+            self.on_deactivated(value)
+        else:
+            log.error("unknown event kind %d from the shim; ignored", kind)
+
+    # -- a command or a deactivation, from either dispatch -----------------------------
 
     def on_command(self, serial: int, command: bytes) -> bool:
-        """Answer *command* through ``respond``; False makes the shim answer 6F00 at once."""
+        """Answer *command* through ``respond``; False: the shim must answer 6F00 at once."""
         try:
             self._respond(serial, self.transceive(command))
         except Exception:

@@ -1,35 +1,68 @@
 """``hcekit android manifest`` and ``hcekit android aid-xml``: the files an APK needs.
 
-Both read the claims of the card the common card options describe (by default
-every installed plugin) and write to stdout or ``-o FILE``. Invalid or
-conflicting AIDs fail with exit status 1 and say why; Android would have
-dropped them without a word.
+Both write to stdout or ``-o FILE`` (an existing file only with ``--force``).
+``aid-xml`` reads the claims of the card the common card options describe (by
+default every installed plugin). Invalid or conflicting AIDs, resource names
+Android would reject, and payment groups without a banner fail with exit
+status 1 and say why; Android would have dropped most of them without a word.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from hcekit.cli.common import add_card_options, build_card
-from hcekit.errors import HcekitError
+from hcekit.errors import ClaimError, HcekitError
 
 from .bridge import SERVICE_CLASS
 from .jvm import SHIM_SOURCES
-from .manifest import AID_XML_NAME, aid_xml, requirements_xml, service_xml
+from .manifest import (
+    AID_XML_NAME,
+    aid_xml,
+    check_drawable,
+    check_java_class,
+    check_resource_name,
+    requirements_xml,
+    service_xml,
+)
 
 __all__ = ["add_commands"]
 
 
-def _write(text: str, output: str | None) -> None:
+def _argument(check: Callable[[str], str]) -> Callable[[str], str]:
+    """An argparse type from a manifest check: its message becomes the usage error."""
+
+    def convert(value: str) -> str:
+        try:
+            return check(value)
+        except ClaimError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    convert.__name__ = check.__name__.removeprefix("check_").replace("_", " ")
+    return convert
+
+
+def _write(text: str, output: str | None, force: bool, command: str) -> int:
     if output is None or output == "-":
         sys.stdout.write(text)
-    else:
-        Path(output).parent.mkdir(parents=True, exist_ok=True)
-        Path(output).write_text(text, encoding="utf-8")
-        print(f"wrote {output}", file=sys.stderr)
+        return 0
+    path = Path(output)
+    if path.exists() and not force:
+        print(f"hcekit android {command}: {output} exists; pass --force to overwrite it",
+              file=sys.stderr)
+        return 1
+    if path.is_dir():
+        print(f"hcekit android {command}: {output} is a directory; name the file to write",
+              file=sys.stderr)
+        return 1
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    print(f"wrote {output}", file=sys.stderr)
+    return 0
 
 
 def _manifest(args: argparse.Namespace) -> int:
@@ -37,8 +70,7 @@ def _manifest(args: argparse.Namespace) -> int:
                        xml_resource=args.xml_name)
     if args.requirements:
         text = requirements_xml() + text
-    _write(text, args.output)
-    return 0
+    return _write(text, args.output, args.force, "manifest")
 
 
 def _aid_xml(args: argparse.Namespace) -> int:
@@ -46,20 +78,23 @@ def _aid_xml(args: argparse.Namespace) -> int:
         with build_card(args) as card:
             claims = card.claims()
         text = aid_xml(claims, description=args.description,
-                       require_device_unlock=args.require_unlock, banner=args.banner)
+                       require_device_unlock=args.require_unlock, banner=args.banner,
+                       dynamic_only=args.dynamic_only)
     except HcekitError as exc:
         print(f"hcekit android aid-xml: {exc}", file=sys.stderr)
         return 1
-    if args.banner is None and "payment" in text and args.output not in (None, "-"):
-        print("note: payment services need --banner @drawable/… to be listed in "
-              "Android's Tap & pay settings", file=sys.stderr)
-    _write(text, args.output)
-    return 0
+    return _write(text, args.output, args.force, "aid-xml")
 
 
 def _java_dir(args: argparse.Namespace) -> int:
     print(SHIM_SOURCES)
     return 0
+
+
+def _add_output(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-o", "--output", default=None, metavar="FILE",
+                        help="write to FILE instead of stdout ('-': stdout)")
+    parser.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
 
 
 def add_commands(subparsers: Any) -> None:
@@ -75,13 +110,16 @@ def add_commands(subparsers: Any) -> None:
         description="Print the HCE <service> element (exported, BIND_NFC_SERVICE, "
                     "HOST_APDU_SERVICE intent filter, AID XML meta-data).")
     manifest.add_argument("--service-class", default=SERVICE_CLASS,
-                          help=f"the shim class (default {SERVICE_CLASS})")
+                          type=_argument(check_java_class), metavar="CLASS",
+                          help=f"fully qualified class of the shim service (default {SERVICE_CLASS})")
     manifest.add_argument("--label", default=None, help="android:label of the service")
-    manifest.add_argument("--xml-name", default=AID_XML_NAME,
-                          help=f"the AID XML resource name (default {AID_XML_NAME})")
+    manifest.add_argument("--xml-name", default=AID_XML_NAME, metavar="NAME",
+                          type=_argument(lambda n: check_resource_name(n, "--xml-name")),
+                          help=f"the AID XML resource, res/xml/NAME.xml (default {AID_XML_NAME}; "
+                               "lowercase a-z, 0-9, _)")
     manifest.add_argument("--requirements", action="store_true",
                           help="also print the NFC <uses-permission> and HCE <uses-feature>")
-    manifest.add_argument("-o", "--output", default=None, metavar="FILE")
+    _add_output(manifest)
     manifest.set_defaults(handler=_manifest)
 
     aids = commands.add_parser(
@@ -94,8 +132,12 @@ def add_commands(subparsers: Any) -> None:
     aids.add_argument("--require-unlock", action="store_true",
                       help="android:requireDeviceUnlock=true")
     aids.add_argument("--banner", default=None, metavar="@drawable/NAME",
-                      help="android:apduServiceBanner (payment services)")
-    aids.add_argument("-o", "--output", default=None, metavar="FILE")
+                      type=_argument(check_drawable),
+                      help="android:apduServiceBanner; required when there are payment AIDs")
+    aids.add_argument("--dynamic-only", action="store_true",
+                      help="no aid-group: the app registers every AID at run time "
+                           "(a WeChat-style app)")
+    _add_output(aids)
     aids.set_defaults(handler=_aid_xml)
 
     java_dir = commands.add_parser("java-dir",

@@ -102,6 +102,7 @@ class AndroidHost(Host):
         self.register_claims = register_claims
         self.bridge = CardBridge(card)
         self._listener: Any = None
+        self._attached = False
         self._registered: set[Category] = set()
 
     @property
@@ -139,7 +140,7 @@ class AndroidHost(Host):
 
     def start(self) -> None:
         """Check the phone, register the claims, attach to the shim; a failure leaves nothing."""
-        if self._listener is not None:
+        if self._attached:
             return
         try:
             check_ready(self.device_state())
@@ -161,13 +162,16 @@ class AndroidHost(Host):
         if self.deadline_ms is not None:
             bridge_class.setDeadlineMillis(int(self.deadline_ms))
         bridge_class.setInlineDispatch(self.dispatch == "inline")
-        self._listener = make_listener(self.bridge)
-        bridge_class.setListener(self._listener)  # a command held since a cold start goes now
+        self._attached = True
+        if self.dispatch == "inline":
+            self._listener = make_listener(self.bridge)
+            bridge_class.setListener(self._listener)  # a command held since a cold start goes now
+        else:
+            self.bridge.start_serving()
 
     def stop(self) -> None:
-        """Detach, drop the dynamic AIDs, close the card (after the dispatch thread is idle)."""
+        """Detach, drop the dynamic AIDs, close the card (after the event being handled)."""
         self._detach()
-        java_bridge().awaitDispatched(5000)
         with self.lock:
             self.card.close()
 
@@ -175,6 +179,9 @@ class AndroidHost(Host):
         if self._listener is not None:
             java_bridge().clearListener(self._listener)
             self._listener = None
+        if self._attached:
+            self.bridge.stop_serving()
+            self._attached = False
         for category in list(self._registered):
             self.remove_aids(category)
 

@@ -6,11 +6,19 @@ the last being the "subset" kind, ``#``) and *silently drops* an invalid or
 duplicate AID, an empty group, or an unknown category (read as ``other``).
 hcekit generates these files from the plugins' claims and refuses every such
 case loudly instead; :func:`parse_aid_xml` reads a file back the way
-Android's ``ApduServiceInfo`` does, strictly.
+Android's ``ApduServiceInfo`` does, strictly. A service with no aid-group is
+valid (its AIDs are all registered at run time); a payment group needs a
+banner (Android lists payment services in Tap & pay with it) and a service
+has at most one payment group (``ApduServiceInfo`` ignores a second).
+
+Names that end up in the manifest or resources are checked with Android's
+rules too: resource names (:func:`check_resource_name`), drawable references
+(:func:`check_drawable`), the service class (:func:`check_java_class`).
 """
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -30,6 +38,9 @@ __all__ = [
     "service_xml",
     "requirements_xml",
     "parse_aid_xml",
+    "check_resource_name",
+    "check_drawable",
+    "check_java_class",
 ]
 
 ANDROID_NS = "http://schemas.android.com/apk/res/android"
@@ -46,6 +57,55 @@ FILTER_ELEMENTS = {
     AidKind.SUBSET: "aid-suffix-filter",
 }
 _KIND_BY_ELEMENT = {element: kind for kind, element in FILTER_ELEMENTS.items()}
+
+#: Java's reserved words (JLS §3.9) and literals: never an R field nor a class name part.
+JAVA_KEYWORDS = frozenset("""
+    abstract assert boolean break byte case catch char class const continue default do double
+    else enum extends final finally float for goto if implements import instanceof int
+    interface long native new package private protected public return short static strictfp
+    super switch synchronized this throw throws transient try void volatile while
+    true false null _
+""".split())
+_RESOURCE_NAME = re.compile(r"[a-z_][a-z0-9_]*")
+_DRAWABLE = re.compile(r"@(?:(?P<package>[A-Za-z][A-Za-z0-9_.]*):)?drawable/(?P<name>.+)")
+_JAVA_IDENTIFIER = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")
+
+
+def check_resource_name(name: str, what: str = "resource name") -> str:
+    """*name* if Android accepts it as a file-based resource name, else :class:`ClaimError`.
+
+    aapt2: lowercase a-z, digits and underscore only, and a valid Java
+    identifier (it becomes a field of ``R``), so no leading digit, no keyword.
+    """
+    if not _RESOURCE_NAME.fullmatch(name):
+        raise ClaimError(f"{what} {name!r}: Android resource names use only lowercase a-z, "
+                         "0-9 and _, and do not start with a digit (no extension, no path)")
+    if name in JAVA_KEYWORDS:
+        raise ClaimError(f"{what} {name!r} is a Java keyword; aapt2 cannot make it an R field")
+    return name
+
+
+def check_drawable(reference: str) -> str:
+    """*reference* if it is a drawable reference Android resolves (``@drawable/name``)."""
+    match = _DRAWABLE.fullmatch(reference)
+    if match is None:
+        raise ClaimError(f"banner {reference!r}: expected a drawable reference such as "
+                         "@drawable/banner (a file res/drawable/banner.png or .xml)")
+    check_resource_name(match["name"], "drawable name")
+    return reference
+
+
+def check_java_class(name: str) -> str:
+    """*name* if it is a fully qualified Java class name (package.Class)."""
+    parts = name.split(".")
+    if len(parts) < 2 or not all(_JAVA_IDENTIFIER.fullmatch(part) for part in parts):
+        raise ClaimError(f"service class {name!r}: expected a fully qualified Java class name "
+                         "such as org.example.app.CardService (the host builds the component "
+                         "name from it, so a relative '.Name' is not accepted)")
+    keywords = [part for part in parts if part in JAVA_KEYWORDS]
+    if keywords:
+        raise ClaimError(f"service class {name!r}: {', '.join(keywords)} is a Java keyword")
+    return name
 
 
 def _a(name: str) -> str:
@@ -93,11 +153,24 @@ def aid_xml(
     description: str = "hcekit",
     require_device_unlock: bool = False,
     banner: str | None = None,
+    dynamic_only: bool = False,
 ) -> str:
-    """``res/xml/hcekit_apduservice.xml`` for *claims* (``Card.claims()``)."""
-    groups = aid_groups(claims)
-    if not groups:
-        raise ClaimError("no AID claims: Android ignores an HCE service without AIDs")
+    """``res/xml/hcekit_apduservice.xml`` for *claims* (``Card.claims()``).
+
+    *dynamic_only*: no aid-group at all; the app registers every AID at run
+    time (``registerAidsForService``), as a WeChat-style app does.
+    """
+    if banner is not None:
+        check_drawable(banner)
+    groups = [] if dynamic_only else aid_groups(claims)
+    if not groups and not dynamic_only:
+        raise ClaimError("no AID claims: an HCE service routes nothing until it registers "
+                         "AIDs; for a service that registers them all at run time, ask for "
+                         "a dynamic-only service (--dynamic-only)")
+    if banner is None and any(g.category is Category.PAYMENT for g in groups):
+        raise ClaimError("a payment aid-group needs android:apduServiceBanner (--banner "
+                         "@drawable/NAME): Android's Tap & pay settings show payment services "
+                         "by their banner")
     root = ET.Element("host-apdu-service", {
         _a("description"): description,
         _a("requireDeviceUnlock"): "true" if require_device_unlock else "false",
@@ -123,6 +196,8 @@ def service_xml(
     xml_resource: str = AID_XML_NAME,
 ) -> str:
     """The ``<service>`` element for the manifest's ``<application>`` (android: prefix)."""
+    check_java_class(service_class)
+    check_resource_name(xml_resource, "AID XML resource name")
     attrs = {"android:name": service_class, "android:exported": "true",
              "android:permission": BIND_NFC_SERVICE}
     if label is not None:
@@ -158,7 +233,11 @@ def parse_aid_xml(text: str) -> list[tuple[Category, str]]:
         raise ClaimError(f"root element is <{root.tag}>, Android expects <host-apdu-service>")
     if not root.get(_a("description")):
         raise ClaimError("<host-apdu-service> needs android:description")
+    banner = root.get(_a("apduServiceBanner"))
+    if banner is not None:
+        check_drawable(banner)
     found: list[tuple[Category, str]] = []
+    payment_groups = 0
     for group in root:
         if group.tag != "aid-group":
             raise ClaimError(f"unexpected <{group.tag}> in <host-apdu-service>")
@@ -168,6 +247,14 @@ def parse_aid_xml(text: str) -> list[tuple[Category, str]]:
                              "'payment' as 'other'; say which")
         if not group.get(_a("description")):
             raise ClaimError("an <aid-group> needs android:description")
+        if category == Category.PAYMENT.value:
+            payment_groups += 1
+            if payment_groups > 1:
+                raise ClaimError("a second payment <aid-group>: Android keeps the first and "
+                                 "ignores this one; put every payment AID in one group")
+            if banner is None:
+                raise ClaimError("a payment <aid-group> needs android:apduServiceBanner on "
+                                 "<host-apdu-service> (Tap & pay lists payment services by it)")
         if len(group) == 0:
             raise ClaimError("an empty <aid-group> is dropped by Android")
         for node in group:
@@ -185,6 +272,4 @@ def parse_aid_xml(text: str) -> list[tuple[Category, str]]:
             if any(text_filter == seen for _, seen in found):
                 raise ClaimError(f"AID {text_filter} appears twice; Android keeps one silently")
             found.append((Category(category), text_filter))
-    if not found:
-        raise ClaimError("no AIDs: Android ignores the service")
-    return found
+    return found  # empty: a dynamic-only service (every AID registered at run time)

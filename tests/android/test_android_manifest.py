@@ -13,6 +13,8 @@ from hcekit.cli import main
 from hcekit_android.manifest import (
     ANDROID_NS,
     aid_xml,
+    check_java_class,
+    check_resource_name,
     parse_aid_xml,
     requirements_xml,
     service_xml,
@@ -60,11 +62,12 @@ def test_requirements_declare_nfc_and_hce() -> None:
 
 def test_aid_xml_groups_claims_by_category_with_android_elements() -> None:
     with Card([Probe(), Payment(), Prefixes(), NdefPlugin]) as card:
-        text = aid_xml(card.claims(), description="demo")
+        text = aid_xml(card.claims(), description="demo", banner="@drawable/banner")
     assert text.startswith('<?xml version="1.0" encoding="utf-8"?>')
     root = ET.fromstring(text)
     assert root.tag == "host-apdu-service"
-    assert root.attrib == {A + "description": "demo", A + "requireDeviceUnlock": "false"}
+    assert root.attrib == {A + "description": "demo", A + "requireDeviceUnlock": "false",
+                           A + "apduServiceBanner": "@drawable/banner"}
     groups = {g.get(A + "category"): g for g in root.findall("aid-group")}
     assert set(groups) == {"payment", "other"}
     assert all(g.get(A + "description") for g in groups.values())
@@ -98,15 +101,83 @@ def test_duplicate_claims_are_refused_not_dropped() -> None:
         aid_xml([("a", claim), ("b", Claim(claim.aid, Category.PAYMENT))])
 
 
-def test_no_claims_is_an_error() -> None:
-    with pytest.raises(ClaimError, match="no AID"):
+def test_no_claims_is_an_error_unless_the_service_is_dynamic_only() -> None:
+    with pytest.raises(ClaimError, match=r"no AID claims.*--dynamic-only"):
         aid_xml([])
+    text = aid_xml([], dynamic_only=True)
+    root = ET.fromstring(text)
+    assert root.tag == "host-apdu-service" and root.findall("aid-group") == []
+    assert parse_aid_xml(text) == []
+
+
+def test_dynamic_only_leaves_the_claims_to_run_time() -> None:
+    with Card([Probe()]) as card:
+        text = aid_xml(card.claims(), dynamic_only=True)
+    assert ET.fromstring(text).findall("aid-group") == []
+
+
+def test_payment_claims_need_a_banner() -> None:
+    with Card([Payment()]) as card, pytest.raises(ClaimError, match="apduServiceBanner"):
+        aid_xml(card.claims())
+
+
+@pytest.mark.parametrize(
+    "banner",
+    ["banner", "@drawable/Banner", "@drawable/1banner", "@drawable/banner.png",
+     "@mipmap/banner", "@drawable/class", "@drawable/", "@drawable/a-b"],
+)
+def test_banner_must_be_a_drawable_android_resolves(banner: str) -> None:
+    with Card([Payment()]) as card, pytest.raises(ClaimError, match=r"banner|drawable|keyword"):
+        aid_xml(card.claims(), banner=banner)
+
+
+@pytest.mark.parametrize("banner", ["@drawable/banner", "@drawable/tap_pay_2",
+                                    "@com.example.app:drawable/banner"])
+def test_valid_banners_pass(banner: str) -> None:
+    with Card([Payment()]) as card:
+        assert f'android:apduServiceBanner="{banner}"' in aid_xml(card.claims(), banner=banner)
+
+
+@pytest.mark.parametrize("name", ["Hcekit", "1aids", "aids.xml", "xml/aids", "new", "a-b", ""])
+def test_xml_resource_names_follow_android_rules(name: str) -> None:
+    with pytest.raises(ClaimError, match=r"resource name|keyword"):
+        check_resource_name(name)
+
+
+@pytest.mark.parametrize("name", ["HcekitApduService", ".HcekitApduService", "org..Service",
+                                  "org.example.1Service", "org.example.class.Service",
+                                  "org.example.Service$", "org/example/Service"])
+def test_service_class_must_be_a_fully_qualified_java_name(name: str) -> None:
+    if name.endswith("$"):  # '$' is a legal identifier character (nested classes)
+        assert check_java_class(name) == name
+        return
+    with pytest.raises(ClaimError, match="service class"):
+        service_xml(service_class=name)
+
+
+def test_parse_refuses_a_second_payment_group() -> None:
+    group = ('<aid-group android:category="payment" android:description="d">'
+             '<aid-filter android:name="{}"/></aid-group>')
+    text = (f'<host-apdu-service xmlns:android="{ANDROID_NS}" android:description="x" '
+            f'android:apduServiceBanner="@drawable/b">'
+            f'{group.format("A0000000031010")}{group.format("A0000000041010")}'
+            "</host-apdu-service>")
+    with pytest.raises(ClaimError, match="second payment"):
+        parse_aid_xml(text)
+
+
+def test_parse_refuses_a_payment_group_without_banner() -> None:
+    text = (f'<host-apdu-service xmlns:android="{ANDROID_NS}" android:description="x">'
+            '<aid-group android:category="payment" android:description="d">'
+            '<aid-filter android:name="A0000000031010"/></aid-group></host-apdu-service>')
+    with pytest.raises(ClaimError, match="apduServiceBanner"):
+        parse_aid_xml(text)
 
 
 @pytest.mark.parametrize(
     ("body", "message"),
     [
-        ('<aid-group android:category="payment" android:description="d">'
+        ('<aid-group android:category="other" android:description="d">'
          '<aid-filter android:name="A00000"/></aid-group>', "bytes"),
         ('<aid-group android:category="transit" android:description="d">'
          '<aid-filter android:name="A0000000031010"/></aid-group>', "category"),
@@ -138,6 +209,48 @@ def test_cli_writes_both_files(tmp_path: Path, capsys: pytest.CaptureFixture[str
                  "--plugin", "hcekit_ndef:NdefPlugin", "-o", str(out)])
     assert code == 0
     assert parse_aid_xml(out.read_text()) == [(Category.OTHER, "D2760000850101")]
+
+
+def test_cli_refuses_to_overwrite_without_force(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "service.xml"
+    out.write_text("keep me")
+    assert main(["android", "manifest", "-o", str(out)]) == 1
+    assert "--force" in capsys.readouterr().err
+    assert out.read_text() == "keep me"
+    aid = ["android", "aid-xml", "--no-installed", "--plugin", "hcekit_ndef:NdefPlugin"]
+    assert main([*aid, "-o", str(out)]) == 1
+    assert out.read_text() == "keep me"
+    assert main([*aid, "-o", str(out), "--force"]) == 0
+    assert parse_aid_xml(out.read_text()) == [(Category.OTHER, "D2760000850101")]
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["manifest", "--xml-name", "My-Aids"], "--xml-name"),
+        (["manifest", "--service-class", "CardService"], "fully qualified"),
+        (["aid-xml", "--banner", "banner.png"], "drawable"),
+    ],
+)
+def test_cli_rejects_names_android_would_not_build(
+        argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["android", *argv])
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_cli_payment_without_banner_fails_with_the_reason(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["android", "aid-xml", "--no-installed", "--plugin", "android_plugins:Payment"])
+    assert code == 1
+    assert "--banner" in capsys.readouterr().err
+
+
+def test_cli_dynamic_only(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["android", "aid-xml", "--no-installed", "--dynamic-only"]) == 0
+    assert parse_aid_xml(capsys.readouterr().out) == []
 
 
 def test_cli_refuses_conflicting_plugins(capsys: pytest.CaptureFixture[str]) -> None:

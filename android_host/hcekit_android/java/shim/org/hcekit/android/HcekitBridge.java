@@ -1,6 +1,7 @@
 package org.hcekit.android;
 
 import android.util.Log;
+import java.util.ArrayDeque;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -18,10 +19,12 @@ import java.util.concurrent.TimeUnit;
  * <p>Contract:
  * <ul>
  *   <li>Worker dispatch (the default): {@code processCommandApdu}, on the app's
- *       main thread, gives the command a serial number, queues it for the
- *       bridge's own thread ("hcekit-dispatch") and returns null at once. That
- *       thread calls the registered {@link ApduListener} (Python), which
- *       answers with {@link #respond}; the answer goes out with
+ *       main thread, gives the command a serial number, queues it and returns
+ *       null at once. The card's own thread takes it: Python's, pulling with
+ *       {@link #awaitEvent} after {@link #startPulling} (plain calls, no
+ *       callback into Python), or, for an {@link ApduListener} set with
+ *       {@link #setListener}, the bridge's thread "hcekit-dispatch". The answer
+ *       comes through {@link #respond} and goes out with
  *       {@code sendResponseApdu}. The main thread never runs or waits for Python.</li>
  *   <li>Deadline: if no answer arrives within {@link #getDeadlineMillis()} ms
  *       (default {@value #DEFAULT_DEADLINE_MS}) a timer thread sends 6F00 with
@@ -77,7 +80,14 @@ public final class HcekitBridge {
     private static final ScheduledThreadPoolExecutor TIMER = newTimer();
     private static final ExecutorService DISPATCH = newDispatcher();
 
+    /** Event kinds in {@link #awaitEvent}'s byte[]: kind, 4-byte big-endian value, data. */
+    public static final byte EVENT_COMMAND = 1;
+    public static final byte EVENT_DEACTIVATED = 2;
+
     private static ApduListener listener;
+    private static boolean pulling;
+    private static boolean pullerBusy;
+    private static final ArrayDeque<Object> EVENTS = new ArrayDeque<>();
     private static boolean inline;
     private static Pending pending;
     private static int lastSerial;
@@ -111,11 +121,12 @@ public final class HcekitBridge {
 
     // -- the Python side ---------------------------------------------------------
 
-    /** Attach the card; a command held since a cold start is delivered to it now. */
+    /** Attach a listener (Java, or Python for inline dispatch); a held command goes to it now. */
     public static void setListener(ApduListener newListener) {
         final Pending held;
         synchronized (LOCK) {
             listener = newListener;
+            pulling = false;
             held = (pending != null && !pending.done && !pending.delivered) ? pending : null;
             if (held != null) {
                 held.delivered = true;
@@ -127,6 +138,95 @@ public final class HcekitBridge {
         }
     }
 
+    /**
+     * Attach a puller: from now on the card's own thread takes events with
+     * {@link #awaitEvent}. A command held since a cold start is queued for it now.
+     */
+    public static void startPulling() {
+        synchronized (LOCK) {
+            listener = null;
+            pulling = true;
+            if (pending != null && !pending.done && !pending.delivered) {
+                pending.delivered = true;
+                Log.i(TAG, "delivering command #" + pending.serial + " held since cold start");
+                EVENTS.add(pending);
+            }
+            LOCK.notifyAll();
+        }
+    }
+
+    /** Detach the puller; a thread waiting in {@link #awaitEvent} returns null at once. */
+    public static void stopPulling() {
+        synchronized (LOCK) {
+            pulling = false;
+            EVENTS.clear();
+            LOCK.notifyAll();
+        }
+    }
+
+    /**
+     * The next event for the puller, or null after *timeoutMillis* or once pulling
+     * stopped: {@code [EVENT_COMMAND, serial (4 bytes), command...]} or
+     * {@code [EVENT_DEACTIVATED, reason (4 bytes)]}. Commands whose deadline
+     * passed while queued are skipped. Calling it again means the previous
+     * event is handled.
+     */
+    public static byte[] awaitEvent(long timeoutMillis) throws InterruptedException {
+        long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+        synchronized (LOCK) {
+            while (true) {
+                Object event = EVENTS.poll();
+                if (event instanceof Pending) {
+                    Pending command = (Pending) event;
+                    if (command.done) {
+                        Log.w(TAG, "command #" + command.serial + " not delivered: already answered");
+                        continue;
+                    }
+                    pullerBusy = true;
+                    return encode(EVENT_COMMAND, command.serial, command.command);
+                }
+                if (event instanceof Integer) {
+                    pullerBusy = true;
+                    return encode(EVENT_DEACTIVATED, (Integer) event, new byte[0]);
+                }
+                pullerBusy = false;
+                LOCK.notifyAll();
+                long left = end - System.nanoTime();
+                if (!pulling || left <= 0) {
+                    return null;
+                }
+                TimeUnit.NANOSECONDS.timedWait(LOCK, left);
+            }
+        }
+    }
+
+    private static byte[] encode(byte kind, int value, byte[] data) {
+        byte[] out = new byte[5 + data.length];
+        out[0] = kind;
+        out[1] = (byte) (value >>> 24);
+        out[2] = (byte) (value >>> 16);
+        out[3] = (byte) (value >>> 8);
+        out[4] = (byte) value;
+        System.arraycopy(data, 0, out, 5, data.length);
+        return out;
+    }
+
+    /** The puller could not answer command *serial*: 6F00 now (as a listener returning false). */
+    public static void fail(int serial) {
+        final Pending target;
+        synchronized (LOCK) {
+            target = pending;
+            if (target == null || target.serial != serial || target.done) {
+                return;
+            }
+            target.done = true;
+            cancelTimer(target);
+            failures++;
+        }
+        Log.e(TAG, "the card failed on command #" + serial + "; answering 6F00");
+        target.sink.sendResponse(SW_UNKNOWN.clone());
+    }
+
     /** Detach *oldListener* (only if it is still the registered one). */
     public static void clearListener(ApduListener oldListener) {
         synchronized (LOCK) {
@@ -136,9 +236,10 @@ public final class HcekitBridge {
         }
     }
 
+    /** Whether a listener or a puller is attached. */
     public static boolean hasListener() {
         synchronized (LOCK) {
-            return listener != null;
+            return listener != null || pulling;
         }
     }
 
@@ -223,11 +324,24 @@ public final class HcekitBridge {
         }
     }
 
-    /** Wait until the dispatch thread has run everything queued so far; false on timeout. */
+    /** Wait until the listener or puller has handled everything queued so far; false on timeout. */
     public static boolean awaitDispatched(long timeoutMillis) throws InterruptedException {
+        long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
         CountDownLatch done = new CountDownLatch(1);
         DISPATCH.execute(done::countDown);
-        return done.await(timeoutMillis, TimeUnit.MILLISECONDS);
+        if (!done.await(timeoutMillis, TimeUnit.MILLISECONDS)) {
+            return false;
+        }
+        synchronized (LOCK) {
+            while (pulling && (pullerBusy || !EVENTS.isEmpty())) {
+                long left = end - System.nanoTime();
+                if (left <= 0) {
+                    return false;
+                }
+                TimeUnit.NANOSECONDS.timedWait(LOCK, left);
+            }
+        }
+        return true;
     }
 
     // -- the service side (main thread) ---------------------------------------------------
@@ -247,8 +361,13 @@ public final class HcekitBridge {
             pending = next;
             current = listener;
             onMainThread = inline;
-            next.delivered = current != null;
+            next.delivered = current != null || pulling;
             next.timer = TIMER.schedule(() -> expire(next), deadlineMs, TimeUnit.MILLISECONDS);
+            if (pulling) {
+                EVENTS.add(next);
+                LOCK.notifyAll();
+                return null;
+            }
         }
         if (current == null) {
             Log.i(TAG, "command #" + next.serial + " held: no listener yet (cold start)");
@@ -274,6 +393,11 @@ public final class HcekitBridge {
             pending = null;
             current = listener;
             onMainThread = inline;
+            if (pulling) {
+                EVENTS.add(reason);
+                LOCK.notifyAll();
+                return;
+            }
         }
         if (current == null) {
             return;
