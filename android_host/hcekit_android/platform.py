@@ -16,6 +16,7 @@ from typing import Any
 
 from hcekit.aid import Category
 from hcekit.device import DeviceState, ErrCode, HceError, check_ready
+from hcekit.hosts.base import check_prefix_support
 
 __all__ = ["AndroidNfc", "NotDefaultPaymentApp", "android_context"]
 
@@ -73,12 +74,14 @@ class AndroidNfc:
         hce = bool(packages.hasSystemFeature(self._PackageManager.FEATURE_NFC_HOST_CARD_EMULATION))
         adapter = self._adapter() if nfc else None
         enabled = adapter is not None and bool(adapter.isEnabled())
-        default = False
+        default = prefixes = False
         if adapter is not None and hce:
-            default = bool(self._emulation(adapter).isDefaultServiceForCategory(
+            emulation = self._emulation(adapter)
+            default = bool(emulation.isDefaultServiceForCategory(
                 self.component, Category.PAYMENT.value))
+            prefixes = bool(emulation.supportsAidPrefixRegistration())
         return DeviceState(nfc_present=nfc, nfc_enabled=enabled, hce_supported=hce,
-                           default_payment_app=default)
+                           default_payment_app=default, aid_prefix_registration=prefixes)
 
     def card_emulation(self) -> Any:
         """``CardEmulation`` for this phone, or the WeChat code that says why not."""
@@ -133,13 +136,8 @@ class AndroidNfc:
         """
         emulation = self.registration_emulation()
         category = Category(category)
-        marked = [aid for aid in aids if aid.endswith(("*", "#"))]
-        if marked and not emulation.supportsAidPrefixRegistration():
-            raise HceError(
-                ErrCode.AID_REGISTRATION_FAILED,
-                f"{', '.join(marked)}: prefix/subset AIDs need an NFC controller with AID prefix "
-                "routing, and CardEmulation.supportsAidPrefixRegistration() is false on this "
-                "phone (Android would accept them and never route them); register exact AIDs")
+        if not emulation.supportsAidPrefixRegistration():
+            check_prefix_support(aids)  # 13006: Android would accept them and never route them
         java_list = self._ArrayList()
         for aid in aids:
             java_list.add(aid)

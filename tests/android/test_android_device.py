@@ -33,7 +33,10 @@ def code_of(excinfo: pytest.ExceptionInfo[HceError]) -> ErrCode:
 
 def test_a_capable_phone_reports_ready(make_host: HostFactory, phone: Any) -> None:
     host = make_host([Probe()], start=False)
-    assert host.device_state() == DeviceState(True, True, True, default_payment_app=False)
+    assert host.device_state() == DeviceState(True, True, True, default_payment_app=False,
+                                              aid_prefix_registration=False)
+    phone.setPrefixRouting(True)
+    assert host.device_state().aid_prefix_registration
     phone.setDefaultService("payment", SERVICE_COMPONENT)
     assert host.device_state().default_payment_app
 
@@ -153,6 +156,7 @@ def test_prefix_aids_are_refused_where_the_controller_cannot_route_them(
         host.register_aids(Category.OTHER, ["F0AABBCCDDEE01", aid])
     assert code_of(excinfo) == ErrCode.AID_REGISTRATION_FAILED
     assert aid in str(excinfo.value) and "supportsAidPrefixRegistration" in str(excinfo.value)
+    assert not host.device_state().aid_prefix_registration
     assert dynamic(phone, "other") is None, "nothing may be registered after a refusal"
 
 

@@ -7,6 +7,7 @@ through pcscd, so the three hosts are held to one set of expected bytes.
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -25,7 +26,8 @@ def dynamic(phone: Any, category: str) -> list[str] | None:
     return None if aids is None else [str(a) for a in aids.toArray()]
 
 
-def test_raw_facade_through_the_shim(make_host: HostFactory, stack: Any) -> None:
+def test_raw_facade_through_the_shim(
+        jvm: SimpleNamespace, make_host: HostFactory, stack: Any) -> None:
     plugin = EchoPlugin()
     host = make_host(Card([plugin]), dispatch="worker")
     wx = WxHce(host)
@@ -37,8 +39,8 @@ def test_raw_facade_through_the_shim(make_host: HostFactory, stack: Any) -> None
 
     assert run_steps(transmit, mini) == []
     assert plugin.events == ["select", "deselect"]
-    stack.deactivate(int(DeactivationReason.LINK_LOSS))
-    host.bridge.close()  # the worker has delivered everything once closed
+    stack.fieldOff()
+    assert jvm.Bridge.awaitDispatched(5000)  # the card's thread has handled the deactivation
     assert mini.take() == [deactivated_message(DeactivationReason.LINK_LOSS)]
 
 
