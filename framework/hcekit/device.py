@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import IntEnum
 
+from .errors import HcekitError
+
 __all__ = ["ErrCode", "DeviceState", "HceError", "check_ready", "MAX_DYNAMIC_AIDS"]
 
 #: ``CardEmulation.registerAidsForService`` accepts at most this many AIDs.
@@ -42,7 +44,7 @@ ERR_MESSAGES: dict[ErrCode, str] = {
 }
 
 
-class HceError(Exception):
+class HceError(HcekitError):
     """A failed HCE call carrying its WeChat errCode (the Pythonic API raises this)."""
 
     def __init__(self, code: ErrCode, detail: str = "") -> None:

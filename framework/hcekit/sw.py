@@ -1,15 +1,20 @@
 """ISO/IEC 7816-4 status words, named once.
 
-Every status word the core or a built-in personality answers is a member of
-:class:`SW`; code never spells a status word as a bare literal. ``SW`` is an
+Every interindustry status word the core or a personality answers is a member
+of :class:`SW`; code never spells a status word as a bare literal. ``SW`` is an
 ``IntEnum`` so a member is usable wherever an ``int`` status word is.
+
+The core knows no personality's proprietary status words: a plugin that
+answers some (DESFire's ``91xx``) names them in its own module and calls
+:func:`register_sw1` so traces and terminals print them by name.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import IntEnum
 
-__all__ = ["SW", "sw_bytes", "describe", "bytes_remaining", "wrong_le"]
+__all__ = ["SW", "sw_bytes", "describe", "bytes_remaining", "wrong_le", "register_sw1"]
 
 
 class SW(IntEnum):
@@ -95,6 +100,23 @@ def wrong_le(available: int) -> int:
     return SW.WRONG_LE | (available & 0xFF)
 
 
+#: SW1 values ISO/IEC 7816-4 defines (61–6F, 90); a plugin may not rename them.
+_INTERINDUSTRY_SW1 = frozenset(range(0x61, 0x70)) | {0x90}
+_DESCRIBERS: dict[int, Callable[[int], str]] = {}
+
+
+def register_sw1(sw1: int, describer: Callable[[int], str]) -> None:
+    """Name the proprietary status words ``sw1 xx`` of a personality (e.g. DESFire's 91).
+
+    *describer* gets the whole status word and returns its name. Registering
+    an interindustry SW1 is refused; registering the same SW1 again replaces
+    the describer (a plugin module reloaded).
+    """
+    if not 0 <= sw1 <= 0xFF or sw1 in _INTERINDUSTRY_SW1:
+        raise ValueError(f"SW1 {sw1:02X} is defined by ISO/IEC 7816-4, not by a personality")
+    _DESCRIBERS[sw1] = describer
+
+
 def describe(sw: int) -> str:
     """Human-readable name of a status word, for traces and terminal output."""
     try:
@@ -108,6 +130,7 @@ def describe(sw: int) -> str:
         return f"WRONG_LE(exact={sw2 or 256})"
     if sw1 == 0x63 and sw2 & 0xF0 == 0xC0:
         return f"VERIFICATION_FAILED(tries_left={sw2 & 0x0F})"
-    if sw1 == 0x91:
-        return f"DESFIRE_STATUS({sw2:02X})"
+    describer = _DESCRIBERS.get(sw1)
+    if describer is not None:
+        return describer(sw)
     return f"SW_{sw:04X}"

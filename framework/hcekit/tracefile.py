@@ -33,6 +33,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Literal
 
+from .errors import HcekitError
 from .events import DeactivationReason
 from .sw import describe
 from .trace import TraceRecord
@@ -62,7 +63,7 @@ _TIMESTAMP = "%Y-%m-%dT%H:%M:%S.%fZ"
 _SENSITIVE = "sensitive"
 
 
-class TraceFormatError(ValueError):
+class TraceFormatError(HcekitError, ValueError):
     """A trace file line that does not follow the format; the message names the line."""
 
 

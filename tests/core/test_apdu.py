@@ -89,3 +89,20 @@ def test_constructor_validates() -> None:
     with pytest.raises(ValueError, match="Ne"):
         CommandApdu(0, 0, le=0)
     assert CommandApdu(0, 0xB0, le=257).extended
+
+
+def test_the_core_names_no_proprietary_status_word_until_a_plugin_does() -> None:
+    from hcekit.sw import _DESCRIBERS, describe, register_sw1
+
+    saved = dict(_DESCRIBERS)
+    try:
+        _DESCRIBERS.clear()
+        assert describe(0x9E42) == "SW_9E42"
+        register_sw1(0x9E, lambda sw: f"ACME_{sw & 0xFF:02X}")
+        assert describe(0x9E42) == "ACME_42"
+        with pytest.raises(ValueError, match="ISO/IEC 7816-4"):
+            register_sw1(0x6A, lambda sw: "mine")
+    finally:
+        _DESCRIBERS.clear()
+        _DESCRIBERS.update(saved)
+

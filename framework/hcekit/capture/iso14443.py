@@ -19,6 +19,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
+from ..errors import HcekitError
+
 __all__ = ["FRAME_SIZE", "Block", "BlockKind", "BlockError", "crc_a", "i_block", "parse_block"]
 
 #: Largest frame, PCB and CRC_A included: FSC/FSD code 8 (ISO/IEC 14443-4:2008, 256 bytes).
@@ -38,7 +40,7 @@ S_DESELECT = 0xC2
 S_WTX = 0xF2
 
 
-class BlockError(ValueError):
+class BlockError(HcekitError, ValueError):
     """A frame that is not a well-formed ISO 14443-4 block (message says why)."""
 
 

@@ -1,9 +1,12 @@
 """The ``hcekit`` command line.
 
-Core commands live in :mod:`.core_commands`; other command modules (PC/SC,
-plugin kit, Android) are listed in :data:`COMMAND_MODULES` and skipped when
-their optional dependencies are missing; plugins add theirs through the
-``hcekit_add_commands`` hook.
+Core commands live in :mod:`.core_commands`; the core's other command modules
+(PC/SC, plugin kit) are listed in :data:`COMMAND_MODULES`. Hosts shipped as
+their own packages (``hcekit_android``) add theirs through the entry-point
+group :data:`COMMANDS_ENTRY_POINT_GROUP` (a module with ``add_commands``), so
+the core names no host package; card plugins add theirs through the
+``hcekit_add_commands`` hook. A module whose optional dependencies are
+missing is skipped.
 """
 
 from __future__ import annotations
@@ -13,21 +16,24 @@ import importlib
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from importlib.metadata import entry_points
+from types import ModuleType
 
 from .. import __version__
 from ..errors import HcekitError
 from ..plugins import call_own, installed_plugin_manager
 
-__all__ = ["main", "build_parser", "COMMAND_MODULES"]
+__all__ = ["main", "build_parser", "COMMAND_MODULES", "COMMANDS_ENTRY_POINT_GROUP"]
 
 COMMAND_MODULES = (
     "hcekit.cli.core_commands",
     "hcekit.cli.pcsc_commands",
     "hcekit.cli.kit_commands",
     "hcekit.cli.trace_commands",
-    "hcekit_android.cli",
 )
+#: Entry-point group of command modules from other packages (``android = "hcekit_android.cli"``).
+COMMANDS_ENTRY_POINT_GROUP = "hcekit.commands"
 
 log = logging.getLogger("hcekit.cli")
 
@@ -54,15 +60,33 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="count", default=0,
                         help="more logging (-v info, -vv debug)")
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND")
-    for module_name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            log.debug("command module %s skipped: %s", module_name, exc)
-            continue
+    for module in _command_modules():
         module.add_commands(subparsers)
     _plugin_commands(subparsers)
     return parser
+
+
+def _command_modules() -> Iterator[ModuleType]:
+    """The core's command modules, then those of the ``hcekit.commands`` entry points."""
+    for module_name in COMMAND_MODULES:
+        try:
+            yield importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            log.debug("command module %s skipped: %s", module_name, exc)
+    for ep in sorted(entry_points(group=COMMANDS_ENTRY_POINT_GROUP), key=lambda e: e.name):
+        try:
+            module = ep.load()
+        except ModuleNotFoundError as exc:
+            log.debug("command module %s (%s) skipped: %s", ep.name, ep.value, exc)
+            continue
+        except Exception as exc:  # a broken package must not take the whole CLI down
+            log.warning("command module %s (%s) failed to load: %s", ep.name, ep.value, exc)
+            continue
+        if not callable(getattr(module, "add_commands", None)):
+            log.warning("command module %s (%s) has no add_commands(subparsers)",
+                        ep.name, ep.value)
+            continue
+        yield module
 
 
 _VERBOSE_FLAGS = ("-v", "-vv", "--verbose")

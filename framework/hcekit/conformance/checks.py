@@ -34,7 +34,7 @@ class CheckFailed(AssertionError):
     """The plugin broke a rule; the message says which and how to fix it."""
 
 
-class CheckSkipped(Exception):
+class CheckSkipped(HcekitError):
     """The check does not apply to this plugin (the message says why)."""
 
 

@@ -41,6 +41,7 @@ from typing import Any
 import pytest
 
 from ..card import Card, CardConfig
+from ..errors import HcekitError
 from ..hosts.vpcd import DEFAULT_DEADLINE, VpcdHost
 from ..plugins import PluginSpec
 from ..store import Store
@@ -76,7 +77,7 @@ _DRIVER_CANDIDATES = (
 _PORT_RANGE = (20000, 32000)  # below Linux's ephemeral range
 
 
-class PcscUnavailable(RuntimeError):
+class PcscUnavailable(HcekitError, RuntimeError):
     """pcscd, the vpcd driver or namespaces are missing; the message says which and how to fix."""
 
 

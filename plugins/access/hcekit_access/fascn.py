@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
+from hcekit.errors import HcekitError
+
 __all__ = ["Fascn", "FascnError", "FASCN_LENGTH"]
 
 FASCN_LENGTH = 25
@@ -33,7 +35,7 @@ _LAYOUT = (
 )
 
 
-class FascnError(ValueError):
+class FascnError(HcekitError, ValueError):
     """A FASC-N that is malformed (wrong length, parity, sentinel or LRC)."""
 
 

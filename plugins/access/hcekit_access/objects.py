@@ -12,6 +12,7 @@ import uuid
 from dataclasses import dataclass
 
 from hcekit import tlv
+from hcekit.errors import HcekitError
 
 from .fascn import Fascn
 from .piv import NIST_RID, PIV_AID, PIV_PIX, Alg, Tag
@@ -50,7 +51,7 @@ _CCC_VERSION = 0x21
 _CCC_DATA_MODEL_PIV = 0x10
 
 
-class PivDataError(ValueError):
+class PivDataError(HcekitError, ValueError):
     """A PIV data object that does not have the structure SP 800-73-4 gives it."""
 
 

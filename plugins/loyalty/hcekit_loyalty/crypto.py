@@ -26,6 +26,7 @@ from cryptography.hazmat.primitives import hmac as crypto_hmac
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from hcekit.errors import HcekitError
 from hcekit.sm.kdf import hkdf
 
 from . import assumptions as A
@@ -41,7 +42,7 @@ MAC_LENGTH = 32
 AES_KEY_LENGTH = 16
 
 
-class IntegrityError(ValueError):
+class IntegrityError(HcekitError, ValueError):
     """A sealed bundle or a MAC that does not verify: tampered, or the wrong keys."""
 
 

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from hcekit.errors import HcekitError
+
 from . import assumptions as A
 from .programs import ProgramBook
 from .protocol import UpdateOperation, UsageStatus
@@ -21,7 +23,7 @@ from .protocol import UpdateOperation, UsageStatus
 __all__ = ["LedgerOutcome", "ReplayError", "apply_update"]
 
 
-class ReplayError(ValueError):
+class ReplayError(HcekitError, ValueError):
     """The update's counter is not the next one: replayed, reordered, or skipped."""
 
 

@@ -29,6 +29,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
+from hcekit.errors import HcekitError
 from hcekit.store import PluginStore
 
 from . import assumptions as A
@@ -42,7 +43,7 @@ KEY_PROGRAMS = "programs"
 MAX_COLLECTOR_ID = (1 << 32) - 1
 
 
-class ProgramConfigError(ValueError):
+class ProgramConfigError(HcekitError, ValueError):
     """A program option that cannot be used (the message names the field)."""
 
 

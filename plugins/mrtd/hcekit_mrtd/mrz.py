@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from hcekit.errors import HcekitError
 from hcekit.sm.bac import check_digit, mrz_information
 
 __all__ = ["Td3Mrz", "MrzError", "SPECIMEN", "LINE_LENGTH", "bac_information"]
@@ -24,7 +25,7 @@ _MRZ_CHARS = re.compile(r"[A-Z0-9<]*")
 _SEXES = ("M", "F", "<")
 
 
-class MrzError(ValueError):
+class MrzError(HcekitError, ValueError):
     """An MRZ field is malformed or a check digit does not match."""
 
 

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from hcekit import SW
+from hcekit.errors import HcekitError
 from hcekit.terminal.script import ScriptContext, TerminalScript
 from hcekit.terminal.terminal import Terminal, TerminalError
 from hcekit.tlv import Tlv, TlvError, encode, find, parse
@@ -56,7 +57,7 @@ _ONLINE = ("approve", "decline", "offline")
 _ARC_APPROVED, _ARC_DECLINED, _ARC_UNABLE_OFFLINE_DECLINED = b"00", b"05", b"Z3"
 
 
-class PosError(Exception):
+class PosError(HcekitError):
     """The card did not behave as a payment card should (message says where)."""
 
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 from enum import IntEnum
 
 from hcekit import IsoError
+from hcekit.sw import register_sw1
 
-__all__ = ["DfStatus", "DesfireError", "DESFIRE_SW1", "wrapped_sw"]
+__all__ = ["DfStatus", "DesfireError", "DESFIRE_SW1", "describe_wrapped", "wrapped_sw"]
 
 #: SW1 of every ISO-wrapped DESFire response.
 DESFIRE_SW1 = 0x91
@@ -42,6 +43,17 @@ class DfStatus(IntEnum):
 def wrapped_sw(status: int) -> int:
     """The ISO status word ``91xx`` for a DESFire status byte."""
     return (DESFIRE_SW1 << 8) | status
+
+
+def describe_wrapped(sw: int) -> str:
+    """``DESFIRE_PERMISSION_DENIED`` for 919D, ``DESFIRE_STATUS(xx)`` for an unnamed one."""
+    try:
+        return f"DESFIRE_{DfStatus(sw & 0xFF).name}"
+    except ValueError:
+        return f"DESFIRE_STATUS({sw & 0xFF:02X})"
+
+
+register_sw1(DESFIRE_SW1, describe_wrapped)
 
 
 class DesfireError(IsoError):
