@@ -35,6 +35,8 @@ from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
+from hcekit.errors import HcekitError
+
 __all__ = [
     "DataElement",
     "Finding",
@@ -84,7 +86,7 @@ class Finding:
         return f"Book 3 {self.section}: {self.message}"
 
 
-class BerError(ValueError):
+class BerError(HcekitError, ValueError):
     """Bytes that are not BER-TLV as Annex B defines it."""
 
 
