@@ -126,7 +126,7 @@ def add_commands(subparsers: Any) -> None:
         "aid-xml", help="res/xml AID groups from the plugins' claims",
         description="Print res/xml/hcekit_apduservice.xml: one aid-group per category "
                     "with the installed plugins' AID claims, validated with Android's rules.")
-    add_card_options(aids, default_store=":memory:")
+    add_card_options(aids)
     aids.add_argument("--description", default="hcekit",
                       help="android:description of the service (shown by Android)")
     aids.add_argument("--require-unlock", action="store_true",

@@ -20,6 +20,8 @@ from __future__ import annotations
 import importlib
 import inspect
 import logging
+import os
+import sys
 import types
 from collections.abc import Callable, Iterable
 from importlib.metadata import entry_points
@@ -38,6 +40,7 @@ __all__ = [
     "call_own",
     "declared_options",
     "own_hook",
+    "cwd_importable",
     "load_object",
     "installed_plugin_manager",
     "installed_plugins",
@@ -141,8 +144,20 @@ def declared_options(pm: pluggy.PluginManager, plugin: object, name: str) -> Opt
     return group
 
 
+def cwd_importable() -> None:
+    """Look modules up in the current directory first, as ``python -m`` does.
+
+    Every place that imports a plugin by name (the CLI's ``--plugin``,
+    ``hcekit check``, ``hcekit fuzz``, pytest's ``--hce-check``) goes through
+    :func:`load_object`, so ``./mycard.py`` is found the same way by all.
+    """
+    if "" not in sys.path and os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+
+
 def load_object(spec: str) -> object:
-    """Import ``"package.module:attr"`` (or a whole ``"package.module"``)."""
+    """Import ``"package.module:attr"`` (or a whole ``"package.module"``), cwd first."""
+    cwd_importable()
     module_name, _, attr = spec.partition(":")
     try:
         obj: Any = importlib.import_module(module_name)

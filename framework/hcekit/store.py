@@ -10,21 +10,43 @@ outside a transaction is atomic by itself.
 
 Values are bytes; ``get_int``/``get_json`` are conveniences on top. Nested
 ``transaction()`` blocks join the outermost one.
+
+A store on disk has one owner: :class:`SqliteStore` locks it while open
+(:class:`StoreLock`), so a second process — a second ``hcekit serve``, a
+``personalize`` — is refused with the holder named instead of overwriting a
+running card's state. Keys are stored in clear in a file created 0600 in a
+0700 directory; docs/user-guide.md says what protects them.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import fcntl
 import json
+import logging
+import os
+import re
 import sqlite3
+import stat
+import sys
 import threading
+import urllib.parse
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .errors import StoreError
 
-__all__ = ["Store", "MemoryStore", "SqliteStore", "PluginStore", "open_store"]
+__all__ = ["MEMORY", "Store", "MemoryStore", "SqliteStore", "PluginStore", "StoreHolder",
+           "StoreLock", "StoreLockedError", "open_store"]
+
+#: The ``--store`` value for a throwaway in-memory store.
+MEMORY = ":memory:"
+
+log = logging.getLogger("hcekit.store")
 
 
 class Store:
@@ -58,6 +80,10 @@ class Store:
         raise NotImplementedError
 
     def _rollback(self) -> None:
+        raise NotImplementedError
+
+    def namespaces(self) -> list[str]:
+        """The namespaces holding at least one key (which plugins have state here)."""
         raise NotImplementedError
 
     def close(self) -> None:
@@ -113,6 +139,10 @@ class MemoryStore(Store):
     def _keys(self, ns: str, prefix: str) -> list[str]:
         return sorted(k for n, k in self._data if n == ns and k.startswith(prefix))
 
+    def namespaces(self) -> list[str]:
+        with self._lock:
+            return sorted({n for n, _ in self._data})
+
     def _begin(self) -> None:
         self._undo = {}
 
@@ -130,65 +160,310 @@ class MemoryStore(Store):
 
 
 class SqliteStore(Store):
-    """SQLite backend (the default on disk). Safe across crashes and threads."""
+    """SQLite backend (the default on disk). Safe across crashes and threads.
 
-    def __init__(self, path: str | Path) -> None:
+    One owner at a time: a writable store is locked (see :class:`StoreLock`)
+    for as long as it is open, so two processes — or two cards in one
+    process — never work on one card's state. ``read_only=True`` opens an
+    existing store for reading without the lock (``show`` commands), and
+    never creates anything. A new store file is created 0600; its directory
+    must exist unless ``create_parent`` (then it is created 0700).
+    """
+
+    def __init__(self, path: str | Path, *, read_only: bool = False,
+                 create_parent: bool = False, owner: str | None = None) -> None:
         super().__init__()
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.read_only = read_only
+        #: True when this object created the store file (see :meth:`discard`).
+        self.created = False
+        self._lock_file: StoreLock | None = None
+        self._no_table = False  # a read-only open of a file that holds no store yet
+        if read_only:
+            self._db = self._open_read_only()
+            return
+        self._prepare_directory(create_parent)
+        self._lock_file = StoreLock.acquire(self.path, owner)
         try:
-            self._db = sqlite3.connect(
-                str(self.path), isolation_level=None, check_same_thread=False
-            )
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=FULL")
-            self._db.execute(
+            self.created = _create_private_file(self.path)
+            self._db = self._open_writable()
+        except BaseException:
+            if self.created:  # nothing left behind by a store that never opened
+                self.path.unlink(missing_ok=True)
+            self._lock_file.release()
+            raise
+        if not self.created:
+            _warn_if_readable_by_others(self.path)
+
+    def _prepare_directory(self, create_parent: bool) -> None:
+        parent = self.path.parent
+        if parent.is_dir():
+            return
+        if parent.exists():
+            raise StoreError(f"cannot open store {self.path}: {parent} is not a directory")
+        if not create_parent:
+            raise StoreError(f"cannot open store {self.path}: directory {parent} does not "
+                             "exist (create it first; only the default store's directory is "
+                             "created for you)")
+        try:
+            parent.mkdir(mode=0o700, parents=True)
+        except OSError as exc:
+            raise StoreError(f"cannot create the store directory {parent}: "
+                             f"{exc.strerror or exc}") from exc
+
+    def _open_read_only(self) -> sqlite3.Connection:
+        if not self.path.is_file():
+            raise StoreError(f"no store at {self.path}")
+        base = f"file:{urllib.parse.quote(str(self.path.resolve()))}?mode=ro"
+        # A WAL database needs its -shm file to be read; when nobody has it open and the
+        # directory is not ours to write, read the (checkpointed) file as immutable.
+        for uri in (base, base + "&immutable=1"):
+            try:
+                db = sqlite3.connect(uri, uri=True, isolation_level=None,
+                                     check_same_thread=False)
+                self._no_table = db.execute(
+                    "SELECT 1 FROM sqlite_master WHERE type='table' AND name='kv'"
+                ).fetchone() is None
+                return db
+            except sqlite3.Error as exc:
+                error = exc
+        raise StoreError(f"cannot read store {self.path}: {error}") from error
+
+    def _open_writable(self) -> sqlite3.Connection:
+        try:
+            db = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=FULL")
+            db.execute(
                 "CREATE TABLE IF NOT EXISTS kv (ns TEXT NOT NULL, key TEXT NOT NULL, "
                 "value BLOB NOT NULL, PRIMARY KEY (ns, key))"
             )
+            # SQLite opens an unwritable file read-only without a word; a card on it would
+            # serve until its first commit fails. Take the write lock once to find out now.
+            db.execute("BEGIN IMMEDIATE")
+            db.execute("ROLLBACK")
         except sqlite3.Error as exc:
+            if "readonly" in str(exc) or "read-only" in str(exc):
+                raise StoreError(
+                    f"store {self.path} is read-only ({exc}): a card on it could not commit "
+                    "anything; fix its permissions, or use --store :memory: for a throwaway "
+                    "card") from exc
             raise StoreError(f"cannot open store {self.path}: {exc}") from exc
+        return db
+
+    def _run(self, sql: str, params: tuple[object, ...] = ()) -> sqlite3.Cursor:
+        try:
+            return self._db.execute(sql, params)
+        except sqlite3.Error as exc:
+            raise StoreError(f"store {self.path}: {exc}") from exc
 
     def _get(self, ns: str, key: str) -> bytes | None:
-        row = self._db.execute("SELECT value FROM kv WHERE ns=? AND key=?", (ns, key)).fetchone()
+        if self._no_table:
+            return None
+        row = self._run("SELECT value FROM kv WHERE ns=? AND key=?", (ns, key)).fetchone()
         return None if row is None else bytes(row[0])
 
     def _set(self, ns: str, key: str, value: bytes) -> None:
-        self._db.execute(
+        self._run(
             "INSERT INTO kv (ns, key, value) VALUES (?, ?, ?) "
             "ON CONFLICT(ns, key) DO UPDATE SET value=excluded.value",
             (ns, key, value),
         )
 
     def _delete(self, ns: str, key: str) -> None:
-        self._db.execute("DELETE FROM kv WHERE ns=? AND key=?", (ns, key))
+        self._run("DELETE FROM kv WHERE ns=? AND key=?", (ns, key))
 
     def _keys(self, ns: str, prefix: str) -> list[str]:
-        rows = self._db.execute(
+        if self._no_table:
+            return []
+        rows = self._run(
             "SELECT key FROM kv WHERE ns=? AND substr(key, 1, ?)=? ORDER BY key",
             (ns, len(prefix), prefix),
         ).fetchall()
         return [r[0] for r in rows]
 
+    def namespaces(self) -> list[str]:
+        if self._no_table:
+            return []
+        with self._lock:
+            return [r[0] for r in self._run("SELECT DISTINCT ns FROM kv ORDER BY ns").fetchall()]
+
     def _begin(self) -> None:
-        self._db.execute("BEGIN IMMEDIATE")
+        self._run("BEGIN IMMEDIATE")
 
     def _commit(self) -> None:
-        self._db.execute("COMMIT")
+        self._run("COMMIT")
 
     def _rollback(self) -> None:
-        self._db.execute("ROLLBACK")
+        self._run("ROLLBACK")
 
     def close(self) -> None:
+        """Close the database and give up ownership. Idempotent."""
         with self._lock:
             self._db.close()
+            if self._lock_file is not None:
+                self._lock_file.release()
+                self._lock_file = None
+
+    def discard(self) -> None:
+        """Close, and delete the store if this object created it (a failed first write)."""
+        created = self.created
+        lock = self._lock_file
+        with self._lock:
+            self._db.close()
+            if created:
+                for suffix in ("", "-wal", "-shm", "-journal"):
+                    Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+                if lock is not None:
+                    lock.path.unlink(missing_ok=True)
+            if lock is not None:
+                lock.release()
+                self._lock_file = None
 
 
-def open_store(path: str | Path | None) -> Store:
+def _create_private_file(path: Path) -> bool:
+    """Create *path* empty with mode 0600 (before SQLite does, with the umask's mode)."""
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    except FileExistsError:
+        return False
+    except OSError as exc:
+        raise StoreError(f"cannot create store {path}: {exc.strerror or exc}") from exc
+    os.close(fd)
+    return True
+
+
+def _warn_if_readable_by_others(path: Path) -> None:
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except OSError:
+        return
+    if mode & 0o077:
+        log.warning("store %s is open to other users (mode %04o) and holds card keys in clear; "
+                    "chmod 600 %s", path, mode, path)
+
+
+def describe_this_process() -> str:
+    """``hcekit serve``-style name of this process for lock messages.
+
+    Only the program and its leading sub-command words (letters and dashes):
+    never option values or arguments, which may be keys, PINs or APDUs.
+    """
+    argv = sys.argv or ["python"]
+    program = Path(argv[0])
+    if program.name == "__main__.py":
+        words = ["python", "-m", program.parent.name]
+    else:
+        words = [program.name if program.name not in ("", "-", "-c") else "python"]
+    for word in argv[1:4]:
+        if not re.fullmatch(r"[a-z][a-z-]*", word):
+            break
+        words.append(word)
+    return " ".join(words)
+
+
+class StoreLock:
+    """The advisory lock that makes one process the owner of a store.
+
+    A ``flock`` on the sidecar file ``STORE.lock`` (not on the database,
+    whose POSIX locks SQLite manages itself). The owner writes its pid and
+    command into the file, so a refused opener can name it. ``flock`` locks
+    belong to the open file, so a second open in the same process is refused
+    too, and the kernel drops the lock when the owner dies — a killed
+    ``hcekit serve`` never leaves a store locked.
+    """
+
+    def __init__(self, path: Path, fd: int) -> None:
+        self.path = path
+        self._fd: int | None = fd
+
+    @classmethod
+    def acquire(cls, store_path: Path, owner: str | None = None) -> StoreLock:
+        path = Path(f"{store_path}.lock")
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as exc:
+            if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS) and path.exists():
+                # someone else's lock file: lock it read-only, and let the database say
+                # whether the store itself is writable
+                with contextlib.suppress(OSError):
+                    fd = os.open(path, os.O_RDONLY)
+                    return cls._lock(fd, store_path, path, record=False, owner=owner)
+            if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+                raise StoreError(
+                    f"store {store_path} is read-only: cannot create its lock file {path} "
+                    f"({exc.strerror}); fix the directory's permissions, or use "
+                    "--store :memory: for a throwaway card") from exc
+            raise StoreError(f"cannot lock store {store_path}: {exc.strerror or exc}") from exc
+        return cls._lock(fd, store_path, path, record=True, owner=owner)
+
+    @classmethod
+    def _lock(cls, fd: int, store_path: Path, path: Path, *, record: bool,
+              owner: str | None) -> StoreLock:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            holder = _read_holder(fd)
+            os.close(fd)
+            if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                raise StoreError(f"cannot lock store {store_path}: {exc.strerror}") from exc
+            raise StoreLockedError(store_path, holder) from None
+        if record:
+            text = f"pid {os.getpid()}\ncommand {owner or describe_this_process()}\n"
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, text.encode(), 0)
+        return cls(path, fd)
+
+    def release(self) -> None:
+        if self._fd is not None:
+            fd, self._fd = self._fd, None
+            with contextlib.suppress(OSError):
+                os.ftruncate(fd, 0)
+            os.close(fd)  # closing drops the flock
+
+
+def _read_holder(fd: int) -> StoreHolder | None:
+    try:
+        text = os.pread(fd, 4096, 0).decode("utf-8", "replace")
+    except OSError:
+        return None
+    fields = dict(line.partition(" ")[::2] for line in text.splitlines() if " " in line)
+    pid = fields.get("pid", "")
+    if not pid.isdigit():
+        return None
+    return StoreHolder(int(pid), fields.get("command", "?"))
+
+
+@dataclass(frozen=True)
+class StoreHolder:
+    """The process that owns a store (as written in its lock file)."""
+
+    pid: int
+    command: str
+
+    def __str__(self) -> str:
+        me = " — this process" if self.pid == os.getpid() else ""
+        return f"process {self.pid} ({self.command}{me})"
+
+
+class StoreLockedError(StoreError):
+    """Another process (or another card in this one) owns the store."""
+
+    def __init__(self, path: Path, holder: StoreHolder | None) -> None:
+        self.path = path
+        self.holder = holder
+        who = str(holder) if holder is not None else "another process"
+        super().__init__(
+            f"store {path} is in use by {who}: one card, one owner. Stop that process first, "
+            "reach the card it serves through a reader (--reader), or use another --store")
+
+
+def open_store(path: str | Path | None, *, read_only: bool = False,
+               create_parent: bool = False) -> Store:
     """``None`` or ``":memory:"`` → :class:`MemoryStore`; a path → :class:`SqliteStore`."""
-    if path is None or str(path) == ":memory:":
+    if path is None or str(path) == MEMORY:
         return MemoryStore()
-    return SqliteStore(path)
+    return SqliteStore(path, read_only=read_only, create_parent=create_parent)
 
 
 class PluginStore:

@@ -317,10 +317,12 @@ def test_bundle_is_compressed_only_when_the_till_says_so(lrig: LoyaltyRig,
 
 def test_ledger_survives_a_restart(make_rig: RigMaker, tmp_path: Any) -> None:
     path = tmp_path / "card.db"
-    first = make_rig(store=SqliteStore(path))
+    store = SqliteStore(path)
+    first = make_rig(store=store)
     assert first.till(op="earn", points="12") == 0
     member = first.book.get(TEST_COLLECTOR_ID).member_id  # type: ignore[union-attr]
     first.rig.close()
+    store.close()  # one owner at a time: the next card opens the store again
     second = make_rig(store=SqliteStore(path))
     assert second.book.get(TEST_COLLECTOR_ID).member_id == member  # type: ignore[union-attr]
     assert second.till(op="redeem", points="2") == 0

@@ -88,13 +88,14 @@ def write_message(r: LoopbackRig, message: bytes) -> None:
 def test_writable_tag_persists_written_message(tmp_path: Path) -> None:
     store_path = tmp_path / "tag.sqlite"
     written = b"".join(ndef.message_encoder([ndef.TextRecord("written by a phone " * 15)]))
-    r = loopback_rig([NdefPlugin()], options={"ndef": {"writable": "true"}},
-                     store=SqliteStore(store_path))
+    store = SqliteStore(store_path)
+    r = loopback_rig([NdefPlugin()], options={"ndef": {"writable": "true"}}, store=store)
     with r.terminal.tap():
         write_message(r, written)
         assert read_ndef(r.terminal) == written
         assert r.terminal.transmit("00D6 07FF 02 AABB".replace(" ", "")).sw == SW.NOT_ENOUGH_MEMORY
     r.close()
+    store.close()  # one owner at a time: the next card opens the store again
     again = loopback_rig([NdefPlugin()], options={"ndef": {"writable": "true", "url": "https://x.invalid"}},
                          store=SqliteStore(store_path))
     with again.terminal.tap():

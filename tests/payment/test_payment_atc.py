@@ -73,7 +73,7 @@ def test_atc_is_committed_before_the_cryptogram_is_computed(tmp_path: Path,
                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "card.sqlite"
     card = Card([PaymentPlugin()], store=SqliteStore(path))
-    observer = SqliteStore(path)  # a second connection sees committed data only
+    observer = SqliteStore(path, read_only=True)  # a reader sees committed data only
     committed: list[tuple[int, int]] = []
     real = cryptogram_module.application_cryptogram
 

@@ -23,6 +23,7 @@ from types import ModuleType
 from .. import __version__
 from ..errors import HcekitError
 from ..plugins import call_own, installed_plugin_manager
+from .common import UsageError
 
 __all__ = ["main", "build_parser", "COMMAND_MODULES", "COMMANDS_ENTRY_POINT_GROUP"]
 
@@ -129,6 +130,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return code
     except BrokenPipeError:
         return _quiet_broken_pipe()
+    except UsageError as exc:
+        print(f"hcekit: error: {exc}", file=sys.stderr)
+        return 2
     except HcekitError as exc:
         print(f"hcekit: error: {exc}", file=sys.stderr)
         return 1

@@ -6,22 +6,38 @@ import argparse
 import functools
 import logging
 import os
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from ..card import Card
-from ..errors import HcekitError
-from ..plugins import declared_options, installed_plugin_manager
-from ..store import Store, open_store
+from ..errors import HcekitError, PluginLoadError
+from ..plugins import (
+    PluginSpec,
+    cwd_importable,
+    declared_options,
+    installed_plugin_manager,
+    installed_plugins,
+)
+from ..store import MEMORY, Store, open_store
 from ..trace import LoggingTracer
 from .arguments import hexbytes
 
-__all__ = ["add_card_options", "build_card", "cwd_importable", "default_store_path", "hexbytes",
-           "installed_options_text", "parse_options"]
+__all__ = ["STORE_ENV", "StoreOwningCard", "UsageError", "add_card_options", "add_store_option",
+           "build_card", "cwd_importable", "default_store_path", "hexbytes",
+           "installed_options_text", "open_cli_store", "parse_options", "plugin_specs",
+           "store_location"]
+
+
+class UsageError(HcekitError):
+    """A command line that cannot work as given: ``hcekit`` exits 2, as argparse does."""
+
 
 STORE_ENV = "HCEKIT_STORE"
+STORE_HELP = (f"the card's store: a SQLite file, or '{MEMORY}' for a throwaway card. "
+              f"Default: ${STORE_ENV}, else ~/.local/share/hcekit/store.sqlite "
+              "(the same for every command, so personalize, serve, tap, send and replay "
+              "see one card)")
 
 
 def default_store_path() -> Path:
@@ -33,18 +49,58 @@ def default_store_path() -> Path:
     return Path(base) / "hcekit" / "store.sqlite"
 
 
-def add_card_options(parser: argparse.ArgumentParser, *, default_store: str | None = None) -> None:
+def add_store_option(parser: argparse.ArgumentParser | argparse._ArgumentGroup, *,
+                     per_port: bool = False) -> None:
+    """The one ``--store`` option (``per_port``: repeatable, one per ``--port``)."""
+    if per_port:
+        parser.add_argument("--store", action="append", default=None, metavar="PATH",
+                            help=STORE_HELP + ". With several --port: one --store per port, "
+                                 "in the same order (a store holds one card), or "
+                                 f"--store {MEMORY} once for throwaway cards")
+    else:
+        parser.add_argument("--store", default=None, metavar="PATH", help=STORE_HELP)
+
+
+def store_location(value: str | None) -> str:
+    """What ``--store`` *value* means: the path (or ``:memory:``) the command will use."""
+    return value if value is not None else str(default_store_path())
+
+
+def open_cli_store(value: str | None, *, read_only: bool = False) -> Store:
+    """Open the store ``--store`` *value* names, by the one rule every command follows.
+
+    An explicit path (``--store`` or ``$HCEKIT_STORE``) must be in an existing
+    directory; only the default location's directory is created (0700).
+    ``read_only`` (``show`` commands) never creates anything and takes no lock.
+    """
+    explicit = value is not None or bool(os.environ.get(STORE_ENV))
+    location = store_location(value)
+    store = open_store(location, read_only=read_only, create_parent=not explicit)
+    logging.getLogger("hcekit.cli").info("store: %s", location)
+    return store
+
+
+class StoreOwningCard(Card):
+    """A card the CLI built on a store it opened: closing the card closes (unlocks) the store."""
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self.store.close()
+
+
+def add_card_options(parser: argparse.ArgumentParser, *, per_port_store: bool = False) -> None:
     """``--plugin``, ``--only``, ``--no-installed``, ``--store``, ``--option``, ``--trace``."""
     group = parser.add_argument_group("card")
     group.add_argument("--plugin", action="append", default=[], metavar="MODULE:ATTR",
-                       help="load an extra plugin (repeatable)")
+                       help="load an extra plugin (repeatable); MODULE is looked up in the "
+                            "current directory first")
     group.add_argument("--only", action="append", default=None, metavar="NAME",
                        help="use only these installed plugins (repeatable; default: all)")
     group.add_argument("--no-installed", action="store_true",
                        help="do not load installed (entry-point) plugins")
-    default_text = default_store or f"${STORE_ENV} or ~/.local/share/hcekit/store.sqlite"
-    group.add_argument("--store", default=default_store, metavar="PATH",
-                       help=f"persistent store (SQLite file; ':memory:' for none). Default: {default_text}")
+    add_store_option(group, per_port=per_port_store)
     group.add_argument("--option", action="append", default=[], metavar="PLUGIN.KEY=VALUE",
                        help="plugin option (repeatable), e.g. ndef.url=https://example.com; "
                             "checked against what the plugins declare (listed below)")
@@ -97,23 +153,35 @@ def parse_options(pairs: Sequence[str]) -> dict[str, dict[str, Any]]:
     return options
 
 
-def cwd_importable(plugin_specs: Sequence[str]) -> None:
-    """``--plugin mymodule:Card`` finds ``./mymodule.py``, as ``python -m`` would."""
-    if plugin_specs and "" not in sys.path and os.getcwd() not in sys.path:
-        sys.path.insert(0, os.getcwd())
+def plugin_specs(args: argparse.Namespace) -> list[PluginSpec]:
+    """The plugins the card options name (installed ones filtered by ``--only``), unstarted."""
+    specs: list[PluginSpec] = []
+    if not args.no_installed:
+        chosen = [(n, obj) for n, obj in installed_plugins()
+                  if args.only is None or n in args.only]
+        missing = set(args.only or ()) - {n for n, _ in chosen}
+        if missing:
+            raise PluginLoadError(f"no installed plugin named {', '.join(sorted(missing))}")
+        specs.extend(chosen)
+    specs.extend(args.plugin)
+    return specs
 
 
 def build_card(args: argparse.Namespace, *, store: Store | None = None) -> Card:
-    """The card the common options describe."""
-    if store is None:
-        path = args.store if args.store is not None else str(default_store_path())
-        store = open_store(path)
-        logging.getLogger("hcekit.cli").info("store: %s", path)
-    cwd_importable(args.plugin)
-    extra: list[object] = list(args.plugin)
+    """The card the common options describe, on the ``--store`` store unless *store* is given.
+
+    A store opened here belongs to the card: closing the card closes and
+    unlocks it. Pass *store* to keep it (the caller closes it).
+    """
+    specs = plugin_specs(args)
     if args.trace:
-        extra.append(("trace", LoggingTracer(reveal=args.reveal_secrets)))
+        specs.append(("trace", LoggingTracer(reveal=args.reveal_secrets)))
     options = parse_options(args.option)
-    if args.no_installed:
-        return Card(extra, store=store, options=options)
-    return Card.with_installed_plugins(extra, only=args.only, store=store, options=options)
+    if store is not None:
+        return Card(specs, store=store, options=options)
+    store = open_cli_store(args.store)
+    try:
+        return StoreOwningCard(specs, store=store, options=options)
+    except BaseException:
+        store.close()
+        raise

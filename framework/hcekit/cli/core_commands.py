@@ -10,17 +10,18 @@ from typing import IO, Any, TypeAlias, cast
 import pluggy
 
 from ..aid import find_conflicts
+from ..apdu import CommandApdu
 from ..card import Card
-from ..errors import ClaimConflictError, HcekitError, PluginLoadError
+from ..errors import ApduFormatError, ClaimConflictError, HcekitError, PluginLoadError
 from ..hosts.loopback import LoopbackHost
 from ..metrics import MetricsCollector
-from ..plugins import call_own, installed_plugin_manager, installed_plugins, resolve_plugins
+from ..plugins import HcekitPluginManager, call_own, installed_plugins, resolve_plugins
 from ..sw import describe
 from ..terminal import LoopbackTransport, ScriptContext, Terminal, TerminalScript, check_options
 from ..terminal.transport import Transport
 from ..trace import TraceRecord, format_record
 from .arguments import add_force_option, open_binary_output, open_output
-from .common import add_card_options, build_card, cwd_importable, hexbytes
+from .common import UsageError, add_card_options, build_card, hexbytes, plugin_specs
 
 __all__ = ["add_commands"]
 
@@ -38,9 +39,11 @@ def add_commands(subparsers: SubParsers) -> None:
 
     p = subparsers.add_parser(
         "demo", help="run the built-in card in-process and every plugin's demo terminal script",
-        description="Builds a loopback card with every installed plugin (in-memory store, so "
-                    "each plugin personalises itself with TEST keys), then runs each plugin's "
-                    "demo terminal script in its own tap, printing the APDU trace.")
+        description="Builds a loopback card with every installed plugin and runs each "
+                    "plugin's demo terminal script in its own tap, printing the APDU trace. "
+                    "The demo never touches your cards: unlike every other command it takes no "
+                    "--store and always uses a fresh in-memory store, so each plugin "
+                    "personalises itself with TEST keys.")
     p.add_argument("--quiet", action="store_true", help="do not print the APDU trace")
     p.add_argument("--reveal-secrets", action="store_true",
                    help="show sensitive exchanges unredacted (debugging only)")
@@ -60,9 +63,10 @@ def add_commands(subparsers: SubParsers) -> None:
 
     p = subparsers.add_parser(
         "send", help="send APDUs (hex) to a card in one tap and print the responses",
-        description="Send command APDUs to the in-process card (default) or to a card in a "
-                    "PC/SC reader (--reader), in one tap. GET RESPONSE and 6Cxx re-sends are "
-                    "automatic unless --raw.")
+        description="Send command APDUs to the in-process card (default: the card in the "
+                    "--store store, the one 'hcekit serve' and the personalize commands use) "
+                    "or to a card in a PC/SC reader (--reader), in one tap. GET RESPONSE and "
+                    "6Cxx re-sends are automatic unless --raw.")
     p.add_argument("apdus", nargs="+", type=hexbytes, metavar="HEX",
                    help="command APDU in hex, e.g. 00A4040007D276000085010100")
     _add_reader_options(p)
@@ -71,8 +75,10 @@ def add_commands(subparsers: SubParsers) -> None:
     p = subparsers.add_parser(
         "tap", help="run a terminal script (gate, door reader, till, POS …) against a card",
         description="Run a plugin's terminal script in one tap, against the in-process card "
-                    "(default) or a card in a PC/SC reader (--reader): a virtual hcekit card "
-                    "behind vpcd or a real phone on a USB reader.")
+                    "(default: the card in the --store store, the one 'hcekit serve' and the "
+                    "personalize commands use) or a card in a PC/SC reader (--reader): a "
+                    "virtual hcekit card behind vpcd or a real phone on a USB reader. Without "
+                    "SCRIPT, list the scripts (no card is built, no store touched).")
     p.add_argument("script", nargs="?", help="script name (omit to list them)")
     p.add_argument("-s", "--script-option", action="append", default=[], metavar="KEY=VALUE",
                    help="option for the script (repeatable; see the script's docs)")
@@ -87,7 +93,7 @@ def _add_reader_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--raw", action="store_true",
                    help="send the bytes exactly as given (no parsing, no automatic GET RESPONSE "
                         "or 6Cxx re-send)")
-    add_card_options(p, default_store=":memory:")
+    add_card_options(p)
 
 
 # -- helpers ----------------------------------------------------------------------
@@ -105,7 +111,7 @@ def _transport(args: argparse.Namespace) -> tuple[Transport, Card | None]:
             from ..terminal.pcsc import PcscTransport
         except ImportError as exc:
             raise HcekitError(f"PC/SC support is not installed ({exc}); "
-                              "pip install 'hcekit[pcsc]'") from exc
+                              "pip install -e '.[pcsc]' in the hcekit checkout") from exc
         reader: str | int = int(args.reader) if args.reader.isdigit() else args.reader
         return PcscTransport(reader), None
     card = build_card(args)
@@ -125,9 +131,15 @@ def _scripts(card: Card) -> list[tuple[str, TerminalScript]]:
     return _scripts_of(card.plugin_manager)
 
 
-def _installed_scripts() -> list[tuple[str, TerminalScript]]:
-    """Scripts of installed plugins, without starting a card (for PC/SC taps)."""
-    return _scripts_of(installed_plugin_manager())
+def _unstarted_scripts(args: argparse.Namespace) -> list[tuple[str, TerminalScript]]:
+    """The scripts of the plugins the card options name, without starting a card or a store."""
+    pm = HcekitPluginManager()
+    for name, obj in resolve_plugins(plugin_specs(args)):
+        try:
+            pm.register(obj, name=name)
+        except Exception as exc:
+            raise PluginLoadError(f"plugin {name!r} is invalid: {exc}") from exc
+    return _scripts_of(pm)
 
 
 class _PrintTracer:
@@ -145,7 +157,6 @@ class _PrintTracer:
 
 
 def cmd_plugins(args: argparse.Namespace) -> int:
-    cwd_importable(args.plugin)
     specs: list[Any] = list(installed_plugins()) + list(args.plugin)
     resolved = resolve_plugins(specs)
     owned = []
@@ -242,10 +253,17 @@ def _run_demo(args: argparse.Namespace, extra: list[Any], metrics: MetricsCollec
 
 
 def cmd_send(args: argparse.Namespace) -> int:
+    if not args.raw:  # refuse what cannot be sent before a card or a reader is touched
+        for number, apdu in enumerate(args.apdus, 1):
+            try:
+                CommandApdu.parse(apdu)
+            except ApduFormatError as exc:
+                raise UsageError(f"APDU {number} ({apdu.hex().upper()}): {exc.message}; "
+                                 "--raw sends it as it is") from None
     transport, card = _transport(args)
-    terminal = Terminal(transport, auto_get_response=not args.raw, auto_resend_6c=not args.raw,
-                        on_exchange=_print_exchange)
     try:
+        terminal = Terminal(transport, auto_get_response=not args.raw,
+                            auto_resend_6c=not args.raw, on_exchange=_print_exchange)
         with terminal.tap():
             for apdu in args.apdus:
                 if args.raw:  # exactly these bytes: the card's answer to malformed input shows
@@ -259,8 +277,8 @@ def cmd_send(args: argparse.Namespace) -> int:
 
 
 def cmd_tap(args: argparse.Namespace) -> int:
-    transport, card = _transport(args)
-    scripts = _scripts(card) if card is not None else _installed_scripts()
+    # Everything that can be refused is checked before a card (and its store) exists.
+    scripts = _unstarted_scripts(args)
     if not args.script:
         for plugin, script in scripts:
             print(f"{script.name:<20} [{plugin}] {script.description}")
@@ -273,9 +291,11 @@ def cmd_tap(args: argparse.Namespace) -> int:
         raise PluginLoadError(f"no terminal script named {args.script!r} (known: {known})")
     options = dict(pair.partition("=")[::2] for pair in args.script_option)
     check_options(matches[0], options)
-    terminal = Terminal(transport, auto_get_response=not args.raw, auto_resend_6c=not args.raw,
-                        on_exchange=_print_exchange if args.trace else None)
+    transport, card = _transport(args)
     try:
+        terminal = Terminal(transport, auto_get_response=not args.raw,
+                            auto_resend_6c=not args.raw,
+                            on_exchange=_print_exchange if args.trace else None)
         with terminal.tap():
             return matches[0].run(ScriptContext(terminal, options))
     finally:

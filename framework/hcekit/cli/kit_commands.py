@@ -37,10 +37,12 @@ def add_commands(subparsers: SubParsers) -> None:
         description="Check a plugin against the rules every hcekit card follows: valid, "
                     "conflict-free claims; SELECT; standard status words for unknown INS/CLA; "
                     "no crash on malformed APDUs; deselect/deactivation; state across a "
-                    "restart (SQLite); no key material in traces or logs. Exit status 1 when a "
-                    "check fails.")
+                    "restart (SQLite); no key material in traces or logs. Each check builds "
+                    "its own throwaway cards and stores: your cards are never touched. Exit "
+                    "status 1 when a check fails.")
     p.add_argument("plugins", nargs="*", metavar="PLUGIN",
-                   help="installed plugin name or module:attr (default: every installed plugin)")
+                   help="installed plugin name or module:attr, MODULE looked up in the current "
+                        "directory first (default: every installed plugin)")
     p.add_argument("--check", action="append", default=None, metavar="NAME",
                    help="run only this check (repeatable); see --list")
     p.add_argument("--list", action="store_true", help="list the checks and exit")
@@ -49,12 +51,14 @@ def add_commands(subparsers: SubParsers) -> None:
     p = subparsers.add_parser(
         "replay", help="re-send a recorded trace to a card and report differing responses",
         description="Replay a trace file (recorded with 'hcekit serve --record' or 'hcekit "
-                    "demo --record') against a card built from the installed plugins, with the "
-                    "recorded field events. Exit status 1 when a response differs.")
+                    "demo --record') against a card built from the installed plugins on the "
+                    "--store store (the card serve, tap and send use; the replay changes it as "
+                    "the recorded session did; --store :memory: for a fresh TEST card), with "
+                    "the recorded field events. Exit status 1 when a response differs.")
     p.add_argument("trace", type=Path, metavar="FILE", help="trace file")
     p.add_argument("--sw-only", action="store_true",
                    help="compare status words only (cards with random challenges/cryptograms)")
-    add_card_options(p, default_store=":memory:")
+    add_card_options(p)
     p.set_defaults(handler=cmd_replay)
 
     p = subparsers.add_parser(
@@ -62,10 +66,11 @@ def add_commands(subparsers: SubParsers) -> None:
         description="Feed generated APDU sequences to the card core and to each plugin (atheris "
                     "when installed, else a seeded random engine) and report the number of "
                     "inputs run and any crash: transceive raising, a malformed response, or a "
-                    "plugin exception answered as 6F00.")
+                    "plugin exception answered as 6F00. Targets run on throwaway in-memory "
+                    "stores: your cards are never touched.")
     p.add_argument("targets", nargs="*", metavar="TARGET",
-                   help="'core', an installed plugin name or module:attr "
-                        "(default: core and every installed plugin)")
+                   help="'core', an installed plugin name or module:attr, MODULE looked up in "
+                        "the current directory first (default: core and every installed plugin)")
     budget = p.add_mutually_exclusive_group()
     budget.add_argument("--seconds", type=float, default=None,
                         help="time budget per target (default: 10)")

@@ -13,6 +13,7 @@ from typing import IO, Any, TypeAlias
 from ..atr import AtrError, check_atr
 from ..errors import HcekitError
 from ..hosts.vpcd import DEFAULT_DEADLINE, DEFAULT_PORT, HELP_NOT_LISTENING, VpcdHost
+from ..store import MEMORY
 from .arguments import (
     add_force_option,
     open_binary_output,
@@ -20,7 +21,7 @@ from .arguments import (
     positive_seconds,
     tcp_port,
 )
-from .common import add_card_options, build_card, hexbytes
+from .common import UsageError, add_card_options, build_card, hexbytes, store_location
 
 __all__ = ["add_commands", "cmd_serve", "cmd_readers"]
 
@@ -35,8 +36,9 @@ def add_commands(subparsers: SubParsers) -> None:
                     "terminal software) can talk to it. Needs pcscd with vsmartcard-vpcd; "
                     "see docs/pcsc.md.")
     p.add_argument("--port", type=tcp_port, action="append", default=None, metavar="N",
-                   help=f"vpcd slot port (repeatable: one card per port; default {DEFAULT_PORT}, "
-                        f"the first slot; {DEFAULT_PORT + 1} is the second)")
+                   help=f"vpcd slot port (repeatable: one card per port, each on its own "
+                        f"--store; default {DEFAULT_PORT}, the first slot; {DEFAULT_PORT + 1} "
+                        "is the second)")
     p.add_argument("--address", default="127.0.0.1", help="where vpcd listens (default: %(default)s)")
     p.add_argument("--atr", type=hexbytes, default=None, metavar="HEX",
                    help="ATR to present; wins over the ATR a plugin asks for (hcekit_atr, "
@@ -57,7 +59,7 @@ def add_commands(subparsers: SubParsers) -> None:
                         "with several ports, FILE gets a .PORT suffix per card. An existing "
                         "file is kept unless --force")
     add_force_option(p, "the --record and --pcap files")
-    add_card_options(p)
+    add_card_options(p, per_port_store=True)
     p.set_defaults(handler=cmd_serve)
 
     p = subparsers.add_parser(
@@ -75,10 +77,29 @@ def _recorder(path: str, force: bool, outputs: list[IO[Any]]) -> Any:
     return TraceRecorder(stream)
 
 
+def _stores_per_port(ports: list[int], stores: list[str] | None) -> list[str | None]:
+    """One store per card: a store holds one card's state, so two cards never share one."""
+    if stores is None or stores == [MEMORY]:
+        if len(ports) == 1 or stores == [MEMORY]:
+            return [stores[0] if stores else None] * len(ports)
+    elif len(stores) == len(ports):
+        paths = [store_location(s) for s in stores if s != MEMORY]
+        if len(set(paths)) != len(paths):
+            raise UsageError("--store: each card needs its own store; a store was given twice")
+        return list(stores)
+    given = ", ".join(stores) if stores else f"only the default {store_location(None)}"
+    raise UsageError(
+        f"{len(ports)} ports need {len(ports)} stores, one card each (given: {given}); "
+        f"repeat --store once per --port in the same order, e.g. "
+        + " ".join(f"--port {p} --store card-{p}.sqlite" for p in ports)
+        + f", or --store {MEMORY} for throwaway cards")
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     ports: list[int] = args.port or [DEFAULT_PORT]
     if len(set(ports)) != len(ports):
-        raise HcekitError("--port: each port once")
+        raise UsageError("--port: each port once")
+    stores = _stores_per_port(ports, args.store)
     atr_kwargs: dict[str, Any] = {}
     if args.atr is not None:
         try:
@@ -116,21 +137,27 @@ def cmd_serve(args: argparse.Namespace) -> int:
     previous = signal.signal(signal.SIGTERM, on_signal)
     started = False
     try:
-        for port in ports:
-            card = build_card(args)
-            names = ", ".join(n for n in card.plugins if n != "trace") or "(no plugins)"
-            if port in recorders:
-                card.register(recorders[port])
-            if port in pcaps:
-                from ..capture import PcapRecorder
+        for port, store in zip(ports, stores, strict=True):
+            card = build_card(argparse.Namespace(**{**vars(args), "store": store}))
+            try:
+                names = ", ".join(n for n in card.plugins if n != "trace") or "(no plugins)"
+                if port in recorders:
+                    card.register(recorders[port])
+                if port in pcaps:
+                    from ..capture import PcapRecorder
 
-                card.register(PcapRecorder(pcaps[port], reveal=args.reveal_secrets,
-                                           plugins=[n for n in card.plugins if n != "trace"]))
-            host = VpcdHost(card, port, address=args.address, deadline=args.deadline,
-                            **atr_kwargs)
+                    card.register(PcapRecorder(pcaps[port], reveal=args.reveal_secrets,
+                                               plugins=[n for n in card.plugins
+                                                        if n != "trace"]))
+                host = VpcdHost(card, port, address=args.address, deadline=args.deadline,
+                                **atr_kwargs)
+            except BaseException:
+                card.close()
+                raise
             hosts.append(host)
             print(f"hcekit: serving {names} on vpcd {host.endpoint} "
-                  f"(ATR {host.atr.hex(' ').upper()})", flush=True)
+                  f"(ATR {host.atr.hex(' ').upper()}; store {store_location(store)})",
+                  flush=True)
         started = True
         for host in hosts:
             host.start()

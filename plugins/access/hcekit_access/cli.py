@@ -17,8 +17,7 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from hcekit.cli.common import default_store_path
-from hcekit.store import open_store
+from hcekit.cli.common import open_cli_store
 
 from .badge import DEFAULT_PIN, Badge, BadgeRequest, PersonalizationError, load_badge, personalize
 from .fascn import Fascn, FascnError
@@ -92,7 +91,7 @@ def _load_issuer(args: argparse.Namespace) -> tuple[ec.EllipticCurvePrivateKey |
 
 
 def _personalize(args: argparse.Namespace) -> int:
-    store = open_store(args.store or default_store_path())
+    store = open_cli_store(args.store)
     try:
         ns = store.namespace(PLUGIN_NAMESPACE)
         if load_badge(ns) is not None and not args.force:
@@ -124,7 +123,7 @@ def _personalize(args: argparse.Namespace) -> int:
 
 
 def _show(args: argparse.Namespace) -> int:
-    store = open_store(args.store or default_store_path())
+    store = open_cli_store(args.store, read_only=True)
     try:
         badge = load_badge(store.namespace(PLUGIN_NAMESPACE))
     except PersonalizationError as exc:

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import argparse
 
-from hcekit.cli.common import default_store_path
-from hcekit.store import open_store
+from hcekit.cli.common import open_cli_store
 
 from .atc import current_atc
 from .personalization import PersonalizationError, from_options, load, save
@@ -65,7 +64,7 @@ def _personalize(args: argparse.Namespace) -> int:
     except PersonalizationError as exc:
         print(f"hcekit payment personalize: {exc}")
         return 2
-    store = open_store(args.store or default_store_path())
+    store = open_cli_store(args.store)
     try:
         save(store.namespace(NAMESPACE), perso)
     finally:
@@ -76,7 +75,7 @@ def _personalize(args: argparse.Namespace) -> int:
 
 
 def _show(args: argparse.Namespace) -> int:
-    store = open_store(args.store or default_store_path())
+    store = open_cli_store(args.store, read_only=True)
     try:
         ns = store.namespace(NAMESPACE)
         perso = load(ns)

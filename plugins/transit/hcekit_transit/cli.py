@@ -10,8 +10,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from hcekit.cli.common import default_store_path, hexbytes
-from hcekit.store import open_store
+from hcekit.cli.common import hexbytes, open_cli_store, store_location
 
 from .keys import IssuerKeys
 from .layout import DEFAULT_BALANCE, DEFAULT_MAX_BALANCE, CardProfile, personalize
@@ -75,7 +74,7 @@ def add_commands(subparsers: SubParsers) -> None:
 
 
 def cmd_personalize(args: argparse.Namespace) -> int:
-    path = args.store if args.store is not None else str(default_store_path())
+    path = store_location(args.store)
     keys = IssuerKeys.load(args.keys) if args.keys else IssuerKeys.test_keys()
     kwargs = {"uid": args.uid} if args.uid else {}
     try:
@@ -86,7 +85,7 @@ def cmd_personalize(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"hcekit transit personalize: {exc}", file=sys.stderr)
         return 2
-    backend = open_store(path)
+    backend = open_cli_store(args.store)
     try:
         store = CardStore(backend.namespace("transit"))
         if not store.is_empty() and not args.force:
