@@ -399,3 +399,16 @@ def test_a_mini_program_ppse_next_to_a_payment_plugin_is_a_conflict_13006() -> N
     assert res.err_code == ErrCode.AID_REGISTRATION_FAILED
     assert "ppse" in res.err_msg
     assert host.registered == {}
+
+
+def test_loopback_routes_like_android_once_a_group_is_registered() -> None:
+    host = LoopbackHost(Card([EchoPlugin()]))
+    host.field_on()
+    assert host.transceive(select(PLUGIN_AID)) == b"\x90\x00"  # static group: the card's claims
+    host.register_aids(Category.OTHER, [AID])  # replaces the group: the plugin's AID is gone
+    assert host.transceive(select(PLUGIN_AID)) == SW.FILE_NOT_FOUND.to_bytes(2, "big")
+    assert host.transceive(bytes.fromhex("0001000000")) == b"\x90\x00"  # still selected
+    host.register_aids(Category.OTHER, [PLUGIN_AID[:5].hex().upper() + "*"])
+    assert host.transceive(select(PLUGIN_AID)) == b"\x90\x00"  # prefix resolution, as Android
+    host.remove_aids(Category.OTHER)
+    assert host.transceive(select(PLUGIN_AID)) == b"\x90\x00"
