@@ -13,6 +13,7 @@ from collections import Counter, deque
 from dataclasses import dataclass, field
 
 from .events import DeactivationReason
+from .hookspecs import hookimpl
 from .sw import describe
 from .trace import TraceRecord
 
@@ -49,12 +50,14 @@ class MetricsCollector:
         self._exchanges = 0
         self._taps = 0
 
+    @hookimpl
     def hcekit_trace(self, record: TraceRecord) -> None:
         self._exchanges += 1
         self._by_plugin[record.plugin or "-"] += 1
         self._by_sw[record.sw] += 1
         self._latencies.append(record.elapsed_ns)
 
+    @hookimpl
     def hcekit_field(self, card: object, active: bool, reason: DeactivationReason | None) -> None:
         if active:
             self._taps += 1

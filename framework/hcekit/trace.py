@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from .hookspecs import hookimpl
 from .sw import describe
 
 __all__ = ["TraceRecord", "format_record", "LoggingTracer"]
@@ -57,5 +58,6 @@ class LoggingTracer:
         self.reveal = reveal
         self.log = logger or logging.getLogger("hcekit.trace")
 
+    @hookimpl
     def hcekit_trace(self, record: TraceRecord) -> None:
         self.log.info("%s", format_record(record, reveal=self.reveal))

@@ -35,6 +35,7 @@ from typing import IO, TYPE_CHECKING, Literal
 
 from .errors import HcekitError
 from .events import DeactivationReason
+from .hookspecs import hookimpl
 from .sw import describe
 from .trace import TraceRecord
 
@@ -177,6 +178,7 @@ class TraceRecorder:
 
     # hooks ------------------------------------------------------------------------
 
+    @hookimpl
     def hcekit_trace(self, record: TraceRecord) -> None:
         end = self._clock()
         start = end - timedelta(microseconds=record.elapsed_ns / 1000)
@@ -192,6 +194,7 @@ class TraceRecorder:
         self._write(f"{_stamp(end)} << {rsp}  # {notes}")
         self.exchanges += 1
 
+    @hookimpl
     def hcekit_field(self, card: object, active: bool, reason: DeactivationReason | None) -> None:
         if active:
             self._write(f"{_stamp(self._clock())} field on")
@@ -199,6 +202,7 @@ class TraceRecorder:
             why = DeactivationReason(reason).name if reason is not None else "LINK_LOSS"
             self._write(f"{_stamp(self._clock())} field off {why}")
 
+    @hookimpl
     def hcekit_shutdown(self, plugin: PluginContext) -> None:
         self.close()
 

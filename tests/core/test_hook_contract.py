@@ -220,3 +220,15 @@ def test_the_selected_plugin_alone_answers_without_a_broadcast() -> None:
     card.transmit(SELECT)
     response = card.transmit(PING)
     assert (response.data, response.sw) == (b"own", SW.NO_ERROR)
+
+
+def test_every_built_in_plugin_class_lives_in_its_packages_plugin_module() -> None:
+    """One naming rule: ``hcekit_<name>/plugin.py`` holds the hook class, re-exported."""
+    from hcekit.plugins import installed_plugins
+
+    built_in = {name: obj for name, obj in installed_plugins()
+                if getattr(obj, "__module__", "").startswith(f"hcekit_{name}")}
+    assert {"access", "loyalty", "mrtd", "ndef", "payment", "transit"} <= set(built_in)
+    for name, obj in built_in.items():
+        assert obj.__module__ == f"hcekit_{name}.plugin", f"{name}: {obj.__module__}"
+        assert getattr(__import__(f"hcekit_{name}"), obj.__name__) is obj

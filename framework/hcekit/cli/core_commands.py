@@ -13,6 +13,7 @@ from ..aid import find_conflicts
 from ..apdu import CommandApdu
 from ..card import Card
 from ..errors import ApduFormatError, ClaimConflictError, HcekitError, PluginLoadError
+from ..hookspecs import hookimpl
 from ..hosts.loopback import LoopbackHost
 from ..metrics import MetricsCollector
 from ..plugins import HcekitPluginManager, call_own, installed_plugins, resolve_plugins
@@ -148,6 +149,7 @@ class _PrintTracer:
     def __init__(self, reveal: bool) -> None:
         self.reveal = reveal
 
+    @hookimpl
     def hcekit_trace(self, record: TraceRecord) -> None:
         for line in format_record(record, reveal=self.reveal).splitlines():
             print(f"   {line}")

@@ -26,6 +26,7 @@ from ..card import Card
 from ..context import AppContext, PluginContext
 from ..errors import IsoError
 from ..events import DeactivationReason
+from ..hookspecs import hookimpl
 from ..plugins import PluginSpec
 from ..store import MemoryStore
 from ..sw import SW
@@ -52,6 +53,7 @@ class CoreFuzzApp:
 
     name = "corefuzz"
 
+    @hookimpl
     def hcekit_claims(self, plugin: PluginContext) -> list[Claim]:
         return [
             Claim(bytes.fromhex("F0434F5245465A01"), description="core fuzz exact"),
@@ -61,11 +63,13 @@ class CoreFuzzApp:
                   label="FUZZ", priority=1),
         ]
 
+    @hookimpl
     def hcekit_select(self, app: AppContext, command: CommandApdu) -> bytes:
         if command.p2 & 0x0C == 0x0C:
             return b""
         return b"\x6f\x07\x84\x05" + app.aid[:5]
 
+    @hookimpl
     def hcekit_process(self, app: AppContext, command: CommandApdu) -> bytes | ResponseApdu:
         ins = command.ins
         if ins == 0x01:  # long answer: response chaining / 6Cxx

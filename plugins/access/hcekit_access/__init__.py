@@ -5,11 +5,11 @@ AUTHENTICATE as NIST SP 800-73-4 specifies; :mod:`.badge` personalizes it;
 :mod:`.door` is the reader that decides grant or deny.
 """
 
-from .applet import AccessPlugin
 from .badge import Badge, BadgeRequest, load_badge, personalize
 from .door import Decision, DoorPolicy, decide
 from .fascn import Fascn
 from .piv import PIV_AID, PIV_ATR
+from .plugin import AccessPlugin
 
 __all__ = ["PIV_AID", "PIV_ATR", "AccessPlugin", "Badge", "BadgeRequest", "Decision",
            "DoorPolicy", "Fascn", "decide", "load_badge", "personalize"]

@@ -5,6 +5,6 @@ is :class:`hcekit_loyalty.till.SmartTapTill` and the ``loyalty-till`` terminal
 script.
 """
 
-from .card import LoyaltyPlugin
+from .plugin import LoyaltyPlugin
 
 __all__ = ["LoyaltyPlugin"]

@@ -7,10 +7,10 @@ inside it. :mod:`.reader` is the inspection system (terminal script
 ``mrtd-read``); :mod:`.mrz` builds and checks the TD3 machine readable zone.
 """
 
-from .applet import EMRTD_AID, MrtdPlugin
 from .lds import EF_COM, EF_DG1, EF_DG2, ElementaryFile
 from .mrz import SPECIMEN, MrzError, Td3Mrz, bac_information
 from .personalization import Personalization
+from .plugin import EMRTD_AID, MrtdPlugin
 from .reader import BacFailed, Document, read_document, read_file
 
 __all__ = ["EF_COM", "EF_DG1", "EF_DG2", "EMRTD_AID", "SPECIMEN", "BacFailed", "Document",

@@ -19,8 +19,8 @@ from hcekit.terminal import ScriptContext, Terminal, TerminalError, TerminalScri
 from hcekit.tlv import TlvError
 
 from . import lds
-from .applet import EMRTD_AID, INS_READ_BINARY, INS_SELECT, P1_SELECT_EF, P2_NO_RESPONSE_DATA
 from .mrz import SPECIMEN, MrzError, Td3Mrz, bac_information
+from .plugin import EMRTD_AID, INS_READ_BINARY, INS_SELECT, P1_SELECT_EF, P2_NO_RESPONSE_DATA
 
 __all__ = ["Document", "read_document", "read_file", "reader_script", "BacFailed"]
 

@@ -2,7 +2,7 @@
 
 from hcekit.ndef import decode_message, text_record, uri_record
 
+from .plugin import NDEF_APP_AID, NdefPlugin
 from .reader import read_ndef
-from .tag import NDEF_APP_AID, NdefPlugin
 
 __all__ = ["NDEF_APP_AID", "NdefPlugin", "decode_message", "read_ndef", "text_record", "uri_record"]
