@@ -431,7 +431,14 @@ class Card:
     # -- the exchange ------------------------------------------------------------------
 
     def transceive(self, raw: bytes) -> bytes:
-        """Answer one command APDU. Never raises: every failure is a status word."""
+        """Answer one command APDU. Every failure is a status word.
+
+        A plugin raising anything (``SystemExit`` and other ``BaseException``
+        subclasses included) is answered 6F00. ``KeyboardInterrupt`` alone goes
+        through: in-process it is the user's Ctrl-C, delivered wherever the main
+        thread is, and must stop the program; a host serving from its own
+        threads (where no signal arrives) answers it 6F00 itself.
+        """
         if not self._tracing:
             return self._exchange(raw)
         start = time.perf_counter_ns()
@@ -449,7 +456,9 @@ class Card:
         )
         try:
             self._pm.hook.hcekit_trace(record=record)
-        except Exception:
+        except KeyboardInterrupt:
+            raise
+        except BaseException:
             log.exception("a trace observer failed; the card keeps serving")
         return response
 
@@ -470,7 +479,9 @@ class Card:
         except IsoError as exc:
             log.debug("answering %04X: %s", exc.sw, exc.message)
             return sw_bytes(exc.sw)
-        except Exception:
+        except KeyboardInterrupt:
+            raise
+        except BaseException:  # SystemExit, GeneratorExit, a plugin's own BaseException …
             log.exception("internal error while handling %s", bytes(raw[:4]).hex().upper())
             return _SW_UNKNOWN
 
@@ -663,7 +674,9 @@ class Card:
         except IsoError as exc:
             log.debug("plugin %s answered %04X: %s", plugin.name, exc.sw, exc.message)
             return b"", exc.sw
-        except Exception:
+        except KeyboardInterrupt:
+            raise  # in-process, the user's Ctrl-C; hosts serving from threads catch it
+        except BaseException:  # SystemExit from a plugin must not end the card's process
             log.exception("plugin %r failed on %s; answering 6F00",
                           plugin.name, command.header.hex().upper())
             return b"", SW.UNKNOWN
@@ -706,7 +719,9 @@ class Card:
             return
         try:
             fn(*args)
-        except Exception:
+        except KeyboardInterrupt:
+            raise
+        except BaseException:
             log.exception("plugin %r failed in a lifecycle hook (ignored)", plugin.name)
 
     def __repr__(self) -> str:

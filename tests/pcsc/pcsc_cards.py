@@ -12,6 +12,15 @@ INS_REPEAT = 0x02  # answer P1P2 bytes of the data pattern 00 01 02 …
 INS_COUNT = 0x03  # increment and return a counter kept in plugin state
 INS_HANG = 0x04  # block until the test releases the plugin
 INS_FAIL = 0x05  # IsoError(FILE_NOT_FOUND)
+INS_RAISE = 0x06  # raise the BaseException numbered P1 in RAISED
+
+
+class PluginBug(BaseException):
+    """A BaseException subclass of a plugin's own (as asyncio's CancelledError is one)."""
+
+
+#: What INS_RAISE raises, by P1: everything that is not an Exception.
+RAISED: tuple[type[BaseException], ...] = (SystemExit, KeyboardInterrupt, GeneratorExit, PluginBug)
 
 
 class EchoCard:
@@ -47,6 +56,8 @@ class EchoCard:
             return b"late"
         if command.ins == INS_FAIL:
             raise IsoError(SW.FILE_NOT_FOUND, "asked to fail")
+        if command.ins == INS_RAISE:
+            raise RAISED[command.p1]("raised by the test plugin")
         raise IsoError(SW.INS_NOT_SUPPORTED)
 
     def hcekit_deactivated(self, app: AppContext, reason: DeactivationReason) -> None:

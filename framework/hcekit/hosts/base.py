@@ -96,7 +96,8 @@ class Host(ABC):
 
     def stop(self) -> None:
         """Stop serving and close the card."""
-        self.card.close()
+        with self.lock:
+            self.card.close()
 
     def __enter__(self) -> Host:
         self.start()

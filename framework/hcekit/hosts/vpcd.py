@@ -13,6 +13,20 @@ What the host maps (it never interprets an APDU):
   activation (``card.field_on()``); a lost connection → ``field_off`` too.
 * ATR requests → the configured ATR: ``atr=`` (``--atr``), else the plugins' ``hcekit_atr``,
   else :data:`hcekit.atr.DEFAULT_ATR`.
+* any other 1-byte frame → the card, as the 1-byte APDU a client sent (6700).
+  vpcd frames a client's 1-byte APDU 00/01/02/04 exactly like its control
+  messages, so those read as power events / an ATR request; when vpcd then
+  goes silent (it waits for an answer that a control message must not get)
+  the host logs a WARNING that says so.
+
+Every frame that needs an answer gets one: the card calls run under
+``host.lock`` (the WeChat facade changes routes from other threads), and
+anything a call raises — ``KeyboardInterrupt`` and ``SystemExit`` from a
+plugin included, since no signal ever reaches these threads — is answered
+6F00 while the connection goes on. Stopping takes no new frame, lets the
+APDU in flight be answered (by the card, or 6F00 at its deadline), powers the
+card off and only then disconnects: vpcd turns a connection closed under an
+unanswered APDU into an empty *success* for the client.
 
 Latency: with default socket options every exchange with Debian's vpcd
 stalls for the 40 ms delayed-ACK timer. The host sets ``TCP_NODELAY`` and
@@ -39,6 +53,7 @@ from __future__ import annotations
 
 import logging
 import math
+import select
 import socket
 import struct
 import threading
@@ -68,6 +83,9 @@ _LENGTH = struct.Struct(">H")
 #: (+ SW1 SW2); longer answers go out in pieces with 61xx / GET RESPONSE.
 MAX_RESPONSE_DATA = 0xFFFF - 2
 _SW_UNKNOWN = sw_bytes(SW.UNKNOWN)
+#: pcscd asks for the ATR every 0.4 s (its presence poll); this long without any
+#: frame after a power message means vpcd is waiting for an answer instead.
+SILENCE_AFTER_POWER = 3.0
 _HAS_QUICKACK = hasattr(socket, "TCP_QUICKACK")
 
 
@@ -91,16 +109,25 @@ class VpcdStats:
     connects: int = 0
     deadline_misses: int = 0
     busy_answers: int = 0
+    #: Card calls that raised through the card core (answered 6F00 / ignored).
+    card_errors: int = 0
+    #: Times vpcd went silent after a power message (a client's 1-byte APDU, probably).
+    silent_after_power: int = 0
 
 
 class _Connection:
-    """One TCP connection to vpcd; ``send`` is serialised between threads."""
+    """One TCP connection to vpcd.
 
-    __slots__ = ("closed", "send_lock", "sock")
+    Exactly one thread sends at a time, by construction rather than a lock:
+    the thread that read a frame answers it, unless the watchdog popped that
+    call from the in-flight table first, in which case only the watchdog
+    answers (6F00) and the reading thread sends nothing (``_apdu`` → None).
+    """
+
+    __slots__ = ("closed", "sock")
 
     def __init__(self, sock: socket.socket) -> None:
         self.sock = sock
-        self.send_lock = threading.Lock()
         self.closed = False
 
     def recv_exact(self, size: int) -> bytes | None:
@@ -138,6 +165,22 @@ class _Connection:
         except OSError:
             return False
         return True
+
+    def shutdown_read(self) -> None:
+        """Take no further frame: a blocked read returns; answers can still be sent."""
+        try:
+            self.sock.shutdown(socket.SHUT_RD)
+        except OSError:
+            pass
+
+    def quiet_for(self, seconds: float) -> bool:
+        """True when vpcd sends nothing (and does not close) for *seconds*."""
+        poller = select.poll()
+        poller.register(self.sock, select.POLLIN)
+        try:
+            return not poller.poll(seconds * 1000)
+        except OSError:
+            return False
 
     def close(self) -> None:
         self.closed = True
@@ -188,6 +231,7 @@ class VpcdHost(SimulatedDeviceHost):
         self._lock = threading.Lock()
         self._running = False
         self._stopped = threading.Event()
+        self._watch_stop = threading.Event()
         self._connected = threading.Event()
         self._conn: _Connection | None = None
         self._threads: list[threading.Thread] = []
@@ -242,32 +286,38 @@ class VpcdHost(SimulatedDeviceHost):
             self.stop()
 
     def stop(self) -> None:
-        """Disconnect, stop the threads, close the card (plugins' ``hcekit_shutdown``)."""
-        self._close_io()
-        self._join_threads()
+        """Stop serving (see :meth:`stop_serving`), then close the card (``hcekit_shutdown``)."""
+        self.stop_serving()
         if not self._busy:
             super().stop()
         else:
             log.warning("vpcd %s: a card call is still stuck; not closing the card", self.endpoint)
 
     def stop_serving(self) -> None:
-        """Disconnect and stop the threads but keep the card open (tests reuse it)."""
-        self._close_io()
-        self._join_threads()
+        """Stop taking frames, answer the one in hand, power the card off, disconnect.
 
-    def _close_io(self) -> None:
+        The card stays open (tests reuse it). vpcd turns a connection that
+        closes under an unanswered APDU into an *empty success* for the PC/SC
+        client, so the APDU in flight is answered first: by the card when it
+        returns within its deadline, else 6F00 by the watchdog, which keeps
+        running until the connection thread has finished.
+        """
         self._running = False
         self._stopped.set()
         with self._lock:
             conn = self._conn
         if conn is not None:
-            conn.close()
-
-    def _join_threads(self) -> None:
+            conn.shutdown_read()
         current = threading.current_thread()
         for thread in list(self._threads):
             if thread is not current:
-                thread.join(timeout=max(1.0, self.deadline))
+                thread.join(timeout=self.deadline + 1.0)
+        with self._lock:
+            conn, self._conn = self._conn, None
+            self._connected.clear()
+        if conn is not None:
+            conn.close()
+        self._watch_stop.set()
         if self._watchdog is not None and self._watchdog is not current:
             self._watchdog.join(timeout=1.0)
         self._watchdog = None
@@ -342,7 +392,7 @@ class VpcdHost(SimulatedDeviceHost):
                     if not self.reconnect:
                         self._stopped.set()
                         return
-        except Exception:  # a bug here must not kill the reader silently
+        except BaseException:  # a bug here must not kill the reader silently
             log.exception("vpcd %s: connection thread failed", self.endpoint)
             self._stopped.set()
 
@@ -358,7 +408,11 @@ class VpcdHost(SimulatedDeviceHost):
         tcp, quick, waitall = socket.IPPROTO_TCP, getattr(socket, "TCP_QUICKACK", 0), \
             socket.MSG_WAITALL
         get_atr = VpcdControl.GET_ATR
+        after_power: int | None = None
         while True:
+            if after_power is not None:
+                self._check_silence(conn, after_power)
+                after_power = None
             try:
                 if quickack:
                     setsockopt(tcp, quick, 1)
@@ -386,13 +440,16 @@ class VpcdHost(SimulatedDeviceHost):
                 if control == get_atr:
                     if not send(self.atr):
                         return True
-                elif control in _POWER_EVENTS:
+                    continue
+                if control in _POWER_EVENTS:
                     if not self._power(VpcdControl(control)):
                         return False
-                else:
-                    log.warning("vpcd %s: unknown control message %02X ignored",
-                                self.endpoint, control)
-                continue
+                    after_power = control
+                    continue
+                # not a control message: a PC/SC client sent this 1-byte APDU, and vpcd
+                # waits for its answer with no timeout; the card answers it (6700)
+                log.info("vpcd %s: 1-byte frame %02X is no vpcd control message; a client's "
+                         "1-byte APDU, passed to the card", self.endpoint, control)
             response = self._apdu(payload)
             if response is None:
                 return False
@@ -425,7 +482,15 @@ class VpcdHost(SimulatedDeviceHost):
             return _SW_UNKNOWN
         self.stats.apdus += 1
         try:
-            response = self.card.transceive(command)
+            with self.lock:
+                response = self.card.transceive(command)
+        except BaseException:
+            # No signal is ever delivered to this thread, so even KeyboardInterrupt
+            # or SystemExit here was raised by a plugin (or the core): answer, serve on.
+            self.stats.card_errors += 1
+            log.exception("vpcd %s: the card raised on %s; answering 6F00", self.endpoint,
+                          command[:4].hex().upper())
+            response = _SW_UNKNOWN
         finally:
             kept = self._leave(seq)
         return response if kept else None
@@ -437,15 +502,39 @@ class VpcdHost(SimulatedDeviceHost):
                 self._pending_power = event
             return True
         try:
-            if event == VpcdControl.POWER_OFF:
-                self.card.field_off(DeactivationReason.LINK_LOSS)
-            else:
-                self.card.field_on()
-        except Exception:
+            with self.lock:
+                if event == VpcdControl.POWER_OFF:
+                    self.card.field_off(DeactivationReason.LINK_LOSS)
+                else:
+                    self.card.field_on()
+        except BaseException:  # as in _apdu: raised by card code, never a signal
+            self.stats.card_errors += 1
             log.exception("vpcd %s: card failed on %s", self.endpoint, event.name)
         finally:
             kept = self._leave(seq)
         return kept
+
+    def _check_silence(self, conn: _Connection, control: int) -> None:
+        """Warn when vpcd goes quiet after a power message: it may be a client's APDU.
+
+        vpcd frames a client's 1-byte APDU 00, 01 or 02 exactly like its power
+        off / on / reset message (and 04 like its ATR request), so the card
+        cannot tell them apart. A real power message needs no answer and
+        pcscd's presence poll follows within 0.4 s; a 1-byte APDU leaves vpcd
+        waiting for an answer, with no timeout, and nothing more arrives.
+        Answering would desynchronise the protocol if it was a real power
+        message, so the host only says what happened.
+        """
+        if not conn.quiet_for(SILENCE_AFTER_POWER) or not self._running:
+            return
+        self.stats.silent_after_power += 1
+        log.warning(
+            "vpcd %s: nothing from vpcd for %.0f s after its %s message %02X, although pcscd "
+            "polls every 0.4 s: a PC/SC client probably sent the 1-byte APDU %02X, which vpcd "
+            "frames exactly like that control message. vpcd now waits for an answer without a "
+            "timeout, so that client and this reader hang until pcscd or this host restarts. "
+            "Fix the client: an ISO 7816-4 command is at least 4 bytes (see docs/pcsc.md)",
+            self.endpoint, SILENCE_AFTER_POWER, VpcdControl(control).name, control, control)
 
     def _recover(self) -> None:
         """Run by the thread whose stuck call finally returned: reset the card, clear busy."""
@@ -454,16 +543,18 @@ class VpcdHost(SimulatedDeviceHost):
         log.warning("vpcd %s: the stuck card call returned; its result was discarded, "
                     "field reset", self.endpoint)
         try:
-            self.card.field_off(DeactivationReason.LINK_LOSS)
-        except Exception:
+            with self.lock:
+                self.card.field_off(DeactivationReason.LINK_LOSS)
+        except BaseException:
             log.exception("vpcd %s: field_off after a stuck call failed", self.endpoint)
         with self._lock:
             pending = self._pending_power
             self._pending_power = None
             if pending in (VpcdControl.POWER_ON, VpcdControl.RESET):
                 try:
-                    self.card.field_on()
-                except Exception:
+                    with self.lock:
+                        self.card.field_on()
+                except BaseException:
                     log.exception("vpcd %s: field_on after a stuck call failed", self.endpoint)
             self._busy = False
 
@@ -472,13 +563,14 @@ class VpcdHost(SimulatedDeviceHost):
     def _start_watchdog(self) -> None:
         if self._watchdog is not None and self._watchdog.is_alive():
             return
+        self._watch_stop.clear()
         self._watchdog = threading.Thread(target=self._watch, name=f"hcekit-vpcd-{self.port}-watch",
                                           daemon=True)
         self._watchdog.start()
 
     def _watch(self) -> None:
         interval = min(0.1, max(0.005, self.deadline / 10))
-        while not self._stopped.wait(interval):
+        while not self._watch_stop.wait(interval):
             if self._busy:
                 continue
             now = time.monotonic()
