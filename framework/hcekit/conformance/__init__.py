@@ -8,13 +8,19 @@ Checks (each independent, each on fresh cards with a fresh plugin instance):
 - ``unknown-ins``: INS 60/6F/90/9F (invalid in ISO 7816) answer 6D00 (or 6E00).
 - ``unknown-cla``: CLA FF answers 6E00, logical channels 6881, declared unknown classes 6E00.
 - ``malformed``: malformed APDUs and every INS with odd P1-P2/data get well-formed answers and
-  no plugin exception (an exception is a 6F00 and a logged traceback).
+  no plugin exception (an exception is a 6F00 and a logged traceback); and the ISO/IEC 7816-4
+  Ne rules on every SELECT and declared read: Le 00 = 256, Le 0000 = 65536 (the first
+  min(Ne, all) bytes), a READ BINARY with Le 00 reads to the end of the file, and a READ
+  BINARY without Le (case 1, Ne = 0) returns no data.
 - ``deselect``: deselect, field loss and DESELECTED deactivation raise nothing; reselect works.
 - ``restart``: demo scripts pass; the SQLite store is unchanged by close + reopen + startup.
 - ``secrets``: no key material from the store appears in the redacted trace or the logs.
 
 A plugin may tune the probes with a ``conformance`` attribute (a dict):
-``{"unknown_cla": [0xB0], "unknown_ins": [(0x80, 0x42)], "skip": {"restart": "why"}}``.
+``{"unknown_cla": [0xB0], "unknown_ins": [(0x80, 0x42)], "skip": {"restart": "why"},
+"reads": [{"aid": "D2760000850101", "before": ["00A4000C02E104"], "read": "00B00000"}]}``;
+``reads`` names commands that return data (hex, without Le) for the Ne rules, or
+:class:`~hcekit.conformance.checks.ReadProbe` objects for reads that need a session.
 """
 
 from __future__ import annotations

@@ -12,22 +12,34 @@ import json
 import random
 import re
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..aid import AidKind, Claim, find_conflicts
-from ..apdu import INS_GET_RESPONSE, INS_SELECT, P1_SELECT_BY_DF_NAME, CommandApdu, ResponseApdu
+from ..apdu import (
+    EXTENDED_MAX_NE,
+    INS_GET_RESPONSE,
+    INS_SELECT,
+    P1_SELECT_BY_DF_NAME,
+    SHORT_MAX_NE,
+    CommandApdu,
+    ResponseApdu,
+)
 from ..card import Card
 from ..errors import ApduFormatError, HcekitError
 from ..events import DeactivationReason
+from ..hosts.loopback import LoopbackHost
 from ..plugins import ENTRY_POINT_GROUP
 from ..store import MemoryStore, SqliteStore
 from ..sw import SW, describe
+from ..terminal import LoopbackTransport, Terminal
 from ..tlv import TlvError
 from ..tlv import parse as parse_tlv
 from .harness import Harness, LogCapture, capture_logs
 
-__all__ = ["CheckFailed", "CheckSkipped", "CHECKS", "Check"]
+__all__ = ["CheckFailed", "CheckSkipped", "CHECKS", "Check", "ReadProbe", "hex_read", "ne_probes",
+           "check_ne"]
 
 
 class CheckFailed(AssertionError):
@@ -256,8 +268,133 @@ def exercise(h: Harness, card: Card, claims: list[Claim], seed: int = 7816) -> N
     card.field_off(DeactivationReason.LINK_LOSS)
 
 
+Send = Callable[[Terminal, "int | None", bool], ResponseApdu]
+
+
+@dataclass(frozen=True)
+class ReadProbe:
+    """A read the Ne check repeats with several Le values.
+
+    ``send(terminal, le, extended)`` gets a terminal with the field on and nothing
+    selected (no automatic GET RESPONSE), sends the read with that Le (``None``: no Le
+    field, case 1) and returns the plain response — a plugin behind secure messaging
+    wraps and unwraps itself, keeping its outer APDU extended so nothing chains.
+    """
+
+    name: str
+    send: Send
+    #: READ BINARY: a case-1 command must get no data back.
+    read_binary: bool = False
+    #: The data is the same every time (a file), not only its length (a fresh FCI).
+    same_data: bool = True
+    #: READ BINARY by offset: the same read *n* bytes further on (to find the end of file).
+    further: Callable[[int], ReadProbe] | None = None
+
+
+def hex_read(aid: bytes | str, read: str, before: tuple[str, ...] = ()) -> ReadProbe:
+    """A declared read: SELECT *aid*, send the *before* commands (hex, each must succeed),
+    then *read* (hex header [+ Lc data], no Le) with the Le the check chooses."""
+    name = bytes.fromhex(aid) if isinstance(aid, str) else aid
+    base = CommandApdu.from_hex(read)
+    by_offset = base.ins == _INS_READ_BINARY[0] and not base.p1 & 0x80
+
+    def further(n: int) -> ReadProbe:
+        offset = ((base.p1 << 8) | base.p2) + n
+        moved = CommandApdu(base.cla, base.ins, offset >> 8, offset & 0xFF, base.data)
+        return hex_read(name, moved.to_bytes().hex().upper(), before)
+
+    def send(terminal: Terminal, le: int | None, extended: bool) -> ResponseApdu:
+        selected = terminal.select(name)
+        if not _ok(selected.sw):
+            raise CheckFailed(f"SELECT {name.hex().upper()} for a declared read answered "
+                              f"{selected.sw:04X}")
+        for text in before:
+            answer = terminal.transmit(text)
+            if not _ok(answer.sw):
+                raise CheckFailed(f"declared read preamble {text} answered {answer.sw:04X}")
+        command = CommandApdu(base.cla, base.ins, base.p1, base.p2, base.data, le, extended)
+        return terminal.transmit(command)
+
+    return ReadProbe(f"{read} after SELECT {name.hex().upper()}", send,
+                     read_binary=base.ins in _INS_READ_BINARY,
+                     further=further if by_offset and base.p1 < 0x7F else None)
+
+
+_INS_READ_BINARY = (0xB0, 0xB1)
+#: Answers with data: 9000, 61xx (more to come), 62xx warnings, 91xx (ISO-wrapped DESFire).
+_NE_SUCCESS_SW1 = (0x90, 0x61, 0x62, 0x91)
+
+
+def _select_probe(name: bytes) -> ReadProbe:
+    def send(terminal: Terminal, le: int | None, extended: bool) -> ResponseApdu:
+        return terminal.transmit(CommandApdu(0x00, INS_SELECT, P1_SELECT_BY_DF_NAME, 0x00,
+                                             name, le, extended))
+
+    return ReadProbe(f"SELECT {name.hex().upper()}", send, same_data=False)
+
+
+def ne_probes(h: Harness) -> list[ReadProbe]:
+    """SELECT of every claim, plus the reads the plugin declares (``conformance["reads"]``:
+    :class:`ReadProbe` objects or ``{"aid", "read", "before"}`` dicts of hex)."""
+    probes = [_select_probe(_select_name(c)) for c in _claims_or_skip(h)]
+    for entry in h.plugin.options().get("reads", []):
+        if isinstance(entry, ReadProbe):
+            probes.append(entry)
+        else:
+            probes.append(hex_read(entry["aid"], entry["read"], tuple(entry.get("before", ()))))
+    return probes
+
+
+def check_ne(h: Harness, probes: list[ReadProbe]) -> None:
+    """ISO/IEC 7816-4 §5.1: short Le 00 is Ne = 256, extended 0000 is 65536, no Le is Ne = 0.
+
+    Each probe runs on one fresh card with Le = 0000 (extended: everything there is), 00,
+    FF and, for READ BINARY, without Le; the answers must be the first min(Ne, all) bytes
+    of the same data (a card answering 255 bytes to Le 00 fails), and a case-1 READ BINARY
+    must return no data.
+    """
+    for probe in probes:
+        with h.card() as card:
+            terminal = Terminal(LoopbackTransport(LoopbackHost(card)), auto_get_response=False,
+                                auto_resend_6c=False)
+            with terminal.tap():
+                _check_probe(probe, terminal)
+
+
+def _check_probe(probe: ReadProbe, terminal: Terminal) -> None:
+    everything = probe.send(terminal, EXTENDED_MAX_NE, True)
+    if everything.sw1 not in _NE_SUCCESS_SW1:
+        raise CheckFailed(f"{probe.name} with extended Le 0000 answered {everything.sw:04X}")
+    total = everything.data
+    for le, label in ((SHORT_MAX_NE, "00"), (0xFF, "FF")):
+        got = probe.send(terminal, le, False)
+        expected = min(le, len(total))
+        if len(got.data) != expected or (probe.same_data and got.data != total[:expected]):
+            raise CheckFailed(
+                f"{probe.name} with Le {label} returned {len(got.data)} bytes (SW "
+                f"{got.sw:04X}); Le {label} means Ne = {le} (ISO/IEC 7816-4 §5.1) and Le "
+                f"0000 gave {len(total)} bytes, so the answer is the first {expected} — "
+                f"answer at most command.le bytes and let the core chain the rest")
+    short = probe.send(terminal, SHORT_MAX_NE, False)
+    if probe.further is not None and len(short.data) < SHORT_MAX_NE and short.sw == SW.NO_ERROR:
+        # Le 00 asks for everything up to the end of the file (ISO/IEC 7816-4 READ BINARY):
+        # fewer than 256 bytes with 9000 says the file ends there
+        beyond = probe.further(len(short.data)).send(terminal, 1, False)
+        if beyond.data:
+            raise CheckFailed(
+                f"{probe.name} with Le 00 returned {len(short.data)} bytes and 9000, yet the "
+                f"file goes on at offset +{len(short.data)}; Le 00 means Ne = 256 (ISO/IEC "
+                f"7816-4 §5.1): return the file up to its end within 256 bytes")
+    if probe.read_binary:
+        case1 = probe.send(terminal, None, False)
+        if case1.data:
+            raise CheckFailed(
+                f"{probe.name} without Le (case 1) returned {len(case1.data)} bytes; no Le "
+                f"means Ne = 0 (ISO/IEC 7816-4 §5.1): answer 6700 (hcekit.read_binary does)")
+
+
 def check_malformed(h: Harness, tmp: Path) -> None:
-    """Malformed APDUs and odd parameters/data for every INS never crash the plugin."""
+    """Malformed APDUs and odd parameters/data for every INS never crash the plugin; Ne rules."""
     claims = _claims_or_skip(h)
     with capture_logs() as logs, h.card() as card:
         for raw in MALFORMED:
@@ -278,6 +415,8 @@ def check_malformed(h: Harness, tmp: Path) -> None:
         if not _ok(ResponseApdu.parse(response).sw):
             raise CheckFailed("after the malformed-input sweep the plugin no longer selects: "
                               f"{response.hex().upper()}")
+        check_ne(h, ne_probes(h))
+        _no_failures(h, logs, "on reads with Le 00, FF, 0000 and without Le")
 
 
 # -- deselect / deactivation ------------------------------------------------------------------

@@ -300,7 +300,10 @@ def unwrap_command(suite: CipherSuite, ssc: bytes, command: CommandApdu, *,
     data = _decrypt_do(suite, ssc, found)
     le_value = found.get(TAG_LE)
     le = None if le_value is None else _decode_le(le_value)
-    return CommandApdu(_plain_cla(command.cla), command.ins, command.p1, command.p2, data, le)
+    # a two-byte DO 97 is an extended Le (0000 = 65536, 0100 = 256 but not "all zeros")
+    extended = True if le_value is not None and len(le_value) == 2 else None
+    return CommandApdu(_plain_cla(command.cla), command.ins, command.p1, command.p2, data, le,
+                       extended)
 
 
 def wrap_response(suite: CipherSuite, ssc: bytes, command: CommandApdu,

@@ -85,6 +85,9 @@ class AccessPlugin:
     """PIV access badge (Card Authentication). Self-personalizes with the TEST CA when empty."""
 
     name = "access"
+    #: For hcekit's conformance kit: the Ne check reads the Card Authentication certificate
+    #: object (GET DATA 5FC101, several hundred bytes).
+    conformance = {"reads": [{"aid": PIV_AID.hex(), "read": "00CB3FFF055C035FC101"}]}
 
     def __init__(self) -> None:
         self._badge: Badge | None = None

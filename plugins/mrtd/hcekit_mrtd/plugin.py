@@ -28,6 +28,7 @@ from hcekit import (
 )
 from hcekit.apdu import INS_SELECT
 from hcekit.options import OptionGroup
+from hcekit.read_binary import read_binary
 from hcekit.sm import CardAuthenticator, is_protected
 from hcekit.sm.auth import INS_EXTERNAL_AUTHENTICATE, INS_GET_CHALLENGE
 from hcekit.sm.bac import bac_card
@@ -47,8 +48,6 @@ P1_SELECT_EF = 0x02
 P2_NO_RESPONSE_DATA = 0x0C
 P1_SFI = 0x80
 SFI_MASK = 0x1F
-SHORT_NE = 256
-EXTENDED_NE = 65536
 
 Random = Callable[[int], bytes]
 
@@ -62,6 +61,16 @@ class MrtdPlugin:
     """
 
     name = "mrtd"
+
+    @property
+    def conformance(self) -> dict[str, object]:
+        """For hcekit's conformance kit: the Ne check reads EF.DG2 (640 bytes) under BAC."""
+        from hcekit.conformance.checks import ReadProbe
+
+        from .reader import conformance_read
+
+        return {"reads": [ReadProbe("READ BINARY EF.DG2 under BAC", conformance_read,
+                                    read_binary=True)]}
 
     def __init__(self, personalization: Personalization | None = None, *,
                  random: Random = os.urandom) -> None:
@@ -172,12 +181,4 @@ class MrtdPlugin:
             if fid is None:
                 raise IsoError(SW.COMMAND_NOT_ALLOWED_NO_CURRENT_EF, "select an EF first")
             offset = (command.p1 << 8) | command.p2
-        content = self.files[fid].content
-        if offset >= len(content):
-            raise IsoError(SW.WRONG_P1P2, f"offset {offset} is beyond the file "
-                                          f"({len(content)} bytes)")
-        ne = command.le if command.le is not None else SHORT_NE
-        chunk = content[offset:offset + ne]
-        if len(chunk) < ne and ne not in (SHORT_NE, EXTENDED_NE):
-            return ResponseApdu(chunk, SW.END_OF_FILE_REACHED)
-        return chunk
+        return read_binary(self.files[fid].content, offset, command)  # ISO 7816-4 Ne rules

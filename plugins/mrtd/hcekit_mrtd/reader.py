@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from hcekit import SW, CommandApdu
+from hcekit import SW, CommandApdu, ResponseApdu
+from hcekit.apdu import EXTENDED_MAX_NE
 from hcekit.sm import AuthenticationError, SmError, TerminalSession, mutual_authenticate
 from hcekit.sm.bac import bac_terminal
 from hcekit.sw import describe
@@ -169,3 +170,21 @@ reader_script = TerminalScript(
              "dob": "date of birth YYMMDD",
              "expiry": "date of expiry YYMMDD"},
 )
+
+
+def conformance_read(terminal: Terminal, le: int | None, extended: bool) -> ResponseApdu:
+    """For hcekit's conformance kit: READ BINARY of EF.DG2 under BAC with a chosen inner Le.
+
+    The inner Le travels in DO 97; the outer APDU is extended so the protected
+    answer never chains. Returns the plain (unwrapped) answer.
+    """
+    terminal.transmit(CommandApdu(0x00, INS_SELECT, 0x04, P2_NO_RESPONSE_DATA, EMRTD_AID)).check()
+    session = mutual_authenticate(terminal, bac_terminal(SPECIMEN.bac_information))
+    select = session.transmit(terminal, CommandApdu(0x00, INS_SELECT, P1_SELECT_EF,
+                                                    P2_NO_RESPONSE_DATA,
+                                                    lds.EF_DG2.fid.to_bytes(2, "big")))
+    _ok(select.sw, "SELECT EF.DG2")
+    wrapped = session.wrap_command(CommandApdu(0x00, INS_READ_BINARY, 0, 0, b"", le, extended))
+    outer = CommandApdu(wrapped.cla, wrapped.ins, wrapped.p1, wrapped.p2, wrapped.data,
+                        EXTENDED_MAX_NE, True)
+    return session.unwrap_response(terminal.transmit(outer))

@@ -26,6 +26,7 @@ from hcekit import (
 from hcekit.apdu import INS_SELECT
 from hcekit.ndef import NdefRecord, encode_message, text_record, uri_record
 from hcekit.options import OptionGroup
+from hcekit.read_binary import read_binary
 from hcekit.terminal import TerminalScript
 
 __all__ = ["NdefPlugin", "NDEF_APP_AID", "CC_FILE_ID", "NDEF_FILE_ID", "build_cc"]
@@ -34,8 +35,9 @@ NDEF_APP_AID = bytes.fromhex("D2760000850101")
 CC_FILE_ID = 0xE103
 NDEF_FILE_ID = 0xE104
 MAPPING_VERSION_2_0 = 0x20
-#: Largest READ BINARY answer / UPDATE BINARY data we announce (short APDUs).
-MLE = 0x00FF
+#: Largest READ BINARY answer we announce: 256, what a short Le of 00 asks for (ISO/IEC
+#: 7816-4), as NXP's NTAG 424 DNA announces; the largest UPDATE BINARY data: 255 (short Lc).
+MLE = 0x0100
 MLC = 0x00FF
 ACCESS_GRANTED = 0x00
 ACCESS_DENIED = 0xFF
@@ -64,6 +66,11 @@ class NdefPlugin:
     """The Type 4 Tag personality (entry point ``ndef``)."""
 
     name = "ndef"
+    #: For hcekit's conformance kit: the Ne check reads the CC and the NDEF file (2048 bytes).
+    conformance = {"reads": [
+        {"aid": NDEF_APP_AID.hex(), "before": ["00A4000C02E103"], "read": "00B00000"},
+        {"aid": NDEF_APP_AID.hex(), "before": ["00A4000C02E104"], "read": "00B00000"},
+    ]}
 
     def __init__(self) -> None:
         self.writable = False
@@ -167,14 +174,7 @@ class NdefPlugin:
         content = self._file(app, fid)
         # The NDEF file has max_size bytes; what was never written reads as zeros.
         size = len(content) if fid == CC_FILE_ID else self.max_size
-        if offset >= size:
-            raise IsoError(SW.WRONG_P1P2, f"offset {offset} is beyond the file ({size} bytes)")
-        ne = command.le if command.le is not None else 256
-        end = min(offset + min(ne, MLE), size)
-        chunk = content[offset:end].ljust(end - offset, b"\x00")
-        if command.le is not None and command.le != 256 and len(chunk) < command.le:
-            return ResponseApdu(chunk, SW.END_OF_FILE_REACHED)
-        return chunk
+        return read_binary(content, offset, command, size)  # ISO 7816-4 Ne rules
 
     def _update(self, app: AppContext, command: CommandApdu) -> None:
         fid, offset = self._offset(app, command)

@@ -27,6 +27,9 @@ class PaymentPlugin:
     """One TEST payment card per hcekit card."""
 
     name = "payment"
+    #: For hcekit's conformance kit: the Ne check reads the records too.
+    conformance = {"reads": [{"aid": "A0000000031010", "read": "00B2010C"},
+                             {"aid": "A0000000031010", "read": "00B20214"}]}
 
     def __init__(self) -> None:
         self.perso: Personalization | None = None

@@ -73,6 +73,12 @@ class TransitPlugin:
     """One emulated transit card (the class is instantiated per card)."""
 
     name = "transit"
+    #: For hcekit's conformance kit: the Ne check runs ReadData (whole file, free read
+    #: access) on the card-info and contracts files, ISO-wrapped with the Le it chooses.
+    conformance = {"reads": [
+        {"aid": TRANSIT_DF_NAME.hex(), "read": "90BD00000700000000000000"},
+        {"aid": TRANSIT_DF_NAME.hex(), "read": "90BD00000704000000000000"},
+    ]}
 
     def __init__(self) -> None:
         self.card: DesfireCard | None = None
