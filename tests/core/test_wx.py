@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from hcekit import SW, Card, Category, Claim, DeviceState, ErrCode, HceError
+from hcekit.card import routing_select_aid
 from hcekit.events import DeactivationReason
 from hcekit.hce import HceService
 from hcekit.hosts import LoopbackHost
@@ -23,6 +24,8 @@ from hcekit.testing.wechat import (
     select,
 )
 from hcekit.wx import WxHce
+from hypothesis import given
+from hypothesis import strategies as st
 
 AID = "F222222222"
 
@@ -412,3 +415,20 @@ def test_loopback_routes_like_android_once_a_group_is_registered() -> None:
     assert host.transceive(select(PLUGIN_AID)) == b"\x90\x00"  # prefix resolution, as Android
     host.remove_aids(Category.OTHER)
     assert host.transceive(select(PLUGIN_AID)) == b"\x90\x00"
+
+
+@given(st.binary(min_size=1, max_size=300))
+def test_any_bytes_but_a_routing_select_reach_the_selected_mini_program_unchanged(
+        command: bytes) -> None:
+    wx, host, mini, _ = raw_rig()
+    wx.service.timeout = 2.0
+    host.field_on()
+    host.transceive(select(FACADE_AID))
+    mini.take()
+    if routing_select_aid(command) is None:
+        assert host.transceive(command) == MiniProgram.answer(command)
+        assert mini.take() == [{"messageType": 1, "data": command}]
+    else:
+        response = host.transceive(command)  # routed by AID: to it, a plugin, or 6A82
+        assert len(response) >= 2
+    host.field_off()
