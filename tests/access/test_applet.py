@@ -321,3 +321,52 @@ def test_custom_pin_from_personalization(badge_rig: BadgeFactory) -> None:
         assert rig.terminal.transmit(CommandApdu(0, 0x20, 0, 0x80, pin("123456"))).sw == 0x63C2
         assert rig.terminal.transmit(CommandApdu(0, 0x20, 0, 0x80, b"24681357")).sw == \
             SW.NO_ERROR
+
+
+def test_two_cards_on_one_store_never_spend_the_same_pin_try() -> None:
+    """Card B's wrong PIN lands while card A is between reading and writing the retry counter:
+    both tries count (issue 16: state is read inside the transaction that commits it)."""
+    import threading
+
+    from hcekit.store import PluginStore
+    from hcekit.testing import loopback_rig
+    from hcekit_access.badge import KEY_PIN_TRIES
+
+    threads: list[threading.Thread] = []
+
+    class InterleavingStore(PluginStore):
+        other_card: list[Terminal] = []
+
+        def get(self, key: str, default: bytes | None = None) -> bytes | None:
+            value = super().get(key, default)
+            if key == KEY_PIN_TRIES and self.other_card:
+                terminal = self.other_card.pop()
+
+                def wrong_pin() -> None:
+                    with terminal.tap():
+                        terminal.select(PIV_AID)
+                        terminal.transmit(CommandApdu(0, 0x20, 0, 0x80, pin("999999")))
+
+                thread = threading.Thread(target=wrong_pin)
+                threads.append(thread)
+                thread.start()
+                # Let B finish if it can; if this card holds the store's transaction, B waits.
+                thread.join(timeout=2.0)
+            return value
+
+    class Backend(MemoryStore):
+        def namespace(self, name: str) -> PluginStore:
+            return InterleavingStore(self, name)
+
+    store = Backend()
+    a, b = loopback_rig([AccessPlugin()], store=store), loopback_rig([AccessPlugin()], store=store)
+    with a.terminal.tap():
+        a.terminal.select(PIV_AID)
+        InterleavingStore.other_card.append(b.terminal)
+        a.terminal.transmit(CommandApdu(0, 0x20, 0, 0x80, pin("000000")))
+    for thread in threads:
+        thread.join()
+    assert threads, "card B's VERIFY never ran"
+    assert store.namespace("access").get_int(KEY_PIN_TRIES) == 1
+    a.close()
+    b.close()

@@ -66,7 +66,7 @@ def make_rig(keys: IssuerKeys) -> Iterator[RigFactory]:
         plugin = TransitPlugin()
         rig = loopback_rig([plugin], store=store)
         rig.terminal.connect()
-        uid = plugin.card.picc.uid if plugin.card is not None else UID
+        uid = plugin.card.uid if plugin.card is not None else UID
         item = TransitRig(rig, store, plugin, DesfireReader(rig.terminal), keys, uid)
         made.append(item)
         return item

@@ -540,14 +540,17 @@ def test_an_interrupted_framed_write_changes_nothing(transit: TransitRig) -> Non
 
 def test_a_failing_store_answers_eeprom_error_and_keeps_the_old_state(
         make_rig: RigFactory) -> None:
+    from hcekit.errors import StoreError
     from hcekit.store import MemoryStore
 
     class FlakyStore(MemoryStore):
+        """A backend failing as the store promises it fails: with StoreError."""
+
         fail = False
 
         def _set(self, ns: str, key: str, value: bytes) -> None:
             if self.fail:
-                raise OSError("disk full")
+                raise StoreError("disk full")
             super()._set(ns, key, value)
 
     store = FlakyStore()

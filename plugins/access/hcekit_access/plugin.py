@@ -229,16 +229,20 @@ class AccessPlugin:
             raise IsoError(SW.VERIFICATION_FAILED | 0xC0 | min(tries, 15), "PIN not verified")
         if len(command.data) != PIN_LENGTH:
             raise IsoError(SW.INCORRECT_DATA, "the PIN is sent as 8 bytes padded with FF")
-        if tries <= 0:
-            raise IsoError(SW.AUTHENTICATION_METHOD_BLOCKED, "PIN blocked")
-        reference = store.get(KEY_PIN) or b""
+        # The retry counter is read and written in one transaction: two cards serving one
+        # store (or a stale copy) can never both spend the same try.
         with store.transaction():
-            if tags_equal(command.data, reference):
-                store.set_int(KEY_PIN_TRIES, PIN_TRIES)
-                app.session[_VERIFIED] = True
-                return None
-            tries -= 1
-            store.set_int(KEY_PIN_TRIES, tries)
+            tries = store.get_int(KEY_PIN_TRIES)
+            blocked = tries <= 0
+            matched = not blocked and tags_equal(command.data, store.get(KEY_PIN) or b"")
+            if not blocked:
+                tries = PIN_TRIES if matched else tries - 1
+                store.set_int(KEY_PIN_TRIES, tries)
+        if blocked:
+            raise IsoError(SW.AUTHENTICATION_METHOD_BLOCKED, "PIN blocked")
+        if matched:
+            app.session[_VERIFIED] = True
+            return None
         app.session.pop(_VERIFIED, None)
         if tries <= 0:
             raise IsoError(SW.AUTHENTICATION_METHOD_BLOCKED, "wrong PIN; now blocked")

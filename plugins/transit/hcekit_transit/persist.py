@@ -4,12 +4,19 @@ One key per object: ``picc`` (card identity and master key) and
 ``app/<aid>`` (an application with its keys and files). Every change of the
 card is one call here, inside one ``store.transaction()``: a process killed
 mid-write leaves the previous value of every key.
+
+The card keeps no copy of these objects between commands: each command reads
+what it needs inside :meth:`CardStore.transaction` and writes its changes in
+the same transaction, so a stale copy can never overwrite a newer commit
+(another card on the same store, a re-personalisation).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from contextlib import AbstractContextManager
 
+from hcekit.errors import StoreError
 from hcekit.store import PluginStore
 
 from .model import Application, Picc, app_from_json, app_to_json, picc_from_json, picc_to_json
@@ -27,16 +34,37 @@ class CardStore:
     def is_empty(self) -> bool:
         return PICC_KEY not in self.store
 
-    def load(self) -> tuple[Picc, dict[bytes, Application]] | None:
-        """The personalised card, or None when the store holds none."""
+    def transaction(self) -> AbstractContextManager[None]:
+        """One atomic read-modify-write of the card (joins an enclosing transaction)."""
+        return self.store.transaction()
+
+    def picc(self) -> Picc:
+        """The PICC record; StoreError when the store holds no personalised card."""
         raw = self.store.get_json(PICC_KEY)
         if raw is None:
-            return None
+            raise StoreError("the store holds no personalised transit card")
+        return picc_from_json(raw)
+
+    def app(self, aid: bytes) -> Application | None:
+        raw = self.store.get_json(APP_PREFIX + aid.hex())
+        return None if raw is None else app_from_json(raw)
+
+    def app_ids(self) -> list[bytes]:
+        return [bytes.fromhex(key[len(APP_PREFIX):]) for key in self.store.keys(APP_PREFIX)]
+
+    def apps(self) -> dict[bytes, Application]:
         apps: dict[bytes, Application] = {}
         for key in self.store.keys(APP_PREFIX):
             app = app_from_json(self.store.get_json(key))
             apps[app.aid] = app
-        return picc_from_json(raw), apps
+        return apps
+
+    def load(self) -> tuple[Picc, dict[bytes, Application]] | None:
+        """The personalised card, or None when the store holds none."""
+        with self.transaction():
+            if self.is_empty():
+                return None
+            return self.picc(), self.apps()
 
     def save(self, *, picc: Picc | None = None, apps: Iterable[Application] = (),
              deleted: Iterable[bytes] = ()) -> None:

@@ -31,6 +31,7 @@ from hcekit.events import DeactivationReason
 from hcekit.options import OptionGroup
 from hcekit.terminal import TerminalScript
 
+from .instructions import Ins
 from .keys import IssuerKeys
 from .layout import (
     DEFAULT_BALANCE,
@@ -42,7 +43,7 @@ from .layout import (
 )
 from .model import PICC_AID
 from .persist import CardStore
-from .picc import DesfireCard, Ins
+from .picc import DesfireCard
 from .status import wrapped_sw
 
 __all__ = ["TransitPlugin", "CLA_DESFIRE"]
@@ -104,9 +105,7 @@ class TransitPlugin:
                                    "keys (publicly known; for demos and tests only)")
             else:
                 plugin.log.info("transit: empty store, personalised a card with issuer keys")
-        loaded = store.load()
-        assert loaded is not None
-        self.card = DesfireCard(store, *loaded)
+        self.card = DesfireCard(store)
 
     @hookimpl
     def hcekit_claims(self, plugin: PluginContext) -> Sequence[Claim]:

@@ -27,8 +27,8 @@ from .crypto import (
     session_key,
     tags_equal,
 )
+from .instructions import Ins
 from .model import CommMode
-from .picc import Ins
 from .status import DESFIRE_SW1, DfStatus
 
 __all__ = ["DesfireReader", "ReaderError"]
