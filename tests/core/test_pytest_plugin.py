@@ -30,3 +30,20 @@ def test_factory_builds_independent_rigs(hce_card_factory: Any) -> None:
         assert one.terminal.select(AID_A).ok
         assert not two.terminal.select(AID_A).ok
     assert two.host.device_state().nfc_enabled is False
+
+
+def test_documented_markers_are_registered(tmp_path: Any) -> None:
+    """A plugin project marking tests as docs/pcsc.md says runs under --strict-markers."""
+    import subprocess
+    import sys
+
+    (tmp_path / "test_marked.py").write_text(
+        "import pytest\n\n"
+        "@pytest.mark.pcsc\n@pytest.mark.interop\n"
+        "def test_marked():\n    assert True\n", encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "--strict-markers", "-p", "no:cacheprovider",
+         str(tmp_path / "test_marked.py")],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 passed" in result.stdout

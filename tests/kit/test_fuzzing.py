@@ -109,6 +109,25 @@ def test_random_engine_counts_plugin_exceptions(tmp_path: Path,
     assert "3000 inputs" in out
 
 
+def _reproduces_plugin_exception(target: str, path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from hcekit.cli.kit_commands import main
+
+    capsys.readouterr()
+    assert main(["fuzz", target, "--reproduce", str(path)]) == 1
+    assert "plugin exception: RuntimeError" in capsys.readouterr().out
+
+
+def test_inputs_that_make_a_plugin_raise_are_saved(tmp_path: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    result = run_target(SLOPPY, runs=3000, engine="random", artifacts=tmp_path)
+    assert result.plugin_exceptions and len(result.plugin_exception_files) == len(
+        result.plugin_exceptions)
+    assert "(hcekit fuzz --reproduce)" in result.line()
+    for path in result.plugin_exception_files:
+        assert path.parent == tmp_path
+        _reproduces_plugin_exception(SLOPPY, path, capsys)
+
+
 needs_atheris = pytest.mark.skipif(find_spec("atheris") is None,
                                    reason="atheris is not installed (pip install atheris)")
 
@@ -128,6 +147,16 @@ def test_atheris_finds_the_planted_crash(tmp_path: Path, monkeypatch: pytest.Mon
     result = run_target(BAD, runs=300_000, engine="atheris", artifacts=tmp_path)
     assert result.crash is not None and "SW1 12" in result.crash, result.line()
     assert result.crash_file is not None and result.crash_file.exists()
+
+
+@needs_atheris
+def test_atheris_saves_inputs_that_make_a_plugin_raise(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("PYTHONPATH", PACKAGE_PARENT)
+    result = run_target(SLOPPY, runs=3000, engine="atheris", artifacts=tmp_path)
+    assert result.plugin_exception_files, result.line()
+    _reproduces_plugin_exception(SLOPPY, result.plugin_exception_files[0], capsys)
 
 
 def test_reproduce_runs_a_saved_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -134,7 +134,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     def on_signal(signum: int, frame: FrameType | None) -> None:
         stop.set()
 
-    previous = signal.signal(signal.SIGTERM, on_signal)
+    # Our own handlers, also for SIGINT: a shell starts 'hcekit serve &' with SIGINT ignored,
+    # and Python then installs no KeyboardInterrupt handler of its own.
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
     started = False
     try:
         for port, store in zip(ports, stores, strict=True):
@@ -172,7 +174,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         except KeyboardInterrupt:
             pass
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
         for host in hosts:
             host.stop()
         for stream in outputs:

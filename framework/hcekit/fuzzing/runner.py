@@ -39,6 +39,7 @@ DEFAULT_SECONDS = 10.0
 DEFAULT_MAX_LEN = 256
 _DONE = re.compile(r"Done (\d+) runs in (\d+) second")
 _STATUS = re.compile(r"^#(\d+)\s", re.MULTILINE)
+_INPUT = re.compile(r"\(input ([0-9a-f]*)\)$")
 
 
 @dataclass
@@ -50,6 +51,17 @@ class FuzzResult:
     crash: str | None = None
     crash_file: Path | None = None
     plugin_exceptions: list[str] = field(default_factory=list)
+    #: The first input that reached each plugin exception site (same order), under --artifacts.
+    plugin_exception_files: list[Path] = field(default_factory=list)
+
+    def save_plugin_exception(self, artifacts: Path, site: str, data: bytes) -> None:
+        """Record a new plugin exception *site* and write the *data* that reached it."""
+        artifacts.mkdir(parents=True, exist_ok=True)
+        path = artifacts / (f"{self.target.replace(':', '_')}-plugin-exception-"
+                            f"{len(self.plugin_exceptions) + 1}")
+        path.write_bytes(data)
+        self.plugin_exceptions.append(site)
+        self.plugin_exception_files.append(path)
 
     def line(self) -> str:
         state = "no crash" if self.crash is None else "CRASH"
@@ -59,7 +71,10 @@ class FuzzResult:
             text += f"\n  crash: {self.crash}"
             if self.crash_file is not None:
                 text += f"\n  input: {self.crash_file}"
-        text += "".join(f"\n  plugin exception: {site}" for site in self.plugin_exceptions)
+        for i, site in enumerate(self.plugin_exceptions):
+            text += f"\n  plugin exception: {site}"
+            if i < len(self.plugin_exception_files):
+                text += f"\n  input: {self.plugin_exception_files[i]} (hcekit fuzz --reproduce)"
         return text
 
 
@@ -93,8 +108,16 @@ def _atheris(name: str, seconds: float | None, runs: int | None, seed: int,
     else:
         counts = [int(n) for n in _STATUS.findall(output)]
         result.inputs = max(counts, default=0)
-    result.plugin_exceptions = [line.split(PLUGIN_EXCEPTION_TAG, 1)[1].strip()
-                                for line in output.splitlines() if PLUGIN_EXCEPTION_TAG in line]
+    for line in output.splitlines():
+        if PLUGIN_EXCEPTION_TAG not in line:
+            continue
+        report = line.split(PLUGIN_EXCEPTION_TAG, 1)[1].strip()
+        found = _INPUT.search(report)
+        if found:
+            result.save_plugin_exception(artifacts, report[:found.start()].rstrip(),
+                                         bytes.fromhex(found.group(1)))
+        else:
+            result.plugin_exceptions.append(report)
     if proc.returncode != 0:
         written = re.search(r"Test unit written to (\S+)", output)
         result.crash_file = Path(written.group(1)) if written else None
@@ -133,6 +156,7 @@ def _random(name: str, seconds: float | None, runs: int | None, seed: int,
         while (result.inputs < runs) if runs is not None else (time.monotonic() < deadline):
             data = (_mutate(rng, rng.choice(corpus), corpus) if rng.random() < 0.8
                     else rng.randbytes(rng.randrange(64)))[:max_len]
+            known = len(target.plugin_exceptions)
             try:
                 target.one_input(data)
             except FuzzCrash as exc:
@@ -141,10 +165,12 @@ def _random(name: str, seconds: float | None, runs: int | None, seed: int,
                 result.crash_file = artifacts / f"{name.replace(':', '_')}-crash-{result.inputs}"
                 result.crash_file.write_bytes(data)
                 break
+            finally:
+                for site in list(target.plugin_exceptions)[known:]:
+                    result.save_plugin_exception(artifacts, site, data)
             result.inputs += 1
     finally:
         result.seconds = time.monotonic() - start
-        result.plugin_exceptions = list(target.plugin_exceptions)
         target.close()
     return result
 

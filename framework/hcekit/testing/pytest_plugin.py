@@ -34,6 +34,18 @@ __all__ = ["hce_card", "hce_card_factory", "hce_host", "hce_plugins", "hce_rig",
 
 RigFactory = Callable[..., LoopbackRig]
 
+#: Markers the fixtures' documentation asks tests to carry; registered here so that plugin
+#: projects running with ``--strict-markers`` need not declare them.
+MARKERS = {
+    "pcsc": "needs pcscd + vsmartcard-vpcd (the pcscd/pcsc_card fixtures start them privately)",
+    "interop": "talks to a third-party client (OpenSC, yubico-piv-tool, emvtool …)",
+}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for name, text in MARKERS.items():
+        config.addinivalue_line("markers", f"{name}: {text}")
+
 
 @pytest.fixture
 def hce_card_factory() -> Iterator[RigFactory]:
