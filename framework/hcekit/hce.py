@@ -180,7 +180,7 @@ class HceService:
         except HcekitError as exc:
             raise HceError(ErrCode.AID_REGISTRATION_FAILED, str(exc)) from exc
         try:
-            self._register(category, self.plugin_aids(category) + list(unique))
+            self._register(category, list(dict.fromkeys(self.plugin_aids(category) + list(unique))))
         except BaseException:
             with self.host.lock:
                 self.host.card.unregister(DYNAMIC_APP_NAME)

@@ -18,9 +18,17 @@ Details WeChat does not pin down, as implemented here: ``startHCE`` checks
 the device (13000, 13002, 13001), then the AID list (13003), then the payment
 role (13004; WeChat registers its HCE service for the ``payment`` category, so
 the check applies unless ``category: "other"`` is passed — an hcekit
-extension), then registers (13006). ``sendHCEMessage`` with no command waiting
-fails with 13005. The answer deadline is 1500 ms; when it passes the card
-answers ``00 00`` as WeChat's client does.
+extension), then registers (13006) the plugins' AIDs of that category with
+the new ones (Android replaces a category's whole group). An AID listed twice
+is accepted and registered once. ``stopHCE`` restores the plugins' group and
+answers 0 also with NFC switched off. ``sendHCEMessage`` with no command
+waiting fails with 13005. The answer deadline is 1500 ms; when it passes the
+card answers ``00 00`` as WeChat's client does.
+
+Commands reach ``onHCEMessage`` exactly as the reader sent them and the bytes
+of ``sendHCEMessage`` go out unchanged, on every host (the card core's raw
+route, as Android's NFC service behaves); ``docs/wechat.md`` has the details
+and the AOSP behaviour each one rests on.
 """
 
 from __future__ import annotations
