@@ -8,6 +8,7 @@ pyjnius) when it is created. On a desktop, start the JVM with
 from .bridge import SERVICE_CLASS, CardBridge
 from .host import AndroidHost, validate_aids
 from .platform import AndroidNfc, NotDefaultPaymentApp
+from .service import service_main, start_python_service
 
 __all__ = [
     "SERVICE_CLASS",
@@ -15,5 +16,7 @@ __all__ = [
     "AndroidNfc",
     "CardBridge",
     "NotDefaultPaymentApp",
+    "service_main",
+    "start_python_service",
     "validate_aids",
 ]

@@ -25,6 +25,7 @@ from .manifest import (
     aid_xml,
     check_drawable,
     check_java_class,
+    check_p4a_service_name,
     check_resource_name,
     requirements_xml,
     service_xml,
@@ -66,8 +67,13 @@ def _write(text: str, output: str | None, force: bool, command: str) -> int:
 
 
 def _manifest(args: argparse.Namespace) -> int:
-    text = service_xml(service_class=args.service_class, label=args.label,
-                       xml_resource=args.xml_name)
+    try:
+        text = service_xml(service_class=args.service_class, label=args.label,
+                           xml_resource=args.xml_name, python_service=args.python_service,
+                           cold_start_ms=args.cold_start_ms)
+    except ClaimError as exc:
+        print(f"hcekit android manifest: {exc}", file=sys.stderr)
+        return 1
     if args.requirements:
         text = requirements_xml() + text
     return _write(text, args.output, args.force, "manifest")
@@ -117,6 +123,14 @@ def add_commands(subparsers: Any) -> None:
                           type=_argument(lambda n: check_resource_name(n, "--xml-name")),
                           help=f"the AID XML resource, res/xml/NAME.xml (default {AID_XML_NAME}; "
                                "lowercase a-z, 0-9, _)")
+    manifest.add_argument("--python-service", default=None, metavar="NAME",
+                          type=_argument(check_p4a_service_name),
+                          help="run the HCE service in the process of python-for-android's "
+                               "service NAME (buildozer: services = NAME:service.py) and start "
+                               "that service when a tap finds no card attached (cold start)")
+    manifest.add_argument("--cold-start-ms", default=None, type=int, metavar="MS",
+                          help="how long a command waits for the Python service to come up "
+                               "(default 3000; with --python-service)")
     manifest.add_argument("--requirements", action="store_true",
                           help="also print the NFC <uses-permission> and HCE <uses-feature>")
     _add_output(manifest)

@@ -41,12 +41,20 @@ __all__ = [
     "check_resource_name",
     "check_drawable",
     "check_java_class",
+    "check_p4a_service_name",
+    "p4a_service_class",
+    "p4a_service_process",
+    "META_PYTHON_SERVICE",
+    "META_COLD_START_MS",
 ]
 
 ANDROID_NS = "http://schemas.android.com/apk/res/android"
 #: ``res/xml/hcekit_apduservice.xml``, referenced as ``@xml/hcekit_apduservice``.
 AID_XML_NAME = "hcekit_apduservice"
 HOST_APDU_SERVICE_ACTION = "android.nfc.cardemulation.action.HOST_APDU_SERVICE"
+#: Meta-data the shim reads in onCreate (``HcekitBridge.META_*``).
+META_PYTHON_SERVICE = "org.hcekit.python_service"
+META_COLD_START_MS = "org.hcekit.cold_start_ms"
 HOST_APDU_SERVICE_META = "android.nfc.cardemulation.host_apdu_service"
 BIND_NFC_SERVICE = "android.permission.BIND_NFC_SERVICE"
 
@@ -93,6 +101,35 @@ def check_drawable(reference: str) -> str:
                          "@drawable/banner (a file res/drawable/banner.png or .xml)")
     check_resource_name(match["name"], "drawable name")
     return reference
+
+
+_P4A_SERVICE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+
+
+def check_p4a_service_name(name: str) -> str:
+    """*name* if it can be a python-for-android service NAME (``services = NAME:ENTRY.py``).
+
+    p4a makes it part of a Java class name (``Service<Name>``) and of the
+    process name (``:service_<name>``): letters, digits and ``_``, starting with a letter.
+    """
+    if not _P4A_SERVICE_NAME.fullmatch(name):
+        raise ClaimError(f"python service name {name!r}: use letters, digits and _ starting with "
+                         "a letter (python-for-android builds the class Service<Name> from it)")
+    return name
+
+
+def p4a_service_class(name: str) -> str:
+    """The class python-for-android generates for service *name*, relative to the package.
+
+    p4a renders ``{package}.Service{{ name|capitalize }}``: jinja2's capitalize
+    upper-cases the first letter and lower-cases the rest, as ``str.capitalize``.
+    """
+    return ".Service" + check_p4a_service_name(name).capitalize()
+
+
+def p4a_service_process(name: str) -> str:
+    """The ``android:process`` python-for-android gives service *name*: ``:service_<name>``."""
+    return ":service_" + check_p4a_service_name(name)
 
 
 def check_java_class(name: str) -> str:
@@ -194,12 +231,27 @@ def service_xml(
     service_class: str = SERVICE_CLASS,
     label: str | None = None,
     xml_resource: str = AID_XML_NAME,
+    python_service: str | None = None,
+    cold_start_ms: int | None = None,
 ) -> str:
-    """The ``<service>`` element for the manifest's ``<application>`` (android: prefix)."""
+    """The ``<service>`` element for the manifest's ``<application>`` (android: prefix).
+
+    *python_service*: the NAME of the python-for-android service that runs the
+    card (``services = NAME:ENTRY.py``). The HCE service then lives in that
+    service's process (``:service_NAME``), so the shim's static bridge and the
+    Python card share it, and its meta-data tells the shim which class to start
+    on a cold start and how long a command may wait for it (*cold_start_ms*).
+    """
     check_java_class(service_class)
     check_resource_name(xml_resource, "AID XML resource name")
+    if cold_start_ms is not None and python_service is None:
+        raise ClaimError("a cold-start deadline only applies with a Python service to start")
+    if cold_start_ms is not None and not 1 <= cold_start_ms <= 60_000:
+        raise ClaimError(f"cold-start deadline {cold_start_ms} ms: expected 1..60000")
     attrs = {"android:name": service_class, "android:exported": "true",
              "android:permission": BIND_NFC_SERVICE}
+    if python_service is not None:
+        attrs["android:process"] = p4a_service_process(python_service)
     if label is not None:
         attrs["android:label"] = label
     root = ET.Element("service", attrs)
@@ -207,6 +259,12 @@ def service_xml(
     ET.SubElement(intent, "action", {"android:name": HOST_APDU_SERVICE_ACTION})
     ET.SubElement(root, "meta-data", {"android:name": HOST_APDU_SERVICE_META,
                                       "android:resource": f"@xml/{xml_resource}"})
+    if python_service is not None:
+        ET.SubElement(root, "meta-data", {"android:name": META_PYTHON_SERVICE,
+                                          "android:value": p4a_service_class(python_service)})
+        if cold_start_ms is not None:
+            ET.SubElement(root, "meta-data", {"android:name": META_COLD_START_MS,
+                                              "android:value": str(cold_start_ms)})
     ET.indent(root, space="    ")
     return ET.tostring(root, encoding="unicode") + "\n"
 

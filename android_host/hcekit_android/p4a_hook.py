@@ -12,6 +12,13 @@ it with ``hcekit android manifest -o p4a/hcekit_service.xml``), or the file
 named by ``$HCEKIT_SERVICE_XML``, plus the NFC permission and the HCE
 ``<uses-feature>`` if the manifest lacks them. Running it twice changes
 nothing. Standard library only: p4a runs it with its own Python.
+
+When the fragment names a Python service (``hcekit android manifest
+--python-service NAME``), the hook finds the ``<service>`` p4a rendered for
+``services = NAME:ENTRY.py`` and puts the HCE service in that service's
+process, with the class's full name in the meta-data, so the shim's static
+bridge and the Python card share one process; a manifest without that
+service is an error that says which buildozer setting is missing.
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 ANDROID_NS = "http://schemas.android.com/apk/res/android"
+META_PYTHON_SERVICE = "org.hcekit.python_service"
 SERVICE_XML_ENV = "HCEKIT_SERVICE_XML"
 PERMISSION = '<uses-permission android:name="android.permission.NFC" />'
 FEATURE = '<uses-feature android:name="android.hardware.nfc.hce" android:required="true" />'
@@ -47,6 +55,45 @@ def _service_name(fragment: str) -> str:
     return name
 
 
+def _a(name: str) -> str:
+    return f"{{{ANDROID_NS}}}{name}"
+
+
+def join_python_service(manifest: str, fragment: str) -> str:
+    """*fragment* with the process and full class name of the Python service it names.
+
+    Unchanged when the fragment names no Python service.
+    """
+    wrapped = ET.fromstring(f'<manifest xmlns:android="{ANDROID_NS}">{fragment}</manifest>')
+    service = wrapped.find("service")
+    assert service is not None  # _service_name checked it
+    meta = [m for m in service.findall("meta-data") if m.get(_a("name")) == META_PYTHON_SERVICE]
+    if not meta:
+        return fragment
+    wanted = meta[0].get(_a("value")) or ""
+    candidates = [s for s in ET.fromstring(manifest).iter("service")
+                  if (s.get(_a("name")) or "") == wanted
+                  or (wanted.startswith(".") and (s.get(_a("name")) or "").endswith(wanted))]
+    if len(candidates) != 1:
+        short = wanted.lstrip(".").rsplit(".", 1)[-1]
+        name = short.removeprefix("Service").lower()
+        raise ManifestHookError(
+            f"the HCE service should run in the process of the Python service {short}, but the "
+            f"manifest declares {'no' if not candidates else 'more than one'} such <service>: "
+            f"add 'services = {name}:service.py' to buildozer.spec ([app] section) so that "
+            f"python-for-android generates it")
+    python = candidates[0]
+    process = python.get(_a("process"))
+    if process is None:
+        service.attrib.pop(_a("process"), None)
+    else:
+        service.set(_a("process"), process)
+    meta[0].set(_a("value"), python.get(_a("name")) or wanted)
+    ET.register_namespace("android", ANDROID_NS)
+    text = ET.tostring(service, encoding="unicode")
+    return text.replace(f' xmlns:android="{ANDROID_NS}"', "", 1)
+
+
 def _indent(block: str, prefix: str) -> str:
     return "".join(prefix + line + "\n" if line.strip() else "\n"
                    for line in block.strip("\n").splitlines())
@@ -60,6 +107,7 @@ def insert_service(manifest: str, fragment: str) -> str:
     except ET.ParseError as exc:
         raise ManifestHookError(f"AndroidManifest.xml is not well-formed: {exc}") from exc
     if f'android:name="{name}"' not in manifest:
+        fragment = join_python_service(manifest, fragment)
         if manifest.count("</application>") != 1:
             raise ManifestHookError("expected exactly one </application> in the manifest")
         manifest = manifest.replace("</application>",

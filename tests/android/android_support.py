@@ -70,3 +70,47 @@ P4A_MANIFEST = f"""<?xml version="1.0" encoding="utf-8"?>
     </application>
 </manifest>
 """
+
+
+def p4a_manifest_template() -> Path:
+    """python-for-android's own AndroidManifest template (the sdl2 bootstrap's)."""
+    import importlib.util
+
+    from hcekit.testing.requirements import missing
+
+    spec = importlib.util.find_spec("pythonforandroid")
+    if spec is None or spec.origin is None:
+        missing("python-for-android is not installed (pip install -e '.[dev]')")
+    template = (Path(spec.origin).parent / "bootstraps" / "_sdl_common" / "build" / "templates"
+                / "AndroidManifest.tmpl.xml")
+    assert template.exists(), f"python-for-android moved its manifest template: {template}"
+    return template
+
+
+def render_p4a_manifest(services: list[str], *, package: str = "org.hcekit.example") -> str:
+    """AndroidManifest.xml as python-for-android renders it for buildozer's services = …
+
+    Rendered with jinja2 from p4a's template and the arguments its build.py
+    passes (``services = NAME:ENTRY.py`` → ``service_data``), as buildozer's
+    defaults for an app with ``android.permissions = NFC`` set them.
+    """
+    import jinja2
+
+    template = p4a_manifest_template()
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(template.parent)),
+                             undefined=jinja2.StrictUndefined, autoescape=False)
+    args = SimpleNamespace(
+        numeric_version="1", version="0.1", min_sdk_version=21,
+        permissions=[{"name": "android.permission.NFC", "maxSdkVersion": None,
+                      "usesPermissionFlags": None}],
+        wakelock=False, billing_pubkey=None, extra_manifest_xml="", allow_backup="true",
+        backup_rules=None, extra_manifest_application_arguments="",
+        android_apptheme="@android:style/Theme.NoTitleBar", window=False,
+        android_used_libs=[], meta_data=[], android_entrypoint="org.kivy.android.PythonActivity",
+        manifest_orientation="portrait", activity_launch_mode=None, launcher=False,
+        intent_filters=None, home_app=False, service_class_name="org.kivy.android.PythonService",
+        package=package, add_activity=[],
+    )
+    return env.get_template(template.name).render(
+        args=args, service=False, service_data=[(name, None) for name in services],
+        android_api=34, debug=False, native_services=[], url_scheme="kivy")

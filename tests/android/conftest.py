@@ -52,6 +52,7 @@ def phone(jvm: SimpleNamespace) -> Iterator[Any]:
     jvm.Bridge.awaitDispatched(10_000)
     jvm.Bridge.setDeadlineMillis(jvm.Bridge.DEFAULT_DEADLINE_MS)
     jvm.Bridge.setInlineDispatch(False)
+    jvm.Bridge.setColdStartMillis(jvm.Bridge.DEFAULT_COLD_START_MS)
 
 
 @pytest.fixture

@@ -147,12 +147,42 @@ public final class Phone {
     /** The same in another package or process (*process*: android:process, "" for the main one). */
     public synchronized ServiceRecord installService(String pkg, String className, String aidXml,
                                                      String process) {
+        return installService(pkg, className, aidXml, process, null);
+    }
+
+    synchronized ServiceRecord installService(String pkg, String className, String aidXml,
+                                              String process, Map<String, Object> metaData) {
         AidXml info = AidXml.parse(aidXml != null ? aidXml
                 : "<host-apdu-service xmlns:android=\"" + AidXml.ANDROID_NS
                   + "\" android:description=\"" + className + "\"/>");
         ServiceRecord record = new ServiceRecord(new ComponentName(pkg, className), info.description,
                 info.requiresUnlock, info.hasBanner, process);
         record.staticGroups.putAll(info.groups);
+        if (metaData != null) {
+            record.metaData.putAll(metaData);
+        }
+        services.put(record.component.flattenToString(), record);
+        return record;
+    }
+
+    /**
+     * Install the app's services as *manifestXml* (a whole AndroidManifest.xml)
+     * declares them, the way the NFC service's registry reads them (AOSP
+     * RegisteredServicesCache): an HCE service (HOST_APDU_SERVICE intent
+     * filter) counts only if exported, protected by BIND_NFC_SERVICE, in an app
+     * holding android.permission.NFC, with its host_apdu_service meta-data;
+     * its AID XML is *aidXml* when the meta-data names {@code @xml/}*xmlName*.
+     * Other services (the python-for-android one) are installed as plain
+     * services with their process. Returns how many HCE services were accepted.
+     */
+    public int installFromManifest(String manifestXml, String xmlName, String aidXml) {
+        return ManifestReader.install(this, manifestXml, xmlName, aidXml);
+    }
+
+    /** A service that is not an HCE service (no AID groups). */
+    public synchronized ServiceRecord installPlainService(String className, String process) {
+        ServiceRecord record = new ServiceRecord(new ComponentName(packageName, className), className,
+                false, false, process);
         services.put(record.component.flattenToString(), record);
         return record;
     }
@@ -233,6 +263,21 @@ public final class Phone {
     /** Whether *pkg*'s *process* ("" = main) is running. */
     public synchronized boolean isProcessRunning(String pkg, String process) {
         return processes.containsKey(pkg + process);
+    }
+
+    /**
+     * The app is closed: its main process (activity) is not running. Services in
+     * their own processes are unaffected. (Statics in the shim cannot be reset in
+     * one JVM; a closed app is one whose card is not attached.)
+     */
+    public void closeApp() {
+        Looper main;
+        synchronized (this) {
+            main = processes.remove(packageName);
+        }
+        if (main != null) {
+            main.quit();
+        }
     }
 
     /** Every process start so far, as "package" + "process". */

@@ -5,6 +5,7 @@ import android.content.ComponentName;
 import android.content.Intent;
 import android.content.ServiceConnection;
 import android.nfc.cardemulation.CardEmulation;
+import android.os.Bundle;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -29,6 +30,8 @@ public final class ServiceRecord {
     /** {@code android:process} of the service ("" = the app's main process). */
     public final String process;
     final Map<String, List<String>> staticGroups = new LinkedHashMap<>();
+    /** {@code <meta-data android:name android:value>} of the service element. */
+    final Map<String, Object> metaData = new LinkedHashMap<>();
     final Map<String, List<String>> dynamicGroups = new LinkedHashMap<>();
 
     // -- running state (guarded by the Phone) ------------------------------------------
@@ -45,6 +48,22 @@ public final class ServiceRecord {
         this.requiresUnlock = requiresUnlock;
         this.hasBanner = hasBanner;
         this.process = process == null ? "" : process;
+    }
+
+    /** The meta-data as Android hands it to the service (null when there is none). */
+    public synchronized Bundle metaData() {
+        if (metaData.isEmpty()) {
+            return null;
+        }
+        Bundle bundle = new Bundle();
+        for (Map.Entry<String, Object> entry : metaData.entrySet()) {
+            if (entry.getValue() instanceof Integer) {
+                bundle.putInt(entry.getKey(), (Integer) entry.getValue());
+            } else {
+                bundle.putString(entry.getKey(), String.valueOf(entry.getValue()));
+            }
+        }
+        return bundle;
     }
 
     /** The groups that route: dynamic where present, else static (ApduServiceInfo.getAidGroups). */

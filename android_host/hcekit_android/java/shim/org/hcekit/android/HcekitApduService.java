@@ -13,6 +13,12 @@ import android.os.Bundle;
  */
 public class HcekitApduService extends HostApduService implements HcekitBridge.ResponseSink {
     @Override
+    public void onCreate() {
+        super.onCreate();
+        HcekitBridge.configure(this);  // the Python service to start on a cold start, if any
+    }
+
+    @Override
     public byte[] processCommandApdu(byte[] commandApdu, Bundle extras) {
         return HcekitBridge.command(this, commandApdu);
     }

@@ -1,6 +1,12 @@
 package org.hcekit.android;
 
+import android.app.Service;
+import android.content.ComponentName;
+import android.content.Context;
+import android.content.pm.PackageManager;
+import android.os.Bundle;
 import android.util.Log;
+import java.lang.reflect.InvocationTargetException;
 import java.util.ArrayDeque;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -39,10 +45,17 @@ import java.util.concurrent.TimeUnit;
  *       answer in microseconds only.</li>
  *   <li>A listener that throws or returns false (pyjnius returns false when the
  *       Python callback raised) gets 6F00 answered at once.</li>
- *   <li>Cold start: a command that arrives before a listener is registered is
+ *   <li>Cold start: a command that arrives before the card is attached is
  *       held (only one can be outstanding: the reader waits for each answer).
- *       If a listener registers before the deadline the command is delivered to
- *       it; otherwise the deadline answers 6F00 and the command is forgotten.</li>
+ *       If the service's meta-data names a Python service
+ *       ({@value #META_PYTHON_SERVICE}, python-for-android's generated
+ *       {@code Service<Name>} class in the same process), the bridge starts it
+ *       through the class's static {@code start(Context, String)} (an explicit
+ *       intent with the extras PythonService needs), once per boot. If the card
+ *       attaches before the cold-start deadline ({@value #META_COLD_START_MS},
+ *       default {@value #DEFAULT_COLD_START_MS} ms; without a Python service
+ *       the ordinary deadline) the command is delivered to it; otherwise 6F00
+ *       answers and the command is forgotten; the next tap asks again.</li>
  *   <li>Commands and deactivations reach the listener in the order Android
  *       delivered them; a command whose deadline passed while it waited behind
  *       a slow one is not delivered at all.</li>
@@ -51,6 +64,11 @@ import java.util.concurrent.TimeUnit;
 public final class HcekitBridge {
     public static final String TAG = "hcekit";
     public static final int DEFAULT_DEADLINE_MS = 1000;
+    /** Meta-data of the HCE service: the Python service class (".ServiceName" or fully qualified). */
+    public static final String META_PYTHON_SERVICE = "org.hcekit.python_service";
+    /** Meta-data of the HCE service: how long a command waits for Python to come up, in ms. */
+    public static final String META_COLD_START_MS = "org.hcekit.cold_start_ms";
+    public static final int DEFAULT_COLD_START_MS = 3000;
     private static final byte[] SW_UNKNOWN = {(byte) 0x6F, (byte) 0x00};
 
     /** Where an answer goes: the service instance that received the command. */
@@ -89,6 +107,11 @@ public final class HcekitBridge {
     private static boolean pullerBusy;
     private static final ArrayDeque<Object> EVENTS = new ArrayDeque<>();
     private static boolean inline;
+    private static Context appContext;
+    private static String pythonService;
+    private static int coldStartMs = DEFAULT_COLD_START_MS;
+    private static boolean startRequested;
+    private static long startRequests;
     private static Pending pending;
     private static int lastSerial;
     private static int deadlineMs = DEFAULT_DEADLINE_MS;
@@ -127,6 +150,7 @@ public final class HcekitBridge {
         synchronized (LOCK) {
             listener = newListener;
             pulling = false;
+            startRequested = false;
             held = (pending != null && !pending.done && !pending.delivered) ? pending : null;
             if (held != null) {
                 held.delivered = true;
@@ -146,6 +170,7 @@ public final class HcekitBridge {
         synchronized (LOCK) {
             listener = null;
             pulling = true;
+            startRequested = false;
             if (pending != null && !pending.done && !pending.delivered) {
                 pending.delivered = true;
                 Log.i(TAG, "delivering command #" + pending.serial + " held since cold start");
@@ -288,6 +313,79 @@ public final class HcekitBridge {
         return valid;
     }
 
+    /**
+     * Read the HCE service's meta-data (the Python service, the cold-start
+     * deadline). Called by the service's onCreate, before any command.
+     */
+    public static void configure(Service service) {
+        Bundle meta = null;
+        try {
+            meta = service.getPackageManager().getServiceInfo(
+                    new ComponentName(service, service.getClass().getName()),
+                    PackageManager.GET_META_DATA).metaData;
+        } catch (PackageManager.NameNotFoundException e) {
+            Log.e(TAG, "cannot read the HCE service's meta-data: " + e);
+        }
+        String named = meta == null ? null : meta.getString(META_PYTHON_SERVICE);
+        int cold = meta == null ? DEFAULT_COLD_START_MS
+                : meta.getInt(META_COLD_START_MS, DEFAULT_COLD_START_MS);
+        synchronized (LOCK) {
+            appContext = service.getApplicationContext();
+            pythonService = named == null ? null
+                    : named.startsWith(".") ? service.getPackageName() + named : named;
+            coldStartMs = cold >= 1 ? cold : DEFAULT_COLD_START_MS;
+        }
+    }
+
+    /** The Python service class a cold start starts, or null (none configured). */
+    public static String getPythonService() {
+        synchronized (LOCK) {
+            return pythonService;
+        }
+    }
+
+    public static void setColdStartMillis(int millis) {
+        if (millis < 1) {
+            throw new IllegalArgumentException("cold-start deadline must be at least 1 ms, got " + millis);
+        }
+        synchronized (LOCK) {
+            coldStartMs = millis;
+        }
+    }
+
+    public static int getColdStartMillis() {
+        synchronized (LOCK) {
+            return coldStartMs;
+        }
+    }
+
+    /** How many times a cold start asked for the Python service. */
+    public static long getStartRequests() {
+        synchronized (LOCK) {
+            return startRequests;
+        }
+    }
+
+    /**
+     * Start python-for-android's service *className* ({@code Service<Name>}) through
+     * its static {@code start(Context, String)}; false (and a log line) if that fails.
+     * Also for warm starts (at boot, at app launch).
+     */
+    public static boolean startPythonService(Context context, String className) {
+        try {
+            Class.forName(className).getMethod("start", Context.class, String.class)
+                    .invoke(null, context, "");
+            Log.i(TAG, "started the Python service " + className);
+            return true;
+        } catch (InvocationTargetException e) {
+            Log.e(TAG, "the Python service " + className + " failed to start", e.getCause());
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            Log.e(TAG, "cannot start the Python service " + className
+                    + " (is it declared with p4a's services = NAME:ENTRY.py?)", e);
+        }
+        return false;
+    }
+
     public static void setDeadlineMillis(int millis) {
         if (millis < 1) {
             throw new IllegalArgumentException("deadline must be at least 1 ms, got " + millis);
@@ -351,6 +449,8 @@ public final class HcekitBridge {
         final Pending next;
         final ApduListener current;
         final boolean onMainThread;
+        final String toStart;
+        final Context context;
         synchronized (LOCK) {
             if (pending != null && !pending.done) {
                 pending.done = true;
@@ -362,7 +462,15 @@ public final class HcekitBridge {
             current = listener;
             onMainThread = inline;
             next.delivered = current != null || pulling;
-            next.timer = TIMER.schedule(() -> expire(next), deadlineMs, TimeUnit.MILLISECONDS);
+            boolean cold = !next.delivered && pythonService != null;
+            toStart = cold && !startRequested ? pythonService : null;
+            if (toStart != null) {
+                startRequested = true;
+                startRequests++;
+            }
+            context = appContext;
+            next.timer = TIMER.schedule(() -> expire(next), cold ? coldStartMs : deadlineMs,
+                    TimeUnit.MILLISECONDS);
             if (pulling) {
                 EVENTS.add(next);
                 LOCK.notifyAll();
@@ -371,6 +479,11 @@ public final class HcekitBridge {
         }
         if (current == null) {
             Log.i(TAG, "command #" + next.serial + " held: no listener yet (cold start)");
+            if (toStart != null && !startPythonService(context, toStart)) {
+                synchronized (LOCK) {
+                    startRequested = false;
+                }
+            }
             return null;
         }
         if (onMainThread) {
@@ -469,7 +582,10 @@ public final class HcekitBridge {
             target.done = true;
             timeouts++;
             cold = !target.delivered;
-            limit = deadlineMs;
+            limit = cold && pythonService != null ? coldStartMs : deadlineMs;
+            if (cold) {
+                startRequested = false;  // the next tap asks again
+            }
         }
         Log.w(TAG, "no answer to command #" + target.serial + " within " + limit + " ms"
                 + (cold ? " (no listener registered: cold start)" : "") + "; answering 6F00");
