@@ -1,17 +1,18 @@
-"""hcekit on a phone: an NFC Forum Type 4 Tag (an NDEF URL) served through the Android host.
+"""hcekit on a phone: an NFC Forum Type 4 Tag (an NDEF URL), served with the app open or closed.
 
-Hold the phone to another phone or to a reader: it reads the URL. The same
-``NdefPlugin`` runs unchanged in ``hcekit demo``, behind PC/SC, and here.
-Build with buildozer after ``python prepare.py`` (see docs/android.md).
+The card runs in the Python service (``service.py``), not here: this activity
+only starts the service early (a warm start) and asks Android to prefer this
+app's HCE service while it is in front. Hold the phone to another phone or to
+a reader: it reads the URL — also after the app was closed. Build with
+buildozer after ``python prepare.py`` (see docs/android.md).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from hcekit import Card, HceError
-from hcekit_android import AndroidHost, NotDefaultPaymentApp
-from hcekit_ndef import NdefPlugin
+from hcekit import Category, HceError
+from hcekit_android import SERVICE_CLASS, AndroidNfc, start_python_service
 from jnius import autoclass
 from kivy.app import App
 from kivy.uix.label import Label
@@ -24,37 +25,36 @@ def activity() -> Any:
 
 
 class TagApp(App):  # type: ignore[misc]
-    host: AndroidHost | None = None
+    nfc: AndroidNfc | None = None
 
     def build(self) -> Label:
         self.status = Label(text="starting…", halign="center")
-        card = Card([NdefPlugin], options={"ndef": {"url": URL}})
+        self.nfc = AndroidNfc(activity(), SERVICE_CLASS)
         try:
-            # 1000 ms: the shim answers 6F00 itself before a reader gives up (WeChat: 1500 ms).
-            self.host = AndroidHost(card, deadline_ms=1000)
-            self.host.start()
-        except NotDefaultPaymentApp as exc:
-            # only for payment plugins: ask the user, then start again
-            self.status.text = f"errCode {int(exc.code)}: {exc}"
-            activity().startActivity(exc.intent)
+            state = self.nfc.state()
         except HceError as exc:
             self.status.text = f"errCode {int(exc.code)}: {exc}"
+            return self.status
+        if not (state.nfc_present and state.hce_supported):
+            self.status.text = "this phone cannot emulate cards (no NFC or no HCE)"
+        elif not start_python_service("hcekit", activity()):  # warm start
+            self.status.text = "the card service did not start (see adb logcat -s hcekit)"
         else:
-            self.status.text = f"Tag ready: hold the phone to a reader\n{URL}"
+            self.status.text = (f"Tag ready, also with the app closed:\n{URL}"
+                                + ("" if state.nfc_enabled else "\n(switch NFC on)"))
         return self.status
 
     def on_resume(self) -> None:
-        if self.host is not None:
-            self.host.prefer(activity())
+        if self.nfc is not None:
+            try:
+                self.nfc.prefer(activity(), [Category.OTHER])
+            except HceError as exc:  # NFC switched off meanwhile: nothing to prefer
+                self.status.text = f"errCode {int(exc.code)}: {exc}"
 
     def on_pause(self) -> bool:
-        if self.host is not None:
-            self.host.unprefer(activity())
+        if self.nfc is not None:
+            self.nfc.unprefer(activity())
         return True
-
-    def on_stop(self) -> None:
-        if self.host is not None:
-            self.host.stop()
 
 
 if __name__ == "__main__":

@@ -3,7 +3,8 @@
 Writes, into this directory (or the one given):
 
 - ``res/xml/hcekit_apduservice.xml``  the AID groups (``android.res_xml``)
-- ``p4a/hcekit_service.xml``          the ``<service>`` element the hook inserts
+- ``p4a/hcekit_service.xml``          the ``<service>`` element the hook inserts, in the
+                                      process of the Python service ``hcekit``
 - ``p4a/hcekit_p4a_hook.py``          the python-for-android hook (``p4a.hook``)
 - ``java/``                           the shim's Java sources (``android.add_src``)
 - ``hcekit/``, ``hcekit_ndef/``, ``hcekit_android/``  the Python packages, as app code
@@ -28,6 +29,8 @@ PACKAGES = {
     "hcekit_android": REPO / "android_host" / "hcekit_android",
 }
 HOOK = REPO / "android_host" / "hcekit_android" / "p4a_hook.py"
+#: buildozer.spec: services = hcekit:service.py
+PYTHON_SERVICE = "hcekit"
 
 
 def prepare(target: Path) -> None:
@@ -39,7 +42,8 @@ def prepare(target: Path) -> None:
         aid_xml(claims, description="hcekit NDEF tag"), encoding="utf-8")
     hook_dir = target / "p4a"
     hook_dir.mkdir(exist_ok=True)
-    (hook_dir / "hcekit_service.xml").write_text(service_xml(), encoding="utf-8")
+    (hook_dir / "hcekit_service.xml").write_text(
+        service_xml(python_service=PYTHON_SERVICE), encoding="utf-8")
     shutil.copy2(HOOK, hook_dir / "hcekit_p4a_hook.py")
     shutil.rmtree(target / "java", ignore_errors=True)
     shutil.copytree(SHIM_SOURCES, target / "java")

@@ -340,3 +340,10 @@ def test_an_unknown_deactivation_reason_counts_as_link_loss(
     stack.deactivate(7)  # a reason a future Android might add
     assert jvm.Bridge.awaitDispatched(TIMEOUT_MS)
     assert probe.deactivations == [DeactivationReason.LINK_LOSS]
+
+
+def test_the_default_deadline_is_the_documented_1000_ms(
+        jvm: SimpleNamespace, make_host: HostFactory) -> None:
+    make_host([Probe()])  # no deadline_ms: the shim's default stays
+    assert jvm.Bridge.DEFAULT_DEADLINE_MS == 1000
+    assert jvm.Bridge.getDeadlineMillis() == 1000

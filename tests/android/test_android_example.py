@@ -9,7 +9,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
-from android_support import P4A_MANIFEST, A, load_p4a_hook
+from android_support import A, load_p4a_hook, render_p4a_manifest
 from hcekit import Category
 from hcekit_android.manifest import parse_aid_xml
 
@@ -37,15 +37,25 @@ def test_prepared_files_match_the_spec(tmp_path: Path) -> None:
     assert aids == [(Category.OTHER, "D2760000850101")]
     for package in ("hcekit", "hcekit_ndef", "hcekit_android"):
         assert (tmp_path / package / "__init__.py").exists()
-    # the prepared hook, with the prepared fragment, turns p4a's manifest into an HCE app's
+    # the prepared hook, with the prepared fragment, turns the manifest p4a renders for this
+    # spec's services into an HCE app's whose HCE service shares the Python service's process
+    services = [entry.split(":")[0] for entry in app["services"].split(",")]
+    assert services == ["hcekit"] and app["services"].strip() == "hcekit:service.py"
+    assert (EXAMPLE / "service.py").exists()
     hook = load_p4a_hook()
     fragment = (tmp_path / "p4a" / "hcekit_service.xml").read_text()
-    root = ET.fromstring(hook.insert_service(P4A_MANIFEST, fragment))
-    (service,) = root.iter("service")
-    (meta,) = service.iter("meta-data")
+    package = f"{app['package.domain']}.{app['package.name']}"
+    rendered = render_p4a_manifest(services, package=package)
+    root = ET.fromstring(hook.insert_service(rendered, fragment))
+    by_name = {s.get(A + "name"): s for s in root.iter("service")}
+    hce = by_name["org.hcekit.android.HcekitApduService"]
+    python = by_name[f"{package}.ServiceHcekit"]
+    assert hce.get(A + "process") == python.get(A + "process") == ":service_hcekit"
+    resources = [m.get(A + "resource") for m in hce.iter("meta-data") if m.get(A + "resource")]
     xml_name = Path(app["android.res_xml"]).stem
-    assert meta.get(A + "resource") == f"@xml/{xml_name}"
+    assert resources == [f"@xml/{xml_name}"]
 
 
 def test_example_app_compiles(tmp_path: Path) -> None:
-    py_compile.compile(str(EXAMPLE / "main.py"), cfile=str(tmp_path / "main.pyc"), doraise=True)
+    for name in ("main.py", "service.py"):
+        py_compile.compile(str(EXAMPLE / name), cfile=str(tmp_path / f"{name}c"), doraise=True)

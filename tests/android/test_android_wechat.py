@@ -67,3 +67,20 @@ def test_refused_registration_leaves_the_card_without_the_facade(
     assert res.err_code == ErrCode.AID_REGISTRATION_FAILED
     assert "hce" not in host.card.plugins
     assert not wx.service.started
+
+
+@pytest.mark.parametrize(("deadline_ms", "timeout", "expected"), [
+    (5_000, 0.05, "0000"),  # the facade's timeout first: WeChat's 00 00
+    (50, 5.0, "6F00"),  # the shim's deadline first: 6F00 before the facade answers
+])
+def test_the_earlier_of_shim_deadline_and_facade_timeout_answers(
+        jvm: SimpleNamespace, make_host: HostFactory, stack: Any,
+        deadline_ms: int, timeout: float, expected: str) -> None:
+    """docs/android.md: choose a deadline above the facade's timeout, or 6F00 answers first."""
+    host = make_host(Card([EchoPlugin()]), deadline_ms=deadline_ms)
+    wx = WxHce(host, timeout=timeout)
+    assert wx.startHCE(aid_list=[FACADE_AID.hex()], category="other").ok
+    # no onHCEMessage listener answers: the mini-program never calls sendHCEMessage
+    answer = stack.transceive(bytes([0x00, 0xA4, 0x04, 0x00, len(FACADE_AID)]) + FACADE_AID, 10_000)
+    assert answer is not None and bytes(answer).hex().upper() == expected
+    assert wx.stopHCE().ok
