@@ -30,6 +30,7 @@ __all__ = [
     "MAX_HISTORICAL_BYTES",
     "AtrError",
     "check_atr",
+    "historical_bytes",
     "contactless_atr",
 ]
 
@@ -81,6 +82,19 @@ def check_atr(atr: bytes) -> bytes:
     if has_tck and reduce(xor, atr[1:], 0):
         raise AtrError("ATR check byte TCK is wrong")
     return atr
+
+
+def historical_bytes(atr: bytes) -> bytes:
+    """T1…TK of a valid ATR: for a contactless card, the ATS historical bytes the reader saw."""
+    check_atr(atr)
+    y, index = atr[1] >> 4, 1
+    while True:
+        index += bin(y & 0x07).count("1")
+        if not y & 0x08:
+            break
+        index += 1
+        y = atr[index] >> 4
+    return atr[index + 1:index + 1 + (atr[1] & 0x0F)]
 
 
 #: What readers report for a phone that sends no historical bytes.

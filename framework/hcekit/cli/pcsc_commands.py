@@ -12,6 +12,7 @@ from typing import IO, Any, TypeAlias
 
 from ..atr import AtrError, check_atr
 from ..errors import HcekitError
+from ..hosts.reader_commands import check_uid
 from ..hosts.vpcd import DEFAULT_DEADLINE, DEFAULT_PORT, HELP_NOT_LISTENING, VpcdHost
 from ..store import MEMORY
 from .arguments import (
@@ -45,6 +46,10 @@ def add_commands(subparsers: SubParsers) -> None:
                         "e.g. the access badge's PIV ATR), which wins over hcekit's default "
                         "PC/SC contactless ATR naming hcekit. 3B80800101 = no historical "
                         "bytes, as many phones show")
+    p.add_argument("--uid", type=_uid, default=None, metavar="HEX",
+                   help="UID the virtual reader reports for GET DATA (FF CA 00 00 00): 4, 7 or "
+                        "10 bytes, fixed. Default: a random 4-byte UID 08xxxxxx at every field "
+                        "activation, as phones present")
     p.add_argument("--deadline", type=positive_seconds, default=DEFAULT_DEADLINE,
                    metavar="SECONDS",
                    help="answer 6F00 when a plugin takes longer than this; a finite number "
@@ -67,6 +72,14 @@ def add_commands(subparsers: SubParsers) -> None:
         description="List the readers pcscd sees (index, name, card present, ATR). The index "
                     "or a name substring goes to 'hcekit send/tap --reader'.")
     p.set_defaults(handler=cmd_readers)
+
+
+def _uid(text: str) -> bytes:
+    """``--uid``: hex, 4, 7 or 10 bytes, not starting with the cascade tag 88."""
+    try:
+        return check_uid(hexbytes(text))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _recorder(path: str, force: bool, outputs: list[IO[Any]]) -> Any:
@@ -152,7 +165,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
                                                plugins=[n for n in card.plugins
                                                         if n != "trace"]))
                 host = VpcdHost(card, port, address=args.address, deadline=args.deadline,
-                                **atr_kwargs)
+                                uid=args.uid, **atr_kwargs)
             except BaseException:
                 card.close()
                 raise

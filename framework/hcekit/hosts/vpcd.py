@@ -13,6 +13,8 @@ What the host maps (it never interprets an APDU):
   activation (``card.field_on()``); a lost connection → ``field_off`` too.
 * ATR requests → the configured ATR: ``atr=`` (``--atr``), else the plugins' ``hcekit_atr``,
   else :data:`hcekit.atr.DEFAULT_ATR`.
+* class FF pseudo-APDUs (GET DATA UID / historical bytes) → answered here as a PC/SC
+  reader does (:mod:`hcekit.hosts.reader_commands`); they never reach the card.
 * any other 1-byte frame → the card, as the 1-byte APDU a client sent (6700).
   vpcd frames a client's 1-byte APDU 00/01/02/04 exactly like its control
   messages, so those read as power events / an ATR request; when vpcd then
@@ -67,6 +69,7 @@ from ..device import DeviceState
 from ..events import DeactivationReason
 from ..sw import SW, sw_bytes
 from .base import SimulatedDeviceHost
+from .reader_commands import ContactlessReader
 
 __all__ = ["DEFAULT_PORT", "MAX_RESPONSE_DATA", "VpcdControl", "VpcdHost", "VpcdStats", "HELP_NOT_LISTENING"]
 
@@ -210,6 +213,7 @@ class VpcdHost(SimulatedDeviceHost):
         reconnect: bool = True,
         backoff: tuple[float, float] = (0.05, 2.0),
         device: DeviceState | None = None,
+        uid: bytes | None = None,
     ) -> None:
         super().__init__(card, device)
         if not math.isfinite(deadline) or deadline <= 0:
@@ -224,6 +228,7 @@ class VpcdHost(SimulatedDeviceHost):
         self.address = address
         # --atr (an explicit atr=) wins, then the plugins' hcekit_atr, then hcekit's default.
         self.atr = check_atr(bytes(atr)) if atr is not None else (card.atr() or DEFAULT_ATR)
+        self.reader = ContactlessReader(self.atr, uid)  # FF pseudo-APDUs; uid None = random
         self.deadline = deadline
         self.reconnect = reconnect
         self.backoff = backoff
@@ -475,6 +480,9 @@ class VpcdHost(SimulatedDeviceHost):
 
     def _apdu(self, command: bytes) -> bytes | None:
         """The response to send, or None if this thread lost the connection to the watchdog."""
+        reply = self.reader.answer(command)
+        if reply is not None:
+            return reply
         seq = self._enter(True)
         if not seq:
             self.stats.busy_answers += 1
@@ -506,6 +514,7 @@ class VpcdHost(SimulatedDeviceHost):
                 if event == VpcdControl.POWER_OFF:
                     self.card.field_off(DeactivationReason.LINK_LOSS)
                 else:
+                    self.reader.activate()
                     self.card.field_on()
         except BaseException:  # as in _apdu: raised by card code, never a signal
             self.stats.card_errors += 1

@@ -440,6 +440,7 @@ def serve_card(
     *,
     card: Card | None = None,
     atr: bytes | None = None,
+    uid: bytes | None = None,
     deadline: float = DEFAULT_DEADLINE,
     store: Store | None = None,
     options: Mapping[str, Mapping[str, Any]] | None = None,
@@ -461,7 +462,7 @@ def serve_card(
         raise TypeError("give plugins or a card, not both")
     slot = pcscd.acquire_slot()
     reader = pcscd.reader_name(slot)
-    host = VpcdHost(card, pcscd.port(slot), atr=atr, deadline=deadline)
+    host = VpcdHost(card, pcscd.port(slot), atr=atr, deadline=deadline, uid=uid)
     transport = PcscTransport(reader, wait=timeout)
     terminal = Terminal(transport, **terminal_options)
     served = PcscCard(card, host, pcscd, slot, reader, terminal, transport)
@@ -561,7 +562,7 @@ def pcscd() -> Iterator[PrivatePcscd]:
 
 @pytest.fixture
 def pcsc_card(pcscd: PrivatePcscd) -> Iterator[PcscCardFactory]:
-    """Factory: ``pcsc_card(plugins, card=, atr=, deadline=, store=, options=, installed=,
+    """Factory: ``pcsc_card(plugins, card=, atr=, uid=, deadline=, store=, options=, installed=,
     connect=True, **terminal_options) -> PcscCard``. Everything is closed after the test."""
     served: list[PcscCard] = []
 
