@@ -74,8 +74,6 @@ def test_historical_bytes_come_from_the_presented_atr(atr: bytes, historical: by
     ("FFCA000100", SW.FUNCTION_NOT_SUPPORTED),
     ("FFB0000010", SW.FUNCTION_NOT_SUPPORTED),  # storage-card READ BINARY
     ("FF82000006FFFFFFFFFFFF", SW.FUNCTION_NOT_SUPPORTED),  # LOAD KEYS
-    ("FF00000000", SW.CLA_NOT_SUPPORTED),
-    ("FF42000000", SW.CLA_NOT_SUPPORTED),
 ])
 def test_status_words(command: str, sw: int) -> None:
     reader = ContactlessReader(DEFAULT_ATR, bytes.fromhex("11223344"))
@@ -90,6 +88,8 @@ def test_other_classes_go_to_the_card() -> None:
     assert reader.answer(bytes.fromhex("00A4040000")) is None
     assert reader.answer(bytes.fromhex("80CA9F3600")) is None
     assert reader.answer(b"\xff") is None  # a 1-byte frame is the host's business
+    # class FF outside Part 3: the card core refuses it (6E00) before any plugin
+    assert reader.answer(bytes.fromhex("FF42000000")) is None
 
 
 @pytest.mark.parametrize("uid", ["0102", "8811223344556677", "88112233", "00" * 11])
@@ -129,6 +129,11 @@ def test_pyscard_reads_uid_and_historical_bytes_through_pcscd(
     assert historical.sw == SW.NO_ERROR
     assert historical.data == historical_bytes(served.transport.atr) == b"\x80\x56hcekit"
     assert terminal.transmit(bytes.fromhex("FFCA050000")).sw == SW.FUNCTION_NOT_SUPPORTED
+    assert terminal.transmit(bytes.fromhex("FFB0000010")).sw == SW.FUNCTION_NOT_SUPPORTED
+    recorder.commands.clear()
+    assert terminal.transmit(bytes.fromhex("FF42000000")).sw == SW.CLA_NOT_SUPPORTED  # the core
+    assert recorder.commands == [bytes.fromhex("FF42000000")]
+    recorder.commands.clear()
     # the card works as before, and never saw a class FF command
     assert terminal.select(ECHO_AID).sw == SW.NO_ERROR
     assert recorder.commands and not any(c[0] == 0xFF for c in recorder.commands)

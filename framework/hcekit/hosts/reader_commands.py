@@ -19,7 +19,10 @@ no Le, or a data field   6700 (GET DATA carries Le only)
 FF CA, other P1 / P2     6A81 function not supported
 FF 82/86/88/B0/D6/C2     6A81: Part 3's storage-card and session commands, which
                          do not apply to an ISO 14443-4 card such as a phone
-FF, any other INS        6E00, as a card answers a class it does not serve
+FF, any other INS        not Part 3's: passed on like any command; the card core
+                         answers 6E00 (class FF is no card class) before any
+                         plugin sees it, and a raw route (the WeChat facade)
+                         gets the bytes as Android would deliver them
 =======================  ======================================================
 
 The UID: a phone in card emulation presents a random single-size UID at
@@ -88,7 +91,7 @@ class ContactlessReader:
         if ins != INS_GET_DATA:
             if ins in _STORAGE_CARD_INS:
                 return sw_bytes(SW.FUNCTION_NOT_SUPPORTED)
-            return sw_bytes(SW.CLA_NOT_SUPPORTED)
+            return None  # not a Part 3 command: the card core refuses class FF itself
         if p2 != 0 or p1 not in (P1_UID, P1_HISTORICAL_BYTES):
             return sw_bytes(SW.FUNCTION_NOT_SUPPORTED)
         if len(command) != 5:  # FF CA P1 P2 Le: no data field, Le present
