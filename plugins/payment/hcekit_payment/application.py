@@ -98,8 +98,8 @@ class Transaction:
     atc: int = 0
     flow: Flow | None = None
     terminal: dict[int, bytes] = field(default_factory=dict)
-    #: The ARQC of the first GENERATE AC (what the issuer's ARPC answers).
-    arqc: bytes = b""
+    #: The last cryptogram the card gave (after an ARQC: what the issuer's ARPC answers).
+    cryptogram: bytes = b""
 
 
 def _bcd_amount(value: bytes) -> int | None:
@@ -217,7 +217,6 @@ class PaymentApplication:
         parts = self._cryptogram(txn, decision, terminal)
         if decision is CryptogramType.ARQC:
             txn.phase, txn.terminal = Phase.ONLINE, terminal
-            txn.arqc = parts[2][-8:]  # the 9F26 value
         else:
             txn.phase = Phase.COMPLETED  # one cryptogram per ATC, even if this one fails
         return encode(tags.RESPONSE_FORMAT_2, parts)
@@ -231,7 +230,7 @@ class PaymentApplication:
         arc = terminal[tags.AUTHORISATION_RESPONSE_CODE]
         atc = txn.atc.to_bytes(2, "big")
         issuer = check_issuer_authentication(
-            self.perso.cvn, self.perso.icc_mk, atc, txn.arqc,
+            self.perso.cvn, self.perso.icc_mk, atc, txn.cryptogram,
             terminal[tags.ISSUER_AUTHENTICATION_DATA], arc)
         approve = requested is CryptogramType.TC and issuer.authentic and issuer.approved
         decision = CryptogramType.TC if approve else CryptogramType.AAC
@@ -261,6 +260,7 @@ class PaymentApplication:
         if iad is None:
             iad = issuer_application_data(self.perso.cvn, decision)
         ac = application_cryptogram(self.perso.cvn, self.perso.icc_mk, data, AIP, atc, iad)
+        txn.cryptogram = ac
         return [
             encode(tags.CRYPTOGRAM_INFORMATION_DATA, bytes((int(decision),))),
             encode(tags.ATC, atc),
