@@ -10,17 +10,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from .levels import Level
-from .model import DesfireFile
+from .model import Application, DataFile, DesfireFile, RecordFile, ValueFile
 from .persist import CardStore
 from .session import Session
 from .status import DesfireError, DfStatus
 from .transaction import PendingChanges
 
 __all__ = ["CommandContext", "Handler", "Reply", "CardControl", "need_length", "u24", "s32",
-           "lookup_file"]
+           "lookup_file", "file_of_type"]
+
+F = TypeVar("F", DataFile, ValueFile, RecordFile)
+_KIND_NAMES: dict[type, str] = {DataFile: "data", ValueFile: "value", RecordFile: "record"}
 
 #: Response data, or frames the handler cut itself (GetVersion).
 Reply = bytes | list[bytes]
@@ -70,4 +73,13 @@ def lookup_file(files: dict[int, DesfireFile], fid: int) -> DesfireFile:
     f = files.get(fid)
     if f is None:
         raise DesfireError(DfStatus.FILE_NOT_FOUND, f"no file {fid:02X}")
+    return f
+
+
+def file_of_type(app: Application, fid: int, kind: type[F]) -> F:
+    """File *fid* of *app* when it has the type a command needs; PARAMETER_ERROR if not."""
+    f = lookup_file(app.files, fid)
+    if not isinstance(f, kind):
+        raise DesfireError(DfStatus.PARAMETER_ERROR,
+                           f"file {fid:02X} is not a {_KIND_NAMES[kind]} file")
     return f

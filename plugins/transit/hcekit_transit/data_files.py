@@ -10,26 +10,19 @@ from __future__ import annotations
 from dataclasses import replace
 
 from .access import file_mode
-from .context import CommandContext, Reply, lookup_file, need_length, u24
-from .model import Application, DataFile, FileType
+from .context import CommandContext, Reply, file_of_type, need_length, u24
+from .model import DataFile, FileType
 from .status import DesfireError, DfStatus
 
-__all__ = ["data_file", "read_data", "write_data", "WRITE_HEADER"]
+__all__ = ["read_data", "write_data", "WRITE_HEADER"]
 
 #: File number, 3-byte offset, 3-byte length: what precedes the data of a write.
 WRITE_HEADER = 7
 
 
-def data_file(app: Application, fid: int) -> DataFile:
-    f = lookup_file(app.files, fid)
-    if not isinstance(f, DataFile):
-        raise DesfireError(DfStatus.PARAMETER_ERROR, f"file {fid:02X} is not a data file")
-    return f
-
-
 def read_data(cmd: CommandContext) -> Reply:
     need_length(cmd.data, 7)
-    f = data_file(cmd.level.application, cmd.data[0])
+    f = file_of_type(cmd.level.application, cmd.data[0], DataFile)
     mode = file_mode(cmd.session, f, (f.access.read, f.access.read_write), "ReadData")
     offset, length = u24(cmd.data[1:4]), u24(cmd.data[4:7])
     end = f.size if length == 0 else offset + length
@@ -45,7 +38,7 @@ def write_data(cmd: CommandContext) -> Reply:
         raise DesfireError(DfStatus.LENGTH_ERROR, "WriteData takes file, offset, length, data")
     app = cmd.level.application
     fid = data[0]
-    f = data_file(app, fid)
+    f = file_of_type(app, fid, DataFile)
     mode = file_mode(cmd.session, f, (f.access.write, f.access.read_write), "WriteData")
     offset, length = u24(data[1:4]), u24(data[4:7])
     if length == 0:

@@ -8,19 +8,12 @@ refuses the write. ReadRecords counts from the newest record.
 from __future__ import annotations
 
 from .access import file_mode
-from .context import CommandContext, Reply, lookup_file, need_length, u24
+from .context import CommandContext, Reply, file_of_type, need_length, u24
 from .data_files import WRITE_HEADER
-from .model import Application, FileType, RecordFile
+from .model import FileType, RecordFile
 from .status import DesfireError, DfStatus
 
-__all__ = ["record_file", "write_record", "read_records", "clear_record_file"]
-
-
-def record_file(app: Application, fid: int) -> RecordFile:
-    f = lookup_file(app.files, fid)
-    if not isinstance(f, RecordFile):
-        raise DesfireError(DfStatus.PARAMETER_ERROR, f"file {fid:02X} is not a record file")
-    return f
+__all__ = ["write_record", "read_records", "clear_record_file"]
 
 
 def write_record(cmd: CommandContext) -> Reply:
@@ -28,7 +21,7 @@ def write_record(cmd: CommandContext) -> Reply:
     if len(data) <= WRITE_HEADER:
         raise DesfireError(DfStatus.LENGTH_ERROR, "WriteRecord takes file, offset, length, data")
     fid = data[0]
-    f = record_file(cmd.level.application, fid)
+    f = file_of_type(cmd.level.application, fid, RecordFile)
     mode = file_mode(cmd.session, f, (f.access.write, f.access.read_write), "WriteRecord")
     offset, length = u24(data[1:4]), u24(data[4:7])
     if length == 0:
@@ -49,7 +42,7 @@ def write_record(cmd: CommandContext) -> Reply:
 
 def read_records(cmd: CommandContext) -> Reply:
     need_length(cmd.data, 7)
-    f = record_file(cmd.level.application, cmd.data[0])
+    f = file_of_type(cmd.level.application, cmd.data[0], RecordFile)
     mode = file_mode(cmd.session, f, (f.access.read, f.access.read_write), "ReadRecords")
     offset, count = u24(cmd.data[1:4]), u24(cmd.data[4:7])
     n = len(f.records)
@@ -64,7 +57,7 @@ def read_records(cmd: CommandContext) -> Reply:
 def clear_record_file(cmd: CommandContext) -> Reply:
     need_length(cmd.data, 1)
     fid = cmd.data[0]
-    f = record_file(cmd.level.application, fid)
+    f = file_of_type(cmd.level.application, fid, RecordFile)
     file_mode(cmd.session, f, (f.access.read_write,), "ClearRecordFile")
     cmd.session.in_plain(cmd.ins, cmd.data)
     cmd.pending.clear_records(fid)

@@ -9,26 +9,19 @@ debited, once, and not in a transaction that debits.
 from __future__ import annotations
 
 from .access import file_mode
-from .context import CommandContext, Reply, lookup_file, need_length, s32
+from .context import CommandContext, Reply, file_of_type, need_length, s32
 from .instructions import Ins
-from .model import Application, CommMode, ValueFile
+from .model import CommMode, ValueFile
 from .status import DesfireError, DfStatus
 
-__all__ = ["value_file", "get_value", "change_value"]
+__all__ = ["get_value", "change_value"]
 
 _AMOUNT = 4
 
 
-def value_file(app: Application, fid: int) -> ValueFile:
-    f = lookup_file(app.files, fid)
-    if not isinstance(f, ValueFile):
-        raise DesfireError(DfStatus.PARAMETER_ERROR, f"file {fid:02X} is not a value file")
-    return f
-
-
 def get_value(cmd: CommandContext) -> Reply:
     need_length(cmd.data, 1)
-    f = value_file(cmd.level.application, cmd.data[0])
+    f = file_of_type(cmd.level.application, cmd.data[0], ValueFile)
     a = f.access
     mode = CommMode.PLAIN if f.free_get_value else \
         file_mode(cmd.session, f, (a.read, a.write, a.read_write), "GetValue")
@@ -50,7 +43,7 @@ def change_value(cmd: CommandContext) -> Reply:
     if len(cmd.data) < 1 + _AMOUNT:
         raise DesfireError(DfStatus.LENGTH_ERROR, "value command takes file and amount")
     fid = cmd.data[0]
-    f = value_file(cmd.level.application, fid)
+    f = file_of_type(cmd.level.application, fid, ValueFile)
     a = f.access
     ins = Ins(cmd.ins)
     keys = {Ins.CREDIT: (a.read_write,), Ins.DEBIT: (a.read, a.write, a.read_write),
