@@ -13,8 +13,10 @@ the same transaction, so a stale copy can never overwrite a newer commit
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import json
+from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
+from typing import Any, TypeVar
 
 from hcekit.errors import StoreError
 from hcekit.store import PluginStore
@@ -23,13 +25,33 @@ from .model import Application, Picc, app_from_json, app_to_json, picc_from_json
 
 __all__ = ["CardStore"]
 
+T = TypeVar("T")
+
 PICC_KEY = "picc"
 APP_PREFIX = "app/"
 
 
 class CardStore:
+    """The card's objects in one plugin store, read fresh on every call."""
+
     def __init__(self, store: PluginStore) -> None:
         self.store = store
+        #: Decoded objects by store key, with the exact bytes they were decoded from. Only a
+        #: decoding shortcut: every read still fetches the stored bytes and decodes again
+        #: when they differ, so this never stands in for the stored state.
+        self._decoded: dict[str, tuple[bytes, Any]] = {}
+
+    def _read(self, key: str, decode: Callable[[Any], T]) -> T | None:
+        raw = self.store.get(key)
+        if raw is None:
+            return None
+        seen = self._decoded.get(key)
+        if seen is not None and seen[0] == raw:
+            value: T = seen[1]
+            return value
+        value = decode(json.loads(raw))
+        self._decoded[key] = (raw, value)
+        return value
 
     def is_empty(self) -> bool:
         return PICC_KEY not in self.store
@@ -40,14 +62,13 @@ class CardStore:
 
     def picc(self) -> Picc:
         """The PICC record; StoreError when the store holds no personalised card."""
-        raw = self.store.get_json(PICC_KEY)
-        if raw is None:
+        picc = self._read(PICC_KEY, picc_from_json)
+        if picc is None:
             raise StoreError("the store holds no personalised transit card")
-        return picc_from_json(raw)
+        return picc
 
     def app(self, aid: bytes) -> Application | None:
-        raw = self.store.get_json(APP_PREFIX + aid.hex())
-        return None if raw is None else app_from_json(raw)
+        return self._read(APP_PREFIX + aid.hex(), app_from_json)
 
     def app_ids(self) -> list[bytes]:
         return [bytes.fromhex(key[len(APP_PREFIX):]) for key in self.store.keys(APP_PREFIX)]
@@ -55,8 +76,9 @@ class CardStore:
     def apps(self) -> dict[bytes, Application]:
         apps: dict[bytes, Application] = {}
         for key in self.store.keys(APP_PREFIX):
-            app = app_from_json(self.store.get_json(key))
-            apps[app.aid] = app
+            app = self._read(key, app_from_json)
+            if app is not None:
+                apps[app.aid] = app
         return apps
 
     def load(self) -> tuple[Picc, dict[bytes, Application]] | None:
