@@ -12,6 +12,7 @@ from hcekit import Card
 from hcekit.hosts import LoopbackHost
 from hcekit.store import MemoryStore
 from hcekit.terminal import LoopbackTransport, Terminal
+from hcekit.testing.pcsc import PcscCardFactory
 from hcekit.trace import TraceRecord
 from hcekit_payment import PaymentPlugin
 from hcekit_payment.book3 import Book3Checker, check_transaction, data_elements, parse_ber
@@ -227,3 +228,17 @@ def test_parse_ber_refuses_truncation() -> None:
     with pytest.raises(ValueError):
         parse_ber(bytes.fromhex("5A08411111"))
     assert [o.tag for o in parse_ber(bytes.fromhex("00005A0141"), padding=True)] == [0x5A]
+
+
+@pytest.mark.pcsc
+@pytest.mark.parametrize("flow", ["generate-ac", "qvsdc"])
+def test_both_flows_through_pcscd_pass_the_book3_check(pcsc_card: PcscCardFactory,
+                                                       flow: str) -> None:
+    """The same independent check over the real stack: pyscard → pcscd → vpcd → the card."""
+    recorder = Recorder()
+    served = pcsc_card([PaymentPlugin(), recorder])
+    result = run_transaction(served.terminal, flow=flow)
+    assert result.findings == []
+    checker = check_transaction(recorder.exchanges, strict=True)
+    assert checker.findings == []
+    assert checker.generate_ac_count == (2 if flow == "generate-ac" else 0)
