@@ -35,8 +35,10 @@ registers) sees the card as an Android ``HostApduService`` sees the phone: a
 *routing SELECT* is what AOSP's ``HostEmulationManager.findSelectAid``
 accepts (CLA 00, INS A4, P1 04, Lc ≥ 5 bytes present, any P2), the selection
 follows the AID whatever the application answers, and every other command
-goes to it as bytes, unparsed — no 61xx, no chaining, no CLA checks. The
-rows above it apply only while a raw application is registered.
+goes to it as bytes, unparsed — no 61xx, no chaining, no CLA checks. A raw
+claim matches as Android matches (exact, ``*`` prefix, ``#`` subset), never
+by an ISO partial name. The raw rows apply only while a raw application is
+registered.
 """
 
 from __future__ import annotations
@@ -620,10 +622,13 @@ class Card:
     # -- selection -------------------------------------------------------------------------
 
     def _candidates(self, name: bytes) -> list[tuple[_Plugin, Claim]]:
+        """The plugins' claims *name* selects (ISO partial names too); raw ones route only by AID."""
         exact: list[tuple[_Plugin, Claim]] = []
         other: list[tuple[_Plugin, Claim]] = []
         for route in self._routes:
-            claim = route[1]
+            plugin, claim = route
+            if plugin.raw is not None:
+                continue
             if claim.kind is AidKind.EXACT and claim.aid == name:
                 exact.append(route)
             elif claim.matches(name) or (

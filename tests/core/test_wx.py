@@ -432,3 +432,19 @@ def test_any_bytes_but_a_routing_select_reach_the_selected_mini_program_unchange
         response = host.transceive(command)  # routed by AID: to it, a plugin, or 6A82
         assert len(response) >= 2
     host.field_off()
+
+
+@pytest.mark.parametrize("command", [
+    "00A4040004F2222222",  # too short for Android to route by: never the facade
+    "00A4040005F222222222",  # a partial name of the facade's AID: Android matches exactly
+])
+def test_partial_or_short_selects_never_reach_the_facade(command: str) -> None:
+    host = LoopbackHost(Card())
+    wx = WxHce(host, timeout=0.05)
+    assert wx.startHCE(aid_list=["F22222222201"], category="other").ok
+    mini = MiniProgram(wx)
+    host.field_on()
+    for transceive in (host.transceive, host.card.transceive):  # with and without the platform
+        assert transceive(bytes.fromhex(command)) == SW.FILE_NOT_FOUND.to_bytes(2, "big")
+        assert mini.take() == []
+        assert host.card.selected is None
