@@ -1,0 +1,108 @@
+"""The hook glue: claims both Aliro AIDs and hands each command to the plain state machines.
+
+Everything protocol-specific is in :mod:`.applet`; this class only routes,
+keeps per-selection state in ``app.session`` and marks every exchange after
+SELECT sensitive (they carry ephemeral keys, cryptograms, signatures and
+encrypted payloads). The step-up keys of a tap travel from the expedited
+selection to the step-up selection through ``self._step_up`` and are wiped
+when the field goes or the expedited application is selected again.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+
+from hcekit import AppContext, Category, Claim, CommandApdu, DeactivationReason, PluginContext, hookimpl
+from hcekit.terminal import TerminalScript
+
+from .applet import ExpeditedSession, StepUpKeys, StepUpSession, select_answer, step_up_select_answer
+from .credential import Credential, Personalization
+from .protocol import EXPEDITED_AID, STEP_UP_AID
+
+__all__ = ["AliroPlugin"]
+
+_SESSION = "aliro"
+
+
+class AliroPlugin:
+    """Aliro NFC access credential (entry point ``aliro``).
+
+    On first start an empty store is personalised with a fresh endpoint key
+    and the public TEST reader group (:mod:`.testkeys`), so ``hcekit demo``
+    works; ``hcekit aliro personalize`` writes a real configuration.
+    """
+
+    name = "aliro"
+    #: Conformance probes: CLA 80 is this plugin's class, so unknown-CLA probes skip it.
+    conformance = {"unknown_ins": [(0x80, 0x42)]}
+
+    def __init__(self, personalization: Personalization | None = None) -> None:
+        self._personalization = personalization
+        self.credential: Credential | None = None
+        self._step_up: StepUpKeys | None = None
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    @hookimpl
+    def hcekit_startup(self, plugin: PluginContext) -> None:
+        credential = Credential(plugin.store)
+        if self._personalization is not None:
+            self._personalization.write(plugin.store)
+        elif not credential.personalised:
+            Personalization.test_default().write(plugin.store)
+            plugin.log.info("personalised a new Aliro credential for the TEST reader group "
+                            "(public test keys)")
+        self.credential = Credential(plugin.store)
+
+    @hookimpl
+    def hcekit_claims(self, plugin: PluginContext) -> list[Claim]:
+        return [Claim(EXPEDITED_AID, Category.OTHER, description="Aliro expedited phase"),
+                Claim(STEP_UP_AID, Category.OTHER, description="Aliro step-up phase")]
+
+    def _credential(self) -> Credential:
+        assert self.credential is not None, "hcekit_startup has not run"
+        return self.credential
+
+    @hookimpl
+    def hcekit_select(self, app: AppContext, command: CommandApdu) -> bytes:
+        if app.claim.aid == STEP_UP_AID:
+            app.session[_SESSION] = StepUpSession(self._credential(), self._step_up)
+            return step_up_select_answer()
+        self._step_up = None
+        app.session[_SESSION] = ExpeditedSession(self._credential())
+        return select_answer()
+
+    @hookimpl
+    def hcekit_process(self, app: AppContext, command: CommandApdu) -> bytes:
+        app.mark_sensitive()
+        session = app.session[_SESSION]
+        answer: bytes = session.process(command)
+        if isinstance(session, ExpeditedSession) and session.step_up is not None:
+            self._step_up = session.step_up
+        return answer
+
+    @hookimpl
+    def hcekit_deactivated(self, app: AppContext, reason: DeactivationReason) -> None:
+        self._step_up = None
+
+    @hookimpl
+    def hcekit_field(self, card: object, active: bool, reason: DeactivationReason | None) -> None:
+        if not active:
+            self._step_up = None
+
+    # -- observers ------------------------------------------------------------------------------
+
+    @hookimpl
+    def hcekit_terminal_scripts(self) -> Sequence[TerminalScript]:
+        from .reader import SCRIPTS
+
+        return SCRIPTS
+
+    @hookimpl
+    def hcekit_add_commands(
+        self, subparsers: argparse._SubParsersAction[argparse.ArgumentParser]
+    ) -> None:
+        from .cli import add_commands
+
+        add_commands(subparsers)
