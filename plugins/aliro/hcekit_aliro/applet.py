@@ -212,6 +212,8 @@ _AUTH0_FIELDS = {
 }
 _AUTH1_FIELDS = {TAG_COMMAND_PARAMETERS: (1, 1), TAG_SIGNATURE: (SIGNATURE_LENGTH, SIGNATURE_LENGTH),
                  TAG_CERTIFICATE: (1, 1024)}
+CLA_CHAINING = 0x10
+MAX_CHAINED_DATA = 4096
 _PROPRIETARY_INS = (INS_AUTH0, INS_AUTH1, INS_LOAD_CERT, INS_EXCHANGE, INS_CONTROL_FLOW)
 
 
@@ -225,6 +227,43 @@ def _check_header(command: CommandApdu) -> None:
         raise IsoError(SW_WRONG_P1P2, f"P1-P2 must be 0000, got {command.p1:02X}{command.p2:02X}")
 
 
+class CommandChain:
+    """ISO 7816-4 command chaining (CLA b5) for the proprietary class.
+
+    hcekit's core chains interindustry commands only and passes CLA 80-FE
+    through untouched, so the Aliro commands (CLA 90 = 80 + chaining) are
+    reassembled here: parts must keep INS/P1/P2, a different command in
+    mid-chain answers 6883 and drops the chain.
+    """
+
+    def __init__(self) -> None:
+        self._header: tuple[int, int, int] | None = None
+        self._data = bytearray()
+
+    def feed(self, command: CommandApdu) -> CommandApdu:
+        """The command to process: a part (CLA b5 still set) or the reassembled whole."""
+        header = (command.ins, command.p1, command.p2)
+        if self._header is not None and header != self._header:
+            self._header = None
+            self._data.clear()
+            raise IsoError(SW.LAST_COMMAND_OF_CHAIN_EXPECTED,
+                           "a chained command was interrupted by another command")
+        if command.cla & CLA_CHAINING:
+            self._header = header
+            self._data += command.data
+            if len(self._data) > MAX_CHAINED_DATA:
+                self._header = None
+                self._data.clear()
+                raise IsoError(SW.WRONG_LENGTH, "chained command too long")
+            return command
+        if self._header is None:
+            return command
+        data = bytes(self._data) + command.data
+        self._header = None
+        self._data.clear()
+        return CommandApdu(command.cla, command.ins, command.p1, command.p2, data, command.le)
+
+
 class ExpeditedSession:
     """One selection of the expedited-phase application."""
 
@@ -236,8 +275,12 @@ class ExpeditedSession:
         #: Set by a successful AUTH1: the keys the step-up application needs.
         self.step_up: StepUpKeys | None = None
         self.reader_status: int | None = None
+        self._chain = CommandChain()
 
     def process(self, command: CommandApdu) -> bytes:
+        command = self._chain.feed(command)
+        if command.cla & CLA_CHAINING:
+            return b""
         _check_header(command)
         handler = {INS_AUTH0: self._auth0_command, INS_LOAD_CERT: self._load_cert,
                    INS_AUTH1: self._auth1, INS_EXCHANGE: self._exchange,

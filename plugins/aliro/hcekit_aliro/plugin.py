@@ -28,9 +28,10 @@ _SESSION = "aliro"
 class AliroPlugin:
     """Aliro NFC access credential (entry point ``aliro``).
 
-    On first start an empty store is personalised with a fresh endpoint key
-    and the public TEST reader group (:mod:`.testkeys`), so ``hcekit demo``
-    works; ``hcekit aliro personalize`` writes a real configuration.
+    On first start an empty store is personalised — with *personalization*
+    if given, else a fresh endpoint key and the public TEST reader group
+    (:mod:`.testkeys`), so ``hcekit demo`` works; a personalised store is
+    never overwritten here (``hcekit aliro personalize --force`` does that).
     """
 
     name = "aliro"
@@ -46,13 +47,13 @@ class AliroPlugin:
 
     @hookimpl
     def hcekit_startup(self, plugin: PluginContext) -> None:
-        credential = Credential(plugin.store)
-        if self._personalization is not None:
-            self._personalization.write(plugin.store)
-        elif not credential.personalised:
-            Personalization.test_default().write(plugin.store)
-            plugin.log.info("personalised a new Aliro credential for the TEST reader group "
-                            "(public test keys)")
+        if not Credential(plugin.store).personalised:
+            if self._personalization is not None:
+                self._personalization.write(plugin.store)
+            else:
+                Personalization.test_default().write(plugin.store)
+                plugin.log.info("personalised a new Aliro credential for the TEST reader group "
+                                "(public test keys)")
         self.credential = Credential(plugin.store)
 
     @hookimpl

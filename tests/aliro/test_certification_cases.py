@@ -1,0 +1,460 @@
+"""The CSA certification tool's NFC user-device cases, reader side ported to PC/SC.
+
+Each test is one case of aliro-certification-tool ``test_collections/aliro/
+nfc_user_device/`` (named after it), driven by :mod:`.reader_side` — a
+reader written from the cases, not from the card — through pyscard, a
+private pcscd, vpcd and ``hcekit``'s vpcd host. docs/aliro.md has the table
+of every case and its status.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import cbor2
+import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
+from hcekit import SW
+from hcekit.store import MemoryStore
+from hcekit.testing.pcsc import PcscCard, PcscCardFactory
+from hcekit_aliro import AliroPlugin, Personalization
+
+from .conftest import GROUP, World
+from .reader_side import OK, STEP_UP, VECTORS, Reader, dec, enc, get, pub, sign
+
+pytestmark = pytest.mark.pcsc
+
+EXCHANGE_OK = bytes.fromhex(VECTORS["exchange_success_status"])
+UNSECURED = (0x0101).to_bytes(2, "big")
+Serve = Callable[..., tuple[PcscCard, Reader]]
+
+
+@pytest.fixture
+def serve(pcsc_card: PcscCardFactory, world: World) -> Serve:
+    def make(personalization: Personalization | None = None, **options: Any) -> tuple[PcscCard, Reader]:
+        plugin = AliroPlugin(personalization or world.personalization())
+        served = pcsc_card(plugin, store=MemoryStore(), **options)
+        return served, world.reader(served.terminal)
+    return make
+
+
+def retap(served: PcscCard, reader: Reader) -> None:
+    served.terminal.disconnect()
+    served.terminal.connect()
+    reader.eph = None
+    reader.channel = None
+
+
+def standard(reader: Reader, **auth1: Any) -> bytes:
+    assert reader.select().sw == OK
+    assert reader.auth0().sw == OK
+    r, plain = reader.auth1(**auth1)
+    assert r.sw == OK, f"AUTH1 answered {r.sw:04X}"
+    return plain
+
+
+# -- SELECT answer ---------------------------------------------------------------------------------
+
+def test_nfc_ud_select_response_ud_info_tag(serve: Serve) -> None:
+    _, reader = serve()
+    r = reader.select()
+    assert r.sw == OK
+    fci = dict(dec(r.data))
+    assert set(fci) == {0x6F}
+    inner = dict(dec(fci[0x6F]))
+    assert inner[0x84] == bytes.fromhex(VECTORS["expedited_aid"])
+    proprietary = dict(dec(inner[0xA5]))
+    assert proprietary[0x80] == b"\x00\x00"                       # CSA application
+    versions = proprietary[0x5C]
+    assert len(versions) % 2 == 0
+    offered = [versions[i:i + 2] for i in range(0, len(versions), 2)]
+    assert bytes.fromhex(VECTORS["protocol_version"]) in offered
+    limits = [v for t, v in dec(proprietary[0x7F66])]
+    assert len(limits) == 2 and all(len(x) == 2 for x in limits)
+    standard(reader)
+    _, plain = reader.exchange_plain(enc(0x97, UNSECURED))
+    assert plain == EXCHANGE_OK
+
+
+def test_nfc_ud_select_response_ud_descriptor_tag(serve: Serve) -> None:
+    served, _ = serve()
+    r = served.terminal.select(STEP_UP)
+    assert r.sw == OK
+    inner = dict(dec(dict(dec(r.data))[0x6F]))
+    assert inner[0x84] == STEP_UP and dict(dec(inner[0xA5]))[0x80] == b"\x00\x00"
+
+
+# -- standard flows -------------------------------------------------------------------------------
+
+def test_nfc_ud_standard_no_cert(serve: Serve) -> None:
+    _, reader = serve()
+    plain = standard(reader)
+    fields = dict(dec(plain))
+    assert 0x5A in fields and 0x4E not in fields and len(fields[0x9E]) == 64
+    assert len(fields[0x5E]) == 2
+    r, answer = reader.exchange_plain(enc(0x97, UNSECURED))
+    assert r.sw == OK and answer == EXCHANGE_OK
+
+
+def test_ud_auth1_key_slot_instead_of_public_key(serve: Serve) -> None:
+    _, reader = serve()
+    fields = dict(dec(standard(reader, want_public_key=False)))
+    assert len(fields[0x4E]) == 8 and 0x5A not in fields
+
+
+@pytest.mark.parametrize("chain", [None, 64], ids=["no_chaining", "with_chaining"])
+def test_nfc_ud_standard_cert_in_load_cert(serve: Serve, world: World, chain: int | None) -> None:
+    _, reader = serve(world.personalization(reader_key_known=False))
+    assert reader.select().sw == OK and reader.auth0().sw == OK
+    assert reader.load_cert(chain_every=chain).sw == OK
+    r, plain = reader.auth1()
+    assert r.sw == OK and dict(dec(plain))[0x5A] == reader.endpoint_public
+
+
+@pytest.mark.parametrize("chain", [None, 64], ids=["no_chaining", "with_chaining"])
+def test_nfc_ud_standard_cert_in_auth1(serve: Serve, world: World, chain: int | None) -> None:
+    _, reader = serve(world.personalization(reader_key_known=False))
+    assert reader.select().sw == OK and reader.auth0().sw == OK
+    r, _ = reader.auth1(with_cert=True, chain_every=chain)
+    assert r.sw == OK
+
+
+def test_nfc_ud_standard_sixteen_groupidentifier_one_ac(serve: Serve, world: World) -> None:
+    _, reader = serve(world.personalization(extra_groups=15))
+    standard(reader)
+
+
+# -- fast --------------------------------------------------------------------------------------------
+
+def test_nfc_ud_fast(serve: Serve) -> None:
+    served, reader = serve()
+    standard(reader)
+    retap(served, reader)
+    assert reader.select().sw == OK
+    r = reader.auth0(fast=True)
+    assert r.sw == OK
+    plain = reader.open_cryptogram(get(r.data, 0x9D) or b"")
+    assert plain is not None, "cryptogram does not open with the Kpersistent of AUTH1"
+    fields = dict(dec(plain))
+    assert len(fields[0x5E]) == 2 and len(fields[0x91]) == 20 and len(fields[0x92]) == 20
+    r, answer = reader.exchange_plain(enc(0x97, UNSECURED))
+    assert r.sw == OK and answer == EXCHANGE_OK
+
+
+def test_fast_without_kpersistent_falls_back_to_standard(serve: Serve) -> None:
+    _, reader = serve()
+    assert reader.select().sw == OK
+    r = reader.auth0(fast=True)
+    cryptogram = get(r.data, 0x9D)
+    assert r.sw == OK and cryptogram is not None and len(cryptogram) == 64
+    assert reader.open_cryptogram(cryptogram) is None
+    assert reader.auth1()[0].sw == OK
+
+
+def test_nfc_ud_neg_auth0_different_cryptogram_consecutive_fast(serve: Serve) -> None:
+    served, reader = serve()
+    reader.tool_vectors = False
+    standard(reader)
+    cryptograms = []
+    for _ in range(2):
+        retap(served, reader)
+        assert reader.select().sw == OK
+        r = reader.auth0(fast=True)
+        cryptograms.append(get(r.data, 0x9D))
+        assert reader.open_cryptogram(cryptograms[-1] or b"") is not None
+    assert cryptograms[0] != cryptograms[1]
+
+
+def test_nfc_ud_fast_kpersistent_cache_max(serve: Serve, world: World) -> None:
+    """Sixteen readers of the group (the tool's reader cache size) each get a fast tap."""
+    served, first = serve()
+    readers = [first] + [Reader(served.terminal, GROUP, bytes([i]) * 16, world.reader_key)
+                         for i in range(1, 16)]
+    for reader in readers:
+        retap(served, reader)
+        standard(reader)
+    for reader in readers:
+        retap(served, reader)
+        assert reader.select().sw == OK
+        r = reader.auth0(fast=True)
+        assert reader.open_cryptogram(get(r.data, 0x9D) or b"") is not None
+
+
+def test_nfc_ud_auth0_response_chaining(serve: Serve) -> None:
+    served, reader = serve(auto_get_response=False)
+    assert reader.select().sw == OK
+    data = reader.auth0_data(fast=False)
+    from hcekit import CommandApdu
+
+    first = served.terminal.transmit(CommandApdu(0x80, 0x80, 0, 0, data, 32))
+    assert first.sw1 == SW.BYTES_REMAINING >> 8 and len(first.data) == 32
+    rest = served.terminal.transmit(CommandApdu(0x00, 0xC0, 0, 0, b"", first.sw2 or 256))
+    assert rest.sw == OK
+    assert get(first.data + rest.data, 0x86) is not None
+
+
+# -- AUTH0 negative cases ---------------------------------------------------------------------------
+
+def test_nfc_ud_neg_auth0_wrong_p1p2(serve: Serve) -> None:
+    _, reader = serve()
+    assert reader.select().sw == OK
+    r = reader.send(0x80, 0x80, reader.auth0_data(False), p1=0x01, p2=0x02)
+    assert r.sw not in (OK,) and r.sw1 in (0x6A, 0x6B)
+
+
+def test_nfc_ud_neg_auth0_extra_tag(serve: Serve) -> None:
+    _, reader = serve()
+    assert reader.select().sw == OK
+    r = reader.send(0x80, 0x80, reader.auth0_data(False, extra=enc(0xAA, b"\x01")))
+    assert r.sw == 0x6A80
+
+
+@pytest.mark.parametrize("field", ["policy", "parameters", "ephemeral"])
+def test_nfc_ud_neg_auth0_wrong_value(serve: Serve, field: str) -> None:
+    _, reader = serve()
+    assert reader.select().sw == OK
+    data = reader.auth0_data(False)
+    if field == "policy":
+        data = data.replace(b"\x42\x01\x01", b"\x42\x01\x07", 1)
+    elif field == "parameters":
+        data = data.replace(b"\x41\x01\x00", b"\x41\x01\x80", 1)
+    else:
+        point = pub(reader.eph)  # type: ignore[arg-type]
+        data = data.replace(point, point[:-1] + bytes([point[-1] ^ 1]))
+    assert reader.send(0x80, 0x80, data).sw == 0x6A80
+
+
+def test_nfc_ud_neg_auth0_unsupported_protocol_version(serve: Serve) -> None:
+    _, reader = serve()
+    assert reader.select().sw == OK
+    assert reader.send(0x80, 0x80, reader.auth0_data(False, version=b"\x09\x09")).sw == 0x6A81
+
+
+def test_nfc_ud_neg_auth0_unknown_reader_id(serve: Serve) -> None:
+    _, reader = serve()
+    reader.group = bytes(16)
+    assert reader.select().sw == OK
+    assert reader.auth0().sw == OK          # nothing revealed before reader authentication
+    r, _ = reader.auth1()
+    assert r.sw == 0x6982
+
+
+def test_nfc_ud_neg_auth0_chaining_not_completed(serve: Serve) -> None:
+    served, reader = serve()
+    assert reader.select().sw == OK
+    from hcekit import CommandApdu
+
+    data = reader.auth0_data(False)
+    part = served.terminal.transmit(CommandApdu(0x90, 0x80, 0, 0, data[:100], None))
+    assert part.sw == OK
+    other = served.terminal.transmit(CommandApdu(0x80, 0x81, 0, 0, data[100:], 256))
+    assert other.sw == SW.LAST_COMMAND_OF_CHAIN_EXPECTED
+
+
+# -- AUTH1 negative cases ---------------------------------------------------------------------------
+
+def _after_auth0(serve: Serve, **kw: Any) -> tuple[PcscCard, Reader]:
+    served, reader = serve(**kw)
+    assert reader.select().sw == OK and reader.auth0().sw == OK
+    return served, reader
+
+
+def test_nfc_ud_neg_auth1_wrong_p1p2(serve: Serve) -> None:
+    _, reader = _after_auth0(serve)
+    assert reader.send(0x80, 0x81, reader.auth1_data(), p1=1).sw == 0x6A86
+
+
+def test_nfc_ud_neg_auth1_extra_tag(serve: Serve) -> None:
+    _, reader = _after_auth0(serve)
+    assert reader.send(0x80, 0x81, reader.auth1_data() + enc(0xAA, b"\x00")).sw == 0x6A80
+
+
+def test_nfc_ud_neg_auth1_wrong_values(serve: Serve) -> None:
+    _, reader = _after_auth0(serve)
+    data = reader.auth1_data().replace(b"\x41\x01\x01", b"\x41\x01\x81", 1)
+    assert reader.send(0x80, 0x81, data).sw == 0x6A80
+    short = enc(0x41, b"\x01") + enc(0x9E, bytes(63))
+    assert reader.send(0x80, 0x81, short).sw == 0x6A80
+
+
+def test_nfc_ud_neg_auth1_wrong_reader_signature(serve: Serve) -> None:
+    _, reader = _after_auth0(serve)
+    other = ec.generate_private_key(ec.SECP256R1())
+    forged = sign(other, reader.signed_data(bytes.fromhex(VECTORS["reader_usage"])))
+    assert reader.send(0x80, 0x81, reader.auth1_data(signature=forged)).sw == 0x6982
+    # the session is closed: even a correct AUTH1 now fails until the reader starts over
+    assert reader.send(0x80, 0x81, reader.auth1_data()).sw == 0x6985
+
+
+def test_nfc_ud_neg_auth1_chaining_not_completed(serve: Serve) -> None:
+    served, reader = _after_auth0(serve)
+    from hcekit import CommandApdu
+
+    data = reader.auth1_data()
+    assert served.terminal.transmit(CommandApdu(0x90, 0x81, 0, 0, data[:40], None)).sw == OK
+    assert served.terminal.transmit(
+        CommandApdu(0x80, 0xC9, 0, 0, data[40:], 256)).sw == SW.LAST_COMMAND_OF_CHAIN_EXPECTED
+
+
+@pytest.mark.parametrize("damage", ["format", "signature"])
+def test_nfc_ud_neg_standard_cert_in_load_cert_with_chaining_incorrect(
+        serve: Serve, world: World, damage: str) -> None:
+    _, reader = _after_auth0(serve, personalization=world.personalization(reader_key_known=False))
+    cert = reader.certificate
+    assert cert is not None
+    if damage == "format":
+        cert = cert[:-5]                              # truncated DER
+    else:
+        cert = cert[:-3] + bytes([cert[-3] ^ 0x01]) + cert[-2:]   # one bit of the signature
+    assert reader.load_cert(cert, chain_every=64).sw == 0x6A80
+    assert reader.auth1()[0].sw == 0x6982               # no trusted reader key after all
+
+
+# -- EXCHANGE --------------------------------------------------------------------------------------
+
+def _secure(serve: Serve, **kw: Any) -> tuple[PcscCard, Reader]:
+    served, reader = serve(**kw)
+    standard(reader)
+    return served, reader
+
+
+def _reads(answer: bytes) -> list[bytes]:
+    body, out, i = answer[:-4], [], 0
+    while i < len(body):
+        n = int.from_bytes(body[i:i + 2], "big")
+        out.append(body[i + 2:i + 2 + n])
+        i += 2 + n
+    return out
+
+
+def test_nfc_ud_exchange_write_read_set_request(serve: Serve) -> None:
+    served, reader = _secure(serve)
+    assert reader.bitmap & (1 << 4) and reader.bitmap & (1 << 5)
+    _, answer = reader.exchange_plain(reader.mailbox(enc(0x8A, b"\x00\x10hello")))
+    assert answer == EXCHANGE_OK
+    _, answer = reader.exchange_plain(reader.mailbox(enc(0x95, b"\x00\x20\x00\x04\xee")))
+    assert answer == EXCHANGE_OK
+    _, answer = reader.exchange_plain(reader.mailbox(enc(0x87, b"\x00\x10\x00\x05"),
+                                                     enc(0x87, b"\x00\x20\x00\x05")))
+    assert answer is not None and answer[-4:] == EXCHANGE_OK
+    assert _reads(answer) == [b"hello", b"\xee" * 4 + b"\x00"]
+    # the mailbox persists: next tap reads it back and the bitmap says "non-zero data"
+    retap(served, reader)
+    standard(reader)
+    assert reader.bitmap & (1 << 3)
+    _, answer = reader.exchange_plain(reader.mailbox(enc(0x87, b"\x00\x10\x00\x05")))
+    assert answer is not None and _reads(answer) == [b"hello"]
+
+
+def test_nfc_ud_exchange_with_chaining_and_extended_length(serve: Serve) -> None:
+    _, reader = _secure(serve)
+    blob = bytes(range(256)) * 2
+    _, answer = reader.exchange_plain(reader.mailbox(enc(0x8A, b"\x01\x00" + blob)))
+    assert answer == EXCHANGE_OK                                # 530-byte command, chained
+    _, answer = reader.exchange_plain(reader.mailbox(enc(0x87, b"\x01\x00\x02\x00")))
+    assert answer is not None and _reads(answer) == [blob]      # 534-byte answer, 61xx
+
+
+def test_nfc_ud_neg_exchange_mailbox_out_of_bounds(serve: Serve) -> None:
+    _, reader = _secure(serve)
+    r, answer = reader.exchange_plain(reader.mailbox(enc(0x87, (0x11C).to_bytes(2, "big")
+                                                         + (0xFF00).to_bytes(2, "big"))))
+    assert r.sw == OK and answer is not None
+    assert answer[-4:] != EXCHANGE_OK and _reads(answer) == []
+    _, answer = reader.exchange_plain(enc(0x97, (0x0020).to_bytes(2, "big")))
+    assert answer == EXCHANGE_OK
+
+
+def test_nfc_ud_neg_exchange_with_extra_tag(serve: Serve) -> None:
+    _, reader = _secure(serve)
+    r, _ = reader.exchange_plain(enc(0x97, UNSECURED) + enc(0xAA, b"\x01"))
+    assert r.sw == 0x6A80
+    r, answer = reader.exchange_plain(enc(0x97, UNSECURED))
+    assert r.sw == OK and answer == EXCHANGE_OK
+
+
+def test_nfc_ud_neg_exchange_with_wrong_length(serve: Serve) -> None:
+    _, reader = _secure(serve)
+    r, _ = reader.exchange_plain(b"\x97\x05\x01\x01")        # length says 5, 2 bytes follow
+    assert r.sw == 0x6A80
+    r, _ = reader.exchange_plain(reader.mailbox(enc(0x87, b"\x00\x00\x00")))   # read is 4 bytes
+    assert r.sw == 0x6A80
+
+
+def test_nfc_ud_neg_exchange_with_chaining_not_completed(serve: Serve) -> None:
+    served, reader = _secure(serve)
+    from hcekit import CommandApdu
+
+    assert reader.channel is not None
+    sealed = reader.channel.seal(enc(0x97, UNSECURED))
+    assert served.terminal.transmit(CommandApdu(0x90, 0xC9, 0, 0, sealed[:8], None)).sw == OK
+    assert served.terminal.transmit(
+        CommandApdu(0x80, 0x3C, 0, 0, b"\x41\x01\x00\x42\x01\x00", None)).sw == \
+        SW.LAST_COMMAND_OF_CHAIN_EXPECTED
+
+
+def test_exchange_tampered_ciphertext_closes_the_session(serve: Serve) -> None:
+    _, reader = _secure(serve)
+    assert reader.channel is not None
+    sealed = bytearray(reader.channel.seal(enc(0x97, UNSECURED)))
+    sealed[0] ^= 1
+    assert reader.send(0x80, 0xC9, bytes(sealed)).sw == 0x6982
+    assert reader.send(0x80, 0xC9, reader.channel.seal(enc(0x97, UNSECURED))).sw == 0x6985
+
+
+def test_read_only_mailbox_refuses_writes(serve: Serve, world: World) -> None:
+    _, reader = _secure(serve, personalization=world.personalization(mailbox_write=False))
+    assert not reader.bitmap & (1 << 5)
+    _, answer = reader.exchange_plain(reader.mailbox(enc(0x8A, b"\x00\x00x")))
+    assert answer is not None and answer != EXCHANGE_OK
+
+
+# -- step-up -------------------------------------------------------------------------------------------
+
+def _device_request(doc_type: str = "aliro-a", scope: str = "matter1") -> bytes:
+    items = cbor2.dumps({"1": {doc_type: {scope: True}}, "5": doc_type})
+    return cbor2.dumps({"1": "1.0", "2": [{"1": cbor2.CBORTag(24, items)}]})
+
+
+def test_nfc_ud_stepup_basic_and_ad(serve: Serve) -> None:
+    from hcekit_aliro.testkeys import test_credential_issuer_key
+
+    served, reader = _secure(serve)
+    assert reader.bitmap & 1 and reader.bitmap & (1 << 2)    # document retrievable, SELECT needed
+    assert served.terminal.select(STEP_UP).sw == OK
+    r, plain = reader.envelope(_device_request())
+    assert r.sw == OK and plain is not None
+    response = cbor2.loads(plain)
+    assert response["1"] == "1.0" and response["3"] == 0
+    (document,) = response["2"]
+    assert document["5"] == "aliro-a"
+    (item,) = document["1"]["1"]["aliro-a"]
+    element = cbor2.loads(item.value)
+    assert element["3"] == "matter1"
+    protected, _, payload, signature = document["1"]["2"]
+    mso = cbor2.loads(cbor2.loads(payload).value)
+    import hashlib
+
+    assert mso["3"]["aliro-a"][0] == hashlib.sha256(cbor2.dumps(item)).digest()
+    key = mso["4"]["1"]
+    assert b"\x04" + key[-2] + key[-3] == reader.endpoint_public
+    from .reader_side import verify
+
+    sig_structure = cbor2.dumps(["Signature1", protected, b"", payload])
+    assert verify(pub(test_credential_issuer_key()), sig_structure, signature)
+
+
+def test_nfc_ud_stepup_rd_unknown_document_type(serve: Serve) -> None:
+    served, reader = _secure(serve)
+    assert served.terminal.select(STEP_UP).sw == OK
+    _, plain = reader.envelope(_device_request("aliro-r"))
+    assert plain is not None and cbor2.loads(plain)["2"] == []
+
+
+def test_stepup_without_auth1_is_refused(serve: Serve) -> None:
+    served, reader = serve()
+    assert served.terminal.select(STEP_UP).sw == OK
+    reader.step_up_keys = (bytes(32), bytes(32))
+    r, _ = reader.envelope(_device_request())
+    assert r.sw == 0x6985
