@@ -413,7 +413,8 @@ def test_read_only_mailbox_refuses_writes(serve: Serve, world: World) -> None:
 # -- step-up -------------------------------------------------------------------------------------------
 
 def _device_request(doc_type: str = "aliro-a", scope: str = "matter1") -> bytes:
-    items = cbor2.dumps({"1": {doc_type: {scope: True}}, "5": doc_type})
+    """As the tool's DeviceRequestBuilder: name space = doc type, element → intent to retain."""
+    items = cbor2.dumps({"1": {doc_type: {scope: False}}, "5": doc_type})
     return cbor2.dumps({"1": "1.0", "2": [{"1": cbor2.CBORTag(24, items)}]})
 
 
@@ -443,6 +444,9 @@ def test_nfc_ud_stepup_basic_and_ad(serve: Serve) -> None:
 
     sig_structure = cbor2.dumps(["Signature1", protected, b"", payload])
     assert verify(pub(test_credential_issuer_key()), sig_structure, signature)
+    # NFC_UD_STEPUP_BASIC step 6: EXCHANGE (expedited keys) after the step-up SELECT
+    r, answer = reader.exchange_plain(enc(0x97, UNSECURED))
+    assert r.sw == OK and answer == EXCHANGE_OK
 
 
 def test_nfc_ud_stepup_rd_unknown_document_type(serve: Serve) -> None:

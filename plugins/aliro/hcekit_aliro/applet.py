@@ -5,8 +5,8 @@
 =================  ===========================  =====================================
 state              command                      next state
 =================  ===========================  =====================================
-SELECTED           AUTH0 (standard)             AUTH0_DONE
-SELECTED           AUTH0 (fast, Kpersistent)    FAST_DONE (secure channel up)
+any                AUTH0 (standard)             AUTH0_DONE (a new transaction)
+any                AUTH0 (fast, Kpersistent)    FAST_DONE (secure channel up)
 AUTH0_DONE         LOAD CERT (good cert)        AUTH0_DONE (reader key from the cert)
 AUTH0_DONE         AUTH1 (good signature)       SECURE (Kpersistent stored)
 FAST_DONE          AUTH1 (good signature)       SECURE (standard after fast)
@@ -290,8 +290,10 @@ class ExpeditedSession:
     # -- AUTH0 ---------------------------------------------------------------------------------
 
     def _auth0_command(self, data: bytes) -> bytes:
-        if self.phase is not Phase.SELECTED:
-            raise IsoError(SW_SEQUENCE, "AUTH0 runs once per selection")
+        # A new AUTH0 restarts the transaction (UD-NFC-AUTH0-1.3/2.1 send two in one
+        # selection and expect a fresh credential ephemeral key each time).
+        self._close()
+        self.step_up = None
         fields = _fields(data, _AUTH0_FIELDS, "AUTH0")
         _require(fields, (TAG_COMMAND_PARAMETERS, TAG_AUTH_POLICY, TAG_VERSION,
                           TAG_READER_EPHEMERAL, TAG_TRANSACTION_ID, TAG_READER_ID), "AUTH0")
@@ -450,14 +452,26 @@ class ExpeditedSession:
 
 
 class StepUpSession:
-    """One selection of the step-up application (ENVELOPE with a DeviceRequest)."""
+    """One selection of the step-up application.
 
-    def __init__(self, credential: Credential, keys: StepUpKeys | None) -> None:
+    ENVELOPE carries a DeviceRequest under the step-up keys the expedited
+    AUTH1 of the same tap derived. EXCHANGE and CONTROL FLOW keep working on
+    the expedited session's secure channel (the certification tool's
+    NFC_UD_STEPUP_* cases send EXCHANGE after the step-up SELECT).
+    """
+
+    def __init__(self, credential: Credential, expedited: ExpeditedSession | None) -> None:
         self.credential = credential
+        self.expedited = expedited
+        keys = expedited.step_up if expedited is not None else None
         self.channel = (GcmChannel(keys.sk_reader, keys.sk_device, device=True)
                         if keys is not None else None)
 
     def process(self, command: CommandApdu) -> bytes:
+        if command.cla & CLA_PROPRIETARY and command.ins in (INS_EXCHANGE, INS_CONTROL_FLOW):
+            if self.expedited is None:
+                raise IsoError(SW_SEQUENCE, "no expedited transaction in this tap")
+            return self.expedited.process(command)
         if command.ins != INS_ENVELOPE:
             raise IsoError(SW.INS_NOT_SUPPORTED, f"INS {command.ins:02X} is not a step-up command")
         if command.cla != CLA_INTERINDUSTRY:

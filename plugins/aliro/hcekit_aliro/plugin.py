@@ -3,9 +3,10 @@
 Everything protocol-specific is in :mod:`.applet`; this class only routes,
 keeps per-selection state in ``app.session`` and marks every exchange after
 SELECT sensitive (they carry ephemeral keys, cryptograms, signatures and
-encrypted payloads). The step-up keys of a tap travel from the expedited
-selection to the step-up selection through ``self._step_up`` and are wiped
-when the field goes or the expedited application is selected again.
+encrypted payloads). The expedited session of a tap (its secure channel and
+step-up keys) travels to the step-up selection through ``self._expedited``
+and is dropped when the field goes or the expedited application is selected
+again.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from collections.abc import Sequence
 from hcekit import AppContext, Category, Claim, CommandApdu, DeactivationReason, PluginContext, hookimpl
 from hcekit.terminal import TerminalScript
 
-from .applet import ExpeditedSession, StepUpKeys, StepUpSession, select_answer, step_up_select_answer
+from .applet import ExpeditedSession, StepUpSession, select_answer, step_up_select_answer
 from .credential import Credential, Personalization
 from .protocol import EXPEDITED_AID, STEP_UP_AID
 
@@ -41,7 +42,7 @@ class AliroPlugin:
     def __init__(self, personalization: Personalization | None = None) -> None:
         self._personalization = personalization
         self.credential: Credential | None = None
-        self._step_up: StepUpKeys | None = None
+        self._expedited: ExpeditedSession | None = None
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -68,10 +69,9 @@ class AliroPlugin:
     @hookimpl
     def hcekit_select(self, app: AppContext, command: CommandApdu) -> bytes:
         if app.claim.aid == STEP_UP_AID:
-            app.session[_SESSION] = StepUpSession(self._credential(), self._step_up)
+            app.session[_SESSION] = StepUpSession(self._credential(), self._expedited)
             return step_up_select_answer()
-        self._step_up = None
-        app.session[_SESSION] = ExpeditedSession(self._credential())
+        self._expedited = app.session[_SESSION] = ExpeditedSession(self._credential())
         return select_answer()
 
     @hookimpl
@@ -79,18 +79,16 @@ class AliroPlugin:
         app.mark_sensitive()
         session = app.session[_SESSION]
         answer: bytes = session.process(command)
-        if isinstance(session, ExpeditedSession) and session.step_up is not None:
-            self._step_up = session.step_up
         return answer
 
     @hookimpl
     def hcekit_deactivated(self, app: AppContext, reason: DeactivationReason) -> None:
-        self._step_up = None
+        self._expedited = None
 
     @hookimpl
     def hcekit_field(self, card: object, active: bool, reason: DeactivationReason | None) -> None:
         if not active:
-            self._step_up = None
+            self._expedited = None
 
     # -- observers ------------------------------------------------------------------------------
 

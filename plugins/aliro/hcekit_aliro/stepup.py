@@ -74,6 +74,7 @@ def build_access_document(issuer: ec.EllipticCurvePrivateKey, credential_public:
         "4": {"1": {1: 2, -1: 1, -2: x_of(credential_public), -3: credential_public[33:]}},
         "5": ACCESS_DOCUMENT_TYPE,
         "6": {"1": valid_from, "2": valid_from, "3": valid_until},
+        "7": False,
     }
     protected = cbor.dumps({COSE_HEADER_ALG: COSE_ALG_ES256})
     payload = cbor.dumps(cbor.embedded(mso))
