@@ -74,13 +74,10 @@ class World:
         issuer = ec.generate_private_key(ec.SECP256R1())
         return cls(reader_key, issuer, compress(make_certificate(issuer, reader_key.public_key())))
 
-    def personalization(self, *, reader_key_known: bool = True, extra_groups: int = 0,
+    def personalization(self, *, reader_key_known: bool = True,
                         mailbox_write: bool = True) -> Personalization:
         groups = [TrustedGroup(GROUP, pub(self.reader_key) if reader_key_known else None,
                                pub(self.issuer))]
-        for i in range(extra_groups):
-            other = ec.generate_private_key(ec.SECP256R1())
-            groups.append(TrustedGroup(hashlib.sha256(b"group %d" % i).digest()[:16], pub(other)))
         from hcekit_aliro.testkeys import test_credential_issuer_key
 
         return Personalization(groups=groups, document_issuer=test_credential_issuer_key(),

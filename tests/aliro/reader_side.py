@@ -162,6 +162,7 @@ class Reader:
 
     def auth0_data(self, fast: bool, policy: int = 1, version: bytes = b"\x01\x00",
                    extra: bytes = b"") -> bytes:
+        """AUTH0's data field; *extra* is appended (a vendor extension B1, or a stray tag)."""
         if self.tool_vectors and self.eph is None:
             self.eph = ec.derive_private_key(int(VECTORS["reader_ephemeral_private"], 16),
                                              ec.SECP256R1())
@@ -245,9 +246,14 @@ class Reader:
 
     # -- EXCHANGE -------------------------------------------------------------------------------------
 
-    def exchange_plain(self, plain: bytes) -> tuple[ResponseApdu, bytes | None]:
+    def exchange_plain(self, plain: bytes, *, extended: bool = False) -> tuple[ResponseApdu, bytes | None]:
+        """EXCHANGE; *extended*: one extended-length APDU (Le 65536) instead of short + chaining."""
         assert self.channel is not None
-        r = self.send(0x80, 0xC9, self.channel.seal(plain))
+        sealed = self.channel.seal(plain)
+        if extended:
+            r = self.terminal.transmit(CommandApdu(0x80, 0xC9, 0, 0, sealed, 65536, extended=True))
+        else:
+            r = self.send(0x80, 0xC9, sealed)
         return r, (self.channel.open(r.data) if r.sw == OK else None)
 
     @staticmethod

@@ -78,8 +78,11 @@ def test_nfc_ud_select_response_ud_info_tag(serve: Serve) -> None:
 
 
 def test_nfc_ud_select_response_ud_descriptor_tag(serve: Serve) -> None:
-    served, _ = serve()
-    r = served.terminal.select(STEP_UP)
+    served, reader = serve()
+    standard(reader)
+    _, plain = reader.exchange_plain(enc(0x97, UNSECURED))
+    assert plain == EXCHANGE_OK
+    r = served.terminal.select(STEP_UP)          # the step-up application's own FCI
     assert r.sw == OK
     inner = dict(dec(dict(dec(r.data))[0x6F]))
     assert inner[0x84] == STEP_UP and dict(dec(inner[0xA5]))[0x80] == b"\x00\x00"
@@ -87,9 +90,13 @@ def test_nfc_ud_select_response_ud_descriptor_tag(serve: Serve) -> None:
 
 # -- standard flows -------------------------------------------------------------------------------
 
-def test_nfc_ud_standard_no_cert(serve: Serve) -> None:
+@pytest.mark.parametrize("policy", [1, 2, 3])
+def test_nfc_ud_standard_no_cert(serve: Serve, policy: int) -> None:
     _, reader = serve()
-    plain = standard(reader)
+    assert reader.select().sw == OK
+    assert reader.auth0(policy=policy).sw == OK
+    r, plain = reader.auth1()
+    assert r.sw == OK
     fields = dict(dec(plain))
     assert 0x5A in fields and 0x4E not in fields and len(fields[0x9E]) == 64
     assert len(fields[0x5E]) == 2
@@ -120,9 +127,24 @@ def test_nfc_ud_standard_cert_in_auth1(serve: Serve, world: World, chain: int | 
     assert r.sw == OK
 
 
-def test_nfc_ud_standard_sixteen_groupidentifier_one_ac(serve: Serve, world: World) -> None:
-    _, reader = serve(world.personalization(extra_groups=15))
-    standard(reader)
+def test_nfc_ud_standard_sixteen_groupidentifier_one_ac(serve: Serve) -> None:
+    """One credential, the tool's sixteen reader groups and reader keys; a tap per group."""
+    from hcekit_aliro import TrustedGroup
+
+    groups = VECTORS["sixteen_groups"]
+    personalization = Personalization(groups=[TrustedGroup(
+        bytes.fromhex(g["group"]), bytes.fromhex(g["reader_public"])) for g in groups])
+    served, _ = serve(personalization)
+    sub_group = bytes.fromhex(VECTORS["sixteen_sub_group_identifier"])
+    for number, group in enumerate(groups):
+        key = ec.derive_private_key(int(group["reader_private"], 16), ec.SECP256R1())
+        assert pub(key).hex() == group["reader_public"], "vector key pair inconsistent"
+        reader = Reader(served.terminal, bytes.fromhex(group["group"]), sub_group, key)
+        if number:
+            retap(served, reader)
+        standard(reader)
+        _, answer = reader.exchange_plain(enc(0x97, UNSECURED))
+        assert answer == EXCHANGE_OK
 
 
 # -- fast --------------------------------------------------------------------------------------------
@@ -179,19 +201,27 @@ def test_nfc_ud_fast_kpersistent_cache_max(serve: Serve, world: World) -> None:
         assert reader.select().sw == OK
         r = reader.auth0(fast=True)
         assert reader.open_cryptogram(get(r.data, 0x9D) or b"") is not None
+        _, answer = reader.exchange_plain(enc(0x97, UNSECURED))
+        assert answer == EXCHANGE_OK
 
 
 def test_nfc_ud_auth0_response_chaining(serve: Serve) -> None:
+    """AUTH0 with a vendor extension (B1) and Le = 60: the 67-byte answer comes in 61xx parts."""
     served, reader = serve(auto_get_response=False)
     assert reader.select().sw == OK
-    data = reader.auth0_data(fast=False)
+    vendor = enc(0xB1, b"\x00\x00\x01" + enc(0x01, bytes(range(30))))
+    data = reader.auth0_data(fast=False, extra=vendor)
     from hcekit import CommandApdu
 
-    first = served.terminal.transmit(CommandApdu(0x80, 0x80, 0, 0, data, 32))
-    assert first.sw1 == SW.BYTES_REMAINING >> 8 and len(first.data) == 32
+    first = served.terminal.transmit(CommandApdu(0x80, 0x80, 0, 0, data, 60))
+    assert first.sw1 == SW.BYTES_REMAINING >> 8 and len(first.data) == 60
     rest = served.terminal.transmit(CommandApdu(0x00, 0xC0, 0, 0, b"", first.sw2 or 256))
     assert rest.sw == OK
-    assert get(first.data + rest.data, 0x86) is not None
+    reader.endpoint_eph = get(first.data + rest.data, 0x86) or b""
+    served.terminal.auto_get_response = True
+    assert reader.auth1()[0].sw == OK
+    _, answer = reader.exchange_plain(enc(0x97, UNSECURED))
+    assert answer == EXCHANGE_OK
 
 
 # -- AUTH0 negative cases ---------------------------------------------------------------------------
@@ -347,13 +377,45 @@ def test_nfc_ud_exchange_write_read_set_request(serve: Serve) -> None:
     assert answer is not None and _reads(answer) == [b"hello"]
 
 
-def test_nfc_ud_exchange_with_chaining_and_extended_length(serve: Serve) -> None:
+def test_nfc_ud_exchange_with_chaining(serve: Serve) -> None:
     _, reader = _secure(serve)
-    blob = bytes(range(256)) * 2
-    _, answer = reader.exchange_plain(reader.mailbox(enc(0x8A, b"\x01\x00" + blob)))
-    assert answer == EXCHANGE_OK                                # 530-byte command, chained
-    _, answer = reader.exchange_plain(reader.mailbox(enc(0x87, b"\x01\x00\x02\x00")))
-    assert answer is not None and _reads(answer) == [blob]      # 534-byte answer, 61xx
+    blob = bytes(range(256)) + bytes(range(44))                  # the whole 0x12C mailbox
+    _, answer = reader.exchange_plain(reader.mailbox(enc(0x8A, b"\x00\x00" + blob)))
+    assert answer == EXCHANGE_OK                                # 318-byte command, chained
+    _, answer = reader.exchange_plain(reader.mailbox(enc(0x87, b"\x00\x00\x01\x2c")))
+    assert answer is not None and _reads(answer) == [blob]      # 322-byte answer, 61xx
+
+
+def test_nfc_ud_exchange_with_extended_length(serve: Serve) -> None:
+    """The case's large read (0x113 bytes) in one extended-length APDU each way."""
+    _, reader = _secure(serve)
+    blob = bytes(range(256)) + bytes(0x13)
+    _, answer = reader.exchange_plain(reader.mailbox(enc(0x8A, b"\x00\x00" + blob)), extended=True)
+    assert answer == EXCHANGE_OK
+    r, answer = reader.exchange_plain(reader.mailbox(enc(0x87, b"\x00\x00\x01\x13"))
+                                      + enc(0x97, UNSECURED), extended=True)
+    assert r.sw == OK and answer is not None and _reads(answer) == [blob]
+    _, answer = reader.exchange_plain(enc(0x97, UNSECURED))
+    assert answer == EXCHANGE_OK
+
+
+def test_nfc_ud_exchange_mailbox_out_of_bounds(serve: Serve) -> None:
+    """A read from 0x11C of 0x100 bytes runs past the 0x12C-byte mailbox: success, the 16
+    bytes that exist."""
+    _, reader = _secure(serve)
+    _, answer = reader.exchange_plain(reader.mailbox(enc(0x87, b"\x01\x1c\x01\x00")))
+    assert answer is not None and answer[-4:] == EXCHANGE_OK and _reads(answer) == [bytes(16)]
+    _, answer = reader.exchange_plain(enc(0x97, UNSECURED))
+    assert answer == EXCHANGE_OK
+
+
+def test_exchange_write_past_the_mailbox_end_fails_atomically(serve: Serve) -> None:
+    _, reader = _secure(serve)
+    _, answer = reader.exchange_plain(reader.mailbox(enc(0x8A, b"\x00\x00abc"),
+                                                     enc(0x8A, b"\x01\x2a" + b"xyz")))
+    assert answer is not None and answer != EXCHANGE_OK
+    _, answer = reader.exchange_plain(reader.mailbox(enc(0x87, b"\x00\x00\x00\x03")))
+    assert answer is not None and _reads(answer) == [bytes(3)]      # the first write was undone
 
 
 def test_nfc_ud_neg_exchange_mailbox_out_of_bounds(serve: Serve) -> None:

@@ -20,7 +20,7 @@ __all__ = [
     "SW_COUNTER_EXHAUSTED", "SW_NO_STEP_UP_SESSION",
     "MAILBOX_CONTAINER_TAGS", "ATOMIC_SESSION_TAG",
     "EXCHANGE_OK", "EXCHANGE_OUT_OF_BOUNDS", "EXCHANGE_NOT_PERMITTED",
-    "MAILBOX_SIZE", "MAILBOX_SUBSET_LENGTH", "KPERSISTENT_CACHE_SIZE",
+    "MAILBOX_SIZE", "MAILBOX_ADDRESS_SPACE", "MAILBOX_SUBSET_LENGTH", "KPERSISTENT_CACHE_SIZE",
     "KEY_SLOT_HASH_PREFIX", "COUNTER_LIMIT", "CERTIFICATE_PROFILE",
     "UNKNOWN_READER_PROCEEDS_TO_AUTH1",
 ]
@@ -59,12 +59,19 @@ SW_NO_STEP_UP_SESSION = SW.CONDITIONS_OF_USE_NOT_SATISFIED  # 6985: ENVELOPE wit
 MAILBOX_CONTAINER_TAGS = (0xBA, 0xB9)
 ATOMIC_SESSION_TAG = 0x8C
 EXCHANGE_OK = bytes.fromhex("00020000")
-#: A read/write/set beyond the mailbox: the whole EXCHANGE is refused, no data returned.
+#: An operation beyond the 16-bit mailbox address space (offset + length > 0x10000), or a
+#: write/set beyond the mailbox's end: the whole EXCHANGE is refused, no data returned.
+#: (NFC_UD_EXCHANGE_MAILBOX_OUT_OF_BOUNDS expects success for a read that runs past the
+#: end of a 0x12C-byte mailbox but stays in the address space: such a read returns the
+#: bytes that exist; NFC_UD_NEG_EXCHANGE_MAILBOX_OUT_OF_BOUNDS expects an error for
+#: offset 0x11C + length 0xFF00.)
 EXCHANGE_OUT_OF_BOUNDS = bytes.fromhex("00020001")
+MAILBOX_ADDRESS_SPACE = 0x10000
 #: Mailbox writes with the write bit cleared, or a malformed mailbox operation.
 EXCHANGE_NOT_PERMITTED = bytes.fromhex("00020002")
-#: Public: "mailboxes have 16 bits of addressable space"; the size is ours.
-MAILBOX_SIZE = 1024
+#: Public: "mailboxes have 16 bits of addressable space" and, in the tool's positive
+#: out-of-bounds case, "mailbox size is fixed to 0x12C"; we use that size.
+MAILBOX_SIZE = 0x12C
 #: AUTH1 tag 4B (optional private mailbox subset): the first bytes of the mailbox.
 MAILBOX_SUBSET_LENGTH = 0  # 0: tag 4B not sent
 

@@ -6,7 +6,9 @@ flag and the operations — read ``87`` (offset 2, length 2), write ``8A``
 (offset 2 | data), set ``95`` (offset 2, length 2, value 1) — plus the
 reader status ``97``, notify ``AE``, URSK request ``98`` and update-doc ``81``.
 The answer is the read data (length 2 | data per read, in order) and a
-4-byte status. Operations of one EXCHANGE apply all or nothing.
+4-byte status. Operations of one EXCHANGE apply all or nothing. A read that
+runs past the mailbox's end returns the bytes that exist; anything past the
+16-bit address space, and any write past the end, fails the EXCHANGE.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from .assumptions import (
     EXCHANGE_NOT_PERMITTED,
     EXCHANGE_OK,
     EXCHANGE_OUT_OF_BOUNDS,
+    MAILBOX_ADDRESS_SPACE,
     MAILBOX_CONTAINER_TAGS,
     SW_BAD_DATA,
 )
@@ -122,9 +125,9 @@ def apply_operations(mailbox: bytes, operations: list[tuple[int, bytes]], *,
         offset = int.from_bytes(value[:2], "big")
         if tag == TAG_READ:
             length = int.from_bytes(value[2:4], "big")
-            if offset + length > len(content):
+            if offset + length > MAILBOX_ADDRESS_SPACE:
                 return MailboxOutcome(EXCHANGE_OUT_OF_BOUNDS, None)
-            chunk = bytes(content[offset:offset + length])
+            chunk = bytes(content[offset:offset + length])   # what exists of the range
             reads.append(len(chunk).to_bytes(2, "big") + chunk)
             continue
         if not writable:
