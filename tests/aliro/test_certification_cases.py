@@ -474,48 +474,80 @@ def test_read_only_mailbox_refuses_writes(serve: Serve, world: World) -> None:
 
 # -- step-up -------------------------------------------------------------------------------------------
 
-def _device_request(doc_type: str = "aliro-a", scope: str = "matter1") -> bytes:
+def _device_request(*doc_types: str, scope: str = "matter1") -> bytes:
     """As the tool's DeviceRequestBuilder: name space = doc type, element → intent to retain."""
-    items = cbor2.dumps({"1": {doc_type: {scope: False}}, "5": doc_type})
-    return cbor2.dumps({"1": "1.0", "2": [{"1": cbor2.CBORTag(24, items)}]})
+    requests = [{"1": cbor2.CBORTag(24, cbor2.dumps({"1": {t: {scope: False}}, "5": t}))}
+                for t in doc_types or ("aliro-a",)]
+    return cbor2.dumps({"1": "1.0", "2": requests})
 
 
-def test_nfc_ud_stepup_basic_and_ad(serve: Serve) -> None:
+def _check_signed(document: dict[str, Any], endpoint_public: bytes | None) -> None:
+    """The tool's Document.check_signature: item digests in the MSO, COSE_Sign1 by the issuer."""
+    import hashlib
+
     from hcekit_aliro.testkeys import test_credential_issuer_key
 
+    from .reader_side import verify
+
+    doc_type = document["5"]
+    protected, _, payload, signature = document["1"]["2"]
+    mso = cbor2.loads(cbor2.loads(payload).value)
+    assert mso["5"] == doc_type
+    for item in document["1"]["1"][doc_type]:
+        digest_id = cbor2.loads(item.value)["1"]
+        assert mso["3"][doc_type][digest_id] == hashlib.sha256(cbor2.dumps(item)).digest()
+    if endpoint_public is None:
+        assert "4" not in mso
+    else:
+        key = mso["4"]["1"]
+        assert b"\x04" + key[-2] + key[-3] == endpoint_public
+    sig_structure = cbor2.dumps(["Signature1", protected, b"", payload])
+    assert verify(pub(test_credential_issuer_key()), sig_structure, signature)
+
+
+def _step_up(serve: Serve, *doc_types: str) -> tuple[Reader, dict[str, Any]]:
     served, reader = _secure(serve)
-    assert reader.bitmap & 1 and reader.bitmap & (1 << 2)    # document retrievable, SELECT needed
-    assert served.terminal.select(STEP_UP).sw == OK
-    r, plain = reader.envelope(_device_request())
+    assert reader.bitmap & 1 and reader.bitmap & 2 and reader.bitmap & (1 << 2)
+    assert served.terminal.select(STEP_UP).sw == OK     # the bitmap asks for the step-up SELECT
+    r, plain = reader.envelope(_device_request(*doc_types))
     assert r.sw == OK and plain is not None
     response = cbor2.loads(plain)
     assert response["1"] == "1.0" and response["3"] == 0
+    return reader, response
+
+
+@pytest.mark.parametrize("case", ["basic", "ad"])
+def test_nfc_ud_stepup_basic_and_ad(serve: Serve, case: str) -> None:
+    reader, response = _step_up(serve, "aliro-a")
     (document,) = response["2"]
     assert document["5"] == "aliro-a"
     (item,) = document["1"]["1"]["aliro-a"]
-    element = cbor2.loads(item.value)
-    assert element["3"] == "matter1"
-    protected, _, payload, signature = document["1"]["2"]
-    mso = cbor2.loads(cbor2.loads(payload).value)
-    import hashlib
-
-    assert mso["3"]["aliro-a"][0] == hashlib.sha256(cbor2.dumps(item)).digest()
-    key = mso["4"]["1"]
-    assert b"\x04" + key[-2] + key[-3] == reader.endpoint_public
-    from .reader_side import verify
-
-    sig_structure = cbor2.dumps(["Signature1", protected, b"", payload])
-    assert verify(pub(test_credential_issuer_key()), sig_structure, signature)
-    # NFC_UD_STEPUP_BASIC step 6: EXCHANGE (expedited keys) after the step-up SELECT
+    assert cbor2.loads(item.value)["3"] == "matter1"
+    _check_signed(document, reader.endpoint_public)
+    # step 6: EXCHANGE (expedited keys) after the step-up SELECT
     r, answer = reader.exchange_plain(enc(0x97, UNSECURED))
     assert r.sw == OK and answer == EXCHANGE_OK
 
 
-def test_nfc_ud_stepup_rd_unknown_document_type(serve: Serve) -> None:
-    served, reader = _secure(serve)
-    assert served.terminal.select(STEP_UP).sw == OK
-    _, plain = reader.envelope(_device_request("aliro-r"))
-    assert plain is not None and cbor2.loads(plain)["2"] == []
+def test_nfc_ud_stepup_ad_rd(serve: Serve) -> None:
+    reader, response = _step_up(serve, "aliro-a", "aliro-r")
+    assert sorted(d["5"] for d in response["2"]) == ["aliro-a", "aliro-r"]
+    for document in response["2"]:
+        _check_signed(document, reader.endpoint_public if document["5"] == "aliro-a" else None)
+    _, answer = reader.exchange_plain(enc(0x97, UNSECURED))
+    assert answer == EXCHANGE_OK
+
+
+def test_nfc_ud_stepup_rd(serve: Serve) -> None:
+    _, response = _step_up(serve, "aliro-r")
+    (document,) = response["2"]
+    assert document["5"] == "aliro-r"
+    _check_signed(document, None)
+
+
+def test_stepup_unknown_document_type_answers_no_document(serve: Serve) -> None:
+    _, response = _step_up(serve, "aliro-x")
+    assert response["2"] == []
 
 
 def test_stepup_without_auth1_is_refused(serve: Serve) -> None:

@@ -67,12 +67,14 @@ from .crypto import (
 )
 from .mailbox import apply_operations, parse_exchange
 from .protocol import (
+    ACCESS_DOCUMENT_TYPE,
     APPLICATION_TYPE_CSA,
     AUTH1_WANTS_PUBLIC_KEY,
     BIT_ACCESS_DOCUMENT,
     BIT_MAILBOX_NONZERO,
     BIT_MAILBOX_READ,
     BIT_MAILBOX_WRITE,
+    BIT_REVOCATION_DOCUMENT,
     BIT_STEP_UP_SELECT,
     CLA_INTERINDUSTRY,
     CLA_PROPRIETARY,
@@ -93,6 +95,7 @@ from .protocol import (
     READER_CONTEXT,
     READER_GROUP_LENGTH,
     READER_ID_LENGTH,
+    REVOCATION_DOCUMENT_TYPE,
     SIGNATURE_LENGTH,
     STEP_UP_AID,
     TAG_APPLICATION_TYPE,
@@ -338,8 +341,11 @@ class ExpeditedSession:
 
     def signaling_bitmap(self) -> bytes:
         bits = BIT_MAILBOX_READ | BIT_STEP_UP_SELECT
-        if self.credential.documents:
+        held = {d.doc_type for d in self.credential.documents}
+        if ACCESS_DOCUMENT_TYPE in held:
             bits |= BIT_ACCESS_DOCUMENT
+        if REVOCATION_DOCUMENT_TYPE in held:
+            bits |= BIT_REVOCATION_DOCUMENT
         if self.credential.mailbox_writable:
             bits |= BIT_MAILBOX_WRITE
         if any(self.credential.mailbox):

@@ -11,7 +11,8 @@ Store layout (namespace ``aliro``), every write inside a store transaction:
   ``kpersistent_index`` — their reader identifiers, least recently used first.
   An entry and the index change in one transaction: a torn tap leaves the
   previous complete state, never half a key or an index naming a missing entry;
-* ``mailbox`` — the reader-writable mailbox; ``access_document`` — step-up CBOR.
+* ``mailbox`` — the reader-writable mailbox; ``access_document`` and
+  ``revocation_document`` — the step-up documents (CBOR).
 """
 
 from __future__ import annotations
@@ -25,7 +26,12 @@ from hcekit.store import PluginStore
 
 from .assumptions import KPERSISTENT_CACHE_SIZE, MAILBOX_SIZE
 from .crypto import generate_key, load_point, point_of
-from .protocol import READER_GROUP_LENGTH, TIMESTAMP_LENGTH
+from .protocol import (
+    ACCESS_DOCUMENT_TYPE,
+    READER_GROUP_LENGTH,
+    REVOCATION_DOCUMENT_TYPE,
+    TIMESTAMP_LENGTH,
+)
 from .stepup import AccessDocument, build_access_document
 from .testkeys import TEST_GROUP_ID, test_credential_issuer_key, test_issuer_key, test_reader_key
 
@@ -37,6 +43,7 @@ KEY_INDEX = "kpersistent_index"
 KEY_PERSISTENT_PREFIX = "kpersistent/"
 KEY_MAILBOX = "mailbox"
 KEY_DOCUMENT = "access_document"
+KEY_REVOCATION = "revocation_document"
 
 
 @dataclass(frozen=True)
@@ -100,10 +107,12 @@ class Personalization:
                    document_issuer=test_credential_issuer_key(), test=True)
 
     def write(self, store: PluginStore) -> None:
-        document = None
+        document = revocation = None
         if self.document_issuer is not None:
             document = build_access_document(self.document_issuer, point_of(self.endpoint_key),
                                              self.access_data)
+            revocation = build_access_document(self.document_issuer, None, {"1": []},
+                                               doc_type=REVOCATION_DOCUMENT_TYPE)
         config = {
             "groups": [g.to_json() for g in self.groups],
             "credential_timestamp": self.credential_timestamp.hex(),
@@ -119,8 +128,9 @@ class Personalization:
             store.set_json(KEY_CONFIG, config)
             store.set_json(KEY_INDEX, [])
             store.set(KEY_MAILBOX, bytes(MAILBOX_SIZE))
-            if document is not None:
+            if document is not None and revocation is not None:
                 store.set(KEY_DOCUMENT, document.encoded)
+                store.set(KEY_REVOCATION, revocation.encoded)
 
 
 class Credential:
@@ -208,8 +218,14 @@ class Credential:
 
     @property
     def documents(self) -> list[AccessDocument]:
-        raw = self.store.get(KEY_DOCUMENT)
-        return [] if raw is None else [AccessDocument("aliro-a", raw)]
+        """The step-up documents held: the Access Document and the Revocation Document."""
+        held = []
+        for key, doc_type in ((KEY_DOCUMENT, ACCESS_DOCUMENT_TYPE),
+                              (KEY_REVOCATION, REVOCATION_DOCUMENT_TYPE)):
+            raw = self.store.get(key)
+            if raw is not None:
+                held.append(AccessDocument(doc_type, raw))
+        return held
 
 
 def config_summary(credential: Credential) -> str:

@@ -60,29 +60,31 @@ def sig_structure(protected: bytes, payload: bytes) -> bytes:
     return cbor.dumps(["Signature1", protected, b"", payload])
 
 
-def build_access_document(issuer: ec.EllipticCurvePrivateKey, credential_public: bytes,
-                          access_data: dict[str, Any], *, issuer_id: bytes = b"hcekit-test",
-                          scope: str = DEFAULT_SCOPE, valid_from: str = "2026-01-01T00:00:00Z",
+def build_access_document(issuer: ec.EllipticCurvePrivateKey, credential_public: bytes | None,
+                          data: dict[str, Any], *, doc_type: str = ACCESS_DOCUMENT_TYPE,
+                          issuer_id: bytes = b"hcekit-test", scope: str = DEFAULT_SCOPE,
+                          valid_from: str = "2026-01-01T00:00:00Z",
                           valid_until: str = "2036-01-01T00:00:00Z") -> AccessDocument:
-    """Provision an Access Document for the credential key *credential_public*."""
-    item = {"1": 0, "2": os.urandom(16), "3": scope, "4": access_data}
+    """Provision a document: an Access Document bound to *credential_public*, or (with
+    ``doc_type="aliro-r"`` and no key) a Revocation Document, as the tool's MSO allows."""
+    item = {"1": 0, "2": os.urandom(16), "3": scope, "4": data}
     item_bytes = cbor.embedded(item)
-    mso = {
+    mso: dict[str, Any] = {
         "1": VERSION,
         "2": "SHA-256",
-        "3": {ACCESS_DOCUMENT_TYPE: {0: hashlib.sha256(cbor.dumps(item_bytes)).digest()}},
-        "4": {"1": {1: 2, -1: 1, -2: x_of(credential_public), -3: credential_public[33:]}},
-        "5": ACCESS_DOCUMENT_TYPE,
+        "3": {doc_type: {0: hashlib.sha256(cbor.dumps(item_bytes)).digest()}},
+        "5": doc_type,
         "6": {"1": valid_from, "2": valid_from, "3": valid_until},
         "7": False,
     }
+    if credential_public is not None:
+        mso["4"] = {"1": {1: 2, -1: 1, -2: x_of(credential_public), -3: credential_public[33:]}}
     protected = cbor.dumps({COSE_HEADER_ALG: COSE_ALG_ES256})
     payload = cbor.dumps(cbor.embedded(mso))
     signature = sign_raw(issuer, sig_structure(protected, payload))
     issuer_auth = [protected, {COSE_HEADER_KID: issuer_id}, payload, signature]
-    document = {"5": ACCESS_DOCUMENT_TYPE,
-                "1": {"1": {ACCESS_DOCUMENT_TYPE: [item_bytes]}, "2": issuer_auth}}
-    return AccessDocument(ACCESS_DOCUMENT_TYPE, cbor.dumps(document))
+    document = {"5": doc_type, "1": {"1": {doc_type: [item_bytes]}, "2": issuer_auth}}
+    return AccessDocument(doc_type, cbor.dumps(document))
 
 
 def _requested(request: Any) -> list[tuple[str, set[str]]]:
