@@ -63,12 +63,14 @@ def test_reader_script_grants_access_and_keeps_kpersistent(tmp_path: Path) -> No
     from hcekit_aliro.reader import reader_script
 
     path = tmp_path / "c.sqlite"
-    rig = loopback_rig([AliroPlugin()], store=SqliteStore(path))
+    backend = SqliteStore(path)
+    rig = loopback_rig([AliroPlugin()], store=backend)
     out = io.StringIO()
     assert reader_script.run(ScriptContext(rig.terminal, {}, out)) == 0, out.getvalue()
     text = out.getvalue()
     assert "fast again: fast transaction" in text and "step-up: 1 access document" in text
     rig.close()
+    backend.close()
     store = SqliteStore(path)
     assert len(Credential(store.namespace("aliro")).cached_readers()) == 1
     store.close()
@@ -106,3 +108,32 @@ def test_android_aid_xml_registers_both_aids_as_other() -> None:
     xml = aid_xml(rig.card.claims())
     assert sorted(parse_aid_xml(xml)) == sorted([(Category.OTHER, EXPEDITED_AID.hex().upper()),
                                                  (Category.OTHER, STEP_UP_AID.hex().upper())])
+
+
+def test_options_personalise_an_empty_store(world: World) -> None:
+    from hcekit.store import MemoryStore
+
+    from .conftest import GROUP
+
+    store = MemoryStore()
+    rig = loopback_rig([AliroPlugin()], store=store, options={"aliro": {
+        "group": GROUP.hex(), "reader_key": pub(world.reader_key).hex(), "mailbox_write": "no"}})
+    credential = Credential(store.namespace("aliro"))
+    group = credential.group(GROUP)
+    assert group is not None and group.reader_public == pub(world.reader_key)
+    assert not credential.mailbox_writable and credential.documents
+    reader = world.reader(rig.terminal)
+    with rig.terminal.tap():
+        assert reader.select().sw == 0x9000 and reader.auth0().sw == 0x9000
+        assert reader.auth1()[0].sw == 0x9000
+    rig.close()
+
+
+def test_options_are_checked() -> None:
+    from hcekit.errors import PluginLoadError
+    from hcekit.options import OptionError
+
+    with pytest.raises(OptionError, match="did you mean 'group'"):
+        loopback_rig([AliroPlugin()], options={"aliro": {"groups": "00" * 16}})
+    with pytest.raises(PluginLoadError, match=r"need aliro\.group"):
+        loopback_rig([AliroPlugin()], options={"aliro": {"reader_key": "04" + "00" * 64}})

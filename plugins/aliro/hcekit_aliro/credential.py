@@ -18,10 +18,12 @@ Store layout (namespace ``aliro``), every write inside a store transaction:
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ec
+from hcekit.options import OptionGroup
 from hcekit.store import PluginStore
 
 from .assumptions import KPERSISTENT_CACHE_SIZE, MAILBOX_SIZE
@@ -35,7 +37,7 @@ from .protocol import (
 from .stepup import AccessDocument, build_access_document
 from .testkeys import TEST_GROUP_ID, test_credential_issuer_key, test_issuer_key, test_reader_key
 
-__all__ = ["CachedReader", "Credential", "Personalization", "TrustedGroup"]
+__all__ = ["CachedReader", "Credential", "Personalization", "TrustedGroup", "add_options"]
 
 KEY_ENDPOINT = "endpoint_private_key"
 KEY_CONFIG = "config"
@@ -100,6 +102,26 @@ class Personalization:
                 raise ValueError("timestamps are 20 bytes")
 
     @classmethod
+    def from_options(cls, options: Mapping[str, Any]) -> Personalization:
+        """From the declared ``aliro.*`` options (see :func:`add_options`); TEST group by default."""
+        group_id = options.get("group")
+        reader_key, issuer_key = options.get("reader_key"), options.get("issuer_key")
+        if group_id is None:
+            if reader_key is not None or issuer_key is not None:
+                raise ValueError("aliro.reader_key / aliro.issuer_key need aliro.group")
+            default = cls.test_default()
+            groups = default.groups
+        else:
+            if reader_key is None and issuer_key is None:
+                raise ValueError("aliro.group needs aliro.reader_key or aliro.issuer_key")
+            groups = [TrustedGroup(group_id, reader_key, issuer_key)]
+        return cls(groups=groups,
+                   document_issuer=test_credential_issuer_key() if options.get("documents", True)
+                   else None,
+                   mailbox_write=bool(options.get("mailbox_write", True)),
+                   test=group_id is None)
+
+    @classmethod
     def test_default(cls) -> Personalization:
         """The TEST reader group (reader key and issuer key from :mod:`.testkeys`)."""
         return cls(groups=[TrustedGroup(TEST_GROUP_ID, point_of(test_reader_key()),
@@ -131,6 +153,19 @@ class Personalization:
             if document is not None and revocation is not None:
                 store.set(KEY_DOCUMENT, document.encoded)
                 store.set(KEY_REVOCATION, revocation.encoded)
+
+
+def add_options(options: OptionGroup) -> None:
+    """The options that personalise an empty store on first start (``--option aliro.KEY=…``)."""
+    options.add("group", type=bytes, help="reader group identifier, 16 bytes hex "
+                "(default: the public TEST group)")
+    options.add("reader_key", type=bytes, help="the readers' P-256 verification key, "
+                "uncompressed point hex (04…)")
+    options.add("issuer_key", type=bytes, help="the reader-system issuer's P-256 key, "
+                "uncompressed point hex, for reader certificates")
+    options.add("documents", type=bool, default=True,
+                help="provision the TEST-signed Access and Revocation Documents")
+    options.add("mailbox_write", type=bool, default=True, help="let readers write the mailbox")
 
 
 class Credential:

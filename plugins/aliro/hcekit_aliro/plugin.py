@@ -15,10 +15,11 @@ import argparse
 from collections.abc import Sequence
 
 from hcekit import AppContext, Category, Claim, CommandApdu, DeactivationReason, PluginContext, hookimpl
+from hcekit.options import OptionGroup
 from hcekit.terminal import TerminalScript
 
 from .applet import ExpeditedSession, StepUpSession, select_answer, step_up_select_answer
-from .credential import Credential, Personalization
+from .credential import Credential, Personalization, add_options
 from .protocol import EXPEDITED_AID, STEP_UP_AID
 
 __all__ = ["AliroPlugin"]
@@ -30,8 +31,10 @@ class AliroPlugin:
     """Aliro NFC access credential (entry point ``aliro``).
 
     On first start an empty store is personalised — with *personalization*
-    if given, else a fresh endpoint key and the public TEST reader group
-    (:mod:`.testkeys`), so ``hcekit demo`` works; a personalised store is
+    if given, else from the declared options (``--option aliro.group=…``,
+    ``reader_key``, ``issuer_key``, ``documents``, ``mailbox_write``), by
+    default a fresh endpoint key and the public TEST reader group
+    (:mod:`.testkeys`), so ``hcekit demo`` works. A personalised store is
     never overwritten here (``hcekit aliro personalize --force`` does that).
     """
 
@@ -47,12 +50,22 @@ class AliroPlugin:
     # -- lifecycle ------------------------------------------------------------------------------
 
     @hookimpl
+    def hcekit_addoption(self, options: OptionGroup) -> None:
+        add_options(options)
+
+    @hookimpl
     def hcekit_startup(self, plugin: PluginContext) -> None:
-        if not Credential(plugin.store).personalised:
-            if self._personalization is not None:
-                self._personalization.write(plugin.store)
-            else:
-                Personalization.test_default().write(plugin.store)
+        given = {k for k, v in plugin.options.items()
+                 if v is not None and k not in ("documents", "mailbox_write")}
+        if Credential(plugin.store).personalised:
+            if given:
+                plugin.log.warning("options %s not applied: the store already holds an Aliro "
+                                   "credential (hcekit aliro personalize --force replaces it)",
+                                   ", ".join(sorted(given)))
+        else:
+            personalization = self._personalization or Personalization.from_options(plugin.options)
+            personalization.write(plugin.store)
+            if personalization.test:
                 plugin.log.info("personalised a new Aliro credential for the TEST reader group "
                                 "(public test keys)")
         self.credential = Credential(plugin.store)
