@@ -188,6 +188,7 @@ class Card:
         self._has_raw = False
         self._chain_in: tuple[int, int, int, bytearray] | None = None
         self._chain_out: tuple[bytes, int] | None = None
+        self._chain_out_sensitive = False
         self._field = False
         self._tracing = False
         self._closed = False
@@ -443,11 +444,15 @@ class Card:
         """
         if not self._tracing:
             return self._exchange(raw)
+        # GET RESPONSE parts of a sensitive answer are as sensitive as its first part
+        chained_sensitive = self._chain_out is not None and self._chain_out_sensitive
         start = time.perf_counter_ns()
         response = self._exchange(raw)
         elapsed = time.perf_counter_ns() - start
         sel = self._selected
-        sensitive = sel is not None and (sel.app._sensitive or sel.app.secure_channel is not None)
+        sensitive = chained_sensitive or (
+            sel is not None and (sel.app._sensitive or sel.app.secure_channel is not None))
+        self._chain_out_sensitive = sensitive
         if sel is not None:
             sel.app._sensitive = False
         record = TraceRecord(

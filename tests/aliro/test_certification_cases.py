@@ -556,3 +556,29 @@ def test_stepup_without_auth1_is_refused(serve: Serve) -> None:
     reader.step_up_keys = (bytes(32), bytes(32))
     r, _ = reader.envelope(_device_request())
     assert r.sw == 0x6985
+
+
+# -- the product's reader over the real stack --------------------------------------------------
+
+def test_hcekit_aliro_reader_over_pcsc(pcsc_card: PcscCardFactory) -> None:
+    """``hcekit aliro reader --reader`` and ``hcekit tap aliro-reader`` against a served card."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    served = pcsc_card([AliroPlugin()], store=MemoryStore(), connect=False)
+    hcekit = str(Path(sys.executable).parent / "hcekit")
+    for args in (["aliro", "reader", "--reader", served.reader],
+                 ["tap", "--reader", served.reader, "aliro-reader", "-s", "step_up=no"]):
+        done = subprocess.run([hcekit, *args], capture_output=True, text=True, timeout=120,
+                              env=served.env)
+        assert done.returncode == 0 and "ACCESS GRANTED" in done.stdout, done.stdout + done.stderr
+        assert "fast again: fast transaction" in done.stdout
+
+
+def test_control_flow_ends_the_transaction(serve: Serve) -> None:
+    _, reader = _secure(serve)
+    assert reader.send(0x80, 0x3C, enc(0x41, b"\x00"), le=None).sw == 0x6A80   # S2 missing
+    assert reader.send(0x80, 0x3C, enc(0x41, b"\x00") + enc(0x42, b"\x27"), le=None).sw == OK
+    assert reader.channel is not None
+    assert reader.send(0x80, 0xC9, reader.channel.seal(enc(0x97, UNSECURED))).sw == 0x6985

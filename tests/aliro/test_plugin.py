@@ -137,3 +137,36 @@ def test_options_are_checked() -> None:
         loopback_rig([AliroPlugin()], options={"aliro": {"groups": "00" * 16}})
     with pytest.raises(PluginLoadError, match=r"need aliro\.group"):
         loopback_rig([AliroPlugin()], options={"aliro": {"reader_key": "04" + "00" * 64}})
+
+
+def test_every_exchange_after_select_is_redacted_including_get_response() -> None:
+    """Key material, cryptograms and GCM payloads never reach a trace in clear — also not
+    the GET RESPONSE parts of a long (61xx-chained) step-up answer."""
+    from hcekit import Card
+    from hcekit.hosts import LoopbackHost
+    from hcekit.terminal import LoopbackTransport, Terminal
+    from hcekit.trace import TraceRecord, format_record
+    from hcekit_aliro.reader import reader_script
+
+    records: list[TraceRecord] = []
+
+    class Recorder:
+        name = "recorder"
+
+        def hcekit_trace(self, record: TraceRecord) -> None:
+            records.append(record)
+
+    card = Card([AliroPlugin(), Recorder()])
+    terminal = Terminal(LoopbackTransport(LoopbackHost(card)))
+    assert reader_script.run(ScriptContext(terminal, {}, io.StringIO())) == 0
+    card.close()
+    get_responses = [r for r in records if r.command[1] == 0xC0]
+    assert get_responses, "the step-up answer was expected to be chained"
+    for record in records:
+        if record.command[1] == 0xA4:
+            continue
+        assert record.sensitive, record.command.hex()
+        shown = format_record(record).replace(" ", "")
+        for payload in (record.command[5:], record.response[:-2]):
+            if len(payload) >= 8:
+                assert payload.hex().upper() not in shown

@@ -105,6 +105,7 @@ from .protocol import (
     TAG_COMMAND_PARAMETERS,
     TAG_CREDENTIAL_TIMESTAMP,
     TAG_CRYPTOGRAM,
+    TAG_DOMAIN_SPECIFIC,
     TAG_ENDPOINT_EPHEMERAL,
     TAG_ENDPOINT_PUBLIC_KEY,
     TAG_ENVELOPE_MESSAGE,
@@ -117,6 +118,8 @@ from .protocol import (
     TAG_READER_EPHEMERAL,
     TAG_READER_ID,
     TAG_REVOCATION_TIMESTAMP,
+    TAG_S1,
+    TAG_S2,
     TAG_SIGNALING_BITMAP,
     TAG_SIGNATURE,
     TAG_TRANSACTION_ID,
@@ -215,6 +218,7 @@ _AUTH0_FIELDS = {
 }
 _AUTH1_FIELDS = {TAG_COMMAND_PARAMETERS: (1, 1), TAG_SIGNATURE: (SIGNATURE_LENGTH, SIGNATURE_LENGTH),
                  TAG_CERTIFICATE: (1, 1024)}
+_CONTROL_FLOW_FIELDS = {TAG_S1: (1, 1), TAG_S2: (1, 1), TAG_DOMAIN_SPECIFIC: (0, 250)}
 CLA_CHAINING = 0x10
 MAX_CHAINED_DATA = 4096
 _PROPRIETARY_INS = (INS_AUTH0, INS_AUTH1, INS_LOAD_CERT, INS_EXCHANGE, INS_CONTROL_FLOW)
@@ -448,6 +452,9 @@ class ExpeditedSession:
         return channel.seal(outcome.response)
 
     def _control_flow(self, data: bytes) -> bytes:
+        """CONTROL FLOW (S1 = 00: finished with failure, S2 = reason): ends the transaction."""
+        fields = _fields(data, _CONTROL_FLOW_FIELDS, "CONTROL FLOW")
+        _require(fields, (TAG_S1, TAG_S2), "CONTROL FLOW")
         self._close()
         return b""
 

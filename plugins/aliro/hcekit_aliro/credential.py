@@ -17,7 +17,6 @@ Store layout (namespace ``aliro``), every write inside a store transaction:
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -261,8 +260,3 @@ class Credential:
             if raw is not None:
                 held.append(AccessDocument(doc_type, raw))
         return held
-
-
-def config_summary(credential: Credential) -> str:
-    groups = ", ".join(g["group"] for g in credential.config.get("groups", []))
-    return json.dumps({"groups": groups, "readers_cached": len(credential.cached_readers())})

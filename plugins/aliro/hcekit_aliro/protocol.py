@@ -23,7 +23,7 @@ __all__ = [
     "TAG_MAILBOX_SUBSET", "TAG_SIGNALING_BITMAP", "TAG_CREDENTIAL_TIMESTAMP",
     "TAG_REVOCATION_TIMESTAMP", "TAG_USAGE",
     "TAG_READ", "TAG_WRITE", "TAG_SET", "TAG_NOTIFY", "TAG_READER_STATUS", "TAG_URSK",
-    "TAG_UPDATE_DOC", "TAG_ENVELOPE_MESSAGE",
+    "TAG_UPDATE_DOC", "TAG_ENVELOPE_MESSAGE", "TAG_S1", "TAG_S2", "TAG_DOMAIN_SPECIFIC",
     "READER_CONTEXT", "ENDPOINT_CONTEXT", "NFC_INTERFACE", "SALT_VOLATILE_FAST",
     "SALT_VOLATILE", "SALT_PERSISTENT", "STEP_UP_READER_INFO", "STEP_UP_DEVICE_INFO",
     "POINT_LENGTH", "COORDINATE_LENGTH", "TRANSACTION_ID_LENGTH", "READER_ID_LENGTH",
@@ -87,6 +87,11 @@ TAG_CREDENTIAL_TIMESTAMP = 0x91
 TAG_REVOCATION_TIMESTAMP = 0x92
 #: Context tag closing the signed authentication data (reader / endpoint usage).
 TAG_USAGE = 0x93
+
+# -- CONTROL FLOW ------------------------------------------------------------------------
+TAG_S1 = 0x41
+TAG_S2 = 0x42
+TAG_DOMAIN_SPECIFIC = 0x43
 
 # -- EXCHANGE (inside the secure channel) ----------------------------------------------
 TAG_READ = 0x87

@@ -23,7 +23,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from . import cbor
-from .crypto import point_of, sign_raw, x_of
+from .crypto import sign_raw, x_of
 from .protocol import ACCESS_DOCUMENT_TYPE
 
 __all__ = ["AccessDocument", "StepUpError", "answer_device_request", "build_access_document",
@@ -127,16 +127,3 @@ def answer_device_request(request_bytes: bytes, documents: list[AccessDocument])
             document["1"]["1"][doc_type] = kept
             answered.append(document)
     return cbor.dumps({"1": VERSION, "2": answered, "3": STATUS_OK})
-
-
-def credential_key_of(document: AccessDocument) -> bytes:
-    """The credential public key the MSO names (uncompressed point)."""
-    issuer_auth = cbor.loads(document.encoded)["1"]["2"]
-    mso = cbor.loads(cbor.loads(issuer_auth[2]).value)
-    key = mso["4"]["1"]
-    point: bytes = b"\x04" + key[-2] + key[-3]
-    return point
-
-
-def public_point(key: ec.EllipticCurvePrivateKey) -> bytes:
-    return point_of(key)
