@@ -31,8 +31,6 @@ from hcekit import SW, CommandApdu, IsoError, tlv
 
 from . import cbor
 from .assumptions import (
-    MAX_COMMAND_APDU,
-    MAX_RESPONSE_APDU,
     SUPPORTED_VERSIONS,
     SW_BAD_CERTIFICATE,
     SW_BAD_DATA,
@@ -46,6 +44,7 @@ from .assumptions import (
     SW_WRONG_P1P2,
 )
 from .certificate import CertificateError, ReaderCertificate
+from .chaining import CLA_CHAINING, CommandChain
 from .credential import Credential
 from .crypto import (
     CryptoError,
@@ -65,10 +64,10 @@ from .crypto import (
     sign_raw,
     verify_raw,
 )
+from .fci import proprietary_tlv
 from .mailbox import apply_operations, parse_exchange
 from .protocol import (
     ACCESS_DOCUMENT_TYPE,
-    APPLICATION_TYPE_CSA,
     AUTH1_WANTS_PUBLIC_KEY,
     BIT_ACCESS_DOCUMENT,
     BIT_MAILBOX_NONZERO,
@@ -80,7 +79,6 @@ from .protocol import (
     CLA_PROPRIETARY,
     CRYPTOGRAM_LENGTH,
     ENDPOINT_CONTEXT,
-    EXPEDITED_AID,
     FLOW_FAST,
     GCM_TAG_LENGTH,
     INS_AUTH0,
@@ -97,8 +95,6 @@ from .protocol import (
     READER_ID_LENGTH,
     REVOCATION_DOCUMENT_TYPE,
     SIGNATURE_LENGTH,
-    STEP_UP_AID,
-    TAG_APPLICATION_TYPE,
     TAG_AUTH0_VENDOR,
     TAG_AUTH_POLICY,
     TAG_CERTIFICATE,
@@ -109,12 +105,7 @@ from .protocol import (
     TAG_ENDPOINT_EPHEMERAL,
     TAG_ENDPOINT_PUBLIC_KEY,
     TAG_ENVELOPE_MESSAGE,
-    TAG_EXTENDED_LENGTH,
-    TAG_FCI,
-    TAG_FCI_AID,
-    TAG_INTEGER,
     TAG_KEY_SLOT,
-    TAG_PROPRIETARY,
     TAG_READER_EPHEMERAL,
     TAG_READER_ID,
     TAG_REVOCATION_TIMESTAMP,
@@ -124,34 +115,12 @@ from .protocol import (
     TAG_SIGNATURE,
     TAG_TRANSACTION_ID,
     TAG_VERSION,
-    TAG_VERSIONS,
     TRANSACTION_ID_LENGTH,
     VENDOR_EXTENSION_MAX,
 )
 from .stepup import StepUpError, answer_device_request
 
-__all__ = ["ExpeditedSession", "Phase", "StepUpKeys", "StepUpSession", "proprietary_tlv",
-           "select_answer", "step_up_select_answer"]
-
-
-def proprietary_tlv() -> bytes:
-    """The FCI's A5 template; it also enters every HKDF salt."""
-    versions = b"".join(v.to_bytes(2, "big") for v in SUPPORTED_VERSIONS)
-    return tlv.encode(TAG_PROPRIETARY, [
-        tlv.encode(TAG_APPLICATION_TYPE, APPLICATION_TYPE_CSA.to_bytes(2, "big")),
-        tlv.encode(TAG_VERSIONS, versions),
-        tlv.encode(TAG_EXTENDED_LENGTH, [tlv.encode(TAG_INTEGER, MAX_COMMAND_APDU.to_bytes(2, "big")),
-                                         tlv.encode(TAG_INTEGER, MAX_RESPONSE_APDU.to_bytes(2, "big"))]),
-    ])
-
-
-def select_answer() -> bytes:
-    return tlv.encode(TAG_FCI, [tlv.encode(TAG_FCI_AID, EXPEDITED_AID), proprietary_tlv()])
-
-
-def step_up_select_answer() -> bytes:
-    return tlv.encode(TAG_FCI, [tlv.encode(TAG_FCI_AID, STEP_UP_AID), tlv.encode(
-        TAG_PROPRIETARY, [tlv.encode(TAG_APPLICATION_TYPE, APPLICATION_TYPE_CSA.to_bytes(2, "big"))])])
+__all__ = ["ExpeditedSession", "Phase", "StepUpKeys", "StepUpSession"]
 
 
 class Phase(enum.Enum):
@@ -219,8 +188,6 @@ _AUTH0_FIELDS = {
 _AUTH1_FIELDS = {TAG_COMMAND_PARAMETERS: (1, 1), TAG_SIGNATURE: (SIGNATURE_LENGTH, SIGNATURE_LENGTH),
                  TAG_CERTIFICATE: (1, 1024)}
 _CONTROL_FLOW_FIELDS = {TAG_S1: (1, 1), TAG_S2: (1, 1), TAG_DOMAIN_SPECIFIC: (0, 250)}
-CLA_CHAINING = 0x10
-MAX_CHAINED_DATA = 4096
 _PROPRIETARY_INS = (INS_AUTH0, INS_AUTH1, INS_LOAD_CERT, INS_EXCHANGE, INS_CONTROL_FLOW)
 
 
@@ -232,43 +199,6 @@ def _check_header(command: CommandApdu) -> None:
         raise IsoError(SW.CLA_NOT_SUPPORTED, f"Aliro commands use CLA 80, not {command.cla:02X}")
     if (command.p1, command.p2) != (0, 0):
         raise IsoError(SW_WRONG_P1P2, f"P1-P2 must be 0000, got {command.p1:02X}{command.p2:02X}")
-
-
-class CommandChain:
-    """ISO 7816-4 command chaining (CLA b5) for the proprietary class.
-
-    hcekit's core chains interindustry commands only and passes CLA 80-FE
-    through untouched, so the Aliro commands (CLA 90 = 80 + chaining) are
-    reassembled here: parts must keep INS/P1/P2, a different command in
-    mid-chain answers 6883 and drops the chain.
-    """
-
-    def __init__(self) -> None:
-        self._header: tuple[int, int, int] | None = None
-        self._data = bytearray()
-
-    def feed(self, command: CommandApdu) -> CommandApdu:
-        """The command to process: a part (CLA b5 still set) or the reassembled whole."""
-        header = (command.ins, command.p1, command.p2)
-        if self._header is not None and header != self._header:
-            self._header = None
-            self._data.clear()
-            raise IsoError(SW.LAST_COMMAND_OF_CHAIN_EXPECTED,
-                           "a chained command was interrupted by another command")
-        if command.cla & CLA_CHAINING:
-            self._header = header
-            self._data += command.data
-            if len(self._data) > MAX_CHAINED_DATA:
-                self._header = None
-                self._data.clear()
-                raise IsoError(SW.WRONG_LENGTH, "chained command too long")
-            return command
-        if self._header is None:
-            return command
-        data = bytes(self._data) + command.data
-        self._header = None
-        self._data.clear()
-        return CommandApdu(command.cla, command.ins, command.p1, command.p2, data, command.le)
 
 
 class ExpeditedSession:

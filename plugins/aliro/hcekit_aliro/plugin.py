@@ -18,8 +18,9 @@ from hcekit import AppContext, Category, Claim, CommandApdu, DeactivationReason,
 from hcekit.options import OptionGroup
 from hcekit.terminal import TerminalScript
 
-from .applet import ExpeditedSession, StepUpSession, select_answer, step_up_select_answer
+from .applet import ExpeditedSession, StepUpSession
 from .credential import Credential, Personalization, add_options
+from .fci import select_answer, step_up_select_answer
 from .protocol import EXPEDITED_AID, STEP_UP_AID
 
 __all__ = ["AliroPlugin"]
