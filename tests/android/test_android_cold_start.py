@@ -225,3 +225,19 @@ def send(stack: Any, command: bytes | str) -> ResponseApdu:
 
 
 
+
+
+def test_p4a_calls_the_hook_after_rendering_the_manifest_and_before_gradle() -> None:
+    """The hook's timing, read from the python-for-android that is installed."""
+    import inspect
+
+    from android_support import p4a_manifest_template
+
+    p4a_manifest_template()  # a visible skip / CI failure without python-for-android
+    from pythonforandroid import toolchain
+
+    source = inspect.getsource(toolchain)
+    render = source.index("parse_args_and_make_package(")
+    hook = source.index('self.hook("after_apk_build")')
+    assert render < hook < source.index("gradlew", hook)
+    assert "dist.dist_dir" in source  # the hook finds the manifest under toolchain._dist.dist_dir
