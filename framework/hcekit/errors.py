@@ -14,6 +14,7 @@ __all__ = [
     "ApduFormatError",
     "ClaimError",
     "ClaimConflictError",
+    "PersonalizationError",
     "PluginLoadError",
     "StoreError",
     "TransactionError",
@@ -57,6 +58,14 @@ class PluginLoadError(HcekitError):
 
 class StoreError(HcekitError):
     """The persistent store failed or was used wrongly."""
+
+
+class PersonalizationError(HcekitError, ValueError):
+    """Card data a personalisation refuses, with the reason (``personalize`` exits 2).
+
+    Plugins derive their own (``hcekit_access.PersonalizationError``) from it, so
+    ``hcekit NAME personalize`` reports every refusal the same way.
+    """
 
 
 class TransactionError(StoreError):

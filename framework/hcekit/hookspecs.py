@@ -20,7 +20,8 @@ plugin implementing one of them must also implement ``hcekit_claims``: there
 is no way to reach an application that owns no AID.
 
 **Plugin hooks** (``hcekit_addoption``, ``hcekit_startup``, ``hcekit_claims``,
-``hcekit_shutdown``, ``hcekit_terminal_scripts``, ``hcekit_add_commands``) are
+``hcekit_shutdown``, ``hcekit_terminal_scripts``, ``hcekit_add_commands``,
+``hcekit_personalization``) are
 also *owner-only*: the card or the CLI calls each plugin's own function once,
 for that plugin (its options, its store, its claims, its scripts), so that
 every answer is attributed to the plugin that gave it.
@@ -43,7 +44,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
@@ -51,6 +52,7 @@ if TYPE_CHECKING:
     from .aid import Claim
     from .apdu import CommandApdu, ResponseApdu
     from .card import Card
+    from .cli.personalization import Personalization
     from .context import AppContext, PluginContext
     from .events import DeactivationReason
     from .options import OptionGroup
@@ -77,7 +79,8 @@ APPLICATION_HOOKS = frozenset(
     {"hcekit_select", "hcekit_process", "hcekit_deselect", "hcekit_deactivated"})
 #: Called once on each plugin, for that plugin.
 PLUGIN_HOOKS = frozenset({"hcekit_addoption", "hcekit_startup", "hcekit_claims",
-                          "hcekit_shutdown", "hcekit_terminal_scripts", "hcekit_add_commands"})
+                          "hcekit_shutdown", "hcekit_terminal_scripts", "hcekit_add_commands",
+                          "hcekit_personalization"})
 OWNER_ONLY_HOOKS = APPLICATION_HOOKS | PLUGIN_HOOKS
 #: Ordinary pluggy hooks: every implementation runs, every hookimpl option is honoured.
 BROADCAST_HOOKS = frozenset({"hcekit_atr", "hcekit_trace", "hcekit_field"})
@@ -166,6 +169,22 @@ def hcekit_add_commands(subparsers: argparse._SubParsersAction[argparse.Argument
     the CLI keeps working. Each sub-parser should ``set_defaults(handler=…)``;
     the handler gets the parsed ``argparse.Namespace`` and returns an exit
     status. Returns nothing.
+    """
+
+
+@hookspec
+def hcekit_personalization() -> Personalization[Any] | None:
+    """How an issuer personalises this plugin's card from the command line.
+
+    *Owner-only plugin hook*, called once on each installed plugin while the
+    CLI builds its parser. Return a :class:`hcekit.cli.personalization.Personalization`
+    (its arguments, how to check them, how to write and show a card) and the
+    core adds ``hcekit NAME personalize`` and ``hcekit NAME show``, NAME being
+    the plugin's entry-point name, which is also the store namespace written —
+    the one the card reads. The core owns ``--store``, ``--force`` (replace an
+    existing card; never without it), the exit statuses (2 usage, 1 failure)
+    and the transaction; the plugin never opens a store itself. Return None
+    for no personalisation commands.
     """
 
 

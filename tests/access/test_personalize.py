@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import datetime
 import uuid
 from pathlib import Path
@@ -11,11 +10,11 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from hcekit.cli import main
 from hcekit.store import MemoryStore, SqliteStore
 from hcekit.testing import loopback_rig
 from hcekit_access import AccessPlugin, BadgeRequest, Fascn, load_badge, personalize, testca
 from hcekit_access.badge import PersonalizationError, certificate_identifiers
-from hcekit_access.cli import add_commands
 from hcekit_access.piv import OID_PIV_CARD_AUTH_EKU
 
 from .conftest import CertificateAuthority
@@ -109,12 +108,6 @@ def test_interrupted_personalization_keeps_the_old_badge(monkeypatch: pytest.Mon
     backend.close()
 
 
-def _cli(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="hcekit")
-    add_commands(parser.add_subparsers(dest="command", required=True))
-    return parser.parse_args(argv)
-
-
 def test_cli_personalize_and_show_never_print_the_key(
         tmp_path: Path, capsys: pytest.CaptureFixture[str],
         facility_ca: CertificateAuthority) -> None:
@@ -127,12 +120,10 @@ def test_cli_personalize_and_show_never_print_the_key(
     cert_pem.write_bytes(facility_ca.cert.public_bytes(serialization.Encoding.PEM))
     out_cert = tmp_path / "badge.pem"
     card_uuid = "0d5c3a0e-36f4-4c1e-9d6f-8f3b2f4f0a11"
-    args = _cli(["access", "personalize", "--store", str(store_path), "--issuer-key",
+    assert main(["access", "personalize", "--store", str(store_path), "--issuer-key",
                  str(key_pem), "--issuer-cert", str(cert_pem), "--uuid", card_uuid,
-                 "--cert-out", str(out_cert)])
-    assert args.handler(args) == 0
-    args = _cli(["access", "show", "--store", str(store_path), "--pem"])
-    assert args.handler(args) == 0
+                 "--cert-out", str(out_cert)]) == 0
+    assert main(["access", "show", "--store", str(store_path), "--pem"]) == 0
     printed = capsys.readouterr().out
     assert f"card identifier: {card_uuid}" in printed
     assert "PRIVATE KEY" not in printed
@@ -147,18 +138,16 @@ def test_cli_personalize_and_show_never_print_the_key(
     for form in (f"{secret:x}", f"{secret}", key_der.hex()):
         assert form not in printed.lower()
     assert x509.load_pem_x509_certificate(out_cert.read_bytes()) == badge.certificate
-    # a second personalization needs --force
-    args = _cli(["access", "personalize", "--store", str(store_path)])
-    assert args.handler(args) == 2
-    args = _cli(["access", "personalize", "--store", str(store_path), "--force"])
-    assert args.handler(args) == 0
+    # a second personalization needs --force (a failure: exit 1, the badge stays)
+    assert main(["access", "personalize", "--store", str(store_path)]) == 1
+    assert "already holds a badge; --force replaces it" in capsys.readouterr().err
+    assert main(["access", "personalize", "--store", str(store_path), "--force"]) == 0
     assert "TEST CA" in capsys.readouterr().out
 
 
 def test_cli_rejects_half_an_issuer(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    args = _cli(["access", "personalize", "--store", str(tmp_path / "s.sqlite"),
-                 "--issuer-cert", str(tmp_path / "missing.pem")])
-    assert args.handler(args) == 2
+    assert main(["access", "personalize", "--store", str(tmp_path / "s.sqlite"),
+                 "--issuer-cert", str(tmp_path / "missing.pem")]) == 2
     assert "--issuer-key and --issuer-cert go together" in capsys.readouterr().err
 
 

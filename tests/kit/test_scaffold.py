@@ -63,6 +63,23 @@ def test_generated_project_installs_passes_its_tests_and_hcekit_check(
     assert "passed" in tests.stdout and "failed" not in tests.stdout
     assert "test_conformance[malformed]" not in tests.stdout  # nothing failed to show
 
+    assert (project / "tests" / "test_personalization.py").exists()
+    assert "test_personalization.py .." in _run(
+        [str(throwaway_python), "-m", "pytest", "-p", "no:cacheprovider", "tests/test_personalization.py"],
+        project).stdout
+    # the generated plugin's personalisation commands, through the core's framework
+    cli = "import sys; from hcekit.cli import main; raise SystemExit(main(sys.argv[1:]))"
+    store = tmp_path / "cards.sqlite"
+    made = _run([str(throwaway_python), "-c", cli, "kit_demo", "personalize", "--store",
+                 str(store), "--start", "7"], project)
+    assert made.returncode == 0, made.stdout + made.stderr
+    again = _run([str(throwaway_python), "-c", cli, "kit_demo", "personalize", "--store",
+                  str(store)], project)
+    assert again.returncode == 1 and "already holds a card; --force replaces it" in again.stderr
+    shown = _run([str(throwaway_python), "-c", cli, "kit_demo", "show", "--store", str(store)],
+                 project)
+    assert shown.returncode == 0 and shown.stdout == "count 7\n", shown.stdout + shown.stderr
+
     check = _run([str(throwaway_python), "-m", "hcekit.cli.kit_commands", "check", "kit_demo"],
                  project)
     assert check.returncode == 0, check.stdout + check.stderr

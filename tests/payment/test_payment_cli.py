@@ -23,7 +23,9 @@ def test_personalize_show_and_keep_atc(tmp_path: Path, capsys: pytest.CaptureFix
     ns.set_int(ATC_KEY, 7)
     backend.close()
 
-    assert main(["payment", "personalize", "--store", str(store)]) == 0
+    assert main(["payment", "personalize", "--store", str(store)]) == 1  # a card is there
+    assert "already holds a payment card; --force replaces it" in capsys.readouterr().err
+    assert main(["payment", "personalize", "--store", str(store), "--force"]) == 0
     assert main(["payment", "show", "--store", str(store)]) == 0
     shown = capsys.readouterr().out
     assert "************1111" in shown and "ATC       7" in shown and "TEST issuer key" in shown
@@ -35,10 +37,13 @@ def test_personalize_refuses_a_non_test_pan(tmp_path: Path,
     store = tmp_path / "store.sqlite"
     assert main(["payment", "personalize", "--store", str(store),
                  "--pan", "4000123412341234"]) == 2
-    assert "documented test range" in capsys.readouterr().out
+    err = capsys.readouterr().err
+    assert "documented test range" in err and "--allow-non-test-pan" in err
+    assert not store.exists()  # a refused personalisation leaves nothing behind
     assert main(["payment", "show", "--store", str(store)]) == 1
+    assert not store.exists()  # nor does show
     assert main(["payment", "personalize", "--store", str(store),
-                 "--pan", "4000123412341234", "--force"]) == 0
+                 "--pan", "4000123412341234", "--allow-non-test-pan"]) == 0
 
 
 def test_test_ranges_are_listed(capsys: pytest.CaptureFixture[str]) -> None:

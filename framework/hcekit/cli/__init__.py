@@ -24,6 +24,7 @@ from .. import __version__
 from ..errors import HcekitError
 from ..plugins import call_own, installed_plugin_manager
 from .common import UsageError
+from .personalization import add_personalization_commands
 
 __all__ = ["main", "build_parser", "COMMAND_MODULES", "COMMANDS_ENTRY_POINT_GROUP"]
 
@@ -40,13 +41,18 @@ log = logging.getLogger("hcekit.cli")
 
 
 def _plugin_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Let installed plugins add sub-commands (``hcekit_add_commands``)."""
+    """Installed plugins' sub-commands: personalisation (``hcekit_personalization``), others
+    (``hcekit_add_commands``)."""
     pm = installed_plugin_manager(strict=False)  # a broken plugin must not break the CLI
     for plugin in pm.get_plugins():
+        name = pm.get_name(plugin) or "?"
         try:
+            declared = call_own(pm, plugin, "hcekit_personalization")
+            if declared is not None:  # the namespace is the entry-point name, as on the card
+                add_personalization_commands(subparsers, name, declared)
             call_own(pm, plugin, "hcekit_add_commands", subparsers)
         except Exception as exc:
-            log.warning("plugin %s failed to add its commands: %s", pm.get_name(plugin), exc)
+            log.warning("plugin %s failed to add its commands: %s", name, exc)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -18,7 +18,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
-from hcekit.errors import HcekitError
+from hcekit import errors as hcekit_errors
 from hcekit.store import PluginStore
 
 from . import testca
@@ -54,7 +54,7 @@ DEFAULT_VALIDITY = datetime.timedelta(days=365)
 _BACKDATE = datetime.timedelta(minutes=5)
 
 
-class PersonalizationError(HcekitError, ValueError):
+class PersonalizationError(hcekit_errors.PersonalizationError):
     """The personalization request is inconsistent (issuer key without cert, bad PIN, …)."""
 
 

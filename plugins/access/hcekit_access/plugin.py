@@ -11,9 +11,9 @@ needs the PIN.
 
 from __future__ import annotations
 
-import argparse
 import logging
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, utils
@@ -32,6 +32,9 @@ from hcekit import (
 )
 from hcekit.sm import tags_equal
 from hcekit.terminal.script import TerminalScript
+
+if TYPE_CHECKING:
+    from hcekit.cli.personalization import Personalization
 
 from .badge import (
     KEY_PIN,
@@ -251,12 +254,10 @@ class AccessPlugin:
     # -- observers -------------------------------------------------------------------
 
     @hookimpl
-    def hcekit_add_commands(
-        self, subparsers: argparse._SubParsersAction[argparse.ArgumentParser]
-    ) -> None:
-        from .cli import add_commands
+    def hcekit_personalization(self) -> Personalization[Any]:
+        from .cli import PERSONALIZATION
 
-        add_commands(subparsers)
+        return PERSONALIZATION
 
     @hookimpl
     def hcekit_terminal_scripts(self) -> Sequence[TerminalScript]:

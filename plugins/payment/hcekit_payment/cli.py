@@ -1,95 +1,92 @@
-"""``hcekit payment personalize`` and ``hcekit payment show``.
+"""``hcekit payment personalize``, ``show`` and ``test-ranges``.
 
-Personalisation writes the card data and the derived card key into the
-store the card uses (``--store``, default ``$HCEKIT_STORE`` or the user's
-data directory). The ATC is kept: it never goes backwards.
+Personalisation is a declaration on the core's framework
+(:mod:`hcekit.cli.personalization`), which owns ``--store``, ``--force`` and the
+exit statuses. It writes the card data and the derived card key; only the
+key's check value is ever printed. The ATC is kept: it never goes backwards.
 """
 
 from __future__ import annotations
 
 import argparse
+from datetime import date
+from typing import TYPE_CHECKING, Any
 
-from hcekit.cli.common import open_cli_store
+from hcekit.cli.arguments import calendar_date
+from hcekit.cli.personalization import Personalization
+from hcekit.store import PluginStore
 
 from .atc import current_atc
-from .personalization import PersonalizationError, from_options, load, save
+from .personalization import NotATestPanError, from_options, load, save
+from .personalization import Personalization as CardData
 from .testdata import TEST_RANGES
 
-__all__ = ["add_commands"]
+__all__ = ["PERSONALIZATION"]
 
-NAMESPACE = "payment"
+if TYPE_CHECKING:
+    SubParsers = argparse._SubParsersAction[argparse.ArgumentParser]
+
+_YYMM = calendar_date("%y%m", "2912")
 
 
-def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = subparsers.add_parser("payment", help="TEST EMV payment card: personalise, show")
-    sub = parser.add_subparsers(dest="payment_command", required=True)
+def _expiry(text: str) -> str:
+    month: date = _YYMM(text)
+    return month.strftime("%y%m")
 
-    perso = sub.add_parser("personalize", help="write TEST card data and key into the store",
-                           description="Write the TEST EMV card into the store: PAN (from a "
-                                       "documented test range unless --force), expiry, name, CVN "
-                                       "and the card key derived from the issuer master key "
-                                       "(only its check value is printed).")
-    perso.add_argument("--store", help="store path (default: $HCEKIT_STORE or user data dir)")
+
+def _arguments(perso: argparse.ArgumentParser) -> None:
     perso.add_argument("--pan", help="test PAN (default: 4111111111111111)")
     perso.add_argument("--psn", help="PAN sequence number, 2 digits (default 00)")
-    perso.add_argument("--expiry", help="YYMM (default 2912)")
+    perso.add_argument("--expiry", type=_expiry, metavar="YYMM",
+                       help="expiry month, YYMM (default 2912)")
     perso.add_argument("--name", help="cardholder name (default TEST/HCEKIT CARD)")
     perso.add_argument("--cvn", choices=["10", "18"], help="cryptogram version (default 18)")
     perso.add_argument("--imk", metavar="HEX",
                        help="issuer master key, 16 bytes hex (default: the TEST key)")
     perso.add_argument("--offline-limit", dest="offline_limit",
                        help="largest amount in minor units approved offline (default 0)")
-    perso.add_argument("--force", action="store_true",
-                       help="accept a PAN outside the documented test ranges (your lab BIN)")
-    perso.set_defaults(handler=_personalize)
+    perso.add_argument("--allow-non-test-pan", action="store_true",
+                       help="accept a PAN outside the documented test ranges (your lab BIN; "
+                            "see 'hcekit payment test-ranges')")
 
-    show = sub.add_parser("show", help="print the card's data (masked PAN, key KCV, ATC)",
-                          description="Print the card's data: masked PAN, expiry, CVN, the key "
-                                      "check value (never the key) and the ATC.")
-    show.add_argument("--store", help="store path (default: $HCEKIT_STORE or user data dir)")
-    show.set_defaults(handler=_show)
 
+def _prepare(args: argparse.Namespace) -> CardData:
+    options: dict[str, Any] = {key: getattr(args, key) for key in
+                               ("pan", "psn", "expiry", "name", "cvn", "imk", "offline_limit")
+                               if getattr(args, key) is not None}
+    options["force"] = args.allow_non_test_pan
+    try:
+        return from_options(options)  # PersonalizationError: a usage error
+    except NotATestPanError:
+        raise NotATestPanError(
+            f"PAN {options['pan'][:6]}…{options['pan'][-4:]} is not in a documented test range "
+            "(hcekit payment test-ranges); --allow-non-test-pan accepts your own lab BIN"
+        ) from None
+
+
+def _write(store: PluginStore, perso: CardData) -> list[str]:
+    save(store, perso)
+    return [f"personalised {perso.masked_pan()} CVN {int(perso.cvn)} key KCV "
+            f"{perso.key_check_value}" + (" (TEST issuer key)" if perso.test_key else "")]
+
+
+def _show(store: PluginStore, args: argparse.Namespace) -> list[str]:
+    perso = load(store)
+    assert perso is not None  # the framework checked that a card exists
+    return [
+        f"PAN       {perso.masked_pan()} (PSN {perso.psn}, expires {perso.expiry})",
+        f"AID       {perso.aid.hex().upper()} label {perso.label!r}",
+        f"CVN       {int(perso.cvn)}, card key KCV {perso.key_check_value}"
+        + (", from the TEST issuer key" if perso.test_key else ""),
+        f"ATC       {current_atc(store)}",
+    ]
+
+
+def _more_commands(sub: SubParsers) -> None:
     ranges = sub.add_parser("test-ranges", help="list the documented test PAN ranges",
-                            description="List the PAN ranges personalize accepts without --force.")
+                            description="List the PAN ranges personalize accepts without "
+                                        "--allow-non-test-pan.")
     ranges.set_defaults(handler=_ranges)
-
-
-def _personalize(args: argparse.Namespace) -> int:
-    options = {key: getattr(args, key) for key in
-               ("pan", "psn", "expiry", "name", "cvn", "imk", "offline_limit")
-               if getattr(args, key) is not None}
-    options["force"] = args.force
-    try:
-        perso = from_options(options)
-    except PersonalizationError as exc:
-        print(f"hcekit payment personalize: {exc}")
-        return 2
-    store = open_cli_store(args.store)
-    try:
-        save(store.namespace(NAMESPACE), perso)
-    finally:
-        store.close()
-    print(f"personalised {perso.masked_pan()} CVN {int(perso.cvn)} key KCV {perso.key_check_value}"
-          + (" (TEST issuer key)" if perso.test_key else ""))
-    return 0
-
-
-def _show(args: argparse.Namespace) -> int:
-    store = open_cli_store(args.store, read_only=True)
-    try:
-        ns = store.namespace(NAMESPACE)
-        perso = load(ns)
-        if perso is None:
-            print("not personalised (the card personalises itself with TEST data on first start)")
-            return 1
-        print(f"PAN       {perso.masked_pan()} (PSN {perso.psn}, expires {perso.expiry})")
-        print(f"AID       {perso.aid.hex().upper()} label {perso.label!r}")
-        print(f"CVN       {int(perso.cvn)}, card key KCV {perso.key_check_value}"
-              + (", from the TEST issuer key" if perso.test_key else ""))
-        print(f"ATC       {current_atc(ns)}")
-    finally:
-        store.close()
-    return 0
 
 
 def _ranges(args: argparse.Namespace) -> int:
@@ -97,3 +94,21 @@ def _ranges(args: argparse.Namespace) -> int:
         kind = "exactly" if rng.exact else "prefix "
         print(f"{kind} {rng.prefix:<19} {rng.source}")
     return 0
+
+
+PERSONALIZATION: Personalization[CardData] = Personalization(
+    summary="TEST EMV payment card: personalize, show, list test PAN ranges",
+    description="Write the TEST EMV card into the store: PAN (from a documented test range "
+                "unless --allow-non-test-pan), expiry, name, CVN and the card key derived from "
+                "the issuer master key (only its check value is printed; the issuer key is not "
+                "stored). The ATC of a replaced card is kept: it never goes backwards.",
+    add_arguments=_arguments,
+    prepare=_prepare,
+    write=_write,
+    exists=lambda store: load(store) is not None,
+    show=_show,
+    show_description="Print the card's data: masked PAN, expiry, CVN, the key check value "
+                     "(never the key) and the ATC.",
+    add_commands=_more_commands,
+    noun="payment card",
+)

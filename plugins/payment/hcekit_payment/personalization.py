@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
-from hcekit.errors import HcekitError
+from hcekit import errors as hcekit_errors
 from hcekit.options import OptionGroup
 from hcekit.store import PluginStore
 
@@ -40,7 +40,7 @@ PROFILE_KEY = "profile"
 ICC_MK_KEY = "icc_master_key_ac"
 
 
-class PersonalizationError(HcekitError, ValueError):
+class PersonalizationError(hcekit_errors.PersonalizationError):
     """Card data that this TEST card refuses, with the reason."""
 
 

@@ -9,8 +9,8 @@ payment service (WeChat-style code 13004 otherwise).
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from hcekit import AppContext, Category, Claim, CommandApdu, PluginContext, hookimpl
 from hcekit.options import OptionGroup
@@ -19,6 +19,9 @@ from hcekit.terminal.script import TerminalScript
 from .application import PaymentApplication
 from .layout import build_layout
 from .personalization import Personalization, add_options, from_options, load, save
+
+if TYPE_CHECKING:
+    from hcekit.cli.personalization import Personalization as PersonalizationCommands
 
 __all__ = ["PaymentPlugin"]
 
@@ -82,9 +85,7 @@ class PaymentPlugin:
         return [POS_SCRIPT]
 
     @hookimpl
-    def hcekit_add_commands(
-        self, subparsers: argparse._SubParsersAction[argparse.ArgumentParser]
-    ) -> None:
-        from .cli import add_commands
+    def hcekit_personalization(self) -> PersonalizationCommands[Any]:
+        from .cli import PERSONALIZATION
 
-        add_commands(subparsers)
+        return PERSONALIZATION

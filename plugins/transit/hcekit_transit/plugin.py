@@ -12,9 +12,8 @@ default the TEST keys), ``uid`` (14 hex digits), ``balance`` and
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hcekit import (
     SW,
@@ -45,6 +44,9 @@ from .model import PICC_AID
 from .persist import CardStore
 from .picc import DesfireCard
 from .status import wrapped_sw
+
+if TYPE_CHECKING:
+    from hcekit.cli.personalization import Personalization
 
 __all__ = ["TransitPlugin", "CLA_DESFIRE"]
 
@@ -171,9 +173,7 @@ class TransitPlugin:
         return SCRIPTS
 
     @hookimpl
-    def hcekit_add_commands(
-        self, subparsers: argparse._SubParsersAction[argparse.ArgumentParser]
-    ) -> None:
-        from .cli import add_commands
+    def hcekit_personalization(self) -> Personalization[Any]:
+        from .cli import PERSONALIZATION
 
-        add_commands(subparsers)
+        return PERSONALIZATION
