@@ -175,12 +175,18 @@ class PrivatePcscd:
     slots: int = 4
     friendly_name: str = "hcekit vpcd"
     base_port: int = 0
+    #: Name readers "<friendly name> <port> 00 NN" (default) or, as Debian's own
+    #: /etc/reader.conf.d/vpcd does, "<friendly name> 00 NN" (one entry only).
+    port_in_name: bool = True
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self.workdir = Path(self.workdir)
         if self.slots < 1 or self.slots > 8:
             raise ValueError("1 to 8 vpcd slots")
+        if not self.port_in_name and self.slots > SLOTS_PER_ENTRY:
+            raise ValueError(f"readers named without their port: at most {SLOTS_PER_ENTRY} slots "
+                             f"(one reader.conf entry), as Debian's vpcd configuration has")
         if not self.base_port:
             self.base_port = free_port_block(self._entries * SLOTS_PER_ENTRY)
         self.run_dir = self.workdir / "run"
@@ -224,6 +230,8 @@ class PrivatePcscd:
         return f"{self._entry_name(entry)} 00 {sub:02d}"
 
     def _entry_name(self, entry: int) -> str:
+        if not self.port_in_name:
+            return self.friendly_name
         return f"{self.friendly_name} {self.base_port + entry * SLOTS_PER_ENTRY}"
 
     # -- lifecycle ----------------------------------------------------------------------

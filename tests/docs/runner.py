@@ -1,0 +1,260 @@
+"""Runs a Markdown page's blocks, in order, in a scratch copy of the repository.
+
+Each page gets its own copy of the checkout (tracked files only), its own
+``HOME`` (so the default store ``~/.local/share/hcekit`` is private) and, when
+a block asks for it, its own pcscd whose vpcd readers carry Debian's names
+("Virtual PCD 00 00", "Virtual PCD 00 01", ports 35963/35964), so commands run
+exactly as a user on Debian types them. Shell blocks run under ``bash -e``;
+background jobs (``hcekit serve … &``) live until the page ends and are then
+stopped with SIGINT, as Ctrl-C would. Python blocks run as scripts with the
+suite's interpreter.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from hcekit.testing.pcsc import PrivatePcscd
+
+from .markdown_blocks import PYTHON, SHELL, Block
+
+__all__ = ["PageRun", "BlockFailure", "normalise", "output_matches", "REPO"]
+
+REPO = Path(__file__).resolve().parents[2]
+DEBIAN_VPCD_PORT = 35963
+_WAIT_FOR_CARD_SECONDS = 20.0
+
+
+def _tail(path: Path, size: int = 3000) -> str:
+    return path.read_text(encoding="utf-8", errors="replace")[-size:]
+
+
+class BlockFailure(AssertionError):
+    """A block that did not do what the page says."""
+
+
+_NORMALISERS = [
+    (re.compile(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(\.\d+)?Z?"), "<TIME>"),
+    (re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b"), "<UUID>"),
+    (re.compile(r"\b\d+(\.\d+)?\s?(µs|ms|s)\b"), "<DURATION>"),
+]
+
+
+def normalise(text: str, scratch: Path | None = None) -> list[str]:
+    """Lines with times, UUIDs, durations and the scratch path made comparable."""
+    if scratch is not None:
+        text = text.replace(str(scratch) + "/", "").replace(str(scratch), ".")
+    lines = []
+    for line in text.splitlines():
+        for pattern, replacement in _NORMALISERS:
+            line = pattern.sub(replacement, line)
+        lines.append(line.rstrip())
+    while lines and not lines[-1]:
+        lines.pop()
+    return lines
+
+
+def _line_pattern(expected: str) -> re.Pattern[str]:
+    parts = [re.escape(p) for p in expected.split("…")]
+    return re.compile(".*".join(parts))
+
+
+def output_matches(expected: list[str], actual: list[str]) -> bool:
+    """*actual* matches *expected*, where a line ``...`` stands for any lines and ``…``
+    inside a line for any text."""
+    memo: dict[tuple[int, int], bool] = {}
+
+    def match(i: int, j: int) -> bool:
+        if (i, j) in memo:
+            return memo[(i, j)]
+        if i == len(expected):
+            result = j == len(actual)
+        elif expected[i].strip() == "...":
+            result = match(i + 1, j) or (j < len(actual) and match(i, j + 1))
+        else:
+            result = (j < len(actual) and _line_pattern(expected[i]).fullmatch(actual[j]) is not None
+                      and match(i + 1, j + 1))
+        memo[(i, j)] = result
+        return result
+
+    return match(0, 0)
+
+
+@dataclass
+class PageRun:
+    """The state of one page's run: scratch checkout, environment, background jobs, pcscd."""
+
+    page: Path
+    workdir: Path
+    ran: list[Block] = field(default_factory=list)
+    _pcscd: PrivatePcscd | None = None
+    _jobs: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    _python_so_far: list[str] = field(default_factory=list)
+    _last_output: str = ""
+    _count: int = 0
+
+    def __post_init__(self) -> None:
+        self.scratch = self.workdir / "checkout"
+        self.home = self.workdir / "home"
+        self.home.mkdir(parents=True)
+        tracked = subprocess.run(["git", "ls-files", "-z"], cwd=REPO, capture_output=True,
+                                 check=True).stdout.decode().split("\0")
+        for name in filter(None, tracked):
+            source = REPO / name
+            if source.is_file():
+                target = self.scratch / name
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(source, target)
+
+    # -- environment ------------------------------------------------------------------
+
+    def env(self) -> dict[str, str]:
+        keep = {k: v for k, v in os.environ.items()
+                if not k.startswith(("HCEKIT_", "PYTEST", "COV_")) and k != "PYTHONPATH"}
+        bin_dir = str(Path(sys.executable).parent)
+        env = {**keep, "HOME": str(self.home), "PATH": f"{bin_dir}{os.pathsep}{keep.get('PATH', '')}",
+               "PYTHONUNBUFFERED": "1", "COLUMNS": "100", "NO_COLOR": "1"}
+        env.pop("XDG_DATA_HOME", None)
+        if self._pcscd is not None:
+            env.update(self._pcscd.env)
+        return env
+
+    def _start_pcscd(self) -> None:
+        if self._pcscd is not None:
+            return
+        self._pcscd = PrivatePcscd(self.workdir / "pcscd", slots=2, friendly_name="Virtual PCD",
+                                   base_port=DEBIAN_VPCD_PORT, port_in_name=False)
+        self._pcscd.start()
+
+    def _wait_for_a_card(self) -> None:
+        deadline = time.monotonic() + _WAIT_FOR_CARD_SECONDS
+        while time.monotonic() < deadline:
+            readers = subprocess.run(["hcekit", "readers"], env=self.env(), cwd=self.scratch,
+                                     capture_output=True, text=True, timeout=60)
+            if "card present" in readers.stdout or "ATR" in readers.stdout:
+                return
+            for job in self._jobs:
+                if job.poll() is not None:
+                    raise BlockFailure(f"a background job ended with {job.returncode} before a "
+                                       f"card showed up")
+            time.sleep(0.2)
+        raise BlockFailure(f"no card in any reader {_WAIT_FOR_CARD_SECONDS} s after the "
+                           f"background job started")
+
+    # -- running ------------------------------------------------------------------------
+
+    def run(self, block: Block) -> None:
+        """Run *block* (or compare an ``output`` block); raise :class:`BlockFailure`."""
+        if "output" in block.directives:
+            self._compare(block.text, self._last_output, block)
+            return
+        if not block.runs:
+            return
+        if "pcscd" in block.directives:
+            self._start_pcscd()
+        if block.lang == "console":
+            self._run_console(block)
+        elif block.lang in SHELL:
+            self._last_output = self._run_shell(block, block.text)
+        elif block.lang in PYTHON:
+            self._last_output = self._run_python(block)
+        self.ran.append(block)
+
+    def _run_shell(self, block: Block, script: str, expected_exit: int | None = None) -> str:
+        background = bool(re.search(r"&\s*(#.*)?$", script, re.M))
+        self._count += 1
+        log_path = self.workdir / f"block_{block.path.stem}_{block.line}_{self._count}.log"
+        # a file, not a pipe: a background job keeps writing after the block's shell exits
+        with open(log_path, "wb") as log:
+            process = subprocess.Popen(
+                ["bash", "-e", "-o", "pipefail", "-c", script], cwd=self.scratch, env=self.env(),
+                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True)
+        try:
+            process.wait(timeout=block.timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+            raise BlockFailure(f"{block.where}: still running after {block.timeout:.0f} s:\n"
+                               f"{_tail(log_path)}") from None
+        wanted = block.expected_exit if expected_exit is None else expected_exit
+        if process.returncode != wanted:
+            raise BlockFailure(f"{block.where}: exit status {process.returncode}, the page "
+                               f"expects {wanted}:\n$ {script.strip()}\n{_tail(log_path)}")
+        if background:
+            self._jobs.append(process)  # its process group still holds the background job
+            if self._pcscd is not None:
+                self._wait_for_a_card()
+        return log_path.read_text(encoding="utf-8", errors="replace")
+
+    def _run_console(self, block: Block) -> None:
+        commands: list[tuple[str, list[str]]] = []
+        for line in block.text.splitlines():
+            if line.startswith("$ "):
+                commands.append((line[2:], []))
+            elif commands:
+                commands[-1][1].append(line)
+            elif line.strip():
+                raise BlockFailure(f"{block.where}: a console block starts with '$ COMMAND'")
+        for i, (command, expected) in enumerate(commands):
+            last = i == len(commands) - 1
+            out = self._run_shell(block, command, block.expected_exit if last else 0)
+            if expected:
+                self._compare("\n".join(expected), out, block, command)
+            self._last_output = out
+
+    def _run_python(self, block: Block) -> str:
+        source = block.text
+        if "continues" in block.directives:
+            source = "\n".join([*self._python_so_far, source])
+        self._python_so_far.append(block.text)
+        script = self.workdir / f"block_{block.path.stem}_{block.line}.py"
+        script.write_text(source, encoding="utf-8")
+        env = {**self.env(), "PYTHONPATH": str(self.scratch)}
+        try:
+            result = subprocess.run([sys.executable, str(script)], cwd=self.scratch, env=env,
+                                    capture_output=True, text=True, timeout=block.timeout)
+        except subprocess.TimeoutExpired:
+            raise BlockFailure(f"{block.where}: still running after {block.timeout:.0f} s") from None
+        if result.returncode != block.expected_exit:
+            raise BlockFailure(f"{block.where}: Python block exit status {result.returncode}, "
+                               f"expected {block.expected_exit}:\n{result.stderr[-3000:]}")
+        return result.stdout + result.stderr
+
+    def _compare(self, expected: str, actual: str, block: Block, command: str = "") -> None:
+        want, got = normalise(expected, self.scratch), normalise(actual, self.scratch)
+        if not output_matches(want, got):
+            what = f" ({command})" if command else ""
+            raise BlockFailure(
+                f"{block.where}: the output shown{what} is not what the command prints.\n"
+                "--- shown (normalised) ---\n" + "\n".join(want) +
+                "\n--- printed (normalised) ---\n" + "\n".join(got))
+
+    def close(self) -> None:
+        """Stop background jobs (SIGINT, as Ctrl-C; then SIGKILL) and the pcscd."""
+        for job in self._jobs:
+            for sig, wait in ((signal.SIGINT, 10.0), (signal.SIGKILL, 5.0)):
+                try:
+                    os.killpg(job.pid, sig)
+                except ProcessLookupError:
+                    break
+                deadline = time.monotonic() + wait
+                while time.monotonic() < deadline:
+                    try:
+                        os.killpg(job.pid, 0)
+                    except ProcessLookupError:
+                        break
+                    time.sleep(0.05)
+                else:
+                    continue
+                break
+        if self._pcscd is not None:
+            self._pcscd.stop()
