@@ -63,7 +63,8 @@ def test_a_failing_block_fails_the_page(tmp_path: Path) -> None:
 def test_expected_exit_and_output_are_checked(tmp_path: Path) -> None:
     page = _page(tmp_path, (
         "<!-- docs-test: exit=3 -->\n```sh\necho hi; exit 3\n```\n\n"
-        "```console\n$ echo hello 2026-01-01T10:00:00.123Z took 12 µs\nhello 2026-11-30T08:00:00Z took 99 µs\n```\n"
+        "```console\n$ echo hello 2026-01-01T10:00:00.123Z took 12 µs\n"
+        "hello 2026-11-30T08:00:00Z took 99 µs\n```\n"
         "\n```console\n$ echo wrong\nright\n```\n"))
     run = PageRun(page, tmp_path / "run")
     first, second, third = parse_blocks(page)
