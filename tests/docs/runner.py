@@ -1,7 +1,9 @@
 """Runs a Markdown page's blocks, in order, in a scratch copy of the repository.
 
 Each page gets its own copy of the checkout (tracked files only), its own
-``HOME`` (so the default store ``~/.local/share/hcekit`` is private) and, when
+``HOME`` (so the default store ``~/.local/share/hcekit`` is private), its own
+overlay virtual environment (see :meth:`PageRun._overlay_venv`: what a block
+``pip install``s stays on the page) and, when
 a block asks for it, its own pcscd whose vpcd readers carry Debian's names
 ("Virtual PCD 00 00", "Virtual PCD 00 01", ports 35963/35964), so commands run
 exactly as a user on Debian types them. Shell blocks run under ``bash -e``;
@@ -105,6 +107,7 @@ class PageRun:
         self.scratch = self.workdir / "checkout"
         self.home = self.workdir / "home"
         self.home.mkdir(parents=True)
+        self.venv_bin = self._overlay_venv(self.workdir / "venv")
         tracked = subprocess.run(["git", "ls-files", "-z"], cwd=REPO, capture_output=True,
                                  check=True).stdout.decode().split("\0")
         for name in filter(None, tracked):
@@ -116,11 +119,46 @@ class PageRun:
 
     # -- environment ------------------------------------------------------------------
 
+    @staticmethod
+    def _overlay_venv(target: Path) -> Path:
+        """A virtual environment that sees the suite's packages but installs into itself.
+
+        Made without pip (fast): a ``.pth`` adds the suite's site-packages with
+        ``site.addsitedir`` (so editable installs and entry points work), and the
+        suite's console scripts (hcekit, pip, pytest, ruff, mypy …) are copied with
+        this interpreter in their ``#!`` line. ``pip install -e x`` in a block thus
+        lands here, and ``hcekit`` sees the plugin it installed.
+        """
+        import sysconfig
+        import venv
+
+        venv.EnvBuilder(with_pip=False, symlinks=True).create(target)
+        bin_dir = target / "bin"
+        python = bin_dir / "python"
+        purelib = Path(subprocess.run(
+            [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+            capture_output=True, text=True, check=True).stdout.strip())
+        suite_site = sysconfig.get_paths()["purelib"]
+        (purelib / "_hcekit_docs_overlay.pth").write_text(
+            f"import site; site.addsitedir({suite_site!r})\n", encoding="utf-8")
+        suite_bin = Path(sys.executable).parent
+        for script in suite_bin.iterdir():
+            if script.name.startswith(("python", "activate", "Activate")) or not script.is_file():
+                continue
+            head = script.read_bytes()[:200]
+            if not head.startswith(b"#!") or str(suite_bin).encode() not in head.split(b"\n")[0]:
+                continue
+            body = script.read_text(encoding="utf-8").split("\n", 1)[1]
+            copy = bin_dir / script.name
+            copy.write_text(f"#!{python}\n{body}", encoding="utf-8")
+            copy.chmod(0o755)
+        return bin_dir
+
     def env(self) -> dict[str, str]:
         keep = {k: v for k, v in os.environ.items()
                 if not k.startswith(("HCEKIT_", "PYTEST", "COV_")) and k != "PYTHONPATH"}
-        bin_dir = str(Path(sys.executable).parent)
-        env = {**keep, "HOME": str(self.home), "PATH": f"{bin_dir}{os.pathsep}{keep.get('PATH', '')}",
+        env = {**keep, "HOME": str(self.home), "VIRTUAL_ENV": str(self.venv_bin.parent),
+               "PATH": f"{self.venv_bin}{os.pathsep}{keep.get('PATH', '')}",
                "PYTHONUNBUFFERED": "1", "COLUMNS": "100", "NO_COLOR": "1"}
         env.pop("XDG_DATA_HOME", None)
         if self._pcscd is not None:
@@ -220,7 +258,8 @@ class PageRun:
         script.write_text(source, encoding="utf-8")
         env = {**self.env(), "PYTHONPATH": str(self.scratch)}
         try:
-            result = subprocess.run([sys.executable, str(script)], cwd=self.scratch, env=env,
+            result = subprocess.run([str(self.venv_bin / "python"), str(script)], cwd=self.scratch,
+                                    env=env,
                                     capture_output=True, text=True, timeout=block.timeout)
         except subprocess.TimeoutExpired:
             raise BlockFailure(f"{block.where}: still running after {block.timeout:.0f} s") from None

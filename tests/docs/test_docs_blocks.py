@@ -92,3 +92,16 @@ def test_output_matching_rules() -> None:
     assert not output_matches(["a", "z"], ["a", "b", "z"])
     assert output_matches(["card …, ok"], ["card 1234, ok"])
     assert normalise("took 1.5 ms at 2026-11-30 08:00:00\n\n") == ["took <DURATION> at <TIME>"]
+
+
+def test_pip_installs_stay_on_the_page(tmp_path: Path) -> None:
+    """A block's 'pip install' lands in the page's overlay venv, which still sees hcekit."""
+    page = _page(tmp_path, "```sh\nmkdir -p demo_pkg/demo_pkg_mod && touch demo_pkg/demo_pkg_mod/__init__.py\n"
+                 "printf '[project]\\nname=\"demo-pkg-x\"\\nversion=\"0\"\\n' > demo_pkg/pyproject.toml\n"
+                 "pip install -q --no-deps --no-build-isolation -e demo_pkg\n"
+                 "python -c 'import demo_pkg_mod, hcekit'\nhcekit --version\n```\n")
+    run = PageRun(page, tmp_path / "run")
+    run.run(parse_blocks(page)[0])
+    import importlib.util
+
+    assert importlib.util.find_spec("demo_pkg_mod") is None  # not in the suite's environment
