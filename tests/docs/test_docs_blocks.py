@@ -96,7 +96,8 @@ def test_output_matching_rules() -> None:
 
 def test_pip_installs_stay_on_the_page(tmp_path: Path) -> None:
     """A block's 'pip install' lands in the page's overlay venv, which still sees hcekit."""
-    page = _page(tmp_path, "```sh\nmkdir -p demo_pkg/demo_pkg_mod && touch demo_pkg/demo_pkg_mod/__init__.py\n"
+    page = _page(tmp_path, "```sh\nmkdir -p demo_pkg/demo_pkg_mod\n"
+                 "touch demo_pkg/demo_pkg_mod/__init__.py\n"
                  "printf '[project]\\nname=\"demo-pkg-x\"\\nversion=\"0\"\\n' > demo_pkg/pyproject.toml\n"
                  "pip install -q --no-deps --no-build-isolation -e demo_pkg\n"
                  "python -c 'import demo_pkg_mod, hcekit'\nhcekit --version\n```\n")
