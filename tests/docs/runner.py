@@ -8,12 +8,15 @@ a block asks for it, its own pcscd whose vpcd readers carry Debian's names
 ("Virtual PCD 00 00", "Virtual PCD 00 01", ports 35963/35964), so commands run
 exactly as a user on Debian types them. Shell blocks run under ``bash -e``;
 background jobs (``hcekit serve … &``) live until the page ends and are then
-stopped with SIGINT, as Ctrl-C would. Python blocks run as scripts with the
-suite's interpreter.
+stopped with SIGINT, as Ctrl-C would. All shell blocks of a page run in one
+bash session, as a user types them into one terminal (``cd``, ``. .venv/bin/activate``
+and exports carry over); a block stops at its first failing command. Python
+blocks run as scripts in that session.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -98,10 +101,11 @@ class PageRun:
     workdir: Path
     ran: list[Block] = field(default_factory=list)
     _pcscd: PrivatePcscd | None = None
-    _jobs: list[subprocess.Popen[bytes]] = field(default_factory=list)
     _python_so_far: list[str] = field(default_factory=list)
     _last_output: str = ""
     _count: int = 0
+    _bash: subprocess.Popen[bytes] | None = None
+    _log: Path = Path()
 
     def __post_init__(self) -> None:
         self.scratch = self.workdir / "checkout"
@@ -179,13 +183,69 @@ class PageRun:
                                      capture_output=True, text=True, timeout=60)
             if "card present" in readers.stdout or "ATR" in readers.stdout:
                 return
-            for job in self._jobs:
-                if job.poll() is not None:
-                    raise BlockFailure(f"a background job ended with {job.returncode} before a "
-                                       f"card showed up")
             time.sleep(0.2)
         raise BlockFailure(f"no card in any reader {_WAIT_FOR_CARD_SECONDS} s after the "
                            f"background job started")
+
+    # -- the page's shell -------------------------------------------------------------
+
+    def _shell(self) -> subprocess.Popen[bytes]:
+        """The page's one bash session, as a user's terminal: cd, activate and jobs persist."""
+        if self._bash is None:
+            self._log = self.workdir / "session.log"
+            with open(self._log, "wb") as log:
+                self._bash = subprocess.Popen(
+                    ["bash", "--norc", "--noprofile"], cwd=self.scratch, env=self.env(),
+                    stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT,
+                    start_new_session=True)
+            self._send("set -o pipefail\n")
+        return self._bash
+
+    def _send(self, text: str) -> None:
+        bash = self._shell()
+        assert bash.stdin is not None
+        try:
+            bash.stdin.write(text.encode())
+            bash.stdin.flush()
+        except BrokenPipeError:
+            pass  # the shell is gone; _wait reports it
+
+    def _execute(self, block: Block, script: str, expected_exit: int) -> str:
+        """Run *script* in the page's shell; return what it printed. A block stops at its
+        first failing command (as under ``set -e``) and must end with *expected_exit*."""
+        self._count += 1
+        mark = f"__hcekit_docs_{self._count}_status="
+        start = self._log.stat().st_size if self._bash is not None else 0
+        body = script if script.endswith("\n") else script + "\n"
+        # The block is a function run in this shell (cd/activate persist); an ERR trap makes
+        # its first failing command end it with that status, as set -e would end a script.
+        self._send(f"__hcekit_docs_block() {{\n"
+                   f"trap '__s=$?; trap - ERR; return $__s' ERR\n{body}\n}}\n"
+                   f"__hcekit_docs_block; __s=$?; trap - ERR\n"
+                   f"printf '\\n{mark}%s\\n' \"$__s\"\n")
+        self._send("")
+        deadline = time.monotonic() + block.timeout
+        status: int | None = None
+        while time.monotonic() < deadline:
+            text = self._log.read_bytes()[start:].decode(errors="replace")
+            found = re.search(re.escape(mark) + r"(\d+)", text)
+            if found:
+                status = int(found.group(1))
+                output = text[:found.start()].rstrip("\n")
+                break
+            if self._bash is not None and self._bash.poll() is not None:
+                raise BlockFailure(f"{block.where}: the shell ended (exit {self._bash.returncode}) "
+                                   f"running:\n$ {script.strip()}\n{text[-3000:]}")
+            time.sleep(0.02)
+        else:
+            raise BlockFailure(f"{block.where}: still running after {block.timeout:.0f} s:\n"
+                               f"$ {script.strip()}\n{_tail(self._log)}")
+        if status != expected_exit:
+            raise BlockFailure(f"{block.where}: exit status {status}, the page expects "
+                               f"{expected_exit}:\n$ {script.strip()}\n{output[-3000:]}")
+        if re.search(r"&\s*(#.*)?$", script, re.M) and self._pcscd is not None:
+            self._wait_for_a_card()
+        return output
 
     # -- running ------------------------------------------------------------------------
 
@@ -196,42 +256,19 @@ class PageRun:
             return
         if not block.runs:
             return
-        if "pcscd" in block.directives:
+        if "pcscd" in block.directives and self._pcscd is None:
             self._start_pcscd()
+            assert self._pcscd is not None
+            exports = "".join(f"export {k}={v}\n" for k, v in self._pcscd.env.items())
+            self._shell()
+            self._send(exports)
         if block.lang == "console":
             self._run_console(block)
         elif block.lang in SHELL:
-            self._last_output = self._run_shell(block, block.text)
+            self._last_output = self._execute(block, block.text, block.expected_exit)
         elif block.lang in PYTHON:
             self._last_output = self._run_python(block)
         self.ran.append(block)
-
-    def _run_shell(self, block: Block, script: str, expected_exit: int | None = None) -> str:
-        background = bool(re.search(r"&\s*(#.*)?$", script, re.M))
-        self._count += 1
-        log_path = self.workdir / f"block_{block.path.stem}_{block.line}_{self._count}.log"
-        # a file, not a pipe: a background job keeps writing after the block's shell exits
-        with open(log_path, "wb") as log:
-            process = subprocess.Popen(
-                ["bash", "-e", "-o", "pipefail", "-c", script], cwd=self.scratch, env=self.env(),
-                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                start_new_session=True)
-        try:
-            process.wait(timeout=block.timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-            raise BlockFailure(f"{block.where}: still running after {block.timeout:.0f} s:\n"
-                               f"{_tail(log_path)}") from None
-        wanted = block.expected_exit if expected_exit is None else expected_exit
-        if process.returncode != wanted:
-            raise BlockFailure(f"{block.where}: exit status {process.returncode}, the page "
-                               f"expects {wanted}:\n$ {script.strip()}\n{_tail(log_path)}")
-        if background:
-            self._jobs.append(process)  # its process group still holds the background job
-            if self._pcscd is not None:
-                self._wait_for_a_card()
-        return log_path.read_text(encoding="utf-8", errors="replace")
 
     def _run_console(self, block: Block) -> None:
         commands: list[tuple[str, list[str]]] = []
@@ -244,29 +281,20 @@ class PageRun:
                 raise BlockFailure(f"{block.where}: a console block starts with '$ COMMAND'")
         for i, (command, expected) in enumerate(commands):
             last = i == len(commands) - 1
-            out = self._run_shell(block, command, block.expected_exit if last else 0)
+            out = self._execute(block, command, block.expected_exit if last else 0)
             if expected:
                 self._compare("\n".join(expected), out, block, command)
             self._last_output = out
 
     def _run_python(self, block: Block) -> str:
+        """A Python block runs as a script in the page's shell (its venv, its directory)."""
         source = block.text
         if "continues" in block.directives:
             source = "\n".join([*self._python_so_far, source])
         self._python_so_far.append(block.text)
         script = self.workdir / f"block_{block.path.stem}_{block.line}.py"
         script.write_text(source, encoding="utf-8")
-        env = {**self.env(), "PYTHONPATH": str(self.scratch)}
-        try:
-            result = subprocess.run([str(self.venv_bin / "python"), str(script)], cwd=self.scratch,
-                                    env=env,
-                                    capture_output=True, text=True, timeout=block.timeout)
-        except subprocess.TimeoutExpired:
-            raise BlockFailure(f"{block.where}: still running after {block.timeout:.0f} s") from None
-        if result.returncode != block.expected_exit:
-            raise BlockFailure(f"{block.where}: Python block exit status {result.returncode}, "
-                               f"expected {block.expected_exit}:\n{result.stderr[-3000:]}")
-        return result.stdout + result.stderr
+        return self._execute(block, f"python {script}", block.expected_exit)
 
     def _compare(self, expected: str, actual: str, block: Block, command: str = "") -> None:
         want, got = normalise(expected, self.scratch), normalise(actual, self.scratch)
@@ -278,22 +306,31 @@ class PageRun:
                 "\n--- printed (normalised) ---\n" + "\n".join(got))
 
     def close(self) -> None:
-        """Stop background jobs (SIGINT, as Ctrl-C; then SIGKILL) and the pcscd."""
-        for job in self._jobs:
+        """End the page's shell and its background jobs (SIGINT, as Ctrl-C; then SIGKILL),
+        then its pcscd."""
+        if self._bash is not None:
+            if self._bash.stdin is not None:
+                with contextlib.suppress(OSError):
+                    self._bash.stdin.close()
             for sig, wait in ((signal.SIGINT, 10.0), (signal.SIGKILL, 5.0)):
                 try:
-                    os.killpg(job.pid, sig)
+                    os.killpg(self._bash.pid, sig)
                 except ProcessLookupError:
                     break
                 deadline = time.monotonic() + wait
-                while time.monotonic() < deadline:
-                    try:
-                        os.killpg(job.pid, 0)
-                    except ProcessLookupError:
-                        break
+                while time.monotonic() < deadline and _group_alive(self._bash.pid):
                     time.sleep(0.05)
-                else:
-                    continue
-                break
+                if not _group_alive(self._bash.pid):
+                    break
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self._bash.wait(5)
         if self._pcscd is not None:
             self._pcscd.stop()
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True

@@ -62,7 +62,7 @@ def test_a_failing_block_fails_the_page(tmp_path: Path) -> None:
 
 def test_expected_exit_and_output_are_checked(tmp_path: Path) -> None:
     page = _page(tmp_path, (
-        "<!-- docs-test: exit=3 -->\n```sh\necho hi; exit 3\n```\n\n"
+        "<!-- docs-test: exit=3 -->\n```sh\necho hi; sh -c \"exit 3\"\n```\n\n"
         "```console\n$ echo hello 2026-01-01T10:00:00.123Z took 12 µs\n"
         "hello 2026-11-30T08:00:00Z took 99 µs\n```\n"
         "\n```console\n$ echo wrong\nright\n```\n"))
@@ -106,3 +106,15 @@ def test_pip_installs_stay_on_the_page(tmp_path: Path) -> None:
     import importlib.util
 
     assert importlib.util.find_spec("demo_pkg_mod") is None  # not in the suite's environment
+
+
+def test_a_page_is_one_shell_session(tmp_path: Path) -> None:
+    """cd, exports and functions of one block are there in the next, as in a terminal."""
+    page = _page(tmp_path, "```sh\nmkdir sub && cd sub\nexport GREETING=hi\n```\n\n"
+                 "```console\n$ basename \"$PWD\" && echo $GREETING\nsub\nhi\n```\n")
+    run = PageRun(page, tmp_path / "run")
+    try:
+        for block in parse_blocks(page):
+            run.run(block)
+    finally:
+        run.close()
