@@ -12,8 +12,8 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from android_plugins import INS_BLOCK, INS_ECHO, INS_REFUSE, PROBE_AID, Probe
-from android_support import HostFactory, log_lines, select, static_xml
+from .android_plugins import INS_BLOCK, INS_ECHO, INS_REFUSE, PROBE_AID, Probe
+from .android_support import HostFactory, log_lines, select, static_xml
 from hcekit import SW, Card, CommandApdu, DeactivationReason, ResponseApdu
 from hcekit.hosts import LoopbackHost
 from hcekit.ndef import decode_message

@@ -6,8 +6,8 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from android_plugins import PAY_AID, PROBE_AID, Payment, Probe
-from android_support import SERVICE_COMPONENT, HostFactory, select, static_xml
+from .android_plugins import PAY_AID, PROBE_AID, Payment, Probe
+from .android_support import SERVICE_COMPONENT, HostFactory, select, static_xml
 from hcekit import SW, Category, DeviceState, ErrCode, HceError
 from hcekit.device import check_ready
 from hcekit.hce import HceMessage, HceService

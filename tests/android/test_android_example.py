@@ -9,7 +9,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
-from android_support import A, load_p4a_hook, render_p4a_manifest
+from .android_support import A, load_p4a_hook, render_p4a_manifest
 from hcekit import Category
 from hcekit_android.manifest import parse_aid_xml
 
