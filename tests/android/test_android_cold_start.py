@@ -19,12 +19,13 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from android_plugins import PROBE_AID, Probe
-from android_support import A, HostFactory, load_p4a_hook, log_lines, render_p4a_manifest, select
 from hcekit import SW, Card, ResponseApdu
 from hcekit.cli import main
 from hcekit.sw import sw_bytes
 from hcekit_android.manifest import AID_XML_NAME, aid_xml, service_xml
+
+from .android_plugins import PROBE_AID, Probe
+from .android_support import A, HostFactory, load_p4a_hook, log_lines, render_p4a_manifest, select
 
 pytestmark = pytest.mark.jvm
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from hcekit import SW, Claim
 from hcekit.metrics import MetricsCollector
 from hcekit.testing import loopback_rig
+
 from .routing_plugins import AID_A, Recorder
 
 

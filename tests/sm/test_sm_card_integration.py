@@ -26,6 +26,7 @@ from hcekit.sm import (
 )
 from hcekit.terminal import LoopbackTransport, Terminal
 from hcekit.trace import TraceRecord, format_record
+
 from .sm_example_plugin import EMRTD_AID, ProtectedFiles
 
 BIG_FID = 0x0101

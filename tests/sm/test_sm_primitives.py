@@ -35,6 +35,7 @@ from hcekit.sm import (
 from hcekit.sw import SW
 from hypothesis import given
 from hypothesis import strategies as st
+
 from .sm_vectors import ids as _ids
 from .sm_vectors import load as _load
 
