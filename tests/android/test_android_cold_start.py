@@ -246,7 +246,7 @@ def test_p4a_calls_the_hook_after_rendering_the_manifest_and_before_gradle() -> 
     """The hook's timing, read from the python-for-android that is installed."""
     import inspect
 
-    from android_support import p4a_manifest_template
+    from .android_support import p4a_manifest_template
 
     p4a_manifest_template()  # a visible skip / CI failure without python-for-android
     from pythonforandroid import toolchain
