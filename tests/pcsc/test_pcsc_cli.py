@@ -16,7 +16,8 @@ from hcekit.atr import ATR_NO_HISTORICAL_BYTES
 from hcekit.terminal import Terminal
 from hcekit.terminal.pcsc import PcscTransport, list_readers, wait_for_card
 from hcekit.testing.pcsc import PcscCardFactory, PrivatePcscd, free_port_block
-from pcsc_cards import ECHO_AID, INS_ECHO, EchoCard
+
+from .pcsc_cards import ECHO_AID, INS_ECHO, EchoCard
 
 pytestmark = pytest.mark.pcsc
 
