@@ -144,7 +144,8 @@ class PageRun:
             capture_output=True, text=True, check=True).stdout.strip())
         suite_site = sysconfig.get_paths()["purelib"]
         # Not inside pip's isolated build environments (PEP 517 hooks run with one of these
-        # variables set, by pip's version): a backend there must see the build requirements pip installed, not ours.
+        # variables set, by pip's version): a backend there must see the build requirements
+        # pip installed, not ours.
         (purelib / "_hcekit_docs_overlay.pth").write_text(
             "import os, site; {'_PYPROJECT_HOOKS_BUILD_BACKEND', 'PEP517_BUILD_BACKEND'} "
             f"& set(os.environ) or site.addsitedir({suite_site!r})\n", encoding="utf-8")
