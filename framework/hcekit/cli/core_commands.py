@@ -139,6 +139,18 @@ class _ExchangePrinter:
         print(f"  << {rsp}  ({describe(sw) if sw >= 0 else '?'})")
 
 
+def _card_only_options(args: argparse.Namespace) -> None:
+    """Refuse options that shape the in-process card when the card is in a reader."""
+    if args.reader is None:
+        return
+    given = [name for name, value in (("--store", args.store), ("--option", args.option))
+             if value]
+    if given:
+        raise UsageError(f"{' and '.join(given)} shape the in-process card; with --reader the "
+                         "card is the one in the reader (give them to the 'hcekit serve' "
+                         "behind it)")
+
+
 def _transport(args: argparse.Namespace,
                printer: _ExchangePrinter | None = None) -> tuple[Transport, Card | None]:
     """The reader's transport, or an in-process card (which then prints through *printer*)."""
@@ -301,6 +313,7 @@ def _run_demo(args: argparse.Namespace, extra: list[Any], metrics: MetricsCollec
 
 
 def cmd_send(args: argparse.Namespace) -> int:
+    _card_only_options(args)
     if not args.raw:  # refuse what cannot be sent before a card or a reader is touched
         for number, apdu in enumerate(args.apdus, 1):
             try:
@@ -331,6 +344,7 @@ def cmd_send(args: argparse.Namespace) -> int:
 
 def cmd_tap(args: argparse.Namespace) -> int:
     # Everything that can be refused is checked before a card (and its store) exists.
+    _card_only_options(args)
     scripts = _unstarted_scripts(args)
     if not args.script:
         for plugin, script in scripts:
