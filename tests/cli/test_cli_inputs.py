@@ -145,3 +145,10 @@ def test_a_closed_pipe_ends_quietly() -> None:
     assert result.stdout.count("\n") == 2
     assert result.stderr == ""
     assert result.returncode == EXIT_BROKEN_PIPE
+
+
+@pytest.mark.parametrize("option", ["--seconds=nan", "--seconds=inf", "--seconds=0", "--runs=0",
+                                    "--runs=-5", "--max-len=0", "--max-len=many"])
+def test_fuzz_budgets_are_checked(capsys: pytest.CaptureFixture[str], option: str) -> None:
+    err = _usage_error(capsys, "fuzz", "core", option)
+    assert option.split("=")[0] in err
