@@ -79,7 +79,7 @@ from .plugins import (
 )
 from .store import MemoryStore, Store
 from .sw import SW, bytes_remaining, sw_bytes, wrong_le
-from .trace import TraceRecord
+from .trace import SecretValues, TraceRecord, is_sensitive
 
 __all__ = ["Card", "CardConfig", "RawExchange", "routing_select_aid"]
 
@@ -191,6 +191,8 @@ class Card:
         self._chain_out_sensitive = False
         self._field = False
         self._tracing = False
+        #: Values the plugins marked secret (``plugin.mark_secret``): redacted in every trace.
+        self.secrets = SecretValues()
         self._closed = False
         resolved = resolve_plugins(plugins)
         _check_option_targets(self._options, [name for name, _ in resolved])
@@ -450,13 +452,15 @@ class Card:
         response = self._exchange(raw)
         elapsed = time.perf_counter_ns() - start
         sel = self._selected
+        command = bytes(raw)
         sensitive = chained_sensitive or (
-            sel is not None and (sel.app._sensitive or sel.app.secure_channel is not None))
+            sel is not None and (sel.app._sensitive or sel.app.secure_channel is not None)
+        ) or is_sensitive(command, self._whole_answer(response), self.secrets)
         self._chain_out_sensitive = sensitive
         if sel is not None:
             sel.app._sensitive = False
         record = TraceRecord(
-            bytes(raw), response,
+            command, response,
             sel.app.aid if sel is not None else None,
             sel.plugin.name if sel is not None else None,
             elapsed, sensitive,
@@ -468,6 +472,12 @@ class Card:
         except BaseException:
             log.exception("a trace observer failed; the card keeps serving")
         return response
+
+    def _whole_answer(self, response: bytes) -> bytes:
+        """*response* with the data still held for GET RESPONSE (a secret may straddle parts)."""
+        if self._chain_out is None:
+            return response
+        return response[:-2] + self._chain_out[0]
 
     def transmit(self, command: CommandApdu) -> ResponseApdu:
         """Object form of :meth:`transceive`, for tests and in-process terminals."""

@@ -234,3 +234,20 @@ def test_serve_never_puts_two_cards_on_one_store(tmp_path: Path) -> None:
         assert "each" in result.stderr and "--store" in result.stderr
         assert result.stderr.count("\n") == 1
     assert not Path(one).exists() and not default_store().parent.exists()
+
+
+def test_card_options_are_refused_with_a_reader(capsys: pytest.CaptureFixture[str]) -> None:
+    """--store and --option shape the in-process card; with --reader they would do nothing."""
+    for command in (["send", "--reader", "0", "--store", "x.sqlite", "00A4040000"],
+                    ["tap", "--reader", "0", "--option", "ndef.url=https://x", "ndef-read"]):
+        assert main(command) == 2
+        err = capsys.readouterr().err
+        assert "with --reader the card is the one in the reader" in err
+    assert not default_store().parent.exists()
+
+
+def test_a_card_that_never_starts_leaves_no_new_store(tmp_path: Path) -> None:
+    store = tmp_path / "s.sqlite"
+    typo = hcekit("tap", "--store", str(store), "--option", "ndef.urll=https://x", "ndef-read")
+    assert typo.returncode == 1 and "did you mean 'url'" in typo.stderr
+    assert list(tmp_path.iterdir()) == []

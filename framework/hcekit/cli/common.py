@@ -19,7 +19,7 @@ from ..plugins import (
     installed_plugin_manager,
     installed_plugins,
 )
-from ..store import MEMORY, Store, open_store
+from ..store import MEMORY, SqliteStore, Store, open_store
 from ..trace import LoggingTracer
 from .arguments import hexbytes
 
@@ -106,7 +106,8 @@ def add_card_options(parser: argparse.ArgumentParser, *, per_port_store: bool = 
                             "checked against what the plugins declare (listed below)")
     group.add_argument("--trace", action="store_true", help="log every APDU exchange (redacted)")
     group.add_argument("--reveal-secrets", action="store_true",
-                       help="with --trace: do not redact sensitive exchanges (debugging only)")
+                       help="print, log and record sensitive exchanges (PINs, keys, values "
+                            "plugins marked secret) in clear; debugging only")
 
 
     parser.epilog = "\n".join(filter(None, [parser.epilog, installed_options_text()]))
@@ -183,5 +184,9 @@ def build_card(args: argparse.Namespace, *, store: Store | None = None) -> Card:
     try:
         return StoreOwningCard(specs, store=store, options=options)
     except BaseException:
-        store.close()
+        # a card that never started (a typo'd option, a plugin that fails) leaves no new store
+        if isinstance(store, SqliteStore):
+            store.discard()
+        else:
+            store.close()
         raise
