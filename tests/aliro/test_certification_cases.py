@@ -246,19 +246,25 @@ def test_nfc_ud_neg_auth0_extra_tag(serve: Serve) -> None:
     assert answer == EXCHANGE_OK
 
 
-@pytest.mark.parametrize("field", ["policy", "parameters", "ephemeral"])
+@pytest.mark.parametrize("field", ["key-under-tag-88", "policy", "parameters", "ephemeral"])
 def test_nfc_ud_neg_auth0_wrong_value(serve: Serve, field: str) -> None:
+    """The case moves the reader key to tag 88 (so 87 is missing): an error SW, after which
+    CONTROL FLOW (S1 00, S2 00) is answered 9000. Wrong policy, RFU bits and a point off the
+    curve are refused the same way."""
     _, reader = serve()
     assert reader.select().sw == OK
     data = reader.auth0_data(False)
-    if field == "policy":
+    point = pub(reader.eph)  # type: ignore[arg-type]
+    if field == "key-under-tag-88":
+        data = data.replace(enc(0x87, point), enc(0x88, point))
+    elif field == "policy":
         data = data.replace(b"\x42\x01\x01", b"\x42\x01\x07", 1)
     elif field == "parameters":
         data = data.replace(b"\x41\x01\x00", b"\x41\x01\x80", 1)
     else:
-        point = pub(reader.eph)  # type: ignore[arg-type]
         data = data.replace(point, point[:-1] + bytes([point[-1] ^ 1]))
     assert reader.send(0x80, 0x80, data).sw == 0x6A80
+    assert reader.send(0x80, 0x3C, enc(0x41, b"\x00") + enc(0x42, b"\x00"), le=None).sw == OK
 
 
 def test_nfc_ud_neg_auth0_unsupported_protocol_version(serve: Serve) -> None:
