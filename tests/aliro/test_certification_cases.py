@@ -610,3 +610,38 @@ def test_control_flow_ends_the_transaction(serve: Serve) -> None:
     assert reader.send(0x80, 0x3C, enc(0x41, b"\x00") + enc(0x42, b"\x27"), le=None).sw == OK
     assert reader.channel is not None
     assert reader.send(0x80, 0xC9, reader.channel.seal(enc(0x97, UNSECURED))).sw == 0x6985
+
+
+def _send_chained_skipping_block(reader: Reader, ins: int, data: bytes) -> int:
+    """As the tool's ``skip_command=1`` with ``max_data_len=30``: 30-byte blocks, the second
+    one never sent; the SW of the last block."""
+    from hcekit import CommandApdu
+
+    blocks = [data[i:i + 30] for i in range(0, len(data), 30)]
+    sw = OK
+    for number, block in enumerate(blocks):
+        if number == 1:
+            continue
+        last = number == len(blocks) - 1
+        sw = reader.terminal.transmit(CommandApdu(0x80 if last else 0x90, ins, 0, 0, block,
+                                                  256 if last else None)).sw
+    return sw
+
+
+def test_nfc_ud_neg_auth0_chaining_not_completed_block_skipped(serve: Serve) -> None:
+    """The case's own construction: AUTH0 (with a vendor extension) in 30-byte blocks, the
+    second never sent → error; AUTH1 → error; CONTROL FLOW → 9000."""
+    _, reader = serve()
+    assert reader.select().sw == OK
+    vendor = enc(0xB1, b"\x00\x00\x01" + enc(0x01, bytes(30)))
+    assert _send_chained_skipping_block(reader, 0x80, reader.auth0_data(False, extra=vendor)) != OK
+    assert reader.send(0x80, 0x81, enc(0x41, b"\x01") + enc(0x9E, bytes(64))).sw != OK
+    assert reader.send(0x80, 0x3C, enc(0x41, b"\x00") + enc(0x42, b"\x00"), le=None).sw == OK
+
+
+def test_nfc_ud_neg_auth1_chaining_not_completed_block_skipped(serve: Serve) -> None:
+    """AUTH1 in 30-byte blocks, the second never sent → error; the step-up SELECT still works."""
+    served, reader = serve()
+    assert reader.select().sw == OK and reader.auth0().sw == OK
+    assert _send_chained_skipping_block(reader, 0x81, reader.auth1_data()) != OK
+    assert served.terminal.select(STEP_UP).sw == OK
