@@ -339,7 +339,7 @@ def test_nfc_ud_neg_auth1_chaining_not_completed(serve: Serve) -> None:
         CommandApdu(0x80, 0xC9, 0, 0, data[40:], 256)).sw == SW.LAST_COMMAND_OF_CHAIN_EXPECTED
 
 
-@pytest.mark.parametrize("damage", ["format", "signature"])
+@pytest.mark.parametrize("damage", ["format", "bytes-5-6", "signature"])
 def test_nfc_ud_neg_standard_cert_in_load_cert_with_chaining_incorrect(
         serve: Serve, world: World, damage: str) -> None:
     _, reader = _after_auth0(serve, personalization=world.personalization(reader_key_known=False))
@@ -347,6 +347,8 @@ def test_nfc_ud_neg_standard_cert_in_load_cert_with_chaining_incorrect(
     assert cert is not None
     if damage == "format":
         cert = cert[:-5]                              # truncated DER
+    elif damage == "bytes-5-6":                       # as the case damages it
+        cert = cert[:5] + b"\xff\xff" + cert[7:]
     else:
         cert = cert[:-3] + bytes([cert[-3] ^ 0x01]) + cert[-2:]   # one bit of the signature
     assert reader.load_cert(cert, chain_every=64).sw == 0x6A80
@@ -484,13 +486,29 @@ def test_nfc_ud_neg_exchange_with_chaining_not_completed(serve: Serve) -> None:
         SW.LAST_COMMAND_OF_CHAIN_EXPECTED
 
 
-def test_exchange_tampered_ciphertext_closes_the_session(serve: Serve) -> None:
+def test_nfc_ud_neg_exchange_with_chaining_not_completed_then_read(serve: Serve) -> None:
+    """An EXCHANGE whose chain lost a block (so its GCM tag fails) is refused; the counters
+    moved on both sides, and the next EXCHANGE reads 8 mailbox bytes (the case's step 7)."""
     _, reader = _secure(serve)
     assert reader.channel is not None
-    sealed = bytearray(reader.channel.seal(enc(0x97, UNSECURED)))
+    sealed = reader.channel.seal(reader.mailbox(enc(0x87, b"\x00\x00\x00\x08")) + bytes(40))
+    assert _send_chained_skipping_block(reader, 0xC9, sealed) == 0x6982
+    r, answer = reader.exchange_plain(reader.mailbox(enc(0x87, b"\x00\x00\x00\x08")))
+    assert r.sw == OK and answer is not None and _reads(answer) == [bytes(8)]
+
+
+def test_exchange_tampered_ciphertext_is_refused_and_never_decrypted(serve: Serve) -> None:
+    _, reader = _secure(serve)
+    assert reader.channel is not None
+    sealed = bytearray(reader.channel.seal(reader.mailbox(enc(0x8A, b"\x00\x00evil"))))
     sealed[0] ^= 1
     assert reader.send(0x80, 0xC9, bytes(sealed)).sw == 0x6982
-    assert reader.send(0x80, 0xC9, reader.channel.seal(enc(0x97, UNSECURED))).sw == 0x6985
+    _, answer = reader.exchange_plain(reader.mailbox(enc(0x87, b"\x00\x00\x00\x04")))
+    assert answer is not None and _reads(answer) == [bytes(4)]      # nothing was written
+    # a replay of a good message fails too: its counter is spent
+    good = reader.channel.seal(enc(0x97, UNSECURED))
+    assert reader.send(0x80, 0xC9, good).sw == OK
+    assert reader.send(0x80, 0xC9, good).sw == 0x6982
 
 
 def test_read_only_mailbox_refuses_writes(serve: Serve, world: World) -> None:
