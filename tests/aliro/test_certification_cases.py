@@ -392,12 +392,19 @@ def test_nfc_ud_exchange_write_read_set_request(serve: Serve) -> None:
 
 
 def test_nfc_ud_exchange_with_chaining(serve: Serve) -> None:
+    """The case's EXCHANGE: reads (0, 0x12C) and (0x2C, 0x100), then writes of 300 x AB at 0
+    and 128 x 0102 at 0x2C — about 600 bytes each way, chained — then the same reads."""
     _, reader = _secure(serve)
-    blob = bytes(range(256)) + bytes(range(44))                  # the whole 0x12C mailbox
-    _, answer = reader.exchange_plain(reader.mailbox(enc(0x8A, b"\x00\x00" + blob)))
-    assert answer == EXCHANGE_OK                                # 318-byte command, chained
-    _, answer = reader.exchange_plain(reader.mailbox(enc(0x87, b"\x00\x00\x01\x2c")))
-    assert answer is not None and _reads(answer) == [blob]      # 322-byte answer, 61xx
+    reads = enc(0x87, b"\x00\x00\x01\x2c") + enc(0x87, b"\x00\x2c\x01\x00")
+    writes = enc(0x8A, b"\x00\x00" + b"\xab" * 300) + enc(0x8A, b"\x00\x2c" + b"\x01\x02" * 128)
+    _, answer = reader.exchange_plain(reader.mailbox(reads, writes))
+    assert answer is not None and answer[-4:] == EXCHANGE_OK
+    assert _reads(answer) == [bytes(300), bytes(256)]           # read before the writes
+    _, answer = reader.exchange_plain(reader.mailbox(reads))
+    assert answer is not None
+    assert _reads(answer) == [b"\xab" * 44 + b"\x01\x02" * 128, b"\x01\x02" * 128]
+    _, answer = reader.exchange_plain(enc(0x97, UNSECURED))
+    assert answer == EXCHANGE_OK
 
 
 def test_nfc_ud_exchange_with_extended_length(serve: Serve) -> None:
