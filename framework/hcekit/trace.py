@@ -111,8 +111,11 @@ def redacted_hex(command: bytes, response: bytes, *, hide: bool) -> tuple[str, s
     """Command and response as hex; with *hide*, only the header, lengths and status word."""
     if not hide:
         return _hex(command), _hex(response)
-    cmd = f"{_hex(command[:4])} <{max(0, len(command) - 4)} bytes redacted>"
-    rsp = f"<{max(0, len(response) - 2)} bytes redacted> {_hex(response[-2:])}"
+    cmd, rsp = _hex(command[:4]), _hex(response[-2:])
+    if len(command) > 4:
+        cmd += f" <{len(command) - 4} bytes redacted>"
+    if len(response) > 2:
+        rsp = f"<{len(response) - 2} bytes redacted> {rsp}"
     return cmd, rsp
 
 
