@@ -67,19 +67,23 @@ def service_main(
     """
     specs = list(plugins) if plugins is not None else _installed()
     path = store if store is not None else store_path()
-    card = Card(specs, store=open_store(path), options=options)
-    host = AndroidHost(card, context=context, deadline_ms=deadline_ms)
+    backend = open_store(path)
     try:
-        host.start()
-    except BaseException:
-        card.close()
-        raise
-    names = ", ".join(sorted({name for name, _ in card.claims()}))
-    log.info("hcekit card attached in the Python service (%s)", names)
-    try:
-        (stop or threading.Event()).wait()
+        card = Card(specs, store=backend, options=options)
+        host = AndroidHost(card, context=context, deadline_ms=deadline_ms)
+        try:
+            host.start()
+        except BaseException:
+            card.close()
+            raise
+        names = ", ".join(sorted({name for name, _ in card.claims()}))
+        log.info("hcekit card attached in the Python service (%s)", names)
+        try:
+            (stop or threading.Event()).wait()
+        finally:
+            host.stop()
     finally:
-        host.stop()
+        backend.close()
 
 
 def start_python_service(name: str, context: Any = None) -> bool:

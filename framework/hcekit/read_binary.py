@@ -3,17 +3,18 @@
 ISO/IEC 7816-4 (§5.1, command-response pairs) encodes Ne, the most response
 bytes the reader expects, in the Le field: a short Le of ``00`` means 256, an
 extended Le of ``0000`` means 65 536, and an absent Le means Ne = 0 — the
-response data field stays empty. For READ BINARY (§11.3.3 in the 2020
-edition, 7.2.3 in 2005) the standard adds that an Le of only zero bytes asks
-for everything up to the end of the file within that limit, and that a
-shorter answer to an explicit Le is flagged with the warning 6282 "end of
-file reached before reading Ne bytes". So:
+response data field stays empty. The READ BINARY clause (7.2.3 in the 2005
+edition; the data-unit-handling commands of clause 11 in later ones) adds
+that an Le of only zero bytes asks for everything up to the end of the file
+within that limit, and the status words list 6282 "end of file reached
+before reading Ne bytes" for a shorter answer to an explicit Le. So:
 
 =========================  ===============================================
 command                    answer
 =========================  ===============================================
-case 1 (no Le, Ne = 0)     6700: READ BINARY's Le field says how many bytes
-                           to read; without it no data may be returned
+case 1 (no Le, Ne = 0)     6700 "wrong length": no data may be returned
+                           (Nr ≤ Ne = 0) and a read of nothing is no read —
+                           hcekit's reading; the standard names no SW here
 offset at or past the end  6B00 (wrong parameters P1-P2)
 Le all zeros (00 / 0000)   the rest of the file, at most 256 / 65 536, 9000
 Le = N, N bytes left       N bytes, 9000

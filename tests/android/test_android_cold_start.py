@@ -14,6 +14,7 @@ import threading
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -198,10 +199,22 @@ def test_two_taps_while_booting(
     assert send(stack, "8001000001BB") == ResponseApdu(b"\xBB", SW.NO_ERROR)
 
 
+def test_the_store_lives_in_the_apps_private_files(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from hcekit_android.service import STORE_NAME, store_path
+
+    monkeypatch.delenv("ANDROID_PRIVATE", raising=False)
+    assert store_path() is None  # outside Android: in memory
+    monkeypatch.setenv("ANDROID_PRIVATE", str(tmp_path))  # python-for-android sets it
+    assert store_path() == tmp_path / STORE_NAME
+
+
 def test_service_main_serves_until_stopped(
-        jvm: SimpleNamespace, app: Any, stack: Any) -> None:
+        jvm: SimpleNamespace, app: Any, stack: Any, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
     from hcekit_android import service_main
 
+    monkeypatch.setenv("ANDROID_PRIVATE", str(tmp_path))
     stop = threading.Event()
     probe = Probe()
     thread = threading.Thread(target=service_main, args=([probe],),
@@ -215,6 +228,7 @@ def test_service_main_serves_until_stopped(
     stop.set()
     thread.join(10)
     assert not thread.is_alive() and not jvm.Bridge.hasListener()
+    assert (tmp_path / "hcekit-store.sqlite").exists(), "the card's store is in the app's files"
 
 
 def send(stack: Any, command: bytes | str) -> ResponseApdu:

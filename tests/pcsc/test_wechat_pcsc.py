@@ -28,7 +28,8 @@ def test_raw_facade_through_pcscd(pcsc_card: PcscCardFactory, protocol: str) -> 
     served = pcsc_card(card=Card([plugin]), connect=False)
     served.transport.protocol = protocol  # type: ignore[assignment]
     wx = WxHce(served.host)
-    assert wx.startHCE(aid_list=[FACADE_AID.hex()], category="other").ok
+    duplicated = [FACADE_AID.hex(), FACADE_AID.hex().upper()]  # accepted once, as on Android
+    assert wx.startHCE(aid_list=duplicated, category="other").ok
     assert served.host.registered == {"other": ["F0686365656B0001", "F222222222"]}
     mini = MiniProgram(wx)
     served.transport.connect()
