@@ -181,7 +181,7 @@ class PageRun:
         while time.monotonic() < deadline:
             readers = subprocess.run(["hcekit", "readers"], env=self.env(), cwd=self.scratch,
                                      capture_output=True, text=True, timeout=60)
-            if "card present" in readers.stdout or "ATR" in readers.stdout:
+            if "[card " in readers.stdout:  # 'hcekit readers': "0: NAME  [card 3B …]"
                 return
             time.sleep(0.2)
         raise BlockFailure(f"no card in any reader {_WAIT_FOR_CARD_SECONDS} s after the "
