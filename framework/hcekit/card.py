@@ -79,7 +79,7 @@ from .plugins import (
 )
 from .store import MemoryStore, Store
 from .sw import SW, bytes_remaining, sw_bytes, wrong_le
-from .trace import TraceRecord
+from .trace import SecretValues, TraceRecord, is_sensitive
 
 __all__ = ["Card", "CardConfig", "RawExchange", "routing_select_aid"]
 
@@ -191,6 +191,8 @@ class Card:
         self._chain_out_sensitive = False
         self._field = False
         self._tracing = False
+        #: Values the plugins marked secret (``plugin.mark_secret``): redacted in every trace.
+        self.secrets = SecretValues()
         self._closed = False
         resolved = resolve_plugins(plugins)
         _check_option_targets(self._options, [name for name, _ in resolved])
@@ -450,13 +452,15 @@ class Card:
         response = self._exchange(raw)
         elapsed = time.perf_counter_ns() - start
         sel = self._selected
+        command = bytes(raw)
         sensitive = chained_sensitive or (
-            sel is not None and (sel.app._sensitive or sel.app.secure_channel is not None))
+            sel is not None and (sel.app._sensitive or sel.app.secure_channel is not None)
+        ) or is_sensitive(command, response, self.secrets)
         self._chain_out_sensitive = sensitive
         if sel is not None:
             sel.app._sensitive = False
         record = TraceRecord(
-            bytes(raw), response,
+            command, response,
             sel.app.aid if sel is not None else None,
             sel.plugin.name if sel is not None else None,
             elapsed, sensitive,

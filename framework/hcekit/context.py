@@ -41,6 +41,18 @@ class PluginContext:
         self.options: Mapping[str, Any] = options
         self.log = logging.getLogger(f"hcekit.plugin.{name}")
 
+    def mark_secret(self, *values: bytes) -> None:
+        """Never print these bytes: an exchange containing one is redacted everywhere.
+
+        For values that travel in APDUs but are secret wherever they appear (a
+        PAN, track 2 data, a PIN block, a key): every trace printout, log and
+        recording of this card redacts such an exchange unless
+        ``--reveal-secrets``. Values of at least 4 bytes
+        (:class:`~hcekit.trace.SecretValues`).
+        """
+        for value in values:
+            self.card.secrets.add(value)
+
     def __repr__(self) -> str:
         return f"PluginContext({self.name!r})"
 
@@ -77,6 +89,10 @@ class AppContext:
     def mark_sensitive(self) -> None:
         """Redact the current exchange in traces (keys, PINs, cryptograms)."""
         self._sensitive = True
+
+    def mark_secret(self, *values: bytes) -> None:
+        """Never print these bytes, in this exchange or any other (see :meth:`PluginContext.mark_secret`)."""
+        self.plugin.mark_secret(*values)
 
     def __repr__(self) -> str:
         return f"AppContext({self.plugin.name!r}, aid={self.aid.hex().upper()})"

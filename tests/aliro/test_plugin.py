@@ -91,6 +91,13 @@ def test_cli_personalize_then_reader(tmp_path: Path) -> None:
     bad = subprocess.run([*hcekit, "aliro", "personalize", "--store", str(store), "--group", "00"],
                          capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and "16 bytes" in bad.stderr
+    both = subprocess.run([*hcekit, "aliro", "reader", "--reader", "x", "--store", str(store)],
+                          capture_output=True, text=True, timeout=120)
+    assert both.returncode == 2 and "--store is for the in-process card" in both.stderr
+    nowhere = subprocess.run([*hcekit, "aliro", "personalize", "--store",
+                              str(tmp_path / "no" / "such" / "dir.sqlite")],
+                             capture_output=True, text=True, timeout=120)
+    assert nowhere.returncode != 0 and "Traceback" not in nowhere.stderr, nowhere.stderr
 
 
 def test_conformance_passes() -> None:

@@ -12,8 +12,6 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from android_plugins import INS_BLOCK, INS_ECHO, INS_REFUSE, PROBE_AID, Probe
-from android_support import HostFactory, log_lines, select, static_xml
 from hcekit import SW, Card, CommandApdu, DeactivationReason, ResponseApdu
 from hcekit.hosts import LoopbackHost
 from hcekit.ndef import decode_message
@@ -22,6 +20,9 @@ from hcekit.terminal import LoopbackTransport, Terminal
 from hcekit_android.desktop import NfcStackTransport, install_service
 from hcekit_ndef import NdefPlugin
 from hcekit_ndef.reader import read_ndef
+
+from .android_plugins import INS_BLOCK, INS_ECHO, INS_REFUSE, PROBE_AID, Probe
+from .android_support import HostFactory, log_lines, select, static_xml
 
 pytestmark = pytest.mark.jvm
 

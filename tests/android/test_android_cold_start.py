@@ -19,12 +19,13 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from android_plugins import PROBE_AID, Probe
-from android_support import A, HostFactory, load_p4a_hook, log_lines, render_p4a_manifest, select
 from hcekit import SW, Card, ResponseApdu
 from hcekit.cli import main
 from hcekit.sw import sw_bytes
 from hcekit_android.manifest import AID_XML_NAME, aid_xml, service_xml
+
+from .android_plugins import PROBE_AID, Probe
+from .android_support import A, HostFactory, load_p4a_hook, log_lines, render_p4a_manifest, select
 
 pytestmark = pytest.mark.jvm
 
@@ -245,7 +246,7 @@ def test_p4a_calls_the_hook_after_rendering_the_manifest_and_before_gradle() -> 
     """The hook's timing, read from the python-for-android that is installed."""
     import inspect
 
-    from android_support import p4a_manifest_template
+    from .android_support import p4a_manifest_template
 
     p4a_manifest_template()  # a visible skip / CI failure without python-for-android
     from pythonforandroid import toolchain

@@ -6,14 +6,15 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from android_plugins import PAY_AID, PROBE_AID, Payment, Probe
-from android_support import SERVICE_COMPONENT, HostFactory, select, static_xml
 from hcekit import SW, Category, DeviceState, ErrCode, HceError
 from hcekit.device import check_ready
 from hcekit.hce import HceMessage, HceService
 from hcekit.sw import sw_bytes
 from hcekit_android import NotDefaultPaymentApp
 from hcekit_android.desktop import install_service
+
+from .android_plugins import PAY_AID, PROBE_AID, Payment, Probe
+from .android_support import SERVICE_COMPONENT, HostFactory, select, static_xml
 
 pytestmark = pytest.mark.jvm
 

@@ -9,9 +9,10 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
-from android_support import A, load_p4a_hook, render_p4a_manifest
 from hcekit import Category
 from hcekit_android.manifest import parse_aid_xml
+
+from .android_support import A, load_p4a_hook, render_p4a_manifest
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "android"
 

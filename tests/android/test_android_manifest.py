@@ -6,8 +6,6 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from android_plugins import PAY_AID, PROBE_AID, Payment, Probe
-from android_support import P4A_MANIFEST, A, load_p4a_hook
 from hcekit import Card, Category, Claim, ClaimError, hookimpl
 from hcekit.cli import main
 from hcekit_android.manifest import (
@@ -20,6 +18,9 @@ from hcekit_android.manifest import (
     service_xml,
 )
 from hcekit_ndef import NdefPlugin
+
+from .android_plugins import PAY_AID, PROBE_AID, Payment, Probe
+from .android_support import P4A_MANIFEST, A, load_p4a_hook
 
 PPSE = b"2PAY.SYS.DDF01".hex().upper()
 
@@ -243,7 +244,7 @@ def test_cli_rejects_names_android_would_not_build(
 
 def test_cli_payment_without_banner_fails_with_the_reason(
         capsys: pytest.CaptureFixture[str]) -> None:
-    code = main(["android", "aid-xml", "--no-installed", "--plugin", "android_plugins:Payment"])
+    code = main(["android", "aid-xml", "--no-installed", "--plugin", "tests.android.android_plugins:Payment"])
     assert code == 1
     assert "--banner" in capsys.readouterr().err
 
@@ -255,7 +256,8 @@ def test_cli_dynamic_only(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_cli_refuses_conflicting_plugins(capsys: pytest.CaptureFixture[str]) -> None:
     code = main(["android", "aid-xml", "--no-installed",
-                 "--plugin", "android_plugins:Probe", "--plugin", "android_plugins:ProbeTwin"])
+                 "--plugin", "tests.android.android_plugins:Probe",
+                 "--plugin", "tests.android.android_plugins:ProbeTwin"])
     assert code == 1
     error = capsys.readouterr().err
     assert "probe-twin" in error and PROBE_AID.hex().upper() in error

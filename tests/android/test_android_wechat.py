@@ -11,12 +11,13 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from android_plugins import PROBE_AID, Probe
-from android_support import SERVICE_COMPONENT, HostFactory
 from hcekit import Card, ErrCode
 from hcekit.events import DeactivationReason
 from hcekit.testing.wechat import FACADE_AID, EchoPlugin, MiniProgram, deactivated_message, run_steps
 from hcekit.wx import WxHce
+
+from .android_plugins import PROBE_AID, Probe
+from .android_support import SERVICE_COMPONENT, HostFactory
 
 pytestmark = pytest.mark.jvm
 

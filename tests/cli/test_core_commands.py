@@ -52,7 +52,7 @@ def test_plugins_reports_conflicts(
     code, out = run(capsys, "plugins")
     assert code == 0 and "D2760000850101" in out and "no conflicts" in out
     monkeypatch.syspath_prepend(str(HERE))
-    code, out = run(capsys, "plugins", "--plugin", "conflicting_plugin:Squatter")
+    code, out = run(capsys, "plugins", "--plugin", "tests.cli.conflicting_plugin:Squatter")
     assert code == 1
     assert "CONFLICT: ndef claims D2760000850101, squatter claims D276000085*" in out
 

@@ -1,4 +1,4 @@
-"""One personalisation framework: the three built-in commands behave the same (issue 17, item 4).
+"""One personalisation framework: the built-in commands behave the same (issue 17, item 4).
 
 Same exit statuses (usage error 2, failure 1), same ``--force`` (replace an
 existing card; never without it), errors on stderr, nothing left behind by
@@ -36,6 +36,8 @@ PLUGINS = [
            ["--expiry", "2099"], "transit card"),
     Plugin("payment", [], ["--pan", "4761739001010010"], ["--pan", "4000123412341234"],
            "payment card"),
+    Plugin("loyalty", ["--member-id", "A-1"], ["--member-id", "B-2"], ["--balance", "-1"],
+           "loyalty pass"),
 ]
 
 

@@ -82,17 +82,19 @@ def test_access_badge_personalise_tap_send_replay_on_one_store(tmp_path: Path) -
     assert fresh.returncode == 1 and "1 matched, 1 differ" in fresh.stdout, fresh.stdout
 
 
-def test_loyalty_pass_earn_redeem_send_replay_read_on_one_store(tmp_path: Path) -> None:
+def test_loyalty_pass_personalise_tap_send_replay_on_one_store(tmp_path: Path) -> None:
     store = tmp_path / "cards.sqlite"
     env = {"HCEKIT_STORE": str(store)}
+    made = hcekit("loyalty", "personalize", "--store", str(store), "--member-id", "A-1234",
+                  "--balance", "50")
+    assert made.returncode == 0, made.stderr
     till = ("tap", "--only", "loyalty", "loyalty-till")
-    earned = hcekit(*till, "-s", "op=earn", "-s", "points=12", env=env)  # personalises the pass
+    earned = hcekit(*till, "-s", "op=earn", "-s", "points=12", env=env)
     assert earned.returncode == 0, earned.stdout + earned.stderr
-    member = re.search(r"Member ID: (\S+)", earned.stdout)
-    assert member is not None
+    assert "Member ID: A-1234  balance: 50 points" in earned.stdout
     redeemed = hcekit(*till[:1], "--store", str(store), *till[1:], "-s", "op=redeem",
                       "-s", "points=2")
-    assert redeemed.returncode == 0 and "balance 10" in redeemed.stdout, redeemed.stdout
+    assert redeemed.returncode == 0 and "balance 60" in redeemed.stdout, redeemed.stdout
 
     sent = hcekit("send", "--only", "loyalty", OSE_SELECT, env=env)
     assert sent.returncode == 0 and "(NO_ERROR)" in sent.stdout, sent.stdout + sent.stderr
@@ -114,7 +116,9 @@ def test_loyalty_pass_earn_redeem_send_replay_read_on_one_store(tmp_path: Path) 
 
     read = hcekit(*till, "-s", "op=read", env=env)
     assert read.returncode == 0, read.stdout + read.stderr
-    assert f"Member ID: {member[1]}  balance: 10 points" in read.stdout
+    assert "Member ID: A-1234  balance: 60 points" in read.stdout
+    shown = hcekit("loyalty", "show", env=env)
+    assert "member A-1234, balance 60 (ledger counter 2)" in shown.stdout, shown.stderr
 
 
 def test_the_default_store_is_shared_and_private(tmp_path: Path) -> None:
@@ -189,7 +193,8 @@ def test_every_card_command_offers_the_same_store_option(
 
 
 def test_a_plugin_module_is_found_in_the_current_directory(tmp_path: Path) -> None:
-    """send, plugins and check look modules up in the current directory the same way."""
+    """send, plugins, check, fuzz and pytest --hce-check look modules up in the current
+    directory the same way (the console scripts, which do not put it on sys.path)."""
     (tmp_path / "herecard.py").write_text(
         "from hcekit import Category, Claim, hookimpl\n"
         "class HereCard:\n"
@@ -208,6 +213,17 @@ def test_a_plugin_module_is_found_in_the_current_directory(tmp_path: Path) -> No
     checked = hcekit("check", "herecard:HereCard", "--check", "claims", cwd=tmp_path)
     assert "cannot import" not in checked.stdout + checked.stderr
     assert checked.returncode == 0, checked.stdout + checked.stderr
+    fuzzed = hcekit("fuzz", "--runs", "20", "--engine", "random", "herecard:HereCard",
+                    cwd=tmp_path)
+    assert fuzzed.returncode == 0 and "herecard:HereCard: 20 inputs" in fuzzed.stdout, \
+        fuzzed.stdout + fuzzed.stderr
+    pytest_exe = shutil.which("pytest", path=str(Path(sys.executable).parent))
+    assert pytest_exe is not None, "pytest's console script is not installed here"
+    hce_check = subprocess.run([pytest_exe, "-q", "-p", "no:cacheprovider", "--hce-check",
+                                "herecard:HereCard", "--hce-check-only", "claims"],
+                               cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert hce_check.returncode == 0 and "1 passed" in hce_check.stdout, \
+        hce_check.stdout + hce_check.stderr
 
 
 def test_serve_never_puts_two_cards_on_one_store(tmp_path: Path) -> None:
@@ -218,3 +234,13 @@ def test_serve_never_puts_two_cards_on_one_store(tmp_path: Path) -> None:
         assert "each" in result.stderr and "--store" in result.stderr
         assert result.stderr.count("\n") == 1
     assert not Path(one).exists() and not default_store().parent.exists()
+
+
+def test_card_options_are_refused_with_a_reader(capsys: pytest.CaptureFixture[str]) -> None:
+    """--store and --option shape the in-process card; with --reader they would do nothing."""
+    for command in (["send", "--reader", "0", "--store", "x.sqlite", "00A4040000"],
+                    ["tap", "--reader", "0", "--option", "ndef.url=https://x", "ndef-read"]):
+        assert main(command) == 2
+        err = capsys.readouterr().err
+        assert "with --reader the card is the one in the reader" in err
+    assert not default_store().parent.exists()

@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 from hcekit import Category, Claim
 from hcekit.testing import LoopbackRig, loopback_rig
-from routing_plugins import AID_A, AID_A2, AID_B, AID_PAY, Recorder
+
+from .routing_plugins import AID_A, AID_A2, AID_B, AID_PAY, Recorder
 
 
 @pytest.fixture

@@ -5,7 +5,8 @@ from __future__ import annotations
 from hcekit import SW, Claim
 from hcekit.metrics import MetricsCollector
 from hcekit.testing import loopback_rig
-from routing_plugins import AID_A, Recorder
+
+from .routing_plugins import AID_A, Recorder
 
 
 def test_metrics_count_exchanges_taps_and_status_words() -> None:

@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 from hcekit import Claim, DeviceState
 from hcekit.plugins import PluginSpec
-from routing_plugins import AID_A, AID_B, Recorder
+
+from .routing_plugins import AID_A, AID_B, Recorder
 
 
 @pytest.fixture

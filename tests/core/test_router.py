@@ -22,7 +22,8 @@ from hcekit.testing import loopback_rig
 from hcekit.tlv import find, parse
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from routing_plugins import (
+
+from .routing_plugins import (
     AID_A,
     AID_A2,
     AID_B,

@@ -6,7 +6,8 @@ from hcekit import SW, Claim, CommandApdu, DeactivationReason, ResponseApdu
 from hcekit.testing import loopback_rig
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
-from routing_plugins import AID_A, AID_A2, AID_B, INS_WHO, Recorder
+
+from .routing_plugins import AID_A, AID_A2, AID_B, INS_WHO, Recorder
 
 UNKNOWN = bytes.fromhex("F0000000FF")
 OWNER = {AID_A: "alpha", AID_A2: "alpha", AID_B: "beta"}

@@ -9,7 +9,9 @@ from pathlib import Path
 
 from . import sample_plugins
 
-PACKAGE_PARENT = str(Path(sample_plugins.__file__).resolve().parents[1])
+# The directory holding the top-level package of sample_plugins (tests.kit.… → the repo root).
+PACKAGE_PARENT = str(Path(sample_plugins.__file__).resolve()
+                     .parents[sample_plugins.__name__.count(".")])
 
 
 def _pytest(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:

@@ -28,7 +28,9 @@ from .sample_plugins import GOOD_AID, GoodCard
 # module:attr specs, importable in the atheris child through PYTHONPATH (see _child_path)
 BAD = f"{sample_plugins.__name__}:BadStatusCard"
 SLOPPY = f"{sample_plugins.__name__}:SloppyCard"
-PACKAGE_PARENT = str(Path(sample_plugins.__file__).resolve().parents[1])
+# The directory holding the top-level package of sample_plugins (tests.kit.… → the repo root).
+PACKAGE_PARENT = str(Path(sample_plugins.__file__).resolve()
+                     .parents[sample_plugins.__name__.count(".")])
 
 
 @given(command_apdus())

@@ -7,7 +7,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -16,7 +15,8 @@ from hcekit.atr import ATR_NO_HISTORICAL_BYTES
 from hcekit.terminal import Terminal
 from hcekit.terminal.pcsc import PcscTransport, list_readers, wait_for_card
 from hcekit.testing.pcsc import PcscCardFactory, PrivatePcscd, free_port_block
-from pcsc_cards import ECHO_AID, INS_ECHO, EchoCard
+
+from .pcsc_cards import ECHO_AID, INS_ECHO, EchoCard
 
 pytestmark = pytest.mark.pcsc
 
@@ -121,12 +121,19 @@ def test_serve_without_vpcd_says_what_to_run() -> None:
     process = subprocess.Popen(
         [*_hcekit(), "serve", "--port", str(port), "--no-installed", "--store", ":memory:"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    seen: list[str] = []
     try:
-        time.sleep(2.5)
+        # SIGTERM only once serve says it runs: sooner, Python's default action kills it
+        assert process.stdout is not None
+        for line in process.stdout:
+            seen.append(line)
+            if "Ctrl-C to stop" in line:
+                break
     finally:
         process.send_signal(signal.SIGTERM)
         out, err = process.communicate(timeout=20)
-    assert process.returncode == 0
+    out = "".join(seen) + out
+    assert process.returncode == 0, err
     assert "is pcscd with vsmartcard-vpcd running? see docs/pcsc.md" in err
     assert f"waiting for vpcd on 127.0.0.1:{port}" in out
 

@@ -17,7 +17,8 @@ from hcekit.terminal import Terminal
 from hcekit.terminal.pcsc import PcscTransport, list_readers
 from hcekit.testing.pcsc import PcscCardFactory, PrivatePcscd
 from hcekit.testing.requirements import missing
-from pcsc_cards import ECHO_AID, INS_COUNT, INS_ECHO, INS_FAIL, INS_HANG, INS_REPEAT, EchoCard
+
+from .pcsc_cards import ECHO_AID, INS_COUNT, INS_ECHO, INS_FAIL, INS_HANG, INS_REPEAT, EchoCard
 
 pytestmark = pytest.mark.pcsc
 

@@ -22,7 +22,8 @@ from hcekit.terminal import Terminal
 from hcekit.terminal.pcsc import PcscTransport, wait_for_card
 from hcekit.testing.pcsc import PcscCardFactory, PrivatePcscd
 from hcekit.trace import TraceRecord
-from pcsc_cards import ECHO_AID, EchoCard
+
+from .pcsc_cards import ECHO_AID, EchoCard
 
 GET_UID = bytes.fromhex("FFCA000000")
 GET_HISTORICAL = bytes.fromhex("FFCA010000")

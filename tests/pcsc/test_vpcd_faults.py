@@ -24,7 +24,8 @@ from hcekit import SW, CommandApdu, DeactivationReason
 from hcekit.terminal import Terminal
 from hcekit.terminal.pcsc import PcscTransport, wait_for_card
 from hcekit.testing.pcsc import PcscCard, PcscCardFactory, PrivatePcscd
-from pcsc_cards import ECHO_AID, INS_ECHO, INS_HANG, INS_RAISE, RAISED, EchoCard
+
+from .pcsc_cards import ECHO_AID, INS_ECHO, INS_HANG, INS_RAISE, RAISED, EchoCard
 
 pytestmark = pytest.mark.pcsc
 

@@ -14,7 +14,8 @@ import pytest
 from hcekit import SW, CommandApdu
 from hcekit.testing.pcsc import PcscCardFactory
 from hcekit.wx import WxHce
-from pcsc_cards import ECHO_AID, INS_ECHO, INS_HANG, EchoCard
+
+from .pcsc_cards import ECHO_AID, INS_ECHO, INS_HANG, EchoCard
 
 pytestmark = pytest.mark.pcsc
 

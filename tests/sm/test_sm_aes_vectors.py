@@ -22,7 +22,8 @@ from hcekit.sm import (
     icao_kdf,
 )
 from hcekit.sm.bac import bac_key_seed, mrz_information
-from sm_vectors import ids, load
+
+from .sm_vectors import ids, load
 
 PACE = load("icao9303_pace_appendix_g.json")
 INTEROP = load("aes_sm_interop_gmrtd.json")

@@ -26,7 +26,8 @@ from hcekit.sm import (
 )
 from hcekit.terminal import LoopbackTransport, Terminal
 from hcekit.trace import TraceRecord, format_record
-from sm_example_plugin import EMRTD_AID, ProtectedFiles
+
+from .sm_example_plugin import EMRTD_AID, ProtectedFiles
 
 BIG_FID = 0x0101
 BIG_FILE = bytes(range(256)) * 3  # 768 bytes: several reads, chained responses

@@ -26,8 +26,9 @@ from hcekit.sm import (
 from hcekit.sm.bac import bac_card, bac_key_seed, bac_keys, bac_terminal, mrz_information
 from hcekit.terminal import LoopbackTransport, Terminal
 from hcekit_mrtd import EF_COM, EMRTD_AID, MrtdPlugin, Personalization, Td3Mrz
-from sm_example_plugin import fixed_random
-from sm_vectors import load
+
+from .sm_example_plugin import fixed_random
+from .sm_vectors import load
 
 EXAMPLE = load("icao9303_bac_worked_example.json")
 MRZ: dict[str, str] = EXAMPLE["mrz"]

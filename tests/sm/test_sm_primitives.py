@@ -35,8 +35,9 @@ from hcekit.sm import (
 from hcekit.sw import SW
 from hypothesis import given
 from hypothesis import strategies as st
-from sm_vectors import ids as _ids
-from sm_vectors import load as _load
+
+from .sm_vectors import ids as _ids
+from .sm_vectors import load as _load
 
 CMAC = _load("aes_cmac_sp800_38b.json")["vectors"]
 HKDF = _load("hkdf_rfc5869.json")["vectors"]

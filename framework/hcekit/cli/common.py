@@ -106,7 +106,8 @@ def add_card_options(parser: argparse.ArgumentParser, *, per_port_store: bool = 
                             "checked against what the plugins declare (listed below)")
     group.add_argument("--trace", action="store_true", help="log every APDU exchange (redacted)")
     group.add_argument("--reveal-secrets", action="store_true",
-                       help="with --trace: do not redact sensitive exchanges (debugging only)")
+                       help="print, log and record sensitive exchanges (PINs, keys, values "
+                            "plugins marked secret) in clear; debugging only")
 
 
     parser.epilog = "\n".join(filter(None, [parser.epilog, installed_options_text()]))

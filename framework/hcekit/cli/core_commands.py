@@ -20,7 +20,7 @@ from ..plugins import HcekitPluginManager, call_own, installed_plugins, resolve_
 from ..sw import describe
 from ..terminal import LoopbackTransport, ScriptContext, Terminal, TerminalScript, check_options
 from ..terminal.transport import Transport
-from ..trace import TraceRecord, format_record
+from ..trace import TraceRecord, format_record, is_sensitive, redacted_hex
 from .arguments import add_force_option, open_binary_output, open_output
 from .common import UsageError, add_card_options, build_card, hexbytes, plugin_specs
 
@@ -100,13 +100,60 @@ def _add_reader_options(p: argparse.ArgumentParser) -> None:
 # -- helpers ----------------------------------------------------------------------
 
 
-def _print_exchange(command: bytes, response: bytes) -> None:
-    sw = int.from_bytes(response[-2:], "big") if len(response) >= 2 else -1
-    print(f"  >> {command.hex(' ').upper()}")
-    print(f"  << {response.hex(' ').upper()}  ({describe(sw) if sw >= 0 else '?'})")
+class _ExchangePrinter:
+    """Prints each exchange of a tap (``send``, ``tap --trace``), redacted as every printout is.
+
+    In-process it is a trace observer on the card, so the card's own marks
+    decide what is hidden (``hcekit.trace``: the application's mark, a secure
+    channel, values plugins marked secret, reference data). Over ``--reader``
+    only the bytes are known: reference data (VERIFY & co.) is hidden; the
+    card's other secrets are its host's to redact.
+    """
+
+    def __init__(self, reveal: bool) -> None:
+        self.reveal = reveal
+        #: Set when stdout's reader went away (the card swallows observer errors).
+        self.broken_pipe: BrokenPipeError | None = None
+
+    def check(self) -> None:
+        """Raise the closed pipe the card-side printing met, so the command ends quietly."""
+        if self.broken_pipe is not None:
+            raise self.broken_pipe
+
+    @hookimpl
+    def hcekit_trace(self, record: TraceRecord) -> None:
+        try:
+            self._print(record.command, record.response, record.sensitive)
+        except BrokenPipeError as exc:
+            self.broken_pipe = exc
+
+    def on_exchange(self, command: bytes, response: bytes) -> None:
+        self._print(command, response, is_sensitive(command, response))
+
+    def _print(self, command: bytes, response: bytes, sensitive: bool) -> None:
+        if self.broken_pipe is not None:
+            return
+        sw = int.from_bytes(response[-2:], "big") if len(response) >= 2 else -1
+        cmd, rsp = redacted_hex(command, response, hide=sensitive and not self.reveal)
+        print(f"  >> {cmd}")
+        print(f"  << {rsp}  ({describe(sw) if sw >= 0 else '?'})")
 
 
-def _transport(args: argparse.Namespace) -> tuple[Transport, Card | None]:
+def _card_only_options(args: argparse.Namespace) -> None:
+    """Refuse options that shape the in-process card when the card is in a reader."""
+    if args.reader is None:
+        return
+    given = [name for name, value in (("--store", args.store), ("--option", args.option))
+             if value]
+    if given:
+        raise UsageError(f"{' and '.join(given)} shape the in-process card; with --reader the "
+                         "card is the one in the reader (give them to the 'hcekit serve' "
+                         "behind it)")
+
+
+def _transport(args: argparse.Namespace,
+               printer: _ExchangePrinter | None = None) -> tuple[Transport, Card | None]:
+    """The reader's transport, or an in-process card (which then prints through *printer*)."""
     if args.reader is not None:
         try:
             from ..terminal.pcsc import PcscTransport
@@ -116,7 +163,18 @@ def _transport(args: argparse.Namespace) -> tuple[Transport, Card | None]:
         reader: str | int = int(args.reader) if args.reader.isdigit() else args.reader
         return PcscTransport(reader), None
     card = build_card(args)
+    if printer is not None:
+        try:
+            card.register(printer, name="print")
+        except BaseException:
+            card.close()
+            raise
     return LoopbackTransport(LoopbackHost(card)), card
+
+
+def _terminal_printer(card: Card | None, printer: _ExchangePrinter) -> Any:
+    """The terminal's ``on_exchange``: None when the in-process card prints itself."""
+    return printer.on_exchange if card is None else None
 
 
 def _scripts_of(pm: pluggy.PluginManager) -> list[tuple[str, TerminalScript]]:
@@ -255,6 +313,7 @@ def _run_demo(args: argparse.Namespace, extra: list[Any], metrics: MetricsCollec
 
 
 def cmd_send(args: argparse.Namespace) -> int:
+    _card_only_options(args)
     if not args.raw:  # refuse what cannot be sent before a card or a reader is touched
         for number, apdu in enumerate(args.apdus, 1):
             try:
@@ -262,16 +321,21 @@ def cmd_send(args: argparse.Namespace) -> int:
             except ApduFormatError as exc:
                 raise UsageError(f"APDU {number} ({apdu.hex().upper()}): {exc.message}; "
                                  "--raw sends it as it is") from None
-    transport, card = _transport(args)
+    printer = _ExchangePrinter(args.reveal_secrets)
+    transport, card = _transport(args, printer)
+    on_exchange = _terminal_printer(card, printer)
     try:
         terminal = Terminal(transport, auto_get_response=not args.raw,
-                            auto_resend_6c=not args.raw, on_exchange=_print_exchange)
+                            auto_resend_6c=not args.raw, on_exchange=on_exchange)
         with terminal.tap():
             for apdu in args.apdus:
                 if args.raw:  # exactly these bytes: the card's answer to malformed input shows
-                    _print_exchange(apdu, transport.transmit(apdu))
+                    response = transport.transmit(apdu)
+                    if on_exchange is not None:
+                        on_exchange(apdu, response)
                 else:
                     terminal.transmit(apdu)
+                printer.check()
     finally:
         if card is not None:
             card.close()
@@ -280,6 +344,7 @@ def cmd_send(args: argparse.Namespace) -> int:
 
 def cmd_tap(args: argparse.Namespace) -> int:
     # Everything that can be refused is checked before a card (and its store) exists.
+    _card_only_options(args)
     scripts = _unstarted_scripts(args)
     if not args.script:
         for plugin, script in scripts:
@@ -293,13 +358,17 @@ def cmd_tap(args: argparse.Namespace) -> int:
         raise PluginLoadError(f"no terminal script named {args.script!r} (known: {known})")
     options = dict(pair.partition("=")[::2] for pair in args.script_option)
     check_options(matches[0], options)
-    transport, card = _transport(args)
+    printer = _ExchangePrinter(args.reveal_secrets) if args.trace else None
+    transport, card = _transport(args, printer)
     try:
         terminal = Terminal(transport, auto_get_response=not args.raw,
                             auto_resend_6c=not args.raw,
-                            on_exchange=_print_exchange if args.trace else None)
+                            on_exchange=_terminal_printer(card, printer) if printer else None)
         with terminal.tap():
-            return matches[0].run(ScriptContext(terminal, options))
+            status = matches[0].run(ScriptContext(terminal, options))
+        if printer is not None:
+            printer.check()
+        return status
     finally:
         if card is not None:
             card.close()

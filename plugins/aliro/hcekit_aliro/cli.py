@@ -13,8 +13,7 @@ from typing import TYPE_CHECKING
 
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import load_pem_private_key, load_pem_public_key
-from hcekit.cli.common import default_store_path, hexbytes
-from hcekit.store import open_store
+from hcekit.cli.common import add_store_option, hexbytes, open_cli_store, store_location
 
 from .credential import Personalization, TrustedGroup
 from .crypto import point_of
@@ -69,8 +68,7 @@ def add_commands(subparsers: SubParsers) -> None:
         "reader-system issuer key that signs reader certificates) and an Access Document "
         "signed by the credential issuer. Without options the public TEST reader group is "
         "used (docs/aliro.md).")
-    p.add_argument("--store", default=None, metavar="PATH",
-                   help="store to write (default: $HCEKIT_STORE or the user store)")
+    add_store_option(p)
     p.add_argument("--group", type=_group, metavar="HEX",
                    help="reader group identifier, 16 bytes (default: the TEST group)")
     p.add_argument("--reader-key", type=_public_pem, metavar="PEM",
@@ -90,17 +88,16 @@ def add_commands(subparsers: SubParsers) -> None:
         "reader", help="run the Aliro door reader against a credential",
         description="Tap the credential as a door reader: fast, standard without and with a "
         "certificate, EXCHANGE (mailbox read) and the step-up Access Document; prints the "
-        "decision. Uses the TEST reader identity; over the in-process card by default, or a "
-        "PC/SC reader with --reader.")
+        "decision. Uses the TEST reader identity; over the in-process card on the store by "
+        "default (personalised for the TEST group if empty), or a PC/SC reader with --reader.")
     r.add_argument("--reader", metavar="NAME", help="PC/SC reader name (substring)")
-    r.add_argument("--store", default=None, metavar="PATH",
-                   help="loopback only: the store holding the credential (default in-memory)")
+    add_store_option(r)
     r.add_argument("--no-step-up", action="store_true", help="skip the step-up phase")
     r.set_defaults(handler=cmd_reader)
 
 
 def cmd_personalize(args: argparse.Namespace) -> int:
-    path = args.store if args.store is not None else str(default_store_path())
+    path = store_location(args.store)
     test = args.group is None
     if test and (args.reader_key or args.issuer_key):
         print("hcekit aliro personalize: --reader-key/--issuer-key need --group",
@@ -117,7 +114,7 @@ def cmd_personalize(args: argparse.Namespace) -> int:
     issuer = None if args.no_document else (args.document_issuer or test_credential_issuer_key())
     personalization = Personalization(groups=[group], document_issuer=issuer,
                                       mailbox_write=not args.read_only_mailbox, test=test)
-    backend = open_store(path)
+    backend = open_cli_store(args.store)
     try:
         store = backend.namespace("aliro")
         if store.keys() and not args.force:
@@ -140,17 +137,22 @@ def cmd_reader(args: argparse.Namespace) -> int:
     from .reader import reader_script
 
     options = {"step_up": "no" if args.no_step_up else "yes"}
+    if args.reader and args.store is not None:
+        print("hcekit aliro reader: --store is for the in-process card; with --reader the "
+              "card is the one the reader sees (its own process owns its store)", file=sys.stderr)
+        return 2
     if args.reader:
         from hcekit.terminal import Terminal
         from hcekit.terminal.pcsc import PcscTransport
 
         terminal = Terminal(PcscTransport(args.reader))
         return reader_script.run(ScriptContext(terminal, options))
-    from hcekit.store import open_store as open_backend
     from hcekit.testing.loopback import loopback_rig
 
-    rig = loopback_rig([AliroPlugin()], store=open_backend(args.store))
+    backend = open_cli_store(args.store)
+    rig = loopback_rig([AliroPlugin()], store=backend)
     try:
         return reader_script.run(ScriptContext(rig.terminal, options))
     finally:
         rig.close()
+        backend.close()

@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 import zlib
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from cryptography.hazmat.primitives.asymmetric import ec
 from hcekit import (
@@ -78,6 +79,9 @@ from .protocol import (
     encode_select_response,
 )
 from .status import SmartTapSW
+
+if TYPE_CHECKING:
+    from hcekit.cli.personalization import Personalization
 
 __all__ = ["LoyaltyPlugin"]
 
@@ -147,6 +151,12 @@ class LoyaltyPlugin:
             Claim(AID_OSE, Category.OTHER, "Smart Tap loyalty (OSE.VAS.01)"),
             Claim(AID_SMART_TAP_2, Category.OTHER, "Smart Tap 2 loyalty pass"),
         ]
+
+    @hookimpl
+    def hcekit_personalization(self) -> Personalization[Any]:
+        from .cli import PERSONALIZATION
+
+        return PERSONALIZATION
 
     @hookimpl
     def hcekit_terminal_scripts(self) -> list[TerminalScript]:

@@ -37,7 +37,8 @@ from .crypto import compressed, load_public_key
 from .protocol import OfferObject
 from .testkeys import TEST_COLLECTOR_ID, TEST_KEY_VERSION, TEST_PROGRAM_NAME, load_test_merchant_key
 
-__all__ = ["Program", "ProgramBook", "ProgramConfigError", "parse_public_key"]
+__all__ = ["KEY_PROGRAMS", "Program", "ProgramBook", "ProgramConfigError", "make_test_program",
+           "parse_public_key", "program_from_options"]
 
 KEY_PROGRAMS = "programs"
 MAX_COLLECTOR_ID = (1 << 32) - 1
@@ -106,7 +107,7 @@ def _new_member_id() -> bytes:
     return b"TEST-" + str(int.from_bytes(os.urandom(4), "big") % 10**8).zfill(8).encode()
 
 
-def _program_from_options(entry: Mapping[str, Any]) -> tuple[Program, int]:
+def program_from_options(entry: Mapping[str, Any]) -> tuple[Program, int]:
     try:
         collector = int(entry["collector_id"])
     except (KeyError, TypeError, ValueError):
@@ -214,7 +215,7 @@ class ProgramBook:
         for entry in entries:
             if not isinstance(entry, Mapping):
                 raise ProgramConfigError("each entry of 'programs' must be a table")
-            program, balance = _program_from_options(entry)
+            program, balance = program_from_options(entry)
             if program.collector_id in held:
                 continue  # keep the stored program and its ledger untouched
             self.add(program, balance)
