@@ -455,7 +455,7 @@ class Card:
         command = bytes(raw)
         sensitive = chained_sensitive or (
             sel is not None and (sel.app._sensitive or sel.app.secure_channel is not None)
-        ) or is_sensitive(command, response, self.secrets)
+        ) or is_sensitive(command, self._whole_answer(response), self.secrets)
         self._chain_out_sensitive = sensitive
         if sel is not None:
             sel.app._sensitive = False
@@ -472,6 +472,12 @@ class Card:
         except BaseException:
             log.exception("a trace observer failed; the card keeps serving")
         return response
+
+    def _whole_answer(self, response: bytes) -> bytes:
+        """*response* with the data still held for GET RESPONSE (a secret may straddle parts)."""
+        if self._chain_out is None:
+            return response
+        return response[:-2] + self._chain_out[0]
 
     def transmit(self, command: CommandApdu) -> ResponseApdu:
         """Object form of :meth:`transceive`, for tests and in-process terminals."""

@@ -88,6 +88,11 @@ def test_cli_personalize_then_reader(tmp_path: Path) -> None:
     run = subprocess.run([*hcekit, "aliro", "reader", "--store", str(store)],
                          capture_output=True, text=True, timeout=120)
     assert run.returncode == 0 and "ACCESS GRANTED" in run.stdout, run.stdout + run.stderr
+    shown = subprocess.run([*hcekit, "aliro", "show", "--store", str(store)],
+                           capture_output=True, text=True, timeout=120)
+    assert shown.returncode == 0, shown.stderr
+    assert "documents: aliro-a, aliro-r" in shown.stdout
+    assert "readers with a Kpersistent (fast flow): 1" in shown.stdout
     bad = subprocess.run([*hcekit, "aliro", "personalize", "--store", str(store), "--group", "00"],
                          capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and "16 bytes" in bad.stderr

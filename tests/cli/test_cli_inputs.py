@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import shutil
 import subprocess
 import sys
@@ -145,3 +146,32 @@ def test_a_closed_pipe_ends_quietly() -> None:
     assert result.stdout.count("\n") == 2
     assert result.stderr == ""
     assert result.returncode == EXIT_BROKEN_PIPE
+
+
+@pytest.mark.parametrize(("argv", "unbuffered"), [
+    # 20 kB, most of it trace lines: the first 8 kB flush comes from inside the card
+    (["demo"], False),
+    # unbuffered, the first line written is the first exchange, printed by the card
+    (["tap", "--store", ":memory:", "--only", "payment", "--trace", "payment-pos"], True),
+], ids=["demo", "tap"])
+def test_printing_from_inside_the_card_to_a_closed_pipe_ends_quietly(
+    argv: list[str], unbuffered: bool
+) -> None:
+    """These print from a trace observer, whose errors the card swallows and logs."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before the first write: EPIPE for sure
+    env = {**os.environ, "PYTHONUNBUFFERED": "1" if unbuffered else ""}
+    try:
+        result = subprocess.run([*_hcekit(), *argv], stdout=write_end, stderr=subprocess.PIPE,
+                                text=True, timeout=300, env=env)
+    finally:
+        os.close(write_end)
+    assert "Error" not in result.stderr and "Traceback" not in result.stderr, result.stderr
+    assert result.returncode == EXIT_BROKEN_PIPE
+
+
+@pytest.mark.parametrize("option", ["--seconds=nan", "--seconds=inf", "--seconds=0", "--runs=0",
+                                    "--runs=-5", "--max-len=0", "--max-len=many"])
+def test_fuzz_budgets_are_checked(capsys: pytest.CaptureFixture[str], option: str) -> None:
+    err = _usage_error(capsys, "fuzz", "core", option)
+    assert option.split("=")[0] in err

@@ -117,3 +117,26 @@ def test_secret_values_rules() -> None:
     assert carries_reference_data(bytes.fromhex("002C008010" + "31" * 16))
     assert not carries_reference_data(bytes.fromhex("00200080"))  # retry counter query
     assert not carries_reference_data(bytes.fromhex("8020000004DEADBEEF"))  # proprietary class
+
+
+def test_a_secret_split_across_get_response_parts_is_redacted_in_each(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The answer is chained (61xx): the PAN starts in one part and ends in the next."""
+
+    class Straddling(Leaky):
+        def hcekit_process(self, app: AppContext, command: CommandApdu) -> bytes:
+            return bytes(12) + PAN + bytes(20)  # Le 16: PAN bytes 12..19 cross the boundary
+
+    card = Card([Straddling(), ("log", LoggingTracer())])
+    card.field_on()
+    with caplog.at_level(logging.INFO, logger="hcekit.trace"):
+        card.transmit(CommandApdu(0x00, 0xA4, 0x04, 0x00, bytes.fromhex("F0C0FFEE0001")))
+        first = card.transmit(CommandApdu(0x00, 0xB2, 0x01, 0x0C, le=16))
+        assert first.sw >> 8 == 0x61
+        rest = card.transmit(CommandApdu(0x00, 0xC0, 0x00, 0x00, le=first.sw & 0xFF))
+    assert first.data + rest.data == bytes(12) + PAN + bytes(20)
+    logged = caplog.text
+    assert logged.count("bytes redacted") >= 4  # command and response of both parts
+    for part in (PAN[:4], PAN[4:]):
+        assert spaced(part) not in logged

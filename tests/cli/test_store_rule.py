@@ -244,3 +244,10 @@ def test_card_options_are_refused_with_a_reader(capsys: pytest.CaptureFixture[st
         err = capsys.readouterr().err
         assert "with --reader the card is the one in the reader" in err
     assert not default_store().parent.exists()
+
+
+def test_a_card_that_never_starts_leaves_no_new_store(tmp_path: Path) -> None:
+    store = tmp_path / "s.sqlite"
+    typo = hcekit("tap", "--store", str(store), "--option", "ndef.urll=https://x", "ndef-read")
+    assert typo.returncode == 1 and "did you mean 'url'" in typo.stderr
+    assert list(tmp_path.iterdir()) == []

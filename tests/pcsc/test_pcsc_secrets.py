@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from hcekit import CommandApdu
 from hcekit.testing.pcsc import PcscCardFactory
-from pcsc_cards import ECHO_AID, EchoCard
+
+from .pcsc_cards import ECHO_AID, EchoCard
 
 pytestmark = pytest.mark.pcsc
 

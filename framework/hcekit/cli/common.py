@@ -19,7 +19,7 @@ from ..plugins import (
     installed_plugin_manager,
     installed_plugins,
 )
-from ..store import MEMORY, Store, open_store
+from ..store import MEMORY, SqliteStore, Store, open_store
 from ..trace import LoggingTracer
 from .arguments import hexbytes
 
@@ -184,5 +184,9 @@ def build_card(args: argparse.Namespace, *, store: Store | None = None) -> Card:
     try:
         return StoreOwningCard(specs, store=store, options=options)
     except BaseException:
-        store.close()
+        # a card that never started (a typo'd option, a plugin that fails) leaves no new store
+        if isinstance(store, SqliteStore):
+            store.discard()
+        else:
+            store.close()
         raise

@@ -100,7 +100,34 @@ def _add_reader_options(p: argparse.ArgumentParser) -> None:
 # -- helpers ----------------------------------------------------------------------
 
 
-class _ExchangePrinter:
+class _Printer:
+    """Prints from inside the card (a trace observer), where a closed pipe cannot end the command.
+
+    The card logs and swallows an observer's exception, so a ``BrokenPipeError``
+    (``hcekit demo | head``) is kept here and raised by :meth:`check` once the
+    card call is over; the command then ends quietly (``hcekit.cli.main``).
+    """
+
+    def __init__(self, reveal: bool) -> None:
+        self.reveal = reveal
+        self.broken_pipe: BrokenPipeError | None = None
+
+    def check(self) -> None:
+        """Raise the closed pipe met while printing, if any."""
+        if self.broken_pipe is not None:
+            raise self.broken_pipe
+
+    def _emit(self, lines: list[str]) -> None:
+        if self.broken_pipe is not None:
+            return
+        try:
+            for line in lines:
+                print(line)
+        except BrokenPipeError as exc:
+            self.broken_pipe = exc
+
+
+class _ExchangePrinter(_Printer):
     """Prints each exchange of a tap (``send``, ``tap --trace``), redacted as every printout is.
 
     In-process it is a trace observer on the card, so the card's own marks
@@ -110,33 +137,17 @@ class _ExchangePrinter:
     card's other secrets are its host's to redact.
     """
 
-    def __init__(self, reveal: bool) -> None:
-        self.reveal = reveal
-        #: Set when stdout's reader went away (the card swallows observer errors).
-        self.broken_pipe: BrokenPipeError | None = None
-
-    def check(self) -> None:
-        """Raise the closed pipe the card-side printing met, so the command ends quietly."""
-        if self.broken_pipe is not None:
-            raise self.broken_pipe
-
     @hookimpl
     def hcekit_trace(self, record: TraceRecord) -> None:
-        try:
-            self._print(record.command, record.response, record.sensitive)
-        except BrokenPipeError as exc:
-            self.broken_pipe = exc
+        self._print(record.command, record.response, record.sensitive)
 
     def on_exchange(self, command: bytes, response: bytes) -> None:
         self._print(command, response, is_sensitive(command, response))
 
     def _print(self, command: bytes, response: bytes, sensitive: bool) -> None:
-        if self.broken_pipe is not None:
-            return
         sw = int.from_bytes(response[-2:], "big") if len(response) >= 2 else -1
         cmd, rsp = redacted_hex(command, response, hide=sensitive and not self.reveal)
-        print(f"  >> {cmd}")
-        print(f"  << {rsp}  ({describe(sw) if sw >= 0 else '?'})")
+        self._emit([f"  >> {cmd}", f"  << {rsp}  ({describe(sw) if sw >= 0 else '?'})"])
 
 
 def _card_only_options(args: argparse.Namespace) -> None:
@@ -201,16 +212,13 @@ def _unstarted_scripts(args: argparse.Namespace) -> list[tuple[str, TerminalScri
     return _scripts_of(pm)
 
 
-class _PrintTracer:
+class _PrintTracer(_Printer):
     """Prints each exchange the card sees, redacted unless asked (the demo's trace)."""
-
-    def __init__(self, reveal: bool) -> None:
-        self.reveal = reveal
 
     @hookimpl
     def hcekit_trace(self, record: TraceRecord) -> None:
-        for line in format_record(record, reveal=self.reveal).splitlines():
-            print(f"   {line}")
+        self._emit([f"   {line}" for line in
+                    format_record(record, reveal=self.reveal).splitlines()])
 
 
 # -- commands ------------------------------------------------------------------------
@@ -253,8 +261,9 @@ def _option_list(script: TerminalScript) -> str:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     extra: list[Any] = []
+    tracer = _PrintTracer(args.reveal_secrets)
     if not args.quiet:
-        extra.append(("demo-trace", _PrintTracer(args.reveal_secrets)))
+        extra.append(("demo-trace", tracer))
     metrics = MetricsCollector()
     if args.metrics:
         extra.append(metrics)
@@ -268,7 +277,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             extra.append(("record", TraceRecorder(record)))
         if args.pcap:
             pcap = open_binary_output(args.pcap, force=args.force, option="--pcap")
-        return _run_demo(args, extra, metrics, pcap)
+        return _run_demo(args, extra, metrics, pcap, tracer)
     finally:
         for stream in (record, pcap):
             if stream is not None:
@@ -276,7 +285,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _run_demo(args: argparse.Namespace, extra: list[Any], metrics: MetricsCollector,
-              pcap: IO[bytes] | None) -> int:
+              pcap: IO[bytes] | None, tracer: _PrintTracer) -> int:
     from ..store import MemoryStore
 
     try:
@@ -300,6 +309,9 @@ def _run_demo(args: argparse.Namespace, extra: list[Any], metrics: MetricsCollec
         try:
             with terminal.tap():
                 status = script.run(ScriptContext(terminal))
+            tracer.check()
+        except BrokenPipeError:
+            raise
         except Exception as exc:  # a failing script is reported, the demo goes on
             print(f"   FAILED: {type(exc).__name__}: {exc}")
             status = 1

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TypeAlias
 
 from ..plugins import ENTRY_POINT_GROUP
+from .arguments import positive_int, positive_seconds
 from .common import add_card_options, build_card, hexbytes
 
 __all__ = ["add_commands", "main"]
@@ -72,15 +73,16 @@ def add_commands(subparsers: SubParsers) -> None:
                    help="'core', an installed plugin name or module:attr, MODULE looked up in "
                         "the current directory first (default: core and every installed plugin)")
     budget = p.add_mutually_exclusive_group()
-    budget.add_argument("--seconds", type=float, default=None,
+    budget.add_argument("--seconds", type=positive_seconds, default=None,
                         help="time budget per target (default: 10)")
-    budget.add_argument("--runs", type=int, default=None, help="number of inputs per target")
+    budget.add_argument("--runs", type=positive_int, default=None,
+                        help="number of inputs per target")
     p.add_argument("--engine", choices=["auto", "atheris", "random"], default="auto",
                    help="fuzzing engine (default: atheris when installed)")
     p.add_argument("--seed", type=int, default=0, help="random seed (reproducible runs)")
     p.add_argument("--artifacts", type=Path, default=None, metavar="DIR",
                    help="where to write crashing inputs (default: a temporary directory)")
-    p.add_argument("--max-len", type=int, default=256, metavar="BYTES",
+    p.add_argument("--max-len", type=positive_int, default=256, metavar="BYTES",
                    help="longest fuzz input (default 256: about 30 operations per tap)")
     p.add_argument("--reproduce", type=Path, default=None, metavar="FILE",
                    help="run one saved input (a crash file) against the one TARGET, in-process")

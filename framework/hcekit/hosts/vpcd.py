@@ -389,9 +389,9 @@ class VpcdHost(SimulatedDeviceHost):
                     if self._conn is conn:
                         self._conn = None
                         self._connected.clear()
+                self._power(VpcdControl.POWER_OFF)  # the card is off before vpcd sees us go
                 conn.close()
                 conn = None
-                self._power(VpcdControl.POWER_OFF)
                 if self._running:
                     log.info("vpcd %s: connection closed; reconnecting", self.endpoint)
                     if not self.reconnect:

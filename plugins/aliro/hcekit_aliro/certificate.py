@@ -16,7 +16,6 @@ key. Our own DER writer: a handful of fixed structures, no ASN.1 library.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidSignature
@@ -25,7 +24,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from hcekit import tlv
 
 from .assumptions import CERTIFICATE_PROFILE
-from .crypto import P256_OPS, CryptoError, load_point, point_of
+from .crypto import P256_OPS, CryptoError, digest, load_point, point_of
 
 __all__ = ["CertificateError", "ReaderCertificate", "DEFAULTS"]
 
@@ -143,7 +142,7 @@ class ReaderCertificate:
 
     def tbs(self, issuer_public: bytes) -> bytes:
         """The X.509 TBSCertificate these fields stand for, issued by *issuer_public*."""
-        key_id = hashlib.sha1(issuer_public).digest()  # RFC 5280 key identifier
+        key_id = digest(issuer_public, hashes.SHA1())  # RFC 5280 key identifier
         extensions = tlv.encode(0xA3, [tlv.encode(_SEQUENCE, [
             tlv.encode(_SEQUENCE, [_oid(_OID_AUTHORITY_KEY_ID), tlv.encode(
                 _OCTET_STRING, tlv.encode(_SEQUENCE, [tlv.encode(0x80, key_id)]))]),

@@ -1,7 +1,10 @@
-"""``hcekit aliro personalize`` and ``hcekit aliro reader`` (added by the plugin's hook).
+"""``hcekit aliro personalize``, ``show`` and ``reader``.
 
-Keys are read from PEM files and written to the store only; nothing here
-prints a private key.
+``personalize`` and ``show`` are a declaration on the core's personalisation
+framework (:mod:`hcekit.cli.personalization`, which owns ``--store``,
+``--force`` and the exit statuses); ``reader`` is the door reader
+(:mod:`.reader`) as a command. Keys are read from PEM files and written to
+the store only; nothing here prints a private key.
 """
 
 from __future__ import annotations
@@ -13,13 +16,17 @@ from typing import TYPE_CHECKING
 
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import load_pem_private_key, load_pem_public_key
-from hcekit.cli.common import add_store_option, hexbytes, open_cli_store, store_location
+from hcekit.cli.common import add_store_option, hexbytes, open_cli_store
+from hcekit.cli.personalization import Personalization
+from hcekit.errors import PersonalizationError
+from hcekit.store import PluginStore
 
-from .credential import Personalization, TrustedGroup
+from . import credential
+from .credential import Credential, TrustedGroup
 from .crypto import point_of
 from .testkeys import TEST_GROUP_ID, test_credential_issuer_key, test_issuer_key, test_reader_key
 
-__all__ = ["add_commands", "cmd_personalize", "cmd_reader"]
+__all__ = ["PERSONALIZATION", "cmd_reader"]
 
 if TYPE_CHECKING:
     SubParsers = argparse._SubParsersAction[argparse.ArgumentParser]
@@ -28,63 +35,90 @@ if TYPE_CHECKING:
 def _public_pem(path: str) -> bytes:
     try:
         key = load_pem_public_key(Path(path).read_bytes())
-    except (OSError, ValueError) as exc:
-        raise argparse.ArgumentTypeError(f"{path}: not a readable PEM public key ({exc})") from None
+    except ValueError as exc:
+        raise PersonalizationError(f"{path}: not a PEM public key ({exc})") from None
     if not isinstance(key, ec.EllipticCurvePublicKey) or key.curve.name != "secp256r1":
-        raise argparse.ArgumentTypeError(f"{path}: not a P-256 public key")
+        raise PersonalizationError(f"{path}: not a P-256 public key")
     return point_of(key)
 
 
 def _private_pem(path: str) -> ec.EllipticCurvePrivateKey:
     try:
         key = load_pem_private_key(Path(path).read_bytes(), password=None)
-    except (OSError, ValueError, TypeError) as exc:
-        raise argparse.ArgumentTypeError(f"{path}: not a readable PEM private key ({exc})") from None
+    except (ValueError, TypeError) as exc:
+        raise PersonalizationError(f"{path}: not an unencrypted PEM private key ({exc})") from None
     if not isinstance(key, ec.EllipticCurvePrivateKey) or key.curve.name != "secp256r1":
-        raise argparse.ArgumentTypeError(f"{path}: not a P-256 private key")
+        raise PersonalizationError(f"{path}: not a P-256 private key")
     return key
 
 
-def _group(text: str) -> bytes:
-    value = hexbytes(text)
-    if len(value) != 16:
-        raise argparse.ArgumentTypeError(f"reader group {text!r}: 16 bytes (32 hex digits)")
-    return value
+def _arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--group", type=hexbytes, metavar="HEX",
+                        help="reader group identifier, 16 bytes (default: the TEST group)")
+    parser.add_argument("--reader-key", metavar="PEM",
+                        help="the readers' P-256 verification (public) key")
+    parser.add_argument("--issuer-key", metavar="PEM",
+                        help="the reader-system issuer's P-256 public key (for reader "
+                             "certificates)")
+    parser.add_argument("--document-issuer", metavar="PEM",
+                        help="credential issuer private key that signs the Access and Revocation "
+                             "Documents (default: the TEST issuer)")
+    parser.add_argument("--no-document", action="store_true", help="provision no step-up documents")
+    parser.add_argument("--read-only-mailbox", action="store_true",
+                        help="refuse mailbox writes and sets from readers")
 
 
-def add_commands(subparsers: SubParsers) -> None:
-    aliro = subparsers.add_parser("aliro", help="Aliro access credential: personalise, read")
-    sub = aliro.add_subparsers(title="aliro commands", metavar="COMMAND")
+def _prepare(args: argparse.Namespace) -> credential.Personalization:
+    if args.group is None:
+        if args.reader_key or args.issuer_key:
+            raise PersonalizationError("--reader-key/--issuer-key need --group")
+        group = TrustedGroup(TEST_GROUP_ID, point_of(test_reader_key()),
+                             point_of(test_issuer_key()))
+    else:
+        if len(args.group) != 16:
+            raise PersonalizationError(f"--group: 16 bytes (32 hex digits), got {len(args.group)}")
+        if not (args.reader_key or args.issuer_key):
+            raise PersonalizationError("--group needs --reader-key or --issuer-key")
+        group = TrustedGroup(args.group,
+                             _public_pem(args.reader_key) if args.reader_key else None,
+                             _public_pem(args.issuer_key) if args.issuer_key else None)
+    issuer = None
+    if not args.no_document:
+        issuer = (_private_pem(args.document_issuer) if args.document_issuer
+                  else test_credential_issuer_key())
+    return credential.Personalization(groups=[group], document_issuer=issuer,
+                                      mailbox_write=not args.read_only_mailbox,
+                                      test=args.group is None)
 
-    def usage(args: argparse.Namespace) -> int:
-        aliro.print_help()
-        return 2
 
-    aliro.set_defaults(handler=usage)
-    p = sub.add_parser(
-        "personalize", help="write a new Aliro credential into a store",
-        description="Personalise the Aliro credential held in the store: a new endpoint key "
-        "pair, the reader group it opens (with the reader's verification key and/or the "
-        "reader-system issuer key that signs reader certificates) and an Access Document "
-        "signed by the credential issuer. Without options the public TEST reader group is "
-        "used (docs/aliro.md).")
-    add_store_option(p)
-    p.add_argument("--group", type=_group, metavar="HEX",
-                   help="reader group identifier, 16 bytes (default: the TEST group)")
-    p.add_argument("--reader-key", type=_public_pem, metavar="PEM",
-                   help="the reader's P-256 verification (public) key")
-    p.add_argument("--issuer-key", type=_public_pem, metavar="PEM",
-                   help="the reader-system issuer's P-256 public key (for reader certificates)")
-    p.add_argument("--document-issuer", type=_private_pem, metavar="PEM",
-                   help="credential issuer private key that signs the Access Document "
-                        "(default: the TEST issuer)")
-    p.add_argument("--no-document", action="store_true", help="provision no Access Document")
-    p.add_argument("--read-only-mailbox", action="store_true",
-                   help="refuse mailbox writes and sets from readers")
-    p.add_argument("--force", action="store_true", help="replace a credential the store holds")
-    p.set_defaults(handler=cmd_personalize)
+def _write(store: PluginStore, request: credential.Personalization) -> list[str]:
+    request.write(store)
+    group = request.groups[0]
+    label = ("the TEST reader group (public keys)" if request.test
+             else f"reader group {group.group_id.hex().upper()}")
+    return [f"personalised an Aliro credential for {label}; endpoint key "
+            f"{point_of(request.endpoint_key)[1:9].hex().upper()}… (private half stored only)"]
 
-    r = sub.add_parser(
+
+def _show(store: PluginStore, args: argparse.Namespace) -> list[str]:
+    held = Credential(store)
+    lines = [f"endpoint key {held.endpoint_public[1:9].hex().upper()}… "
+             f"({'TEST group' if held.config.get('test') else 'personalised'})"]
+    for raw in held.config.get("groups", []):
+        group = TrustedGroup.from_json(raw)
+        how = [n for n, k in (("reader key", group.reader_public),
+                              ("certificate issuer", group.issuer_public)) if k]
+        lines.append(f"reader group {group.group_id.hex().upper()}: {', '.join(how)}")
+    lines.append(f"documents: {', '.join(d.doc_type for d in held.documents) or 'none'}")
+    lines.append(f"readers with a Kpersistent (fast flow): {len(held.cached_readers())}")
+    mailbox = held.mailbox
+    lines.append(f"mailbox: {len(mailbox)} bytes, {sum(1 for b in mailbox if b)} non-zero, "
+                 f"{'writable' if held.mailbox_writable else 'read-only'} for readers")
+    return lines
+
+
+def _reader_command(commands: SubParsers) -> None:
+    r = commands.add_parser(
         "reader", help="run the Aliro door reader against a credential",
         description="Tap the credential as a door reader: fast, standard without and with a "
         "certificate, EXCHANGE (mailbox read) and the step-up Access Document; prints the "
@@ -96,42 +130,8 @@ def add_commands(subparsers: SubParsers) -> None:
     r.set_defaults(handler=cmd_reader)
 
 
-def cmd_personalize(args: argparse.Namespace) -> int:
-    path = store_location(args.store)
-    test = args.group is None
-    if test and (args.reader_key or args.issuer_key):
-        print("hcekit aliro personalize: --reader-key/--issuer-key need --group",
-              file=sys.stderr)
-        return 2
-    if test:
-        group = TrustedGroup(TEST_GROUP_ID, point_of(test_reader_key()), point_of(test_issuer_key()))
-    else:
-        if not (args.reader_key or args.issuer_key):
-            print("hcekit aliro personalize: --group needs --reader-key or --issuer-key",
-                  file=sys.stderr)
-            return 2
-        group = TrustedGroup(args.group, args.reader_key, args.issuer_key)
-    issuer = None if args.no_document else (args.document_issuer or test_credential_issuer_key())
-    personalization = Personalization(groups=[group], document_issuer=issuer,
-                                      mailbox_write=not args.read_only_mailbox, test=test)
-    backend = open_cli_store(args.store)
-    try:
-        store = backend.namespace("aliro")
-        if store.keys() and not args.force:
-            print(f"hcekit aliro personalize: {path} already holds an Aliro credential "
-                  "(use --force to replace it)", file=sys.stderr)
-            return 1
-        personalization.write(store)
-    finally:
-        backend.close()
-    label = "the TEST reader group (public keys)" if test else f"reader group {group.group_id.hex()}"
-    print(f"personalised an Aliro credential in {path} for {label}; endpoint key "
-          f"{point_of(personalization.endpoint_key)[1:9].hex().upper()}… (private half stored only)")
-    return 0
-
-
 def cmd_reader(args: argparse.Namespace) -> int:
-    from hcekit.terminal import ScriptContext
+    from hcekit.terminal import ScriptContext, Terminal
 
     from .plugin import AliroPlugin
     from .reader import reader_script
@@ -142,11 +142,9 @@ def cmd_reader(args: argparse.Namespace) -> int:
               "card is the one the reader sees (its own process owns its store)", file=sys.stderr)
         return 2
     if args.reader:
-        from hcekit.terminal import Terminal
         from hcekit.terminal.pcsc import PcscTransport
 
-        terminal = Terminal(PcscTransport(args.reader))
-        return reader_script.run(ScriptContext(terminal, options))
+        return reader_script.run(ScriptContext(Terminal(PcscTransport(args.reader)), options))
     from hcekit.testing.loopback import loopback_rig
 
     backend = open_cli_store(args.store)
@@ -156,3 +154,22 @@ def cmd_reader(args: argparse.Namespace) -> int:
     finally:
         rig.close()
         backend.close()
+
+
+PERSONALIZATION: Personalization[credential.Personalization] = Personalization(
+    summary="Aliro access credential: personalize, show, reader",
+    description="Personalise the Aliro credential in the store: a new endpoint key pair, the "
+                "reader group it opens (with the readers' verification key and/or the "
+                "reader-system issuer key that signs reader certificates) and the Access and "
+                "Revocation Documents signed by the credential issuer. Without options the "
+                "public TEST reader group is used (docs/aliro.md).",
+    add_arguments=_arguments,
+    prepare=_prepare,
+    write=_write,
+    exists=lambda store: credential.KEY_ENDPOINT in store,
+    show=_show,
+    show_description="Print the stored credential: reader groups, documents, how many readers "
+                     "hold a Kpersistent, the mailbox (never a key).",
+    add_commands=_reader_command,
+    noun="credential",
+)

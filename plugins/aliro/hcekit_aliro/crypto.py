@@ -21,7 +21,6 @@ UnifiedAccess write-up they descend from (kormax/apple-home-key):
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidSignature, InvalidTag
@@ -57,7 +56,7 @@ from .protocol import (
 
 __all__ = [
     "CryptoError", "DecryptionFailed", "ExpeditedKeys", "FastKeys", "GcmChannel", "KdfInputs",
-    "authentication_data", "cryptogram_open", "cryptogram_seal", "derive_fast", "derive_kdh",
+    "authentication_data", "cryptogram_open", "digest", "cryptogram_seal", "derive_fast", "derive_kdh",
     "derive_persistent", "derive_standard", "key_slot", "load_point", "point_of", "sign_raw",
     "verify_raw", "x_of", "P256_OPS",
 ]
@@ -236,8 +235,15 @@ def cryptogram_open(cryptogram_sk: bytes, cryptogram: bytes) -> bytes:
         raise DecryptionFailed("cryptogram does not decrypt under this Kpersistent") from None
 
 
+def digest(data: bytes, algorithm: hashes.HashAlgorithm | None = None) -> bytes:
+    """SHA-256 (or *algorithm*) of *data*, from ``cryptography`` like every primitive here."""
+    h = hashes.Hash(algorithm or hashes.SHA256())
+    h.update(data)
+    return h.finalize()
+
+
 def key_slot(endpoint_public: bytes) -> bytes:
-    return hashlib.sha256(endpoint_public).digest()[:KEY_SLOT_HASH_PREFIX]
+    return digest(endpoint_public)[:KEY_SLOT_HASH_PREFIX]
 
 
 class GcmChannel:

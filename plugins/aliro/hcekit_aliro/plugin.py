@@ -11,8 +11,8 @@ again.
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from hcekit import AppContext, Category, Claim, CommandApdu, DeactivationReason, PluginContext, hookimpl
 from hcekit.options import OptionGroup
@@ -21,6 +21,9 @@ from hcekit.terminal import TerminalScript
 from .applet import ExpeditedSession, StepUpSession
 from .credential import Credential, Personalization, add_options
 from .fci import select_answer, step_up_select_answer
+
+if TYPE_CHECKING:
+    from hcekit.cli.personalization import Personalization as Declared
 from .protocol import EXPEDITED_AID, STEP_UP_AID
 
 __all__ = ["AliroPlugin"]
@@ -113,9 +116,7 @@ class AliroPlugin:
         return SCRIPTS
 
     @hookimpl
-    def hcekit_add_commands(
-        self, subparsers: argparse._SubParsersAction[argparse.ArgumentParser]
-    ) -> None:
-        from .cli import add_commands
+    def hcekit_personalization(self) -> Declared[Any]:
+        from .cli import PERSONALIZATION
 
-        add_commands(subparsers)
+        return PERSONALIZATION

@@ -15,7 +15,6 @@ and listed in docs/aliro.md.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from dataclasses import dataclass
 from typing import Any
@@ -23,7 +22,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from . import cbor
-from .crypto import sign_raw, x_of
+from .crypto import digest, sign_raw, x_of
 from .protocol import ACCESS_DOCUMENT_TYPE
 
 __all__ = ["AccessDocument", "StepUpError", "answer_device_request", "build_access_document",
@@ -72,7 +71,7 @@ def build_access_document(issuer: ec.EllipticCurvePrivateKey, credential_public:
     mso: dict[str, Any] = {
         "1": VERSION,
         "2": "SHA-256",
-        "3": {doc_type: {0: hashlib.sha256(cbor.dumps(item_bytes)).digest()}},
+        "3": {doc_type: {0: digest(cbor.dumps(item_bytes))}},
         "5": doc_type,
         "6": {"1": valid_from, "2": valid_from, "3": valid_until},
         "7": False,

@@ -9,21 +9,28 @@ personalize``) and keeps the reader's private key in the reader.
 
 from __future__ import annotations
 
-import hashlib
-
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 
 __all__ = ["TEST_GROUP_ID", "TEST_SUB_GROUP_ID", "test_reader_key", "test_issuer_key",
            "test_credential_issuer_key"]
 
+
+
+def _sha256(label: bytes) -> bytes:
+    h = hashes.Hash(hashes.SHA256())
+    h.update(label)
+    return h.finalize()
+
+
 #: Reader group identifier (16 bytes) and this reader's sub-group identifier (16 bytes).
-TEST_GROUP_ID = hashlib.sha256(b"hcekit aliro TEST reader group").digest()[:16]
-TEST_SUB_GROUP_ID = hashlib.sha256(b"hcekit aliro TEST reader 1").digest()[:16]
+TEST_GROUP_ID = _sha256(b"hcekit aliro TEST reader group")[:16]
+TEST_SUB_GROUP_ID = _sha256(b"hcekit aliro TEST reader 1")[:16]
 
 
 def _key(label: bytes) -> ec.EllipticCurvePrivateKey:
     order = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
-    scalar = int.from_bytes(hashlib.sha256(label).digest(), "big") % (order - 1) + 1
+    scalar = int.from_bytes(_sha256(label), "big") % (order - 1) + 1
     return ec.derive_private_key(scalar, ec.SECP256R1())
 
 
