@@ -30,3 +30,23 @@ def test_no_test_imports_a_helper_by_its_bare_name() -> None:
                  for p in TESTS.rglob("*.py") if not _is_child_script(p)
                  for m in bare.finditer(p.read_text())]
     assert not offenders, offenders
+
+
+def test_the_core_imports_no_plugin_or_host_package() -> None:
+    """hcekit knows personalities and hosts only through entry points and hooks."""
+    import ast
+
+    framework = TESTS.parent / "framework" / "hcekit"
+    sources = list(framework.rglob("*.py"))
+    assert len(sources) > 50
+    named = []
+    for path in sources:
+        for node in ast.walk(ast.parse(path.read_text())):
+            modules = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                       else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            named += [f"{path.relative_to(framework)}: {m}" for m in modules
+                      if m.startswith("hcekit_")]
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) \
+                    and re.fullmatch(r"hcekit_\w+([.:]\w+)+", node.value):  # a module path
+                named.append(f"{path.relative_to(framework)}: {node.value!r}")
+    assert not named, named

@@ -108,7 +108,8 @@ class CardBridge:
                 event = await_event(POLL_MS)
                 if event is not None:
                     self.handle(bytes(event), fail=bridge.fail)
-            except Exception:  # never let the thread die: the shim's deadline answers meanwhile
+            except BaseException:  # never let the thread die (no signal reaches it: any
+                # KeyboardInterrupt/SystemExit here is a plugin's); the deadline answers meanwhile
                 log.exception("the Android card thread failed; continuing")
 
     def handle(self, event: bytes, *, fail: Callable[[int], Any]) -> None:
@@ -128,7 +129,7 @@ class CardBridge:
         """Answer *command* through ``respond``; False: the shim must answer 6F00 at once."""
         try:
             self._respond(serial, self.transceive(command))
-        except Exception:
+        except BaseException:  # a plugin's KeyboardInterrupt/SystemExit too: 6F00, keep serving
             log.exception("the Android bridge failed on command #%d; answering 6F00", serial)
             return False
         return True

@@ -29,7 +29,7 @@ from hcekit.store import open_store
 
 from .host import AndroidHost
 
-__all__ = ["service_main", "store_path", "start_python_service", "STORE_NAME"]
+__all__ = ["service_main", "store_path", "private_path", "start_python_service", "STORE_NAME"]
 
 log = logging.getLogger("hcekit.android")
 
@@ -41,6 +41,13 @@ def store_path() -> Path | None:
     """``$ANDROID_PRIVATE/hcekit-store.sqlite`` (python-for-android sets the variable), else None."""
     private = os.environ.get("ANDROID_PRIVATE")
     return Path(private) / STORE_NAME if private else None
+
+
+def private_path(name: str | Path) -> Path:
+    """*name* inside the app's private files (``$ANDROID_PRIVATE``) unless absolute."""
+    path = Path(name)
+    private = os.environ.get("ANDROID_PRIVATE")
+    return path if path.is_absolute() or not private else Path(private) / path
 
 
 def _installed() -> list[object]:
@@ -57,19 +64,29 @@ def service_main(
     deadline_ms: int | None = None,
     context: Any = None,
     stop: threading.Event | None = None,
+    pcap: str | Path | None = None,
 ) -> None:
     """Build the card, attach it to the shim and serve until *stop* is set (by default: forever).
 
     *plugins*: default, every installed plugin (entry points; an app that copies
     hcekit's packages instead of installing them must list its plugins).
     *store*: default :func:`store_path` (the app's private files), in memory
-    outside Android. *context*: default the running PythonService.
+    outside Android. *context*: default the running PythonService. *pcap*: also
+    write every exchange as pcapng for Wireshark (:mod:`hcekit.capture`); a
+    relative path is in the app's private files (:func:`private_path`), so
+    ``adb exec-out run-as PACKAGE cat files/taps.pcapng > taps.pcapng`` fetches it.
     """
     specs = list(plugins) if plugins is not None else _installed()
     path = store if store is not None else store_path()
     backend = open_store(path)
     try:
         card = Card(specs, store=backend, options=options)
+        if pcap is not None:
+            from hcekit.capture import PcapRecorder
+
+            target = private_path(pcap)
+            card.register(PcapRecorder(target, plugins=sorted({n for n, _ in card.claims()})))
+            log.info("writing the taps to %s (pcapng)", target)
         host = AndroidHost(card, context=context, deadline_ms=deadline_ms)
         try:
             host.start()

@@ -25,8 +25,7 @@ from typing import Any
 
 from .errors import PluginLoadError
 
-__all__ = ["Option", "OptionError", "OptionGroup", "OptionType", "closest", "json_value",
-           "resolve_options"]
+__all__ = ["Option", "OptionError", "OptionGroup", "OptionType", "closest", "json_value"]
 
 #: ``str``, ``int``, ``float``, ``bool``, ``bytes`` or a parser ``str -> value``.
 OptionType = type[Any] | Callable[[str], Any]
@@ -191,13 +190,3 @@ class OptionGroup:
             values[key] = self._options[key].convert(value)
         return values
 
-
-def resolve_options(given: Mapping[str, Mapping[str, Any]],
-                    groups: Mapping[str, OptionGroup]) -> dict[str, dict[str, Any]]:
-    """Check options for several plugins at once: unknown plugin names are errors too."""
-    for plugin in given:
-        if plugin not in groups:
-            known = ", ".join(sorted(groups)) or "none"
-            raise OptionError(f"--option for {plugin!r}: no such plugin on this card"
-                              f"{closest(plugin, groups)} (plugins: {known})")
-    return {name: group.resolve(given.get(name, {})) for name, group in groups.items()}

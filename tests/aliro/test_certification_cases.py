@@ -234,25 +234,37 @@ def test_nfc_ud_neg_auth0_wrong_p1p2(serve: Serve) -> None:
 
 
 def test_nfc_ud_neg_auth0_extra_tag(serve: Serve) -> None:
+    """The case sends an undefined tag AA (01 02 03) in AUTH0 and expects AUTH0, AUTH1 and
+    EXCHANGE all to succeed: the credential skips unknown AUTH0 tags."""
     _, reader = serve()
     assert reader.select().sw == OK
-    r = reader.send(0x80, 0x80, reader.auth0_data(False, extra=enc(0xAA, b"\x01")))
-    assert r.sw == 0x6A80
+    r = reader.send(0x80, 0x80, reader.auth0_data(False, extra=enc(0xAA, b"\x01\x02\x03")))
+    assert r.sw == OK
+    reader.endpoint_eph = get(r.data, 0x86) or b""
+    assert reader.auth1()[0].sw == OK
+    _, answer = reader.exchange_plain(enc(0x97, UNSECURED))
+    assert answer == EXCHANGE_OK
 
 
-@pytest.mark.parametrize("field", ["policy", "parameters", "ephemeral"])
+@pytest.mark.parametrize("field", ["key-under-tag-88", "policy", "parameters", "ephemeral"])
 def test_nfc_ud_neg_auth0_wrong_value(serve: Serve, field: str) -> None:
+    """The case moves the reader key to tag 88 (so 87 is missing): an error SW, after which
+    CONTROL FLOW (S1 00, S2 00) is answered 9000. Wrong policy, RFU bits and a point off the
+    curve are refused the same way."""
     _, reader = serve()
     assert reader.select().sw == OK
     data = reader.auth0_data(False)
-    if field == "policy":
+    point = pub(reader.eph)  # type: ignore[arg-type]
+    if field == "key-under-tag-88":
+        data = data.replace(enc(0x87, point), enc(0x88, point))
+    elif field == "policy":
         data = data.replace(b"\x42\x01\x01", b"\x42\x01\x07", 1)
     elif field == "parameters":
         data = data.replace(b"\x41\x01\x00", b"\x41\x01\x80", 1)
     else:
-        point = pub(reader.eph)  # type: ignore[arg-type]
         data = data.replace(point, point[:-1] + bytes([point[-1] ^ 1]))
     assert reader.send(0x80, 0x80, data).sw == 0x6A80
+    assert reader.send(0x80, 0x3C, enc(0x41, b"\x00") + enc(0x42, b"\x00"), le=None).sw == OK
 
 
 def test_nfc_ud_neg_auth0_unsupported_protocol_version(serve: Serve) -> None:
@@ -429,19 +441,35 @@ def test_nfc_ud_neg_exchange_mailbox_out_of_bounds(serve: Serve) -> None:
 
 
 def test_nfc_ud_neg_exchange_with_extra_tag(serve: Serve) -> None:
+    """The case adds an undefined tag 99 (a copy of the mailbox operations) next to the
+    mailbox container and expects success with exactly the real read answered."""
     _, reader = _secure(serve)
-    r, _ = reader.exchange_plain(enc(0x97, UNSECURED) + enc(0xAA, b"\x01"))
-    assert r.sw == 0x6A80
+    ops = enc(0x8C, b"\x00") + enc(0x87, b"\x00\x0c\x00\x10")
+    r, answer = reader.exchange_plain(enc(0xBA, ops) + enc(0x99, ops))
+    assert r.sw == OK and answer is not None
+    assert answer[-4:] == EXCHANGE_OK and _reads(answer) == [bytes(16)]
     r, answer = reader.exchange_plain(enc(0x97, UNSECURED))
     assert r.sw == OK and answer == EXCHANGE_OK
 
 
-def test_nfc_ud_neg_exchange_with_wrong_length(serve: Serve) -> None:
+def test_exchange_refuses_an_unknown_mailbox_operation(serve: Serve) -> None:
     _, reader = _secure(serve)
-    r, _ = reader.exchange_plain(b"\x97\x05\x01\x01")        # length says 5, 2 bytes follow
+    r, _ = reader.exchange_plain(reader.mailbox(enc(0x27, b"\x00\x00\x00\x01")))
+    assert r.sw == 0x6A80
+
+
+def test_nfc_ud_neg_exchange_with_wrong_length(serve: Serve) -> None:
+    """As the case builds it: a read under a wrong tag (27) in the mailbox container, whose
+    length byte then claims 100 more bytes than there are; an error SW, then EXCHANGE works."""
+    _, reader = _secure(serve)
+    payload = bytearray(reader.mailbox(enc(0x27, b"\x00\x0c\x00\x10")))
+    payload[1] = min(0xFF, len(payload) + 0x64)
+    r, _ = reader.exchange_plain(bytes(payload))
     assert r.sw == 0x6A80
     r, _ = reader.exchange_plain(reader.mailbox(enc(0x87, b"\x00\x00\x00")))   # read is 4 bytes
     assert r.sw == 0x6A80
+    r, answer = reader.exchange_plain(enc(0x97, (0x0020).to_bytes(2, "big")))
+    assert r.sw == OK and answer == EXCHANGE_OK
 
 
 def test_nfc_ud_neg_exchange_with_chaining_not_completed(serve: Serve) -> None:

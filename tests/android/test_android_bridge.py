@@ -153,16 +153,17 @@ def test_a_command_whose_deadline_passed_in_the_queue_is_not_delivered(
     assert send(stack, "8001000001BB") == ResponseApdu(b"\xBB", SW.NO_ERROR)
 
 
+@pytest.mark.parametrize("exception", [RuntimeError, KeyboardInterrupt, SystemExit])
 @pytest.mark.parametrize("dispatch", DISPATCH)
 def test_python_exception_answers_6f00_at_once(
         jvm: SimpleNamespace, make_host: HostFactory, stack: Any,
-        monkeypatch: pytest.MonkeyPatch, dispatch: str) -> None:
+        monkeypatch: pytest.MonkeyPatch, dispatch: str, exception: type[BaseException]) -> None:
     host = make_host([Probe()], deadline_ms=60_000, dispatch=dispatch)
     send(stack, SELECT_PROBE)
     failures = jvm.Bridge.getFailures()
 
     def broken(command: bytes) -> bytes:
-        raise RuntimeError("bug in the host")
+        raise exception("bug in the host")
 
     monkeypatch.setattr(host.bridge, "transceive", broken)
     # The deadline is a minute: an answer within TIMEOUT_MS comes from the failure path.

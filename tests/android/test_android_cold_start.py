@@ -219,7 +219,8 @@ def test_service_main_serves_until_stopped(
     stop = threading.Event()
     probe = Probe()
     thread = threading.Thread(target=service_main, args=([probe],),
-                              kwargs={"context": jvm.Context(), "stop": stop}, daemon=True)
+                              kwargs={"context": jvm.Context(), "stop": stop,
+                                      "pcap": "taps.pcapng"}, daemon=True)
     stack.submit(SELECT_PROBE)  # the tap that starts it all
     stack.drain()
     thread.start()
@@ -230,6 +231,11 @@ def test_service_main_serves_until_stopped(
     thread.join(10)
     assert not thread.is_alive() and not jvm.Bridge.hasListener()
     assert (tmp_path / "hcekit-store.sqlite").exists(), "the card's store is in the app's files"
+    from hcekit.capture import capture_to_trace, read_capture
+
+    trace, report = capture_to_trace(read_capture(tmp_path / "taps.pcapng"))  # app storage too
+    assert not report.problems, report.format()
+    assert [e.command for e in trace.exchanges][-1] == bytes.fromhex("8001000001CC")
 
 
 def send(stack: Any, command: bytes | str) -> ResponseApdu:

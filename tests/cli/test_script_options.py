@@ -41,12 +41,16 @@ def test_choice_error_lists_choices() -> None:
         ctx(mode="sideways").choice("mode", ("in", "out"), "in")
 
 
-def test_undeclared_options_are_refused_declared_none_unchecked() -> None:
-    declared = TerminalScript("s", "d", lambda c: 0, options={"a": "help"})
-    check_options(declared, {"a": "1"})
-    with pytest.raises(ScriptOptionError, match=r"script s has no option b \(it takes: a\)"):
+def test_undeclared_options_are_refused_and_a_script_declaring_none_takes_none() -> None:
+    declared = TerminalScript("s", "d", lambda c: 0, options={"amount": "help"})
+    check_options(declared, {"amount": "1"})
+    with pytest.raises(ScriptOptionError, match=r"script s has no option b \(it takes: amount\)"):
         check_options(declared, {"b": "1"})
-    check_options(TerminalScript("legacy", "d", lambda c: 0), {"anything": "1"})
+    with pytest.raises(ScriptOptionError, match=r"no option amuont \(did you mean 'amount'\?\)"):
+        check_options(declared, {"amuont": "1"})
+    check_options(TerminalScript("bare", "d", lambda c: 0), {})
+    with pytest.raises(ScriptOptionError, match=r"script bare has no option anything \(it takes: none\)"):
+        check_options(TerminalScript("bare", "d", lambda c: 0), {"anything": "1"})
 
 
 def test_cli_reports_bad_script_options_without_traceback(capsys: pytest.CaptureFixture[str]) -> None:

@@ -232,3 +232,21 @@ def test_every_built_in_plugin_class_lives_in_its_packages_plugin_module() -> No
     for name, obj in built_in.items():
         assert obj.__module__ == f"hcekit_{name}.plugin", f"{name}: {obj.__module__}"
         assert getattr(__import__(f"hcekit_{name}"), obj.__name__) is obj
+
+
+def test_every_hook_implementation_in_hcekit_is_marked() -> None:
+    """One convention: hook implementations carry ``@hookimpl`` (unmarked ones still load)."""
+    import ast
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[2]
+    sources = [p for root in ("framework", "plugins", "android_host") for p in (repo / root).rglob("*.py")
+               if p.name != "hookspecs.py"]
+    assert len(sources) > 50
+    unmarked = []
+    for path in sources:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.FunctionDef) and node.name.startswith("hcekit_") and not any(
+                    "hookimpl" in ast.unparse(d) for d in node.decorator_list):
+                unmarked.append(f"{path.relative_to(repo)}:{node.lineno} {node.name}")
+    assert not unmarked, unmarked

@@ -260,3 +260,17 @@ def test_select_asking_for_fcp_is_refused_and_keeps_the_selection(terminal: Term
     fcp = terminal.transmit(CommandApdu(0x00, 0xA4, 0x04, 0x04, AID, 256))
     assert fcp.sw == SW.INCORRECT_P1P2
     assert gpo(terminal).sw == SW.INS_NOT_SUPPORTED  # still the PPSE
+
+
+def test_pan_and_track2_are_marked_secret_for_every_exchange() -> None:
+    """Not only the records that carry them: any answer with the PAN or track 2 is redacted."""
+    from hcekit import Card
+    from hcekit.store import MemoryStore
+    from hcekit_payment import PaymentPlugin
+    from hcekit_payment.testdata import DEFAULT_PAN
+
+    with Card([PaymentPlugin()], store=MemoryStore()) as card:
+        pan = bytes.fromhex(DEFAULT_PAN)
+        assert card.secrets.found_in(b"\x5a\x08" + pan + b"\x90\x00")
+        assert card.secrets.found_in(b"\x57\x13" + pan + b"\xd2")
+        assert not card.secrets.found_in(bytes.fromhex("6F00A0000000031010"))

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 from ..events import DeactivationReason
+from ..hookspecs import hookimpl
 from ..trace import TraceRecord
 from ..tracefile import Exchange, FieldEvent, Trace
 from .iso14443 import FRAME_SIZE, R_ACK, BlockError, BlockKind, crc_a, i_block, parse_block
@@ -362,6 +363,7 @@ class PcapRecorder:
             self._writer.write(packet)
             self.packets += 1
 
+    @hookimpl
     def hcekit_trace(self, record: TraceRecord) -> None:
         answered = self._clock()
         hide = record.sensitive and not self.reveal
@@ -371,10 +373,12 @@ class PcapRecorder:
             hide_command=hide, hide_response=hide, plugin=record.plugin)
         self._write(*packets)
 
+    @hookimpl
     def hcekit_field(self, card: object, active: bool, reason: DeactivationReason | None) -> None:
         self._block_number = 0
         self._write(_field_packet(self._clock(), active, reason))
 
+    @hookimpl
     def hcekit_shutdown(self, plugin: PluginContext) -> None:
         self.close()
 

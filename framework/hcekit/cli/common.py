@@ -110,19 +110,25 @@ def add_card_options(parser: argparse.ArgumentParser, *, per_port_store: bool = 
                             "plugins marked secret) in clear; debugging only")
 
 
-    parser.epilog = "\n".join(filter(None, [parser.epilog, installed_options_text()]))
-    parser.formatter_class = _EpilogAsWritten
+    # A placeholder: the listing loads every plugin, so it is built only when help is shown.
+    parser.epilog = "\n".join(filter(None, [parser.epilog, _OPTIONS_PLACEHOLDER]))
+    parser.formatter_class = _EpilogWithOptions
 
 
 _OPTIONS_HEADING = "plugin options (--option PLUGIN.KEY=VALUE):"
+_OPTIONS_PLACEHOLDER = "\x00installed plugin options\x00"
 
 
-class _EpilogAsWritten(argparse.HelpFormatter):
-    """Reflow descriptions as usual, but print the option listing line by line."""
+class _EpilogWithOptions(argparse.HelpFormatter):
+    """Reflow descriptions as usual; the option listing is built late and printed as is."""
 
     def _fill_text(self, text: str, width: int, indent: str) -> str:
-        if _OPTIONS_HEADING in text:
-            return "".join(indent + line + "\n" for line in text.splitlines())
+        if _OPTIONS_PLACEHOLDER in text:
+            head, _, tail = text.partition(_OPTIONS_PLACEHOLDER)
+            filled = [super()._fill_text(part, width, indent) for part in (head, tail)
+                      if part.strip()]
+            listing = "".join(indent + line + "\n" for line in installed_options_text().splitlines())
+            return "\n".join([*filled[:1], listing, *filled[1:]]).strip("\n")
         return super()._fill_text(text, width, indent)
 
 

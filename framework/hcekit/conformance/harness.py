@@ -21,6 +21,7 @@ from ..apdu import CommandApdu
 from ..card import Card
 from ..context import AppContext, PluginContext
 from ..errors import PluginLoadError
+from ..hookspecs import hookimpl
 from ..hosts.loopback import LoopbackHost
 from ..plugins import ENTRY_POINT_GROUP, PluginSpec, load_object, plugin_name
 from ..store import Store
@@ -45,9 +46,11 @@ class ProbeApp:
     def __init__(self, aid: bytes) -> None:
         self.aid = aid
 
+    @hookimpl
     def hcekit_claims(self, plugin: PluginContext) -> list[Claim]:
         return [Claim(self.aid, description="hcekit conformance probe")]
 
+    @hookimpl
     def hcekit_process(self, app: AppContext, command: CommandApdu) -> None:
         return None
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from ..errors import HcekitError
+from ..options import closest
 from .terminal import Terminal
 
 __all__ = ["ScriptContext", "ScriptOptionError", "TerminalScript", "check_options"]
@@ -97,16 +98,17 @@ class TerminalScript:
     run: Callable[[ScriptContext], int]
     #: Run by ``hcekit demo`` against the built-in card.
     demo: bool = False
-    #: The options the script takes (name → one-line help); None: not declared, unchecked.
+    #: The options the script takes (name → one-line help); any other is refused
+    #: (a script that declares none takes none: nothing given is silently ignored).
     options: Mapping[str, str] | None = None
 
 
 def check_options(script: TerminalScript, given: Mapping[str, str]) -> None:
-    """Refuse options the script does not declare, naming the ones it does."""
-    if script.options is None:
-        return
-    unknown = sorted(set(given) - set(script.options))
+    """Refuse options the script does not declare, naming the closest and the ones it does."""
+    declared = script.options or {}
+    unknown = sorted(set(given) - set(declared))
     if unknown:
-        known = ", ".join(sorted(script.options)) or "none"
+        known = ", ".join(sorted(declared)) or "none"
         raise ScriptOptionError(
-            f"script {script.name} has no option {', '.join(unknown)} (it takes: {known})")
+            f"script {script.name} has no option {', '.join(unknown)}"
+            f"{closest(unknown[0], declared)} (it takes: {known})")

@@ -20,6 +20,7 @@ from ..aid import Claim
 from ..apdu import CommandApdu
 from ..context import AppContext, PluginContext
 from ..events import DeactivationReason
+from ..hookspecs import hookimpl
 from ..sw import SW, sw_bytes
 
 __all__ = ["FACADE_AID", "PLUGIN_AID", "MiniProgram", "EchoPlugin", "Step", "RAW_STEPS",
@@ -88,16 +89,20 @@ class EchoPlugin:
     def __init__(self) -> None:
         self.events: list[str] = []
 
+    @hookimpl
     def hcekit_claims(self, plugin: PluginContext) -> list[Claim]:
         return [Claim(PLUGIN_AID, description="plugin next to the WeChat facade")]
 
+    @hookimpl
     def hcekit_select(self, app: AppContext, command: CommandApdu) -> bytes:
         self.events.append("select")
         return b""
 
+    @hookimpl
     def hcekit_process(self, app: AppContext, command: CommandApdu) -> bytes:
         return command.data
 
+    @hookimpl
     def hcekit_deselect(self, app: AppContext) -> None:
         self.events.append("deselect")
 

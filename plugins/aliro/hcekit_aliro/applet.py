@@ -31,6 +31,8 @@ from hcekit import SW, CommandApdu, IsoError, tlv
 
 from . import cbor
 from .assumptions import (
+    AUTH0_IGNORES_UNKNOWN_TAGS,
+    AUTH1_IGNORES_UNKNOWN_TAGS,
     SUPPORTED_VERSIONS,
     SW_BAD_CERTIFICATE,
     SW_BAD_DATA,
@@ -154,8 +156,10 @@ class _Auth0:
                          proprietary_tlv(), point_of(self.ephemeral_key))
 
 
-def _fields(data: bytes, allowed: dict[int, tuple[int, int]], what: str) -> dict[int, bytes]:
-    """Each allowed tag at most once with a length in range; 6A80 otherwise."""
+def _fields(data: bytes, allowed: dict[int, tuple[int, int]], what: str, *,
+            ignore_unknown: bool = False) -> dict[int, bytes]:
+    """Each allowed tag at most once with a length in range; 6A80 otherwise. Unknown tags
+    are refused, or skipped with *ignore_unknown* (see :data:`~.assumptions.AUTH0_IGNORES_UNKNOWN_TAGS`)."""
     try:
         objects = tlv.parse(data)
     except tlv.TlvError as exc:
@@ -163,6 +167,8 @@ def _fields(data: bytes, allowed: dict[int, tuple[int, int]], what: str) -> dict
     fields: dict[int, bytes] = {}
     for obj in objects:
         if obj.tag not in allowed:
+            if ignore_unknown:
+                continue
             raise IsoError(SW_BAD_DATA, f"{what}: unexpected tag {obj.tag:X}")
         if obj.tag in fields:
             raise IsoError(SW_BAD_DATA, f"{what}: tag {obj.tag:X} repeated")
@@ -231,7 +237,7 @@ class ExpeditedSession:
         # selection and expect a fresh credential ephemeral key each time).
         self._close()
         self.step_up = None
-        fields = _fields(data, _AUTH0_FIELDS, "AUTH0")
+        fields = _fields(data, _AUTH0_FIELDS, "AUTH0", ignore_unknown=AUTH0_IGNORES_UNKNOWN_TAGS)
         _require(fields, (TAG_COMMAND_PARAMETERS, TAG_AUTH_POLICY, TAG_VERSION,
                           TAG_READER_EPHEMERAL, TAG_TRANSACTION_ID, TAG_READER_ID), "AUTH0")
         parameters = fields[TAG_COMMAND_PARAMETERS][0]
@@ -312,7 +318,7 @@ class ExpeditedSession:
         state = self._auth0
         if self.phase not in (Phase.AUTH0_DONE, Phase.FAST_DONE) or state is None:
             raise IsoError(SW_SEQUENCE, "AUTH1 needs a preceding AUTH0 in this selection")
-        fields = _fields(data, _AUTH1_FIELDS, "AUTH1")
+        fields = _fields(data, _AUTH1_FIELDS, "AUTH1", ignore_unknown=AUTH1_IGNORES_UNKNOWN_TAGS)
         _require(fields, (TAG_COMMAND_PARAMETERS, TAG_SIGNATURE), "AUTH1")
         parameters = fields[TAG_COMMAND_PARAMETERS][0]
         if parameters & ~AUTH1_WANTS_PUBLIC_KEY:

@@ -22,7 +22,8 @@ __all__ = [
     "EXCHANGE_OK", "EXCHANGE_OUT_OF_BOUNDS", "EXCHANGE_NOT_PERMITTED",
     "MAILBOX_SIZE", "MAILBOX_ADDRESS_SPACE", "MAILBOX_SUBSET_LENGTH", "KPERSISTENT_CACHE_SIZE",
     "KEY_SLOT_HASH_PREFIX", "COUNTER_LIMIT", "CERTIFICATE_PROFILE",
-    "UNKNOWN_READER_PROCEEDS_TO_AUTH1",
+    "UNKNOWN_READER_PROCEEDS_TO_AUTH1", "AUTH0_IGNORES_UNKNOWN_TAGS", "AUTH1_IGNORES_UNKNOWN_TAGS",
+    "EXCHANGE_IGNORES_UNKNOWN_TAGS",
 ]
 
 # -- SELECT ----------------------------------------------------------------------------------
@@ -49,6 +50,16 @@ SW_BAD_CERTIFICATE = SW.INCORRECT_DATA                    # 6A80: certificate ma
 SW_DECRYPT_FAILED = SW.SECURITY_STATUS_NOT_SATISFIED      # 6982: GCM tag check failed
 SW_COUNTER_EXHAUSTED = SW.CONDITIONS_OF_USE_NOT_SATISFIED  # 6985
 SW_NO_STEP_UP_SESSION = SW.CONDITIONS_OF_USE_NOT_SATISFIED  # 6985: ENVELOPE without AUTH1 keys
+
+# -- unknown tags ----------------------------------------------------------------------------
+# Public, and not uniform: NFC_UD_NEG_AUTH0_EXTRA_TAG sends an undefined tag (AA) in AUTH0 and
+# expects AUTH0, AUTH1 and EXCHANGE to succeed; NFC_UD_NEG_AUTH1_EXTRA_TAG expects an error
+# status for the same in AUTH1; NFC_UD_NEG_EXCHANGE_WITH_EXTRA_TAG sends an undefined tag (99)
+# next to the mailbox operations and expects them answered with success. Known tags are
+# checked strictly everywhere (length, value, repetition).
+AUTH0_IGNORES_UNKNOWN_TAGS = True
+AUTH1_IGNORES_UNKNOWN_TAGS = False
+EXCHANGE_IGNORES_UNKNOWN_TAGS = True
 
 # -- EXCHANGE --------------------------------------------------------------------------------
 # Public: mailbox operations read 87(offset2,len2), write 8A(offset2|data), set

@@ -19,6 +19,7 @@ from hcekit import IsoError, tlv
 
 from .assumptions import (
     ATOMIC_SESSION_TAG,
+    EXCHANGE_IGNORES_UNKNOWN_TAGS,
     EXCHANGE_NOT_PERMITTED,
     EXCHANGE_OK,
     EXCHANGE_OUT_OF_BOUNDS,
@@ -63,12 +64,15 @@ def _objects(data: bytes, what: str) -> list[tlv.Tlv]:
 
 
 def parse_exchange(plaintext: bytes) -> ExchangeRequest:
-    """Check the decrypted EXCHANGE command strictly; 6A80 for an unknown, repeated or
-    wrongly sized object."""
+    """Check the decrypted EXCHANGE command; 6A80 for a repeated or wrongly sized object or
+    an unknown mailbox operation. Unknown top-level tags are skipped (the tool's
+    NFC_UD_NEG_EXCHANGE_WITH_EXTRA_TAG expects that)."""
     request = ExchangeRequest()
     seen: set[int] = set()
     for obj in _objects(plaintext, "EXCHANGE payload"):
         if obj.tag not in _TOP_LEVEL:
+            if EXCHANGE_IGNORES_UNKNOWN_TAGS:
+                continue
             raise IsoError(SW_BAD_DATA, f"EXCHANGE: unexpected tag {obj.tag:X}")
         group = "mailbox" if obj.tag in MAILBOX_CONTAINER_TAGS else obj.tag
         if group in seen:

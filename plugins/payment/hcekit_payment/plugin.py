@@ -57,7 +57,10 @@ class PaymentPlugin:
             plugin.log.warning("card already personalised; options ignored "
                                "(re-personalise with `hcekit payment personalize`)")
         self.perso = perso
-        self.app = PaymentApplication(perso, build_layout(perso))
+        layout = build_layout(perso)
+        # The PAN and track 2 are secret wherever they travel (GPO, records, any answer).
+        plugin.mark_secret(_bcd_pan(perso.pan), layout.track2)
+        self.app = PaymentApplication(perso, layout)
 
     def _app(self) -> PaymentApplication:
         if self.app is None:
@@ -89,3 +92,8 @@ class PaymentPlugin:
         from .cli import PERSONALIZATION
 
         return PERSONALIZATION
+
+
+def _bcd_pan(pan: str) -> bytes:
+    """The PAN as cards carry it (tag 5A: compressed numeric, F-padded)."""
+    return bytes.fromhex(pan + "F" * (len(pan) % 2))
