@@ -67,3 +67,27 @@ def _sigint_ignored(pid: int) -> bool:
         if line.startswith("SigIgn:"):
             return bool(int(line.split()[1], 16) & (1 << (signal.SIGINT - 1)))
     return False
+
+
+def test_serve_default_port_follows_the_environment(tmp_path: Path) -> None:
+    """$HCEKIT_VPCD_PORT is serve's default port (a vpcd configured elsewhere); checked."""
+    import os
+
+    port = free_port_block(1)
+    env = {**os.environ, "HCEKIT_VPCD_PORT": str(port)}
+    process = subprocess.Popen([*_hcekit().split(), "serve", "--no-installed", "--store", ":memory:"],
+                               env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        out = ""
+        assert process.stdout is not None
+        while time.monotonic() < deadline and "Ctrl-C" not in out:
+            out += process.stdout.readline()
+        assert f"vpcd 127.0.0.1:{port}" in out, out
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=20)
+    bad = subprocess.run([*_hcekit().split(), "serve", "--no-installed", "--store", ":memory:"],
+                         env={**os.environ, "HCEKIT_VPCD_PORT": "99999"}, capture_output=True,
+                         text=True, timeout=60)
+    assert bad.returncode == 2 and "$HCEKIT_VPCD_PORT" in bad.stderr and "1 to 65535" in bad.stderr

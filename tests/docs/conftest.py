@@ -8,6 +8,7 @@ from .markdown_blocks import RUNNABLE, Block
 
 #: Filled by the page tests: blocks run, and runnable blocks not run with their reason.
 RAN: list[Block] = []
+WRITTEN: list[Block] = []
 NOT_RUN: list[tuple[Block, str]] = []
 
 
@@ -16,10 +17,10 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         return
     write = terminalreporter.write_line
     terminalreporter.section("docs runner")
-    write(f"{len(RAN)} block(s) of README.md and docs/*.md executed; "
-          f"{len(NOT_RUN)} marked not to run:")
+    write(f"{len(RAN)} block(s) of README.md and docs/*.md executed, {len(WRITTEN)} written "
+          f"as the files they show; {len(NOT_RUN)} marked not to run:")
     for block, reason in NOT_RUN:
         write(f"  {block.where} ({block.lang}): {reason}")
 
 
-__all__ = ["RAN", "NOT_RUN", "RUNNABLE"]
+__all__ = ["NOT_RUN", "RAN", "RUNNABLE", "WRITTEN"]

@@ -15,6 +15,9 @@ Directives, separated by ``;``:
 * ``output`` — a ``text`` block that is the output of the block before it;
 * ``timeout=N`` — seconds (default 300).
 
+A fence with ``title="PATH"`` (any language) is a file: the runner writes it to
+PATH, relative to the page's shell's current directory, instead of running it.
+
 Every fence must name its language, so that a shell command cannot escape
 the runner by being left unlabelled.
 """
@@ -32,6 +35,7 @@ PYTHON = frozenset({"python", "py", "pycon"})
 RUNNABLE = SHELL | PYTHON
 _FENCE = re.compile(r"^(?P<indent> {0,3})(?P<fence>`{3,}|~{3,})(?P<info>[^`]*)$")
 _DIRECTIVE = re.compile(r"^\s*<!--\s*docs-test:\s*(?P<body>.*?)\s*-->\s*$")
+_TITLE = re.compile(r'title="([^"]+)"')
 _KNOWN = {"skip", "fragment", "exit", "pcscd", "continues", "output", "timeout"}
 
 
@@ -48,6 +52,9 @@ class Block:
     lang: str
     text: str
     directives: dict[str, str] = field(default_factory=dict)
+    #: ``title="PATH"`` on the fence (MkDocs shows it above the block): the block is the
+    #: content of that file, which the runner writes instead of running it.
+    title: str | None = None
 
     @property
     def where(self) -> str:
@@ -63,7 +70,7 @@ class Block:
 
     @property
     def runs(self) -> bool:
-        return self.lang in RUNNABLE and self.not_run_reason is None
+        return self.lang in RUNNABLE and self.not_run_reason is None and self.title is None
 
     @property
     def expected_exit(self) -> int:
@@ -100,7 +107,9 @@ def parse_blocks(path: Path) -> list[Block]:
         if not match:
             i += 1
             continue
-        fence, lang = match.group("fence"), match.group("info").strip().split(" ")[0]
+        fence, info = match.group("fence"), match.group("info").strip()
+        lang = info.split(" ")[0]
+        titled = _TITLE.search(info)
         where = f"{path.name}:{i + 1}"
         if not lang:
             raise DirectiveError(f"{where}: a fence without a language; name it (sh, python, "
@@ -117,6 +126,7 @@ def parse_blocks(path: Path) -> list[Block]:
             j += 1
         if j == len(lines):
             raise DirectiveError(f"{where}: the fence is never closed")
-        blocks.append(Block(path, i + 1, lang, "\n".join(body) + "\n", directives))
+        blocks.append(Block(path, i + 1, lang, "\n".join(body) + "\n", directives,
+                            titled.group(1) if titled else None))
         i = j + 1
     return blocks

@@ -5,8 +5,10 @@ Each page gets its own copy of the checkout (tracked files only), its own
 overlay virtual environment (see :meth:`PageRun._overlay_venv`: what a block
 ``pip install``s stays on the page) and, when
 a block asks for it, its own pcscd whose vpcd readers carry Debian's names
-("Virtual PCD 00 00", "Virtual PCD 00 01", ports 35963/35964), so commands run
-exactly as a user on Debian types them. Shell blocks run under ``bash -e``;
+("Virtual PCD 00 00", "Virtual PCD 00 01"), so commands run exactly as a user
+on Debian types them. Its ports are free ones rather than Debian's 35963/35964
+(a system pcscd may hold those); ``$HCEKIT_VPCD_PORT`` makes them
+``hcekit serve``'s default. Shell blocks run under ``bash -e``;
 background jobs (``hcekit serve … &``) live until the page ends and are then
 stopped with SIGINT, as Ctrl-C would. All shell blocks of a page run in one
 bash session, as a user types them into one terminal (``cd``, ``. .venv/bin/activate``
@@ -27,6 +29,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from hcekit.cli.pcsc_commands import PORT_ENV
 from hcekit.testing.pcsc import PrivatePcscd
 
 from .markdown_blocks import PYTHON, SHELL, Block
@@ -34,7 +37,6 @@ from .markdown_blocks import PYTHON, SHELL, Block
 __all__ = ["PageRun", "BlockFailure", "normalise", "output_matches", "REPO"]
 
 REPO = Path(__file__).resolve().parents[2]
-DEBIAN_VPCD_PORT = 35963
 _WAIT_FOR_CARD_SECONDS = 20.0
 
 
@@ -143,8 +145,12 @@ class PageRun:
             [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
             capture_output=True, text=True, check=True).stdout.strip())
         suite_site = sysconfig.get_paths()["purelib"]
+        # Not inside pip's isolated build environments (PEP 517 hooks run with one of these
+        # variables set, by pip's version): a backend there must see the build requirements
+        # pip installed, not ours.
         (purelib / "_hcekit_docs_overlay.pth").write_text(
-            f"import site; site.addsitedir({suite_site!r})\n", encoding="utf-8")
+            "import os, site; {'_PYPROJECT_HOOKS_BUILD_BACKEND', 'PEP517_BUILD_BACKEND'} "
+            f"& set(os.environ) or site.addsitedir({suite_site!r})\n", encoding="utf-8")
         suite_bin = Path(sys.executable).parent
         for script in suite_bin.iterdir():
             if script.name.startswith(("python", "activate", "Activate")) or not script.is_file():
@@ -172,8 +178,10 @@ class PageRun:
     def _start_pcscd(self) -> None:
         if self._pcscd is not None:
             return
+        # Debian's reader names; ports free on this machine (a system pcscd may hold 35963),
+        # which `hcekit serve` takes as its default through $HCEKIT_VPCD_PORT.
         self._pcscd = PrivatePcscd(self.workdir / "pcscd", slots=2, friendly_name="Virtual PCD",
-                                   base_port=DEBIAN_VPCD_PORT, port_in_name=False)
+                                   port_in_name=False)
         self._pcscd.start()
 
     def _wait_for_a_card(self) -> None:
@@ -181,7 +189,7 @@ class PageRun:
         while time.monotonic() < deadline:
             readers = subprocess.run(["hcekit", "readers"], env=self.env(), cwd=self.scratch,
                                      capture_output=True, text=True, timeout=60)
-            if "[card " in readers.stdout:  # 'hcekit readers': "0: NAME  [card 3B …]"
+            if re.search(r"\[card [0-9A-F]", readers.stdout):  # "0: NAME  [card 3B …]"
                 return
             time.sleep(0.2)
         raise BlockFailure(f"no card in any reader {_WAIT_FOR_CARD_SECONDS} s after the "
@@ -254,12 +262,16 @@ class PageRun:
         if "output" in block.directives:
             self._compare(block.text, self._last_output, block)
             return
+        if block.title is not None and block.not_run_reason is None:
+            self._write_file(block)
+            return
         if not block.runs:
             return
         if "pcscd" in block.directives and self._pcscd is None:
             self._start_pcscd()
             assert self._pcscd is not None
-            exports = "".join(f"export {k}={v}\n" for k, v in self._pcscd.env.items())
+            names = {**self._pcscd.env, PORT_ENV: str(self._pcscd.port(0))}
+            exports = "".join(f"export {k}={v}\n" for k, v in names.items())
             self._shell()
             self._send(exports)
         if block.lang == "console":
@@ -268,6 +280,14 @@ class PageRun:
             self._last_output = self._execute(block, block.text, block.expected_exit)
         elif block.lang in PYTHON:
             self._last_output = self._run_python(block)
+        self.ran.append(block)
+
+    def _write_file(self, block: Block) -> None:
+        """A ``title="PATH"`` block: its text is the file PATH in the shell's directory."""
+        here = Path(self._execute(block, "pwd", 0).strip().splitlines()[-1])
+        target = here / str(block.title)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(block.text, encoding="utf-8")
         self.ran.append(block)
 
     def _run_console(self, block: Block) -> None:

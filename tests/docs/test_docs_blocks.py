@@ -38,6 +38,8 @@ def test_page_blocks_run_as_written(page: Path, tmp_path: Path) -> None:
             reason = block.not_run_reason
             if block.runs:
                 conftest.RAN.append(block)
+            elif block.title is not None and reason is None:
+                conftest.WRITTEN.append(block)
             elif reason is not None and (block.lang in conftest.RUNNABLE):
                 conftest.NOT_RUN.append((block, reason))
     finally:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import threading
 from pathlib import Path
@@ -24,7 +25,10 @@ from .arguments import (
 )
 from .common import UsageError, add_card_options, build_card, hexbytes, store_location
 
-__all__ = ["add_commands", "cmd_serve", "cmd_readers"]
+__all__ = ["PORT_ENV", "add_commands", "cmd_serve", "cmd_readers", "default_port"]
+
+#: Environment variable naming the default vpcd port of ``hcekit serve``.
+PORT_ENV = "HCEKIT_VPCD_PORT"
 
 SubParsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
@@ -38,8 +42,8 @@ def add_commands(subparsers: SubParsers) -> None:
                     "see docs/pcsc.md.")
     p.add_argument("--port", type=tcp_port, action="append", default=None, metavar="N",
                    help=f"vpcd slot port (repeatable: one card per port, each on its own "
-                        f"--store; default {DEFAULT_PORT}, the first slot; {DEFAULT_PORT + 1} "
-                        "is the second)")
+                        f"--store; default ${PORT_ENV} if set, else {DEFAULT_PORT}, the first "
+                        f"slot of Debian's vpcd; {DEFAULT_PORT + 1} is the second)")
     p.add_argument("--address", default="127.0.0.1", help="where vpcd listens (default: %(default)s)")
     p.add_argument("--atr", type=hexbytes, default=None, metavar="HEX",
                    help="ATR to present; wins over the ATR a plugin asks for (hcekit_atr, "
@@ -108,8 +112,19 @@ def _stores_per_port(ports: list[int], stores: list[str] | None) -> list[str | N
         + f", or --store {MEMORY} for throwaway cards")
 
 
+def default_port() -> int:
+    """``$HCEKIT_VPCD_PORT`` (a vpcd configured on another port), else vpcd's first slot."""
+    value = os.environ.get(PORT_ENV)
+    if not value:
+        return DEFAULT_PORT
+    try:
+        return tcp_port(value)
+    except argparse.ArgumentTypeError as exc:
+        raise UsageError(f"${PORT_ENV}: {exc}") from None
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
-    ports: list[int] = args.port or [DEFAULT_PORT]
+    ports: list[int] = args.port or [default_port()]
     if len(set(ports)) != len(ports):
         raise UsageError("--port: each port once")
     stores = _stores_per_port(ports, args.store)

@@ -284,6 +284,10 @@ class PrivatePcscd:
         if self.running:
             return
         driver = find_vpcd_driver()
+        taken = [port for port in self.ports if not _port_free(port)]
+        if taken:  # another pcscd (the system's?) listens there: we would test against it
+            raise PcscUnavailable(f"vpcd port(s) {', '.join(map(str, taken))} already in use "
+                                  f"(another pcscd with vpcd?); choose another base_port")
         self.workdir.mkdir(parents=True, exist_ok=True)
         # a crashed pcscd leaves pcscd.comm / pcscd.pid behind: clear our own dir
         if self.run_dir.exists():
