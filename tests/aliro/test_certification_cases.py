@@ -339,7 +339,7 @@ def test_nfc_ud_neg_auth1_chaining_not_completed(serve: Serve) -> None:
         CommandApdu(0x80, 0xC9, 0, 0, data[40:], 256)).sw == SW.LAST_COMMAND_OF_CHAIN_EXPECTED
 
 
-@pytest.mark.parametrize("damage", ["format", "signature"])
+@pytest.mark.parametrize("damage", ["format", "bytes-5-6", "signature"])
 def test_nfc_ud_neg_standard_cert_in_load_cert_with_chaining_incorrect(
         serve: Serve, world: World, damage: str) -> None:
     _, reader = _after_auth0(serve, personalization=world.personalization(reader_key_known=False))
@@ -347,6 +347,8 @@ def test_nfc_ud_neg_standard_cert_in_load_cert_with_chaining_incorrect(
     assert cert is not None
     if damage == "format":
         cert = cert[:-5]                              # truncated DER
+    elif damage == "bytes-5-6":                       # as the case damages it
+        cert = cert[:5] + b"\xff\xff" + cert[7:]
     else:
         cert = cert[:-3] + bytes([cert[-3] ^ 0x01]) + cert[-2:]   # one bit of the signature
     assert reader.load_cert(cert, chain_every=64).sw == 0x6A80
@@ -390,12 +392,19 @@ def test_nfc_ud_exchange_write_read_set_request(serve: Serve) -> None:
 
 
 def test_nfc_ud_exchange_with_chaining(serve: Serve) -> None:
+    """The case's EXCHANGE: reads (0, 0x12C) and (0x2C, 0x100), then writes of 300 x AB at 0
+    and 128 x 0102 at 0x2C — about 600 bytes each way, chained — then the same reads."""
     _, reader = _secure(serve)
-    blob = bytes(range(256)) + bytes(range(44))                  # the whole 0x12C mailbox
-    _, answer = reader.exchange_plain(reader.mailbox(enc(0x8A, b"\x00\x00" + blob)))
-    assert answer == EXCHANGE_OK                                # 318-byte command, chained
-    _, answer = reader.exchange_plain(reader.mailbox(enc(0x87, b"\x00\x00\x01\x2c")))
-    assert answer is not None and _reads(answer) == [blob]      # 322-byte answer, 61xx
+    reads = enc(0x87, b"\x00\x00\x01\x2c") + enc(0x87, b"\x00\x2c\x01\x00")
+    writes = enc(0x8A, b"\x00\x00" + b"\xab" * 300) + enc(0x8A, b"\x00\x2c" + b"\x01\x02" * 128)
+    _, answer = reader.exchange_plain(reader.mailbox(reads, writes))
+    assert answer is not None and answer[-4:] == EXCHANGE_OK
+    assert _reads(answer) == [bytes(300), bytes(256)]           # read before the writes
+    _, answer = reader.exchange_plain(reader.mailbox(reads))
+    assert answer is not None
+    assert _reads(answer) == [b"\xab" * 44 + b"\x01\x02" * 128, b"\x01\x02" * 128]
+    _, answer = reader.exchange_plain(enc(0x97, UNSECURED))
+    assert answer == EXCHANGE_OK
 
 
 def test_nfc_ud_exchange_with_extended_length(serve: Serve) -> None:
@@ -484,13 +493,29 @@ def test_nfc_ud_neg_exchange_with_chaining_not_completed(serve: Serve) -> None:
         SW.LAST_COMMAND_OF_CHAIN_EXPECTED
 
 
-def test_exchange_tampered_ciphertext_closes_the_session(serve: Serve) -> None:
+def test_nfc_ud_neg_exchange_with_chaining_not_completed_then_read(serve: Serve) -> None:
+    """An EXCHANGE whose chain lost a block (so its GCM tag fails) is refused; the counters
+    moved on both sides, and the next EXCHANGE reads 8 mailbox bytes (the case's step 7)."""
     _, reader = _secure(serve)
     assert reader.channel is not None
-    sealed = bytearray(reader.channel.seal(enc(0x97, UNSECURED)))
+    sealed = reader.channel.seal(reader.mailbox(enc(0x87, b"\x00\x00\x00\x08")) + bytes(40))
+    assert _send_chained_skipping_block(reader, 0xC9, sealed) == 0x6982
+    r, answer = reader.exchange_plain(reader.mailbox(enc(0x87, b"\x00\x00\x00\x08")))
+    assert r.sw == OK and answer is not None and _reads(answer) == [bytes(8)]
+
+
+def test_exchange_tampered_ciphertext_is_refused_and_never_decrypted(serve: Serve) -> None:
+    _, reader = _secure(serve)
+    assert reader.channel is not None
+    sealed = bytearray(reader.channel.seal(reader.mailbox(enc(0x8A, b"\x00\x00evil"))))
     sealed[0] ^= 1
     assert reader.send(0x80, 0xC9, bytes(sealed)).sw == 0x6982
-    assert reader.send(0x80, 0xC9, reader.channel.seal(enc(0x97, UNSECURED))).sw == 0x6985
+    _, answer = reader.exchange_plain(reader.mailbox(enc(0x87, b"\x00\x00\x00\x04")))
+    assert answer is not None and _reads(answer) == [bytes(4)]      # nothing was written
+    # a replay of a good message fails too: its counter is spent
+    good = reader.channel.seal(enc(0x97, UNSECURED))
+    assert reader.send(0x80, 0xC9, good).sw == OK
+    assert reader.send(0x80, 0xC9, good).sw == 0x6982
 
 
 def test_read_only_mailbox_refuses_writes(serve: Serve, world: World) -> None:
@@ -610,3 +635,38 @@ def test_control_flow_ends_the_transaction(serve: Serve) -> None:
     assert reader.send(0x80, 0x3C, enc(0x41, b"\x00") + enc(0x42, b"\x27"), le=None).sw == OK
     assert reader.channel is not None
     assert reader.send(0x80, 0xC9, reader.channel.seal(enc(0x97, UNSECURED))).sw == 0x6985
+
+
+def _send_chained_skipping_block(reader: Reader, ins: int, data: bytes) -> int:
+    """As the tool's ``skip_command=1`` with ``max_data_len=30``: 30-byte blocks, the second
+    one never sent; the SW of the last block."""
+    from hcekit import CommandApdu
+
+    blocks = [data[i:i + 30] for i in range(0, len(data), 30)]
+    sw = OK
+    for number, block in enumerate(blocks):
+        if number == 1:
+            continue
+        last = number == len(blocks) - 1
+        sw = reader.terminal.transmit(CommandApdu(0x80 if last else 0x90, ins, 0, 0, block,
+                                                  256 if last else None)).sw
+    return sw
+
+
+def test_nfc_ud_neg_auth0_chaining_not_completed_block_skipped(serve: Serve) -> None:
+    """The case's own construction: AUTH0 (with a vendor extension) in 30-byte blocks, the
+    second never sent → error; AUTH1 → error; CONTROL FLOW → 9000."""
+    _, reader = serve()
+    assert reader.select().sw == OK
+    vendor = enc(0xB1, b"\x00\x00\x01" + enc(0x01, bytes(30)))
+    assert _send_chained_skipping_block(reader, 0x80, reader.auth0_data(False, extra=vendor)) != OK
+    assert reader.send(0x80, 0x81, enc(0x41, b"\x01") + enc(0x9E, bytes(64))).sw != OK
+    assert reader.send(0x80, 0x3C, enc(0x41, b"\x00") + enc(0x42, b"\x00"), le=None).sw == OK
+
+
+def test_nfc_ud_neg_auth1_chaining_not_completed_block_skipped(serve: Serve) -> None:
+    """AUTH1 in 30-byte blocks, the second never sent → error; the step-up SELECT still works."""
+    served, reader = serve()
+    assert reader.select().sw == OK and reader.auth0().sw == OK
+    assert _send_chained_skipping_block(reader, 0x81, reader.auth1_data()) != OK
+    assert served.terminal.select(STEP_UP).sw == OK

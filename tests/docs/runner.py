@@ -40,6 +40,21 @@ REPO = Path(__file__).resolve().parents[2]
 _WAIT_FOR_CARD_SECONDS = 20.0
 
 
+_BACKGROUND_JOB = re.compile(r"^.*&\s*(#.*)?$", re.M)
+_WAIT_FOR_CARD = "__hcekit_docs_wait_card"
+#: After a line that starts a job in the background (``hcekit serve … &``), the runner waits
+#: here as a person would before typing the next command: until a reader shows a card.
+_WAIT_FOR_CARD_FUNCTION = f"""{_WAIT_FOR_CARD}() {{
+  for _ in $(seq {int(_WAIT_FOR_CARD_SECONDS * 5)}); do
+    hcekit readers 2>/dev/null | grep -q '\\[card [0-9A-F]' && return 0
+    sleep 0.2
+  done
+  echo "docs runner: no card {_WAIT_FOR_CARD_SECONDS:.0f} s after the background job started" >&2
+  return 1
+}}
+"""
+
+
 def _tail(path: Path, size: int = 3000) -> str:
     return path.read_text(encoding="utf-8", errors="replace")[-size:]
 
@@ -184,17 +199,6 @@ class PageRun:
                                    port_in_name=False)
         self._pcscd.start()
 
-    def _wait_for_a_card(self) -> None:
-        deadline = time.monotonic() + _WAIT_FOR_CARD_SECONDS
-        while time.monotonic() < deadline:
-            readers = subprocess.run(["hcekit", "readers"], env=self.env(), cwd=self.scratch,
-                                     capture_output=True, text=True, timeout=60)
-            if re.search(r"\[card [0-9A-F]", readers.stdout):  # "0: NAME  [card 3B …]"
-                return
-            time.sleep(0.2)
-        raise BlockFailure(f"no card in any reader {_WAIT_FOR_CARD_SECONDS} s after the "
-                           f"background job started")
-
     # -- the page's shell -------------------------------------------------------------
 
     def _shell(self) -> subprocess.Popen[bytes]:
@@ -225,6 +229,8 @@ class PageRun:
         mark = f"__hcekit_docs_{self._count}_status="
         start = self._log.stat().st_size if self._bash is not None else 0
         body = script if script.endswith("\n") else script + "\n"
+        if self._pcscd is not None:  # a card served in the background: wait until pcscd has it
+            body = _BACKGROUND_JOB.sub(lambda m: m.group(0) + f"\n{_WAIT_FOR_CARD}", body)
         # The block is a function run in this shell (cd/activate persist); an ERR trap makes
         # its first failing command end it with that status, as set -e would end a script.
         self._send(f"__hcekit_docs_block() {{\n"
@@ -251,8 +257,6 @@ class PageRun:
         if status != expected_exit:
             raise BlockFailure(f"{block.where}: exit status {status}, the page expects "
                                f"{expected_exit}:\n$ {script.strip()}\n{output[-3000:]}")
-        if re.search(r"&\s*(#.*)?$", script, re.M) and self._pcscd is not None:
-            self._wait_for_a_card()
         return output
 
     # -- running ------------------------------------------------------------------------
@@ -272,6 +276,7 @@ class PageRun:
             assert self._pcscd is not None
             names = {**self._pcscd.env, PORT_ENV: str(self._pcscd.port(0))}
             exports = "".join(f"export {k}={v}\n" for k, v in names.items())
+            exports += _WAIT_FOR_CARD_FUNCTION
             self._shell()
             self._send(exports)
         if block.lang == "console":

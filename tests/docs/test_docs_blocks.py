@@ -101,7 +101,7 @@ def test_pip_installs_stay_on_the_page(tmp_path: Path) -> None:
     page = _page(tmp_path, "```sh\nmkdir -p demo_pkg/demo_pkg_mod\n"
                  "touch demo_pkg/demo_pkg_mod/__init__.py\n"
                  "printf '[project]\\nname=\"demo-pkg-x\"\\nversion=\"0\"\\n' > demo_pkg/pyproject.toml\n"
-                 "pip install -q --no-deps --no-build-isolation -e demo_pkg\n"
+                 "pip install -q --no-deps -e demo_pkg\n"
                  "python -c 'import demo_pkg_mod, hcekit'\nhcekit --version\n```\n")
     run = PageRun(page, tmp_path / "run")
     run.run(parse_blocks(page)[0])

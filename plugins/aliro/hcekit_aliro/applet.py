@@ -12,7 +12,7 @@ AUTH0_DONE         AUTH1 (good signature)       SECURE (Kpersistent stored)
 FAST_DONE          AUTH1 (good signature)       SECURE (standard after fast)
 FAST_DONE/SECURE   EXCHANGE                     same
 any                CONTROL FLOW                 CLOSED
-any                a failed AUTH1 / decryption  CLOSED (reader must select again)
+any                a failed AUTH1 signature     CLOSED (reader must start with AUTH0)
 =================  ===========================  =====================================
 
 Anything else answers :data:`~.assumptions.SW_SEQUENCE`. :class:`StepUpSession`
@@ -376,7 +376,8 @@ class ExpeditedSession:
         try:
             plaintext = channel.open(data)
         except DecryptionFailed:
-            self._close()
+            # The counter has advanced on both sides; the channel stays usable (the tool's
+            # NFC_UD_NEG_EXCHANGE_WITH_CHAINING_NOT_COMPLETED reads the mailbox right after).
             raise IsoError(SW_DECRYPT_FAILED, "EXCHANGE does not decrypt") from None
         request = parse_exchange(plaintext)
         if request.reader_status is not None:
@@ -434,7 +435,6 @@ class StepUpSession:
         try:
             request = self.channel.open(ciphertext)
         except DecryptionFailed:
-            self.channel = None
             raise IsoError(SW_DECRYPT_FAILED, "ENVELOPE does not decrypt") from None
         try:
             response = answer_device_request(request, self.credential.documents)
