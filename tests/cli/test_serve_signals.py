@@ -3,6 +3,8 @@ shell script, where SIGINT arrives already ignored (bash does that for '&' jobs)
 
 from __future__ import annotations
 
+import contextlib
+import os
 import shutil
 import signal
 import subprocess
@@ -36,9 +38,13 @@ def test_serve_started_with_ampersand_stops_on_signal(sig: signal.Signals, tmp_p
         subprocess.run(["kill", f"-{sig.name[3:]}", str(serve_pid)], check=True)
         assert shell.wait(timeout=20) == 0
         assert "hcekit: stopped" in _read(tmp_path / "out")
-    finally:
+    finally:  # never leave a serve behind, whatever failed
+        if pid_file.exists() and pid_file.read_text().strip():
+            with contextlib.suppress(ProcessLookupError, ValueError):
+                os.kill(int(pid_file.read_text()), signal.SIGKILL)
         if shell.poll() is None:
             shell.kill()
+        shell.wait()
 
 
 def test_premise_a_background_job_starts_with_sigint_ignored(tmp_path: Path) -> None:
@@ -71,8 +77,6 @@ def _sigint_ignored(pid: int) -> bool:
 
 def test_serve_default_port_follows_the_environment(tmp_path: Path) -> None:
     """$HCEKIT_VPCD_PORT is serve's default port (a vpcd configured elsewhere); checked."""
-    import os
-
     port = free_port_block(1)
     env = {**os.environ, "HCEKIT_VPCD_PORT": str(port)}
     process = subprocess.Popen([*_hcekit().split(), "serve", "--no-installed", "--store", ":memory:"],
