@@ -55,3 +55,20 @@ def test_demo_runs_the_pos_script(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["demo", "--only", "payment", "--quiet"]) == 0
     out = capsys.readouterr().out
     assert "payment-pos: ok" in out and "Issuer check  OK" in out
+
+
+def test_issuer_key_from_a_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """--imk-file keeps the issuer key out of argv; the card key is the same as with --imk."""
+    key = "3C4F1A2B5D6E7F80918273645546372A"
+    (tmp_path / "imk.hex").write_text(key + "\n")
+    assert main(["payment", "personalize", "--store", str(tmp_path / "a.sqlite"),
+                 "--imk-file", str(tmp_path / "imk.hex")]) == 0
+    from_file = capsys.readouterr().out
+    assert main(["payment", "personalize", "--store", str(tmp_path / "b.sqlite"),
+                 "--imk", key]) == 0
+    assert capsys.readouterr().out == from_file and "TEST issuer key" not in from_file
+    assert key not in from_file
+    assert main(["payment", "personalize", "--store", str(tmp_path / "c.sqlite"),
+                 "--imk-file", str(tmp_path / "missing.hex")]) == 2
+    assert "--imk-file" in capsys.readouterr().err
+    assert not (tmp_path / "c.sqlite").exists()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 from datetime import date
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hcekit.cli.arguments import calendar_date
@@ -17,7 +18,7 @@ from hcekit.cli.personalization import Personalization
 from hcekit.store import PluginStore
 
 from .atc import current_atc
-from .personalization import NotATestPanError, from_options, load, save
+from .personalization import NotATestPanError, PersonalizationError, from_options, load, save
 from .personalization import Personalization as CardData
 from .testdata import TEST_RANGES
 
@@ -41,8 +42,13 @@ def _arguments(perso: argparse.ArgumentParser) -> None:
                        help="expiry month, YYMM (default 2912)")
     perso.add_argument("--name", help="cardholder name (default TEST/HCEKIT CARD)")
     perso.add_argument("--cvn", choices=["10", "18"], help="cryptogram version (default 18)")
-    perso.add_argument("--imk", metavar="HEX",
-                       help="issuer master key, 16 bytes hex (default: the TEST key)")
+    key = perso.add_mutually_exclusive_group()
+    key.add_argument("--imk-file", metavar="PATH",
+                     help="file holding the issuer master key, 16 bytes hex (default: the TEST "
+                          "key)")
+    key.add_argument("--imk", metavar="HEX",
+                     help="the issuer master key in hex on the command line (other users see "
+                          "it in ps and it lands in shell history: prefer --imk-file)")
     perso.add_argument("--offline-limit", dest="offline_limit",
                        help="largest amount in minor units approved offline (default 0)")
     perso.add_argument("--allow-non-test-pan", action="store_true",
@@ -54,6 +60,12 @@ def _prepare(args: argparse.Namespace) -> CardData:
     options: dict[str, Any] = {key: getattr(args, key) for key in
                                ("pan", "psn", "expiry", "name", "cvn", "imk", "offline_limit")
                                if getattr(args, key) is not None}
+    if args.imk_file is not None:
+        try:
+            options["imk"] = Path(args.imk_file).read_text(encoding="ascii").strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise PersonalizationError(f"--imk-file {args.imk_file}: cannot read it "
+                                       f"({getattr(exc, 'strerror', None) or exc})") from None
     options["force"] = args.allow_non_test_pan
     try:
         return from_options(options)  # PersonalizationError: a usage error
