@@ -1,25 +1,49 @@
-"""What a plugin sees of the card: its own context and the selected application.
+"""What a plugin sees of the card: its own context, the selected application, the card.
 
 :class:`PluginContext` lives as long as the card (name, options, store,
 logger). :class:`AppContext` lives for one selection: created on a successful
 SELECT, dropped on deselect or field loss, like an applet instance's
-transient state.
+transient state. :class:`CardView` is the part of :class:`hcekit.Card` a
+plugin may use; the contract names it, so the contract never imports the core.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from .aid import Claim
 from .channel import SecureChannel
 from .store import PluginStore
+from .trace import SecretValues
 
-if TYPE_CHECKING:
-    from .card import Card
+__all__ = ["AppContext", "CardView", "PluginContext"]
 
-__all__ = ["PluginContext", "AppContext"]
+
+class CardView(Protocol):
+    """What a plugin sees of the card it runs on (:class:`hcekit.Card` is one)."""
+
+    #: Values the plugins marked secret: redacted in every trace.
+    secrets: SecretValues
+
+    def claims(self) -> list[tuple[str, Claim]]:
+        """``(plugin name, claim)`` for every route, in routing order."""
+        ...
+
+    def payment_claims(self) -> list[tuple[str, Claim]]:
+        """The payment applications (what the PPSE lists)."""
+        ...
+
+    @property
+    def selected(self) -> AppContext | None:
+        """The selected application, or None."""
+        ...
+
+    @property
+    def field_active(self) -> bool:
+        """A reader's field is on."""
+        ...
 
 
 class PluginContext:
@@ -27,7 +51,7 @@ class PluginContext:
 
     def __init__(
         self,
-        card: Card,
+        card: CardView,
         name: str,
         plugin: object,
         store: PluginStore,
@@ -83,7 +107,7 @@ class AppContext:
         return self.plugin.log
 
     @property
-    def card(self) -> Card:
+    def card(self) -> CardView:
         return self.plugin.card
 
     def mark_sensitive(self) -> None:

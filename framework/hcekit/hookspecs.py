@@ -46,16 +46,15 @@ import argparse
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-import pluggy
+from .markers import PROJECT_NAME, hookimpl, hookspec
 
 if TYPE_CHECKING:
     from .aid import Claim
     from .apdu import CommandApdu, ResponseApdu
-    from .card import Card
-    from .cli.personalization import Personalization
-    from .context import AppContext, PluginContext
+    from .context import AppContext, CardView, PluginContext
     from .events import DeactivationReason
     from .options import OptionGroup
+    from .personalization import Personalization
     from .terminal.script import TerminalScript
     from .trace import TraceRecord
 
@@ -70,9 +69,6 @@ __all__ = [
     "hookspec",
 ]
 
-PROJECT_NAME = "hcekit"
-hookspec = pluggy.HookspecMarker(PROJECT_NAME)
-hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
 
 #: Called on the plugin owning the selected claim, directly (never broadcast).
 APPLICATION_HOOKS = frozenset(
@@ -177,7 +173,7 @@ def hcekit_personalization() -> Personalization[Any] | None:
     """How an issuer personalises this plugin's card from the command line.
 
     *Owner-only plugin hook*, called once on each installed plugin while the
-    CLI builds its parser. Return a :class:`hcekit.cli.personalization.Personalization`
+    CLI builds its parser. Return a :class:`hcekit.personalization.Personalization`
     (its arguments, how to check them, how to write and show a card) and the
     core adds ``hcekit NAME personalize`` and ``hcekit NAME show``, NAME being
     the plugin's entry-point name, which is also the store namespace written —
@@ -251,7 +247,7 @@ def hcekit_deactivated(app: AppContext, reason: DeactivationReason) -> None:
 
 
 @hookspec(firstresult=True)
-def hcekit_atr(card: Card) -> bytes | None:
+def hcekit_atr(card: CardView) -> bytes | None:
     """The ATR this card presents in a PC/SC reader (vpcd), or None for no preference.
 
     *Broadcast, firstresult*: called once when a host that shows an ATR
@@ -284,7 +280,7 @@ def hcekit_trace(record: TraceRecord) -> None:
 
 
 @hookspec
-def hcekit_field(card: Card, active: bool, reason: DeactivationReason | None) -> None:
+def hcekit_field(card: CardView, active: bool, reason: DeactivationReason | None) -> None:
     """The field came on (``active`` True, ``reason`` None) or went off with ``reason``.
 
     *Broadcast*, called on every plugin implementing it, after the selected

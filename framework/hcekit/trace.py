@@ -22,7 +22,7 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .hookspecs import hookimpl
+from .markers import hookimpl
 from .sw import describe
 
 __all__ = ["LoggingTracer", "SecretValues", "TraceRecord", "carries_reference_data",

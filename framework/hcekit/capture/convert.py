@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 from ..events import DeactivationReason
-from ..hookspecs import hookimpl
+from ..markers import hookimpl
 from ..trace import TraceRecord
 from ..tracefile import Exchange, FieldEvent, Trace
 from .iso14443 import FRAME_SIZE, R_ACK, BlockError, BlockKind, crc_a, i_block, parse_block

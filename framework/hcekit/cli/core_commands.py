@@ -13,8 +13,8 @@ from ..aid import find_conflicts
 from ..apdu import CommandApdu
 from ..card import Card
 from ..errors import ApduFormatError, ClaimConflictError, HcekitError, PluginLoadError
-from ..hookspecs import hookimpl
 from ..hosts.loopback import LoopbackHost
+from ..markers import hookimpl
 from ..metrics import MetricsCollector
 from ..plugins import HcekitPluginManager, call_own, installed_plugins, resolve_plugins
 from ..sw import describe

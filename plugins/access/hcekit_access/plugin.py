@@ -34,7 +34,7 @@ from hcekit.sm import tags_equal
 from hcekit.terminal.script import TerminalScript
 
 if TYPE_CHECKING:
-    from hcekit.cli.personalization import Personalization
+    from hcekit.personalization import Personalization
 
 from .badge import (
     KEY_PIN,

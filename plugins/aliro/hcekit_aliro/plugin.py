@@ -23,7 +23,7 @@ from .credential import Credential, Personalization, add_options
 from .fci import select_answer, step_up_select_answer
 
 if TYPE_CHECKING:
-    from hcekit.cli.personalization import Personalization as Declared
+    from hcekit.personalization import Personalization as Declared
 from .protocol import EXPEDITED_AID, STEP_UP_AID
 
 __all__ = ["AliroPlugin"]
@@ -117,6 +117,6 @@ class AliroPlugin:
 
     @hookimpl
     def hcekit_personalization(self) -> Declared[Any]:
-        from .cli import PERSONALIZATION
+        from .cli import personalization
 
-        return PERSONALIZATION
+        return personalization(AliroPlugin)

@@ -81,7 +81,7 @@ from .protocol import (
 from .status import SmartTapSW
 
 if TYPE_CHECKING:
-    from hcekit.cli.personalization import Personalization
+    from hcekit.personalization import Personalization
 
 __all__ = ["LoyaltyPlugin"]
 

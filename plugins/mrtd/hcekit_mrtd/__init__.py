@@ -10,7 +10,8 @@ inside it. :mod:`.reader` is the inspection system (terminal script
 from .lds import EF_COM, EF_DG1, EF_DG2, ElementaryFile
 from .mrz import SPECIMEN, MrzError, Td3Mrz, bac_information
 from .personalization import Personalization
-from .plugin import EMRTD_AID, MrtdPlugin
+from .plugin import MrtdPlugin
+from .protocol import EMRTD_AID
 from .reader import BacFailed, Document, read_document, read_file
 
 __all__ = ["EF_COM", "EF_DG1", "EF_DG2", "EMRTD_AID", "SPECIMEN", "BacFailed", "Document",

@@ -21,7 +21,7 @@ from .layout import build_layout
 from .personalization import Personalization, add_options, from_options, load, save
 
 if TYPE_CHECKING:
-    from hcekit.cli.personalization import Personalization as PersonalizationCommands
+    from hcekit.personalization import Personalization as PersonalizationCommands
 
 __all__ = ["PaymentPlugin"]
 

@@ -46,7 +46,7 @@ from .picc import DesfireCard
 from .status import wrapped_sw
 
 if TYPE_CHECKING:
-    from hcekit.cli.personalization import Personalization
+    from hcekit.personalization import Personalization
 
 __all__ = ["TransitPlugin", "CLA_DESFIRE"]
 
