@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from hcekit import SW, Claim, CommandApdu, DeactivationReason, ResponseApdu
+from hcekit.routing import Transfer
 from hcekit.testing import loopback_rig
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
@@ -27,7 +28,7 @@ class RouterModel(RuleBasedStateMachine):
 
     @rule(aid=st.sampled_from([AID_A, AID_A2, AID_B, UNKNOWN]))
     def select(self, aid: bytes) -> None:
-        chain_open = self.rig.card._chain_in is not None
+        chain_open = self.rig.card.assembler.chain_in_progress
         response = self.send(CommandApdu(0, 0xA4, 0x04, 0x00, aid, 256).to_bytes())
         if chain_open:  # ISO 7816-4: the chain's last command was expected; chain dropped
             assert response.sw == SW.LAST_COMMAND_OF_CHAIN_EXPECTED
@@ -56,7 +57,7 @@ class RouterModel(RuleBasedStateMachine):
 
     @invariant()
     def the_selected_plugin_answers(self) -> None:
-        if self.rig.card._chain_in is not None or self.rig.card._chain_out is not None:
+        if self.rig.card.assembler.transfer is not Transfer.IDLE:
             return  # junk may have opened a chain; the next rule's command settles it
         response = self.send(bytes((0x00, INS_WHO, 0, 0, 0)))
         if self.selected is None:
