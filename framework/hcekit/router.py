@@ -52,9 +52,12 @@ P2_OCCURRENCE_MASK = 0x03
 P2_FIRST_OCCURRENCE = 0x00
 P2_NEXT_OCCURRENCE = 0x02
 _SW_UNKNOWN = sw_bytes(SW.UNKNOWN)
-_CLA_PROPRIETARY = CLA_PROPRIETARY
-_CLA_INVALID = CLA_INVALID
-_CLA_NOT_BASIC = CLA_NOT_BASIC
+# The hot path reads plain ints from module globals.
+_CLA_PROPRIETARY, _CLA_INVALID, _CLA_NOT_BASIC, _CLA_CHAINING = (
+    CLA_PROPRIETARY, CLA_INVALID, CLA_NOT_BASIC, CLA_CHAINING)
+_INS_GET_RESPONSE, _INS_SELECT, _P1_BY_DF_NAME = INS_GET_RESPONSE, INS_SELECT, P1_SELECT_BY_DF_NAME
+_K_CLA_FF, _K_PROPRIETARY, _K_CHANNEL = int(Kind.CLA_FF), int(Kind.PROPRIETARY), int(Kind.CHANNEL)
+_K_GET_RESPONSE, _K_SELECT, _K_OTHER = int(Kind.GET_RESPONSE), int(Kind.SELECT), int(Kind.OTHER)
 _CHAINED = Kind.OTHER_CHAINED - Kind.OTHER
 
 Handler = Callable[[CommandApdu], bytes]
@@ -132,15 +135,15 @@ class Router:
         cla = command.cla
         kind: int
         if cla & _CLA_PROPRIETARY:
-            kind = Kind.CLA_FF if cla == _CLA_INVALID else Kind.PROPRIETARY
+            kind = _K_CLA_FF if cla == _CLA_INVALID else _K_PROPRIETARY
         elif cla & _CLA_NOT_BASIC:
-            kind = Kind.CHANNEL
+            kind = _K_CHANNEL
         else:
             ins = command.ins
-            kind = (Kind.GET_RESPONSE if ins == INS_GET_RESPONSE else
-                    Kind.SELECT if ins == INS_SELECT and command.p1 == P1_SELECT_BY_DF_NAME else
-                    Kind.OTHER)
-            if cla & CLA_CHAINING:
+            kind = (_K_GET_RESPONSE if ins == _INS_GET_RESPONSE else
+                    _K_SELECT if ins == _INS_SELECT and command.p1 == _P1_BY_DF_NAME else
+                    _K_OTHER)
+            if cla & _CLA_CHAINING:
                 kind += _CHAINED
         return self._iso[self._assembler.transfer][self._selection][kind](command)
 
