@@ -74,7 +74,7 @@ class Card:
         options: Mapping[str, Mapping[str, Any]] | None = None,
         config: CardConfig | None = None,
     ) -> None:
-        config = self.config = config or CardConfig()
+        config = config or CardConfig()
         self.store = store if store is not None else MemoryStore()
         #: Values the plugins marked secret (``plugin.mark_secret``): redacted in every trace.
         self.secrets = SecretValues()
@@ -86,6 +86,7 @@ class Card:
                                             wrong_le=config.wrong_le)
         self._router = Router(self._registry, self._assembler,
                               extended_length=config.extended_length)
+        self.config = config
         self._exchange = self._router.exchange
         self._tracing = False
         self._registry.load(plugins)
@@ -96,6 +97,21 @@ class Card:
         router = self._router
         self._tracing = self._registry.tracing
         self._exchange = router.exchange_raw_first if self._registry.has_raw else router.exchange
+
+    @property
+    def config(self) -> CardConfig:
+        """Transport-level behaviour; a host may replace it (vpcd caps the response size)."""
+        return self._config
+
+    @config.setter
+    def config(self, config: CardConfig) -> None:
+        self._config = config
+        self._registry.ppse = config.ppse
+        self._router.extended_length = config.extended_length
+        assembler = self._assembler
+        assembler.max_response_data = config.max_response_data
+        assembler.max_chained_data = config.max_chained_data
+        assembler.wrong_le = config.wrong_le
 
     @classmethod
     def with_installed_plugins(

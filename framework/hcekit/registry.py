@@ -60,7 +60,8 @@ class PluginRegistry:
         self._card = card
         self._store = store
         self._options = dict(options)
-        self._ppse = ppse
+        #: Answer SELECT 2PAY.SYS.DDF01 from the payment claims (CardConfig.ppse).
+        self.ppse = ppse
         self.pm = HcekitPluginManager()
         self.entries: dict[str, Registered] = {}
         #: ``(plugin, claim)`` in routing order.
@@ -170,7 +171,7 @@ class PluginRegistry:
     def rebuild(self) -> None:
         """Routes from the claims: the core's PPSE while any payment claim exists; conflicts raise."""
         entries = self.entries
-        wants_ppse = self._ppse and any(
+        wants_ppse = self.ppse and any(
             c.category is Category.PAYMENT for e in entries.values()
             if e.name != PPSE_NAME and e.raw is None for c in e.claims)
         if wants_ppse and PPSE_NAME not in entries:

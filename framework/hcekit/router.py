@@ -88,7 +88,7 @@ class Router:
                  extended_length: bool) -> None:
         self._registry = registry
         self._assembler = assembler
-        self._extended_length = extended_length
+        self.extended_length = extended_length
         self.selected: Selected | None = None
         self._selection = Selection.NONE
         bind = self._handler
@@ -118,7 +118,7 @@ class Router:
         """One command's bytes → the response's bytes; every failure is a status word."""
         try:
             command = CommandApdu.parse(raw)
-            if command.extended and not self._extended_length:
+            if command.extended and not self.extended_length:
                 raise IsoError(SW.WRONG_LENGTH, "extended-length APDUs are not supported here")
             return self.route(command)
         except IsoError as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -32,6 +33,7 @@ from .routing_plugins import (
     INS_ECHO,
     INS_FAIL_ISO,
     INS_REPEAT,
+    INS_WHO,
     Recorder,
 )
 
@@ -254,3 +256,15 @@ def test_reselecting_the_same_application_does_not_deselect(rig: Any,
     assert rig.card.selected is not first  # a fresh AppContext (fresh session dict)
     select(rig.card, AID_A2)  # another claim of the same plugin: a different application
     assert [e[0] for e in a.events] == ["select", "select", "select", "deselect"]
+
+
+def test_a_host_may_replace_the_config() -> None:
+    """vpcd caps one response at a frame's size by replacing card.config; the parts follow it."""
+    card = Card([Recorder("alpha", Claim(AID_A))])
+    card.field_on()
+    assert card.transceive(CommandApdu(0, 0xA4, 4, 0, AID_A, 256).to_bytes())[-2:] == b"\x90\x00"
+    card.config = replace(card.config, max_response_data=16, extended_length=False)
+    answer = card.transceive(CommandApdu(0, INS_REPEAT, 0, 0, (40).to_bytes(2, "big"), 256).to_bytes())
+    assert answer == bytes(range(16)) + b"\x61\x18"
+    extended = CommandApdu(0, INS_WHO, 0, 0, b"", 1000)
+    assert extended.extended and card.transceive(extended.to_bytes()) == b"\x67\x00"

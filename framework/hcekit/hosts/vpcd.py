@@ -36,15 +36,9 @@ re-arms ``TCP_QUICKACK`` before every read (Linux clears it by itself), so a
 round trip costs tens of microseconds.
 
 Deadline: vpcd waits for an answer forever, so a hung plugin would hang the
-reader and every application using it. The connection thread runs the card
-itself (no hand-off on the fast path); a watchdog notices a card call that
-outlives ``deadline`` seconds, answers 6F00 for it, and takes the connection
-over. While the stuck call is still running the card is *busy*: every APDU is
-answered 6F00 at once, and power events are remembered, not delivered (the
-card is not thread-safe and is still in use). When the stuck call finally
-returns its result is discarded, the card gets ``field_off(LINK_LOSS)`` (the
-reader saw that exchange fail, so the session is over) and the last power
-event seen meanwhile is replayed; from then on the card serves normally.
+reader and every application using it; every card call runs under a deadline
+(:mod:`hcekit.hosts.vpcd_calls`: 6F00 at the deadline, the card *busy* until
+the stuck call returns, then reset).
 
 Reconnects: when vpcd goes away (pcscd stopped or restarted) the host waits
 and connects again with exponential backoff; the card object, so the
@@ -59,17 +53,15 @@ import select
 import socket
 import struct
 import threading
-import time
-from dataclasses import dataclass, replace
-from enum import IntEnum
+from dataclasses import replace
 
 from ..atr import DEFAULT_ATR, check_atr
 from ..card import Card
 from ..device import DeviceState
-from ..events import DeactivationReason
 from ..sw import SW, sw_bytes
 from .base import SimulatedDeviceHost
 from .reader_commands import ContactlessReader
+from .vpcd_calls import CardCalls, VpcdControl, VpcdStats
 
 __all__ = ["DEFAULT_PORT", "MAX_RESPONSE_DATA", "VpcdControl", "VpcdHost", "VpcdStats", "HELP_NOT_LISTENING"]
 
@@ -92,30 +84,7 @@ SILENCE_AFTER_POWER = 3.0
 _HAS_QUICKACK = hasattr(socket, "TCP_QUICKACK")
 
 
-class VpcdControl(IntEnum):
-    """The 1-byte control messages of the vpcd protocol."""
-
-    POWER_OFF = 0
-    POWER_ON = 1
-    RESET = 2
-    GET_ATR = 4
-
-
 _POWER_EVENTS = frozenset({VpcdControl.POWER_OFF, VpcdControl.POWER_ON, VpcdControl.RESET})
-
-
-@dataclass
-class VpcdStats:
-    """Counters for logs, tests and benchmarks."""
-
-    apdus: int = 0
-    connects: int = 0
-    deadline_misses: int = 0
-    busy_answers: int = 0
-    #: Card calls that raised through the card core (answered 6F00 / ignored).
-    card_errors: int = 0
-    #: Times vpcd went silent after a power message (a client's 1-byte APDU, probably).
-    silent_after_power: int = 0
 
 
 class _Connection:
@@ -124,7 +93,7 @@ class _Connection:
     Exactly one thread sends at a time, by construction rather than a lock:
     the thread that read a frame answers it, unless the watchdog popped that
     call from the in-flight table first, in which case only the watchdog
-    answers (6F00) and the reading thread sends nothing (``_apdu`` → None).
+    answers (6F00) and the reading thread sends nothing (``CardCalls.apdu`` → None).
     """
 
     __slots__ = ("closed", "sock")
@@ -236,20 +205,12 @@ class VpcdHost(SimulatedDeviceHost):
         self._lock = threading.Lock()
         self._running = False
         self._stopped = threading.Event()
-        self._watch_stop = threading.Event()
         self._connected = threading.Event()
         self._conn: _Connection | None = None
         self._threads: list[threading.Thread] = []
         self._owner: object = None
-        # The card call in flight, {seq: (started, is_apdu)}. The owning thread
-        # and the watchdog each try to pop it when the call ends / times out:
-        # dict.pop is atomic, so exactly one of them wins, without a lock on
-        # the per-APDU path.
-        self._seq = 0
-        self._inflight: dict[int, tuple[float, bool]] = {}
-        self._busy = False
-        self._pending_power: VpcdControl | None = None
-        self._watchdog: threading.Thread | None = None
+        self._calls = CardCalls(self, self.reader, self.stats, deadline=deadline,
+                                endpoint=self.endpoint, lock=self._lock, take_over=self._take_over)
 
     # -- Host interface ------------------------------------------------------------
 
@@ -267,7 +228,7 @@ class VpcdHost(SimulatedDeviceHost):
     @property
     def busy(self) -> bool:
         """True while a card call that missed its deadline is still running."""
-        return self._busy
+        return self._calls.busy
 
     def wait_connected(self, timeout: float | None = None) -> bool:
         return self._connected.wait(timeout)
@@ -278,7 +239,7 @@ class VpcdHost(SimulatedDeviceHost):
             return
         self._running = True
         self._stopped.clear()
-        self._start_watchdog()
+        self._calls.start_watchdog(f"hcekit-vpcd-{self.port}-watch")
         self._spawn(None)
 
     def serve_forever(self) -> None:
@@ -293,7 +254,7 @@ class VpcdHost(SimulatedDeviceHost):
     def stop(self) -> None:
         """Stop serving (see :meth:`stop_serving`), then close the card (``hcekit_shutdown``)."""
         self.stop_serving()
-        if not self._busy:
+        if not self._calls.busy:
             super().stop()
         else:
             log.warning("vpcd %s: a card call is still stuck; not closing the card", self.endpoint)
@@ -322,10 +283,7 @@ class VpcdHost(SimulatedDeviceHost):
             self._connected.clear()
         if conn is not None:
             conn.close()
-        self._watch_stop.set()
-        if self._watchdog is not None and self._watchdog is not current:
-            self._watchdog.join(timeout=1.0)
-        self._watchdog = None
+        self._calls.stop_watchdog()
 
     def _spawn(self, conn: _Connection | None) -> None:
         token = object()
@@ -389,7 +347,7 @@ class VpcdHost(SimulatedDeviceHost):
                     if self._conn is conn:
                         self._conn = None
                         self._connected.clear()
-                self._power(VpcdControl.POWER_OFF)  # the card is off before vpcd sees us go
+                self._calls.power(VpcdControl.POWER_OFF)  # the card is off before vpcd sees us go
                 conn.close()
                 conn = None
                 if self._running:
@@ -447,7 +405,7 @@ class VpcdHost(SimulatedDeviceHost):
                         return True
                     continue
                 if control in _POWER_EVENTS:
-                    if not self._power(VpcdControl(control)):
+                    if not self._calls.power(VpcdControl(control)):
                         return False
                     after_power = control
                     continue
@@ -455,73 +413,11 @@ class VpcdHost(SimulatedDeviceHost):
                 # waits for its answer with no timeout; the card answers it (6700)
                 log.info("vpcd %s: 1-byte frame %02X is no vpcd control message; a client's "
                          "1-byte APDU, passed to the card", self.endpoint, control)
-            response = self._apdu(payload)
+            response = self._calls.apdu(payload)
             if response is None:
                 return False
             if not send(response):
                 return True
-
-    # -- card calls under the watchdog -----------------------------------------------------
-
-    def _enter(self, is_apdu: bool) -> int:
-        """Register a card call; 0 if the card is busy with a stuck call."""
-        if self._busy:
-            return 0
-        seq = self._seq = self._seq + 1
-        self._inflight[seq] = (time.monotonic(), is_apdu)
-        return seq
-
-    def _leave(self, seq: int) -> bool:
-        """The call is over; False if the watchdog gave up on it meanwhile."""
-        if self._inflight.pop(seq, None) is not None:
-            return True
-        self._recover()
-        return False
-
-    def _apdu(self, command: bytes) -> bytes | None:
-        """The response to send, or None if this thread lost the connection to the watchdog."""
-        reply = self.reader.answer(command)
-        if reply is not None:
-            return reply
-        seq = self._enter(True)
-        if not seq:
-            self.stats.busy_answers += 1
-            log.warning("vpcd %s: card busy with a stuck call; answering 6F00", self.endpoint)
-            return _SW_UNKNOWN
-        self.stats.apdus += 1
-        try:
-            with self.lock:
-                response = self.card.transceive(command)
-        except BaseException:
-            # No signal is ever delivered to this thread, so even KeyboardInterrupt
-            # or SystemExit here was raised by a plugin (or the core): answer, serve on.
-            self.stats.card_errors += 1
-            log.exception("vpcd %s: the card raised on %s; answering 6F00", self.endpoint,
-                          command[:4].hex().upper())
-            response = _SW_UNKNOWN
-        finally:
-            kept = self._leave(seq)
-        return response if kept else None
-
-    def _power(self, event: VpcdControl) -> bool:
-        seq = self._enter(False)
-        if not seq:
-            with self._lock:
-                self._pending_power = event
-            return True
-        try:
-            with self.lock:
-                if event == VpcdControl.POWER_OFF:
-                    self.card.field_off(DeactivationReason.LINK_LOSS)
-                else:
-                    self.reader.activate()
-                    self.card.field_on()
-        except BaseException:  # as in _apdu: raised by card code, never a signal
-            self.stats.card_errors += 1
-            log.exception("vpcd %s: card failed on %s", self.endpoint, event.name)
-        finally:
-            kept = self._leave(seq)
-        return kept
 
     def _check_silence(self, conn: _Connection, control: int) -> None:
         """Warn when vpcd goes quiet after a power message: it may be a client's APDU.
@@ -545,59 +441,10 @@ class VpcdHost(SimulatedDeviceHost):
             "Fix the client: an ISO 7816-4 command is at least 4 bytes (see docs/pcsc.md)",
             self.endpoint, SILENCE_AFTER_POWER, VpcdControl(control).name, control, control)
 
-    def _recover(self) -> None:
-        """Run by the thread whose stuck call finally returned: reset the card, clear busy."""
-        with self._lock:
-            pass  # the watchdog's take-over holds the lock until it is complete
-        log.warning("vpcd %s: the stuck card call returned; its result was discarded, "
-                    "field reset", self.endpoint)
-        try:
-            with self.lock:
-                self.card.field_off(DeactivationReason.LINK_LOSS)
-        except BaseException:
-            log.exception("vpcd %s: field_off after a stuck call failed", self.endpoint)
-        with self._lock:
-            pending = self._pending_power
-            self._pending_power = None
-            if pending in (VpcdControl.POWER_ON, VpcdControl.RESET):
-                try:
-                    with self.lock:
-                        self.card.field_on()
-                except BaseException:
-                    log.exception("vpcd %s: field_on after a stuck call failed", self.endpoint)
-            self._busy = False
-
-    # -- the watchdog ---------------------------------------------------------------------------
-
-    def _start_watchdog(self) -> None:
-        if self._watchdog is not None and self._watchdog.is_alive():
-            return
-        self._watch_stop.clear()
-        self._watchdog = threading.Thread(target=self._watch, name=f"hcekit-vpcd-{self.port}-watch",
-                                          daemon=True)
-        self._watchdog.start()
-
-    def _watch(self) -> None:
-        interval = min(0.1, max(0.005, self.deadline / 10))
-        while not self._watch_stop.wait(interval):
-            if self._busy:
-                continue
-            now = time.monotonic()
-            for seq, (started, is_apdu) in list(self._inflight.items()):
-                if now - started >= self.deadline:
-                    self._take_over(seq, is_apdu)
-
-    def _take_over(self, seq: int, is_apdu: bool) -> None:
-        with self._lock:
-            if self._inflight.pop(seq, None) is None:
-                return  # it finished just in time
-            self._busy = True
-            self.stats.deadline_misses += 1
-            conn = self._conn
-            log.error("vpcd %s: card call #%d missed its %.3g s deadline%s; the card answers "
-                      "6F00 until the call returns", self.endpoint, seq, self.deadline,
-                      " (answered 6F00)" if is_apdu else " (power event)")
-            if is_apdu and conn is not None:
-                conn.send_frame(_SW_UNKNOWN)
-            # the stuck thread keeps the card; a fresh thread takes the connection
-            self._spawn(conn)
+    def _take_over(self, is_apdu: bool) -> None:
+        """The watchdog gave up on a card call (under ``self._lock``): 6F00 for an APDU, and a
+        fresh thread takes the connection; the stuck thread keeps the card."""
+        conn = self._conn
+        if is_apdu and conn is not None:
+            conn.send_frame(_SW_UNKNOWN)
+        self._spawn(conn)
