@@ -214,7 +214,7 @@ def test_pos_terminates_on_a_book3_finding(monkeypatch: pytest.MonkeyPatch) -> N
     def old_layout(perso):  # type: ignore[no-untyped-def]
         built = real(perso)
         return layout_module.CardLayout(built.fci, built.afl, built.afl, built.records,
-                                        built.sensitive, built.track2, built.psn)
+                                        built.sensitive, built.track2, built.psn, built.aip)
 
     monkeypatch.setattr("hcekit_payment.plugin.build_layout", old_layout)
     card = Card([PaymentPlugin()], store=MemoryStore())

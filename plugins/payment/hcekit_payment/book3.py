@@ -12,7 +12,8 @@ Rules (EMV 4.3 Book 3):
 
 * §6.5.8.4 GPO answer: format 1 (80: AIP || AFL) or format 2 (77 with 82, 94).
 * §6.5.5.4 GENERATE AC answer: format 1 (80: CID || ATC || AC [|| IAD]) or
-  format 2 (77 with 9F27, 9F36, 9F26, optional 9F10); a second GENERATE AC
+  format 2 (77 with 9F27, 9F36, 9F26, optional 9F10; with CDA requested 9F4B
+  may carry the cryptogram instead of 9F26); a second GENERATE AC
   gives TC or AAC, and no answer is above what was asked (AAC < ARQC < TC).
 * §10.2 AFL: entries of 4 bytes, SFI 1–30, first record ≥ 1, last ≥ first,
   ODA records ≤ records of the entry; every record read answers 9000; a
@@ -49,6 +50,7 @@ __all__ = [
 _AIP, _AFL, _CID, _ATC, _AC, _IAD = 0x82, 0x94, 0x9F27, 0x9F36, 0x9F26, 0x9F10
 _PAN, _EXPIRY, _CDOL1, _CDOL2, _SDA_TAG_LIST = 0x5A, 0x5F24, 0x8C, 0x8D, 0x9F4A
 _FORMAT_1, _FORMAT_2, _RECORD = 0x80, 0x77, 0x70
+_SDAD, _P1_CDA = 0x9F4B, 0x10
 _OK = 0x9000
 #: GENERATE AC P1 / CID b8-b7: the order a card may never exceed (Book 3 §6.5.5.4).
 _AC_RANK = {0x00: 0, 0x80: 1, 0x40: 2}
@@ -337,7 +339,10 @@ class Book3Checker:
         else:
             self._check_formats([top], f"{nth} GENERATE AC answer")
             values = {o.tag: o.value for o in _primitives([top])}
-            missing = [f"{t:X}" for t in (_CID, _ATC, _AC) if t not in values]
+            # With CDA (P1 b5) the cryptogram travels inside the signature 9F4B (Book 2 §6.6.1).
+            signed = p1 & _P1_CDA and _SDAD in values
+            missing = [f"{t:X}" for t in (_CID, _ATC, _SDAD if signed else _AC)
+                       if t not in values]
             if missing:
                 self.fail("§6.5.5.4", f"{nth} GENERATE AC answer lacks {', '.join(missing)}")
                 return

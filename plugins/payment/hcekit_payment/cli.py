@@ -1,4 +1,4 @@
-"""``hcekit payment personalize``, ``show`` and ``test-ranges``.
+"""``hcekit payment personalize``, ``show``, ``test-ranges`` and ``capk``.
 
 Personalisation is a declaration on the core's framework
 (:mod:`hcekit.cli.personalization`), which owns ``--store``, ``--force`` and the
@@ -17,7 +17,9 @@ from hcekit.cli.arguments import calendar_date
 from hcekit.cli.personalization import Personalization
 from hcekit.store import PluginStore
 
+from .assumptions import CA_INDEX, ODA_FAULTS, ODA_METHODS
 from .atc import current_atc
+from .ca import capks_json, capks_table
 from .personalization import NotATestPanError, PersonalizationError, from_options, load, save
 from .personalization import Personalization as CardData
 from .testdata import TEST_RANGES
@@ -51,6 +53,11 @@ def _arguments(perso: argparse.ArgumentParser) -> None:
                           "it in ps and it lands in shell history: prefer --imk-file)")
     perso.add_argument("--offline-limit", dest="offline_limit",
                        help="largest amount in minor units approved offline (default 0)")
+    perso.add_argument("--oda", metavar="METHODS",
+                       help=f"offline data authentication, comma-separated from "
+                            f"{', '.join(ODA_METHODS)} (default none)")
+    perso.add_argument("--oda-fault", dest="oda_fault", choices=ODA_FAULTS,
+                       help="a deliberately wrong ODA variant, for a terminal's failure paths")
     perso.add_argument("--allow-non-test-pan", action="store_true",
                        help="accept a PAN outside the documented test ranges (your lab BIN; "
                             "see 'hcekit payment test-ranges')")
@@ -58,7 +65,8 @@ def _arguments(perso: argparse.ArgumentParser) -> None:
 
 def _prepare(args: argparse.Namespace) -> CardData:
     options: dict[str, Any] = {key: getattr(args, key) for key in
-                               ("pan", "psn", "expiry", "name", "cvn", "imk", "offline_limit")
+                               ("pan", "psn", "expiry", "name", "cvn", "imk", "offline_limit",
+                                "oda", "oda_fault")
                                if getattr(args, key) is not None}
     if args.imk_file is not None:
         try:
@@ -79,7 +87,16 @@ def _prepare(args: argparse.Namespace) -> CardData:
 def _write(store: PluginStore, perso: CardData) -> list[str]:
     save(store, perso)
     return [f"personalised {perso.masked_pan()} CVN {int(perso.cvn)} key KCV "
-            f"{perso.key_check_value}" + (" (TEST issuer key)" if perso.test_key else "")]
+            f"{perso.key_check_value}" + (" (TEST issuer key)" if perso.test_key else ""),
+            f"offline data authentication: {_oda_text(perso)}"]
+
+
+def _oda_text(perso: CardData) -> str:
+    if not perso.oda_methods:
+        return "none"
+    text = ", ".join(m.upper().replace("FDDA", "fDDA") for m in perso.oda_methods)
+    text += f" under TEST CAPK index {CA_INDEX:02X} (hcekit payment capk)"
+    return text + (f"; DELIBERATELY WRONG: {perso.oda_fault}" if perso.oda_fault else "")
 
 
 def _show(store: PluginStore, args: argparse.Namespace) -> list[str]:
@@ -90,6 +107,7 @@ def _show(store: PluginStore, args: argparse.Namespace) -> list[str]:
         f"AID       {perso.aid.hex().upper()} label {perso.label!r}",
         f"CVN       {int(perso.cvn)}, card key KCV {perso.key_check_value}"
         + (", from the TEST issuer key" if perso.test_key else ""),
+        f"ODA       {_oda_text(perso)}",
         f"ATC       {current_atc(store)}",
     ]
 
@@ -99,6 +117,18 @@ def _more_commands(sub: SubParsers) -> None:
                             description="List the PAN ranges personalize accepts without "
                                         "--allow-non-test-pan.")
     ranges.set_defaults(handler=_ranges)
+    capk = sub.add_parser("capk", help="export the TEST CA public keys for a terminal",
+                          description="Print the TEST CA public key as terminals load it: RID, "
+                                      "index, modulus, exponent and SHA-1 check value, once "
+                                      "per brand RID. TEST ONLY: never load it into a "
+                                      "terminal that accepts live cards.")
+    capk.add_argument("--json", action="store_true", help="JSON instead of the text table")
+    capk.set_defaults(handler=_capk)
+
+
+def _capk(args: argparse.Namespace) -> int:
+    print(capks_json() if args.json else "\n".join(capks_table()).rstrip())
+    return 0
 
 
 def _ranges(args: argparse.Namespace) -> int:
@@ -109,7 +139,7 @@ def _ranges(args: argparse.Namespace) -> int:
 
 
 PERSONALIZATION: Personalization[CardData] = Personalization(
-    summary="TEST EMV payment card: personalize, show, list test PAN ranges",
+    summary="TEST EMV payment card: personalize, show, list test PAN ranges, export the CAPK",
     description="Write the TEST EMV card into the store: PAN (from a documented test range "
                 "unless --allow-non-test-pan), expiry, name, CVN and the card key derived from "
                 "the issuer master key (only its check value is printed; the issuer key is not "

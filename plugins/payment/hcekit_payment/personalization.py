@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import calendar
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from hcekit import errors as hcekit_errors
 from hcekit.options import OptionGroup
 from hcekit.store import PluginStore
 
+from . import oda as oda_module
+from .assumptions import ODA_FAULTS, ODA_METHODS
 from .cryptogram import CVN, icc_master_key
 from .keys import key_check_value
+from .layout import oda_static_data
 from .testdata import DEFAULT_PAN, TEST_IMK, documented_test_range, luhn_valid
 
 __all__ = [
@@ -38,6 +41,8 @@ VISA_AID = bytes.fromhex("A0000000031010")
 
 PROFILE_KEY = "profile"
 ICC_MK_KEY = "icc_master_key_ac"
+ODA_KEY = "oda"
+ICC_RSA_KEY = "icc_rsa_key"
 
 
 class PersonalizationError(hcekit_errors.PersonalizationError):
@@ -69,6 +74,11 @@ class Personalization:
     test_key: bool = True
     #: True when the PAN was accepted outside the documented test ranges.
     forced: bool = False
+    #: Offline data authentication methods on (subset of ``sda dda fdda cda``), and a fault.
+    oda_methods: tuple[str, ...] = ()
+    oda_fault: str = ""
+    #: Certificates and the ICC private key, made by :func:`personalize` for the methods.
+    oda: oda_module.OdaData | None = field(default=None, repr=False, compare=False)
 
     @property
     def key_check_value(self) -> str:
@@ -141,7 +151,31 @@ def personalize(
         raise PersonalizationError("application label must be 1–16 ASCII characters")
     if draft.offline_limit < 0:
         raise PersonalizationError("offline limit must be ≥ 0")
-    return replace(draft, icc_mk=icc_master_key(cvn, imk, pan, psn))
+    _check_oda(draft.oda_methods, draft.oda_fault)
+    draft = replace(draft, icc_mk=icc_master_key(cvn, imk, pan, psn))
+    if not draft.oda_methods:
+        return draft
+    return replace(draft, oda=oda_module.issue(pan, draft.oda_methods, draft.oda_fault,
+                                               oda_static_data(draft)))
+
+
+def _check_oda(methods: tuple[str, ...], fault: str) -> None:
+    unknown = [m for m in methods if m not in ODA_METHODS]
+    if unknown or len(set(methods)) != len(methods):
+        raise PersonalizationError(f"ODA methods are a subset of {', '.join(ODA_METHODS)}; "
+                                   f"got {', '.join(methods)}")
+    if fault and fault not in ODA_FAULTS:
+        raise PersonalizationError(f"ODA fault must be one of {', '.join(ODA_FAULTS)}; "
+                                   f"got {fault!r}")
+    if fault and not methods:
+        raise PersonalizationError("an ODA fault needs at least one ODA method")
+
+
+def parse_methods(text: str) -> tuple[str, ...]:
+    """``"sda,cda"`` → ``("sda", "cda")``; ``"none"`` or empty → ``()``."""
+    if text.strip().lower() in ("", "none"):
+        return ()
+    return tuple(m.strip().lower() for m in text.split(","))
 
 
 def add_options(options: OptionGroup) -> None:
@@ -162,6 +196,10 @@ def add_options(options: OptionGroup) -> None:
     options.add("imk", type=bytes, secret=True,
                 help="issuer master key, 16 bytes hex (default the TEST key)")
     options.add("force", type=bool, help="accept a PAN outside the documented test ranges")
+    options.add("oda", help=f"offline data authentication methods, comma-separated from "
+                            f"{', '.join(ODA_METHODS)} (default none)")
+    options.add("oda_fault", choices=ODA_FAULTS,
+                help="a deliberately wrong ODA variant for a terminal's failure paths")
 
 
 def from_options(options: Mapping[str, Any]) -> Personalization:
@@ -169,10 +207,10 @@ def from_options(options: Mapping[str, Any]) -> Personalization:
 
     Options: ``pan``, ``psn``, ``expiry``, ``effective``, ``name``, ``cvn``,
     ``label``, ``country``, ``currency``, ``offline_limit``, ``imk`` (hex),
-    ``force``.
+    ``force``, ``oda`` (comma-separated methods), ``oda_fault``.
     """
     known = {"pan", "psn", "expiry", "effective", "name", "cvn", "label", "country",
-             "currency", "offline_limit", "imk", "force"}
+             "currency", "offline_limit", "imk", "force", "oda", "oda_fault"}
     unknown = set(options) - known
     if unknown:
         raise PersonalizationError(
@@ -184,6 +222,11 @@ def from_options(options: Mapping[str, Any]) -> Personalization:
                          ("country", "country"), ("currency", "currency")):
         if option in options:
             kwargs[name] = str(options[option])
+    if "oda" in options:
+        raw = options["oda"]
+        kwargs["oda_methods"] = parse_methods(raw) if isinstance(raw, str) else tuple(raw)
+    if "oda_fault" in options:
+        kwargs["oda_fault"] = str(options["oda_fault"])
     try:
         if "cvn" in options:
             kwargs["cvn"] = int(options["cvn"])
@@ -201,13 +244,23 @@ def from_options(options: Mapping[str, Any]) -> Personalization:
 
 def save(store: PluginStore, perso: Personalization) -> None:
     """Write the card data; the ATC is left alone (it never goes backwards)."""
-    profile = asdict(perso)
-    del profile["icc_mk"]
+    profile = {f.name: getattr(perso, f.name) for f in fields(perso)
+               if f.name not in ("icc_mk", "oda")}
     profile["aid"] = perso.aid.hex().upper()
     profile["cvn"] = int(perso.cvn)
+    profile["oda_methods"] = list(perso.oda_methods)
     with store.transaction():
         store.set_json(PROFILE_KEY, profile)
         store.set(ICC_MK_KEY, perso.icc_mk)
+        if perso.oda is None:
+            store.delete(ODA_KEY)
+            store.delete(ICC_RSA_KEY)
+            return
+        store.set_json(ODA_KEY, oda_module.to_json(perso.oda))
+        if perso.oda.icc_key is None:
+            store.delete(ICC_RSA_KEY)
+        else:
+            store.set(ICC_RSA_KEY, oda_module.icc_key_der(perso.oda.icc_key))
 
 
 def load(store: PluginStore) -> Personalization | None:
@@ -219,4 +272,8 @@ def load(store: PluginStore) -> Personalization | None:
     profile = dict(profile)
     profile["aid"] = bytes.fromhex(profile["aid"])
     profile["cvn"] = CVN(profile["cvn"])
-    return Personalization(icc_mk=key, **profile)
+    profile["oda_methods"] = tuple(profile.get("oda_methods", ()))
+    oda_raw, icc_der = store.get_json(ODA_KEY), store.get(ICC_RSA_KEY)
+    oda = None if oda_raw is None else oda_module.from_json(
+        oda_raw, None if icc_der is None else oda_module.load_icc_key(icc_der))
+    return Personalization(icc_mk=key, oda=oda, **profile)
