@@ -31,9 +31,11 @@ qVSDC GPO answer carries one over the unpredictable number, amount and
 currency; GENERATE AC with P1 b5 (CDA) answers a TC or ARQC inside a signature
 over the transaction data hash (EMV Book 2 §6.6), an AAC unsigned.
 
-A GPO with empty PDOL data (``83 00``, what emvtool sends) is taken as a
-terminal that does not fill the PDOL: the contact-style flow, where the
-cryptogram comes from GENERATE AC. Wrong lengths answer 6700, wrong P1/P2
+A GPO with empty PDOL data (``83 00``, what emvtool sends) is refused with
+6700 like any other wrong length, since the card has a PDOL; personalised
+with ``accept_empty_pdol`` the card takes it as a terminal that does not
+fill the PDOL: the contact-style flow, where the cryptogram comes from
+GENERATE AC. Wrong lengths answer 6700, wrong P1/P2
 6A86, an unknown SFI 6A82 and an unknown record 6A83.
 """
 
@@ -57,7 +59,7 @@ from .cryptogram import (
     issuer_application_data,
 )
 from .cvr import second_ac_iad
-from .dol import split
+from .dol import dol_length, split
 from .layout import CDOL1, PDOL, CardLayout, cdol2
 from .personalization import Personalization
 
@@ -177,6 +179,9 @@ class PaymentApplication:
             raise IsoError(SW.CONDITIONS_OF_USE_NOT_SATISFIED,
                            "GPO already done in this selection; select the application again")
         pdol_data = objects[0].value
+        if not pdol_data and not self.perso.accept_empty_pdol:
+            raise IsoError(SW.WRONG_LENGTH, "GPO data 83 00 is empty; the card's PDOL asks "
+                                            f"for {dol_length(PDOL)} bytes")
         terminal = split(PDOL, pdol_data, "PDOL") if pdol_data else {}
         ttq = terminal.get(tags.TTQ, bytes(4))
         flow = Flow.QVSDC if ttq[0] & TTQ_QVSDC_SUPPORTED else Flow.GENERATE_AC

@@ -74,6 +74,8 @@ class Personalization:
     test_key: bool = True
     #: True when the PAN was accepted outside the documented test ranges.
     forced: bool = False
+    #: Accept empty PDOL data (``83 00``, what emvtool sends) as "contact-style flow".
+    accept_empty_pdol: bool = False
     #: Offline data authentication methods on (subset of ``sda dda fdda cda``), and a fault.
     oda_methods: tuple[str, ...] = ()
     oda_fault: str = ""
@@ -196,6 +198,9 @@ def add_options(options: OptionGroup) -> None:
     options.add("imk", type=bytes, secret=True,
                 help="issuer master key, 16 bytes hex (default the TEST key)")
     options.add("force", type=bool, help="accept a PAN outside the documented test ranges")
+    options.add("accept_empty_pdol", type=bool,
+                help="take GPO data 83 00 (a terminal that ignores the PDOL, as emvtool) as the "
+                     "GENERATE AC flow instead of refusing it with 6700")
     options.add("oda", help=f"offline data authentication methods, comma-separated from "
                             f"{', '.join(ODA_METHODS)} (default none)")
     options.add("oda_fault", choices=ODA_FAULTS,
@@ -207,10 +212,11 @@ def from_options(options: Mapping[str, Any]) -> Personalization:
 
     Options: ``pan``, ``psn``, ``expiry``, ``effective``, ``name``, ``cvn``,
     ``label``, ``country``, ``currency``, ``offline_limit``, ``imk`` (hex),
-    ``force``, ``oda`` (comma-separated methods), ``oda_fault``.
+    ``force``, ``accept_empty_pdol``, ``oda`` (comma-separated methods), ``oda_fault``.
     """
     known = {"pan", "psn", "expiry", "effective", "name", "cvn", "label", "country",
-             "currency", "offline_limit", "imk", "force", "oda", "oda_fault"}
+             "currency", "offline_limit", "imk", "force", "oda", "oda_fault",
+             "accept_empty_pdol"}
     unknown = set(options) - known
     if unknown:
         raise PersonalizationError(
@@ -236,10 +242,16 @@ def from_options(options: Mapping[str, Any]) -> Personalization:
         imk = raw_imk if isinstance(raw_imk, bytes) else bytes.fromhex(str(raw_imk))
     except ValueError as exc:
         raise PersonalizationError(f"bad payment option: {exc}") from None
-    force = options.get("force", False)
-    if isinstance(force, str):
-        force = force.strip().lower() in ("1", "true", "yes", "on")
-    return personalize(str(options.get("pan", DEFAULT_PAN)), imk, force=bool(force), **kwargs)
+    if "accept_empty_pdol" in options:
+        kwargs["accept_empty_pdol"] = _flag(options["accept_empty_pdol"])
+    return personalize(str(options.get("pan", DEFAULT_PAN)), imk,
+                       force=_flag(options.get("force", False)), **kwargs)
+
+
+def _flag(value: object) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "yes", "on")
+    return bool(value)
 
 
 def save(store: PluginStore, perso: Personalization) -> None:
