@@ -60,7 +60,7 @@ from .cryptogram import (
 )
 from .cvr import second_ac_iad
 from .dol import dol_length, split
-from .layout import CDOL1, PDOL, CardLayout, cdol2
+from .layout import CDOL1, CardLayout, cdol2
 from .personalization import Personalization
 
 __all__ = ["PaymentApplication", "Phase", "Flow"]
@@ -179,10 +179,11 @@ class PaymentApplication:
             raise IsoError(SW.CONDITIONS_OF_USE_NOT_SATISFIED,
                            "GPO already done in this selection; select the application again")
         pdol_data = objects[0].value
-        if not pdol_data and not self.perso.accept_empty_pdol:
+        pdol = self.layout.pdol
+        if pdol and not pdol_data and not self.perso.accept_empty_pdol:
             raise IsoError(SW.WRONG_LENGTH, "GPO data 83 00 is empty; the card's PDOL asks "
-                                            f"for {dol_length(PDOL)} bytes")
-        terminal = split(PDOL, pdol_data, "PDOL") if pdol_data else {}
+                                            f"for {dol_length(pdol)} bytes")
+        terminal = split(pdol, pdol_data, "PDOL") if pdol_data or not pdol else {}
         ttq = terminal.get(tags.TTQ, bytes(4))
         flow = Flow.QVSDC if ttq[0] & TTQ_QVSDC_SUPPORTED else Flow.GENERATE_AC
 

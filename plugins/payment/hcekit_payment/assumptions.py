@@ -15,7 +15,7 @@ __all__ = [
     "CA_INDEX", "BRAND_RIDS", "ISSUER_KEY_BITS", "ICC_KEY_BITS", "ISSUER_EXPONENT",
     "ICC_EXPONENT", "ISSUER_CERT_EXPIRY", "ICC_CERT_EXPIRY", "EXPIRED_CERT_EXPIRY", "ISSUER_CERT_SERIAL",
     "ICC_CERT_SERIAL", "DDOL", "ICC_DYNAMIC_NUMBER_LENGTH", "DATA_AUTHENTICATION_CODE",
-    "ODA_METHODS", "ODA_FAULTS",
+    "ODA_METHODS", "ODA_FAULTS", "MC_KEY_DERIVATION_INDEX", "MC_IAD_LENGTH",
 ]
 
 # -- the TEST CA (Book 2 §5.1, §11.2.2) -------------------------------------------------------
@@ -56,3 +56,13 @@ ICC_DYNAMIC_NUMBER_LENGTH = 8
 ODA_METHODS = ("sda", "dda", "fdda", "cda")
 #: Deliberately broken cards for a terminal's failure paths.
 ODA_FAULTS = ("expired-issuer-cert", "bad-hash", "wrong-ca-index")
+
+# -- the Mastercard profile (CVN 16) ------------------------------------------------------------
+# Public: the AID A0000000041010 and the CVN 16 cryptogram (ICC MK option A, session key over
+# ATC || 0000 || UN, MAC over the CDOL1 inputs, AIP, ATC and a 6-byte CVR, EMV padding), as
+# pyemv's MasterCardCVN16 implements it. Ours (no public Mastercard card specification gives
+# them): the IAD layout key derivation index || CVN || CVR (6) || 10 zero bytes (18 bytes,
+# the length M/Chip cards are commonly seen answering with) and the CVR's use of byte 1 for
+# the cryptogram types with the bit layout of Visa's CVR byte 2; the other CVR bytes are zero.
+MC_KEY_DERIVATION_INDEX = 0x01
+MC_IAD_LENGTH = 18

@@ -20,6 +20,7 @@ from hcekit.store import PluginStore
 from .assumptions import CA_INDEX, ODA_FAULTS, ODA_METHODS
 from .atc import current_atc
 from .ca import capks_json, capks_table
+from .cryptogram import CVN
 from .personalization import NotATestPanError, PersonalizationError, from_options, load, save
 from .personalization import Personalization as CardData
 from .testdata import TEST_RANGES
@@ -43,7 +44,8 @@ def _arguments(perso: argparse.ArgumentParser) -> None:
     perso.add_argument("--expiry", type=_expiry, metavar="YYMM",
                        help="expiry month, YYMM (default 2912)")
     perso.add_argument("--name", help="cardholder name (default TEST/HCEKIT CARD)")
-    perso.add_argument("--cvn", choices=["10", "18"], help="cryptogram version (default 18)")
+    perso.add_argument("--cvn", choices=[str(int(c)) for c in CVN],
+                       help="cryptogram version: Visa 18 (default) or 10, Mastercard 16")
     key = perso.add_mutually_exclusive_group()
     key.add_argument("--imk-file", metavar="PATH",
                      help="file holding the issuer master key, 16 bytes hex (default: the TEST "

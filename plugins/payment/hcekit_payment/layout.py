@@ -69,7 +69,7 @@ CDOL1: tuple[DolEntry, ...] = PDOL[1:]
 
 #: Issuer Authentication Data (91) in CDOL2: ARPC || ARC (CVN 10, method 1: 8 + 2 bytes)
 #: or ARPC || CSU (CVN 18, method 2: 4 + 4 bytes); EMV Book 2 §8.2.
-_IAD_91_LENGTH = {CVN.VISA_10: 10, CVN.VISA_18: 8}
+_IAD_91_LENGTH = {CVN.VISA_10: 10, CVN.VISA_18: 8, CVN.MASTERCARD_16: 10}
 
 
 def cdol2(cvn: CVN) -> tuple[DolEntry, ...]:
@@ -115,6 +115,8 @@ def track2_equivalent(perso: Personalization) -> bytes:
 
 @dataclass(frozen=True)
 class CardLayout:
+    #: PDOL of the brand's profile: empty for Mastercard (GPO data is 83 00).
+    pdol: tuple[DolEntry, ...]
     fci: bytes
     #: AFL of the full (GENERATE AC) flow and of the qVSDC flow.
     afl: bytes
@@ -138,12 +140,13 @@ def _afl_entry(sfi: int, first: int, last: int, oda: int) -> bytes:
 
 def build_layout(perso: Personalization) -> CardLayout:
     """Everything the card answers from, computed once per personalisation."""
+    pdol = PDOL if perso.brand.qvsdc else ()
     fci = encode(tags.FCI_TEMPLATE, [
         encode(tags.DF_NAME, perso.aid),
         encode(tags.FCI_PROPRIETARY, [
             encode(tags.APPLICATION_LABEL, perso.label.encode("ascii")),
             encode(tags.APPLICATION_PRIORITY, b"\x01"),
-            encode(tags.PDOL, encode_dol(PDOL)),
+            *([encode(tags.PDOL, encode_dol(pdol))] if pdol else []),
             encode(tags.LANGUAGE_PREFERENCE, b"en"),
             encode(tags.ISSUER_CODE_TABLE_INDEX, b"\x01"),
             encode(tags.APPLICATION_PREFERRED_NAME, perso.label.encode("ascii")),
@@ -175,7 +178,7 @@ def build_layout(perso: Personalization) -> CardLayout:
         certificates = _afl_entry(3, 1, len(oda_records), 0)
         afl = _afl_entry(1, 1, 1, 0) + _afl_entry(2, 1, 2, 1) + certificates
         afl_qvsdc += certificates
-    return CardLayout(fci, afl, afl_qvsdc, records, frozenset({(1, 1), (2, 1)}), track2, psn,
+    return CardLayout(pdol, fci, afl, afl_qvsdc, records, frozenset({(1, 1), (2, 1)}), track2, psn,
                       aip(perso))
 
 

@@ -19,6 +19,7 @@ from hcekit.store import PluginStore
 
 from . import oda as oda_module
 from .assumptions import ODA_FAULTS, ODA_METHODS
+from .brands import BRANDS, Brand, brand_of
 from .cryptogram import CVN, icc_master_key
 from .keys import key_check_value
 from .layout import oda_static_data
@@ -98,6 +99,12 @@ class Personalization:
     def effective_date(self) -> bytes:
         return bytes.fromhex(f"{self.effective}01")
 
+    @property
+    def brand(self) -> Brand:
+        brand = brand_of(self.pan)
+        assert brand is not None, "personalize() refuses a PAN of no supported brand"
+        return brand
+
     def masked_pan(self) -> str:
         return "*" * (len(self.pan) - 4) + self.pan[-4:]
 
@@ -125,6 +132,13 @@ def personalize(
         raise PersonalizationError(f"a PAN is 12–19 digits, got {len(pan)} characters")
     if not luhn_valid(pan):
         raise PersonalizationError("the PAN fails the Luhn check")
+    brand = brand_of(pan)
+    if brand is None:
+        supported = "; ".join(f"{b.name} " + ", ".join(
+            first if first == last else f"{first}–{last}" for first, last in b.ranges)
+            for b in BRANDS)
+        raise PersonalizationError(f"PAN {pan[:6]}… is of no brand this card supports "
+                                   f"(IIN ranges: {supported})")
     if documented_test_range(pan) is None and not force:
         raise NotATestPanError(
             f"PAN {pan[:6]}…{pan[-4:]} is not in a documented test range; this card carries "
@@ -133,11 +147,15 @@ def personalize(
     if len(imk) != 16:
         raise PersonalizationError(f"the issuer master key is 16 bytes, got {len(imk)}")
     try:
-        cvn = CVN(int(fields.pop("cvn", CVN.VISA_18)))
+        cvn = CVN(int(fields.pop("cvn", brand.cvns[0])))
     except ValueError:
+        cvn = None
+    if cvn not in brand.cvns:
         raise PersonalizationError(
-            f"unsupported CVN; this card implements {', '.join(str(int(c)) for c in CVN)}"
-        ) from None
+            f"unsupported CVN for {brand.name}; this card implements "
+            f"{', '.join(str(int(c)) for c in brand.cvns)}")
+    fields.setdefault("label", brand.label)
+    fields["aid"] = brand.aid
     psn = str(fields.pop("psn", "00"))
     _check_numeric(psn, 2, "PAN sequence number")
     draft = Personalization(pan=pan, icc_mk=b"", psn=psn, cvn=cvn,

@@ -1,4 +1,4 @@
-"""The payment plugin: a TEST EMV contactless card (Visa qVSDC-like, CVN 10/18).
+"""The payment plugin: a TEST EMV contactless card (Visa qVSDC-like CVN 10/18, Mastercard CVN 16).
 
 On an empty store it personalises itself from its options, or with the
 documented TEST PAN and the TEST issuer master key when there are none, so
