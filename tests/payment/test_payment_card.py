@@ -248,8 +248,10 @@ def test_get_data_atc(selected: Terminal) -> None:
     gpo(selected)
     assert selected.transmit(CommandApdu(0x80, 0xCA, 0x9F, 0x36, b"", 256)).data \
         == bytes.fromhex("9F36020001")
-    assert selected.transmit(CommandApdu(0x80, 0xCA, 0x9F, 0x17, b"", 256)).sw \
-        == SW.REFERENCED_DATA_NOT_FOUND
+    assert selected.transmit(CommandApdu(0x80, 0xCA, 0x9F, 0x13, b"", 256)).sw \
+        == SW.REFERENCED_DATA_NOT_FOUND  # last online ATC: not kept
+    assert selected.transmit(CommandApdu(0x80, 0xCA, 0x9F, 0x17, b"", 256)).data \
+        == bytes.fromhex("9F170103")  # the PIN try counter issuer scripts reset
 
 
 def test_pan_bearing_exchanges_are_marked_sensitive() -> None:

@@ -45,7 +45,7 @@ import os
 from dataclasses import dataclass, field
 from enum import Enum
 
-from hcekit import SW, AppContext, CommandApdu, IsoError
+from hcekit import SW, AppContext, CommandApdu, IsoError, ResponseApdu
 from hcekit.tlv import TlvError, encode, parse
 
 from . import oda, tags
@@ -62,6 +62,7 @@ from .cvr import second_ac_iad
 from .dol import dol_length, split
 from .layout import CDOL1, CardLayout, cdol2
 from .personalization import Personalization
+from .scripts import SCRIPT_COMMANDS, ScriptKeys, is_blocked, pin_tries, put_data_value, run_script_command
 
 __all__ = ["PaymentApplication", "Phase", "Flow"]
 
@@ -111,6 +112,8 @@ class Transaction:
     terminal: dict[int, bytes] = field(default_factory=dict)
     #: The last cryptogram the card gave (after an ARQC: what the issuer's ARPC answers).
     cryptogram: bytes = b""
+    #: The first application cryptogram: issuer script MACs cover it (Book 2 §9.2).
+    first_cryptogram: bytes = b""
     #: PDOL and CDOL1 data as sent: CDA's transaction data hash covers them (Book 2 §6.6.1).
     pdol_data: bytes = b""
     cdol1_data: bytes = b""
@@ -134,6 +137,7 @@ class PaymentApplication:
             INS_GENERATE_AC: (CLA_EMV, self._generate_ac),
             INS_GET_DATA: (CLA_EMV, self._get_data),
             INS_INTERNAL_AUTHENTICATE: (CLA_ISO, self._internal_authenticate),
+            **{ins: (cla, self._issuer_script) for ins, cla in SCRIPT_COMMANDS.items()},
         }
         methods = perso.oda_methods
         self._icc_key = perso.oda.icc_key if perso.oda is not None else None
@@ -143,10 +147,12 @@ class PaymentApplication:
 
     # -- hooks ------------------------------------------------------------------
 
-    def select(self, app: AppContext, command: CommandApdu) -> bytes:
+    def select(self, app: AppContext, command: CommandApdu) -> bytes | ResponseApdu:
         if command.p2 & 0x0C:
             raise IsoError(SW.INCORRECT_P1P2, "SELECT P2 asks for FCP/FMD; this card returns the FCI")
         app.session[_SESSION_KEY] = Transaction()
+        if is_blocked(app.store):  # Book 3 §6.5.1: a blocked application still selects
+            return ResponseApdu(self.layout.fci, SW.SELECTED_FILE_INVALIDATED)
         return self.layout.fci
 
     def process(self, app: AppContext, command: CommandApdu) -> bytes:
@@ -193,7 +199,8 @@ class PaymentApplication:
         afl = self.layout.afl_qvsdc if flow is Flow.QVSDC else self.layout.afl
         parts = [encode(tags.AIP, self.layout.aip), encode(tags.AFL, afl)]
         if flow is Flow.QVSDC:
-            decision = self._decide_qvsdc(ttq, terminal)
+            decision = (CryptogramType.AAC if is_blocked(app.store)
+                        else self._decide_qvsdc(ttq, terminal))
             txn.phase = Phase.COMPLETED  # one cryptogram per ATC, even if this one fails
             parts += [encode(tags.TRACK2_EQUIVALENT, self.layout.track2),
                       encode(tags.PAN_SEQUENCE_NUMBER, self.layout.psn)]
@@ -277,7 +284,8 @@ class PaymentApplication:
             return self._second_generate_ac(app, txn, requested, command.data, cda)
         terminal = split(CDOL1, command.data, "CDOL1")
         txn.cdol1_data = command.data
-        decision = self._decide(requested, terminal)
+        decision = (CryptogramType.AAC if is_blocked(app.store)
+                    else self._decide(requested, terminal))
         parts = self._cryptogram(txn, decision, terminal)
         if decision is CryptogramType.ARQC:
             txn.phase, txn.terminal = Phase.ONLINE, terminal
@@ -309,7 +317,8 @@ class PaymentApplication:
         issuer = check_issuer_authentication(
             self.perso.cvn, self.perso.icc_mk, atc, txn.cryptogram,
             terminal[tags.ISSUER_AUTHENTICATION_DATA], arc)
-        approve = requested is CryptogramType.TC and issuer.authentic and issuer.approved
+        approve = (requested is CryptogramType.TC and issuer.authentic and issuer.approved
+                   and not is_blocked(app.store))
         decision = CryptogramType.TC if approve else CryptogramType.AAC
         iad = second_ac_iad(self.perso.cvn, CryptogramType.ARQC, decision,
                             issuer_authentication_failed=issuer.present and not issuer.authentic,
@@ -342,6 +351,7 @@ class PaymentApplication:
         ac = application_cryptogram(self.perso.cvn, self.perso.icc_mk, data, self.layout.aip,
                                     atc, iad)
         txn.cryptogram = ac
+        txn.first_cryptogram = txn.first_cryptogram or ac
         return [
             encode(tags.CRYPTOGRAM_INFORMATION_DATA, bytes((int(decision),))),
             encode(tags.ATC, atc),
@@ -349,10 +359,30 @@ class PaymentApplication:
             encode(tags.ISSUER_APPLICATION_DATA, iad),
         ]
 
+    # -- issuer scripts ---------------------------------------------------------------------
+
+    def _issuer_script(self, app: AppContext, txn: Transaction, command: CommandApdu) -> bytes:
+        if not self.perso.icc_mk_smi or not self.perso.icc_mk_smc:
+            raise IsoError(SW.CONDITIONS_OF_USE_NOT_SATISFIED,
+                           "this card was personalised without secure messaging keys")
+        if not txn.first_cryptogram:
+            raise IsoError(SW.CONDITIONS_OF_USE_NOT_SATISFIED,
+                           "issuer script command before the transaction's first cryptogram")
+        keys = ScriptKeys(self.perso.icc_mk_smi, self.perso.icc_mk_smc,
+                          txn.atc.to_bytes(2, "big"), txn.first_cryptogram)
+        done = run_script_command(app, command, keys)
+        app.log.info("issuer script: %s", done)
+        return b""
+
     # -- GET DATA ---------------------------------------------------------------------------
 
     def _get_data(self, app: AppContext, txn: Transaction, command: CommandApdu) -> bytes:
         tag = (command.p1 << 8) | command.p2
         if tag == tags.ATC:
             return encode(tags.ATC, current_atc(app.store).to_bytes(2, "big"))
+        if tag == tags.PIN_TRY_COUNTER:
+            return encode(tag, bytes((pin_tries(app.store),)))
+        value = put_data_value(app.store, tag)
+        if value is not None:
+            return encode(tag, value)
         raise IsoError(SW.REFERENCED_DATA_NOT_FOUND, f"GET DATA {tag:04X}: not kept by this card")

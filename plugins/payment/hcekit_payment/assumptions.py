@@ -16,6 +16,7 @@ __all__ = [
     "ICC_EXPONENT", "ISSUER_CERT_EXPIRY", "ICC_CERT_EXPIRY", "EXPIRED_CERT_EXPIRY", "ISSUER_CERT_SERIAL",
     "ICC_CERT_SERIAL", "DDOL", "ICC_DYNAMIC_NUMBER_LENGTH", "DATA_AUTHENTICATION_CODE",
     "ODA_METHODS", "ODA_FAULTS", "MC_KEY_DERIVATION_INDEX", "MC_IAD_LENGTH",
+    "PIN_TRY_LIMIT", "PUT_DATA_TAGS", "SW_SCRIPT_MAC_WRONG",
 ]
 
 # -- the TEST CA (Book 2 §5.1, §11.2.2) -------------------------------------------------------
@@ -66,3 +67,15 @@ ODA_FAULTS = ("expired-issuer-cert", "bad-hash", "wrong-ca-index")
 # the cryptogram types with the bit layout of Visa's CVR byte 2; the other CVR bytes are zero.
 MC_KEY_DERIVATION_INDEX = 0x01
 MC_IAD_LENGTH = 18
+
+# -- issuer scripts (Book 3 §6.5, §10.10; Book 2 §9) ---------------------------------------------
+# Public: APPLICATION BLOCK 84 1E, APPLICATION UNBLOCK 84 18, PIN CHANGE/UNBLOCK 84 24 (P2 00
+# unblock, 01 change with the current PIN, 02 change without it), SELECT of a blocked
+# application answering 6283 and its GENERATE AC only an AAC (Book 3 §6.5.1).
+# Ours: the PIN try limit a PIN UNBLOCK restores; PUT DATA (04 DA, not in Book 3's command list)
+# accepts only the Lower Consecutive Offline Limit 9F14 (Book 3 Annex A: b, 1 byte), read back
+# with GET DATA; a wrong MAC answers 6988 ("incorrect secure messaging data objects",
+# ISO/IEC 7816-4), which is what EMV cards commonly answer.
+PIN_TRY_LIMIT = 3
+PUT_DATA_TAGS = {0x9F14: 1}
+SW_SCRIPT_MAC_WRONG = 0x6988

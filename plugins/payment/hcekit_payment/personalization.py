@@ -21,9 +21,16 @@ from . import oda as oda_module
 from .assumptions import ODA_FAULTS, ODA_METHODS
 from .brands import BRANDS, Brand, brand_of
 from .cryptogram import CVN, icc_master_key
-from .keys import key_check_value
+from .keys import derive_icc_master_key_a, key_check_value
 from .layout import oda_static_data
-from .testdata import DEFAULT_PAN, TEST_IMK, documented_test_range, luhn_valid
+from .testdata import (
+    DEFAULT_PAN,
+    TEST_IMK,
+    TEST_IMK_SMC,
+    TEST_IMK_SMI,
+    documented_test_range,
+    luhn_valid,
+)
 
 __all__ = [
     "VISA_AID",
@@ -44,6 +51,7 @@ PROFILE_KEY = "profile"
 ICC_MK_KEY = "icc_master_key_ac"
 ODA_KEY = "oda"
 ICC_RSA_KEY = "icc_rsa_key"
+ICC_MK_SMI_KEY, ICC_MK_SMC_KEY = "icc_master_key_smi", "icc_master_key_smc"
 
 
 class PersonalizationError(hcekit_errors.PersonalizationError):
@@ -82,6 +90,9 @@ class Personalization:
     oda_fault: str = ""
     #: Certificates and the ICC private key, made by :func:`personalize` for the methods.
     oda: oda_module.OdaData | None = field(default=None, repr=False, compare=False)
+    #: Secure messaging keys for issuer scripts (integrity, confidentiality); b"" = none.
+    icc_mk_smi: bytes = field(default=b"", repr=False)
+    icc_mk_smc: bytes = field(default=b"", repr=False)
 
     @property
     def key_check_value(self) -> str:
@@ -124,9 +135,15 @@ def personalize(
     imk: bytes = TEST_IMK,
     *,
     force: bool = False,
+    imk_smi: bytes = TEST_IMK_SMI,
+    imk_smc: bytes = TEST_IMK_SMC,
     **fields: Any,
 ) -> Personalization:
-    """Validate the card data and derive the card key from the issuer master key *imk*."""
+    """Validate the card data and derive the card keys from the issuer master keys.
+
+    *imk* is the AC key; *imk_smi* / *imk_smc* the secure messaging keys of issuer
+    scripts (option A, as :mod:`hcekit_payment.script_sm` says).
+    """
     pan = pan.replace(" ", "")
     if not pan.isdigit() or not 12 <= len(pan) <= 19:
         raise PersonalizationError(f"a PAN is 12–19 digits, got {len(pan)} characters")
@@ -144,8 +161,10 @@ def personalize(
             f"PAN {pan[:6]}…{pan[-4:]} is not in a documented test range; this card carries "
             "test data only (pass force=True / --force for your own lab BIN)"
         )
-    if len(imk) != 16:
-        raise PersonalizationError(f"the issuer master key is 16 bytes, got {len(imk)}")
+    for key, what in ((imk, "issuer master key"), (imk_smi, "issuer SMI key"),
+                      (imk_smc, "issuer SMC key")):
+        if len(key) != 16:
+            raise PersonalizationError(f"the {what} is 16 bytes, got {len(key)}")
     try:
         cvn = CVN(int(fields.pop("cvn", brand.cvns[0])))
     except ValueError:
@@ -172,7 +191,9 @@ def personalize(
     if draft.offline_limit < 0:
         raise PersonalizationError("offline limit must be ≥ 0")
     _check_oda(draft.oda_methods, draft.oda_fault)
-    draft = replace(draft, icc_mk=icc_master_key(cvn, imk, pan, psn))
+    draft = replace(draft, icc_mk=icc_master_key(cvn, imk, pan, psn),
+                    icc_mk_smi=derive_icc_master_key_a(imk_smi, pan, psn),
+                    icc_mk_smc=derive_icc_master_key_a(imk_smc, pan, psn))
     if not draft.oda_methods:
         return draft
     return replace(draft, oda=oda_module.issue(pan, draft.oda_methods, draft.oda_fault,
@@ -275,13 +296,15 @@ def _flag(value: object) -> bool:
 def save(store: PluginStore, perso: Personalization) -> None:
     """Write the card data; the ATC is left alone (it never goes backwards)."""
     profile = {f.name: getattr(perso, f.name) for f in fields(perso)
-               if f.name not in ("icc_mk", "oda")}
+               if f.name not in ("icc_mk", "oda", "icc_mk_smi", "icc_mk_smc")}
     profile["aid"] = perso.aid.hex().upper()
     profile["cvn"] = int(perso.cvn)
     profile["oda_methods"] = list(perso.oda_methods)
     with store.transaction():
         store.set_json(PROFILE_KEY, profile)
         store.set(ICC_MK_KEY, perso.icc_mk)
+        store.set(ICC_MK_SMI_KEY, perso.icc_mk_smi)
+        store.set(ICC_MK_SMC_KEY, perso.icc_mk_smc)
         if perso.oda is None:
             store.delete(ODA_KEY)
             store.delete(ICC_RSA_KEY)
@@ -306,4 +329,5 @@ def load(store: PluginStore) -> Personalization | None:
     oda_raw, icc_der = store.get_json(ODA_KEY), store.get(ICC_RSA_KEY)
     oda = None if oda_raw is None else oda_module.from_json(
         oda_raw, None if icc_der is None else oda_module.load_icc_key(icc_der))
-    return Personalization(icc_mk=key, oda=oda, **profile)
+    return Personalization(icc_mk=key, oda=oda, icc_mk_smi=store.get(ICC_MK_SMI_KEY) or b"",
+                           icc_mk_smc=store.get(ICC_MK_SMC_KEY) or b"", **profile)

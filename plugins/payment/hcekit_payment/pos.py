@@ -29,7 +29,10 @@ Script options (``--option key=value``): ``amount`` (decimal, default
 (``generate-ac`` default, or ``qvsdc``: cryptogram in the GPO answer),
 ``request`` (``arqc`` default, ``tc``, ``aac``), ``online`` (``approve``
 default, ``decline``, ``offline``), ``imk`` (issuer master key hex, default
-the TEST key), ``capk`` (path of a CAPK JSON export).
+the TEST key), ``capk`` (path of a CAPK JSON export), ``script`` (issuer
+script commands sent after an online approval or decline, comma-separated:
+``block``, ``unblock``, ``pin-unblock``, ``pin-change:NNNN``,
+``put-data:9F14=05``).
 """
 
 from __future__ import annotations
@@ -58,10 +61,16 @@ from .book2 import (
     verify_dynamic_signature,
     verify_sda,
 )
-from .book3 import Book3Checker, Finding, parse_ber
+from .book3 import (
+    Book3Checker,
+    Finding,
+    issuer_script_commands,
+    parse_ber,
+    script_command_succeeded,
+)
 from .cryptogram import CryptogramType, TransactionData, cvn_from_iad
 from .dol import DolEntry, fill, parse_dol
-from .issuer import CryptogramRecord, IssuerHost, Verdict
+from .issuer import CryptogramRecord, IssuerHost, ScriptCommand, Verdict
 from .testdata import TEST_IMK
 
 __all__ = ["PosError", "PosResult", "run_transaction", "run_pos", "POS_SCRIPT", "PPSE_AID"]
@@ -99,6 +108,8 @@ class PosResult:
     findings: list[Finding] = field(default_factory=list)
     #: Offline data authentication: "none", "<METHOD> verified" or "<METHOD> failed: why".
     oda: str = "none"
+    #: The status word of each issuer script command delivered (in order; stops at a failure).
+    script_results: list[int] = field(default_factory=list)
 
     @property
     def approved(self) -> bool:
@@ -199,6 +210,7 @@ def run_transaction(
     unpredictable_number: bytes | None = None,
     today: datetime.date | None = None,
     capks: str | None = None,
+    scripts: list[ScriptCommand] | None = None,
 ) -> PosResult:
     """One contactless purchase against the card in the field. Raises PosError."""
     if flow not in ("generate-ac", "qvsdc"):
@@ -221,7 +233,13 @@ def run_transaction(
 
     session = _Session(terminal)
     aid, label = _choose_application(session.expect(_select(PPSE_AID), "SELECT PPSE"))
-    fci = session.expect(_select(aid), f"SELECT {aid.hex().upper()}")
+    select = session.terminal.transmit(_select(aid))
+    session.book3.exchange(_select(aid), select.to_bytes())
+    if select.sw == SW.SELECTED_FILE_INVALIDATED:  # Book 1 §12.4: not a candidate
+        raise PosError(f"SELECT {aid.hex().upper()}: the application is blocked (6283)")
+    if select.sw != SW.NO_ERROR:
+        raise PosError(f"SELECT {aid.hex().upper()}: card answered {select.sw:04X}")
+    fci = select.data
     pdol_raw = find(fci, tags.PDOL)
     pdol: list[DolEntry] = parse_dol(pdol_raw) if pdol_raw else []
     pdol_data = fill(pdol, values)
@@ -276,6 +294,7 @@ def run_transaction(
     record = _cryptogram_record(card, values, aip, answer)
     verdict = issuer.verify(record)
     final = final_verdict = None
+    script_results: list[int] = []
     if used_flow == "GENERATE AC" and record.cryptogram_type is CryptogramType.ARQC:
         if online == "offline":
             values[tags.AUTHORISATION_RESPONSE_CODE] = _ARC_UNABLE_OFFLINE_DECLINED
@@ -299,10 +318,25 @@ def run_transaction(
             oda.cda(final_answer, values, pdol_data + cdol_data + cdol2_data)
         final = _cryptogram_record(card, values, aip, final_answer)
         final_verdict = issuer.verify_final(record, final)
+        if scripts and online != "offline":
+            script_results = _deliver_script(session, issuer.script(record, scripts))
 
     expiry = card.get(tags.EXPIRATION_DATE, b"").hex()
     return PosResult(aid, label, used_flow, record, verdict, expiry, amount_minor, currency,
-                     card, final, final_verdict, list(session.book3.findings), oda.outcome)
+                     card, final, final_verdict, list(session.book3.findings), oda.outcome,
+                     script_results)
+
+
+def _deliver_script(session: _Session, template: bytes) -> list[int]:
+    """Book 3 §10.10: send the commands of a 72 template after the final GENERATE AC."""
+    _script_id, commands = issuer_script_commands(template)
+    results = []
+    for command in commands:
+        sw = session.terminal.transmit(command).sw
+        results.append(int(sw))
+        if not script_command_succeeded(sw):
+            break
+    return results
 
 
 _AIP_SDA, _AIP_DDA, _AIP_CDA = 0x40, 0x20, 0x01
@@ -454,9 +488,32 @@ def format_receipt(result: PosResult) -> list[str]:
         f"Offline auth  {result.oda}",
         f"Issuer check  {'OK' if result.verdict.valid else 'FAILED'}: {result.verdict.reason}",
         *second,
+        *([f"Issuer script {' '.join(f'{sw:04X}' for sw in result.script_results)}"]
+          if result.script_results else []),
         f"Result        {outcome if valid else 'DECLINED (cryptogram invalid)'}",
         "==========================================================",
     ]
+
+
+def parse_script(text: str) -> list[ScriptCommand]:
+    """``block,pin-change:1234,put-data:9F14=05`` → the issuer script commands."""
+    simple = {"block": ScriptCommand.application_block,
+              "unblock": ScriptCommand.application_unblock,
+              "pin-unblock": ScriptCommand.pin_unblock}
+    commands = []
+    for item in filter(None, (part.strip().lower() for part in text.split(","))):
+        name, _, argument = item.partition(":")
+        if name in simple and not argument:
+            commands.append(simple[name]())
+        elif name == "pin-change" and argument:
+            commands.append(ScriptCommand.pin_change(argument))
+        elif name == "put-data" and "=" in argument:
+            tag, value = argument.split("=", 1)
+            commands.append(ScriptCommand.put_data(int(tag, 16), bytes.fromhex(value)))
+        else:
+            raise ValueError(f"script command {item!r}: use block, unblock, pin-unblock, "
+                             "pin-change:NNNN or put-data:TAG=HEX")
+    return commands
 
 
 def run_pos(ctx: ScriptContext) -> int:
@@ -471,6 +528,7 @@ def run_pos(ctx: ScriptContext) -> int:
         imk = bytes.fromhex(opts["imk"]) if "imk" in opts else TEST_IMK
         issuer = ctx.extras.get("issuer") or IssuerHost(imk)
         capks = Path(opts["capk"]).read_text("utf-8") if "capk" in opts else None
+        scripts = parse_script(opts.get("script", ""))
     except (ValueError, KeyError, OSError) as exc:
         ctx.echo(f"payment-pos: bad option: {exc}")
         return 2
@@ -479,7 +537,7 @@ def run_pos(ctx: ScriptContext) -> int:
             ctx.terminal, amount_minor=amount,
             currency=opts.get("currency", "0840"), country=opts.get("country", "0840"),
             flow=opts.get("flow", "generate-ac"), request=request, online=online, issuer=issuer,
-            capks=capks,
+            capks=capks, scripts=scripts,
         )
     except (PosError, TerminalError, ValueError) as exc:
         ctx.echo(f"payment-pos: transaction failed: {exc}")
@@ -505,5 +563,7 @@ POS_SCRIPT = TerminalScript(
         "online": "issuer answer after an ARQC: approve, decline or offline (default approve)",
         "imk": "issuer master key, hex (default: the TEST key)",
         "capk": "CA public keys, the JSON of `hcekit payment capk --json` (default: the TEST CAPK)",
+        "script": "issuer script after the online answer: block, unblock, pin-unblock, "
+                  "pin-change:NNNN, put-data:9F14=05 (comma-separated)",
     },
 )
