@@ -272,3 +272,17 @@ def test_book2_refuses_a_signature_of_the_wrong_length(capk_json: str) -> None:
         capk.recover(bytes(175), "issuer certificate", "§5.3")
     with pytest.raises(OdaFailure, match="trailer is not BC"):
         capk.recover(bytes(175) + b"\x02", "issuer certificate", "§5.3")
+
+
+def test_the_terminal_side_imports_nothing_of_the_cards_oda() -> None:
+    """book2 (and book3, whose ODA input it uses) must stay independent of the card's code."""
+    import ast
+
+    import hcekit_payment.book2 as book2_module
+    import hcekit_payment.book3 as book3_module
+
+    for module in (book2_module, book3_module):
+        tree = ast.parse(Path(str(module.__file__)).read_text())
+        froms = [node for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)]
+        assert not [node for node in froms if node.level], module.__name__  # no relative import
+        assert not [node for node in froms if (node.module or "").startswith("hcekit_payment")]

@@ -285,10 +285,11 @@ def run_transaction(
         cdol_data = fill(parse_dol(cdol_raw), values)
         p1 = int(request) | (_P1_CDA if cda else 0)
         command = bytes((0x80, 0xAE, p1, 0, len(cdol_data))) + cdol_data + b"\x00"
-        answer = _generate_ac_answer(session.expect(command, "GENERATE AC"))
+        raw = session.expect(command, "GENERATE AC")
+        answer = _generate_ac_answer(raw)
         session.conforming("GENERATE AC")
         if cda:
-            oda.cda(answer, values, pdol_data + cdol_data)
+            oda.cda(raw, answer, values, pdol_data + cdol_data)
         used_flow = "GENERATE AC"
 
     record = _cryptogram_record(card, values, aip, answer)
@@ -312,10 +313,11 @@ def run_transaction(
         second = CryptogramType.TC if approve else CryptogramType.AAC
         p1 = int(second) | (_P1_CDA if cda else 0)
         command = bytes((0x80, 0xAE, p1, 0, len(cdol2_data))) + cdol2_data + b"\x00"
-        final_answer = _generate_ac_answer(session.expect(command, "second GENERATE AC"))
+        raw = session.expect(command, "second GENERATE AC")
+        final_answer = _generate_ac_answer(raw)
         session.conforming("the second GENERATE AC")
         if cda:
-            oda.cda(final_answer, values, pdol_data + cdol_data + cdol2_data)
+            oda.cda(raw, final_answer, values, pdol_data + cdol_data + cdol2_data)
         final = _cryptogram_record(card, values, aip, final_answer)
         final_verdict = issuer.verify_final(record, final)
         if scripts and online != "offline":
@@ -379,12 +381,13 @@ class _Oda:
         self.outcome = f"{method} verified"
         return True
 
-    def cda(self, answer: dict[int, bytes], values: dict[int, bytes], dol_data: bytes) -> None:
-        """Check a CDA answer; its cryptogram (inside the signature) joins *answer*."""
+    def cda(self, raw: bytes, answer: dict[int, bytes], values: dict[int, bytes],
+            dol_data: bytes) -> None:
+        """Check a CDA answer (*raw*, parsed as *answer*); its cryptogram joins *answer*."""
         sdad = answer.get(tags.SIGNED_DYNAMIC_APPLICATION_DATA)
         if sdad is None:  # an AAC comes unsigned (Book 2 §6.6)
             return
-        objects = parse_ber(answer[_RAW_TEMPLATE])
+        objects = parse_ber(parse_ber(raw)[0].value)
         hashed = dol_data + b"".join(o.raw for o in objects
                                      if o.tag != tags.SIGNED_DYNAMIC_APPLICATION_DATA)
 
@@ -408,17 +411,10 @@ def _dda(session: _Session, card: dict[int, bytes], values: dict[int, bytes],
     verify_dynamic_signature(key, answer.get(tags.SIGNED_DYNAMIC_APPLICATION_DATA, b""), data)
 
 
-#: Key under which a format 2 GENERATE AC answer keeps its template's value (for CDA's hash).
-_RAW_TEMPLATE = -1
-
-
 def _generate_ac_answer(data: bytes) -> dict[int, bytes]:
-    answer = _response_objects(
+    return _response_objects(
         data, ((tags.CRYPTOGRAM_INFORMATION_DATA, 1), (tags.ATC, 2),
                (tags.APPLICATION_CRYPTOGRAM, 8), (tags.ISSUER_APPLICATION_DATA, 0)))
-    if data[:1] == bytes((tags.RESPONSE_FORMAT_2,)):
-        answer[_RAW_TEMPLATE] = parse_ber(data)[0].value
-    return answer
 
 
 def _cryptogram_record(card: dict[int, bytes], values: dict[int, bytes], aip: bytes,
