@@ -12,6 +12,8 @@ initiated       GENERATE AC (CDOL1 data)    AAC / TC → completed; ARQC → onl
 online          GENERATE AC (CDOL2 data)    TC / AAC after issuer authentication
                                             → completed
 any             READ RECORD, GET DATA       static data; no state change
+initiated+      INTERNAL AUTHENTICATE       DDA signature over the DDOL data
+after an AC     issuer script command       MAC checked, then block / PIN / PUT DATA
 selected        GENERATE AC                 6985 (no GPO yet)
 initiated+      GET PROCESSING OPTIONS      6985 (one transaction per selection)
 completed       GENERATE AC                 6985 (the transaction is over)
@@ -62,7 +64,14 @@ from .cvr import second_ac_iad
 from .dol import dol_length, split
 from .layout import CDOL1, CardLayout, cdol2
 from .personalization import Personalization
-from .scripts import SCRIPT_COMMANDS, ScriptKeys, is_blocked, pin_tries, put_data_value, run_script_command
+from .scripts import (
+    SCRIPT_COMMANDS,
+    ScriptKeys,
+    is_blocked,
+    pin_tries,
+    put_data_value,
+    run_script_command,
+)
 
 __all__ = ["PaymentApplication", "Phase", "Flow"]
 
