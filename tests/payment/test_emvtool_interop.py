@@ -76,6 +76,19 @@ def test_emvtool_listapps_appdata_info(pcsc_card: PcscCardFactory) -> None:
     assert re.search(r"\batc\s+\S?\s*2\b", info), info[-400:]  # GET DATA 9F36 after 2 GPOs
 
 
+def test_emvtool_reads_a_card_with_oda_records(pcsc_card: PcscCardFactory) -> None:
+    """The certificate records (SFI 3, two-byte BER lengths) do not trouble a foreign reader."""
+    _require("emv", "emv")
+    served = pcsc_card(PaymentPlugin(), connect=False,
+                       options={"payment": {"accept_empty_pdol": "1", "oda": "sda,dda,cda"}})
+    data = _emvtool(served, "appdata", "0")
+    assert "[121, 0]" in data  # AIP 79 00: 18 plus SDA 40, DDA 20, CDA 01
+    assert "Issuer Public Key Certificate" in data and "ICC Public Key Certificate" in data
+    info = _emvtool(served, "info")
+    for record in ("File: 3,1", "File: 3,2", "File: 3,3"):
+        assert record in info
+
+
 def test_pyemv_verifies_an_arqc_made_through_pcsc(pcsc_card: PcscCardFactory) -> None:
     _require("pyemv", "pyemv")
     import pyemv

@@ -22,6 +22,7 @@ from hcekit.cli import main
 from hcekit.hosts import LoopbackHost
 from hcekit.store import MemoryStore, SqliteStore
 from hcekit.terminal import LoopbackTransport, Terminal
+from hcekit.testing.pcsc import PcscCardFactory
 from hcekit.tlv import find
 from hcekit_payment import PaymentPlugin
 from hcekit_payment.book2 import OdaFailure, load_capks
@@ -286,3 +287,16 @@ def test_the_terminal_side_imports_nothing_of_the_cards_oda() -> None:
         froms = [node for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)]
         assert not [node for node in froms if node.level], module.__name__  # no relative import
         assert not [node for node in froms if (node.module or "").startswith("hcekit_payment")]
+
+
+@pytest.mark.pcsc
+@pytest.mark.parametrize(("methods", "flow", "expected"), [
+    ("sda,dda,cda", "generate-ac", "CDA verified"), ("fdda", "qvsdc", "fDDA verified")])
+def test_oda_through_pcscd(pcsc_card: PcscCardFactory, capk_json: str, methods: str, flow: str,
+                           expected: str) -> None:
+    """The same checks over the real stack: pyscard → pcscd → vpcd → the card."""
+    recorder = Recorder()
+    served = pcsc_card([PaymentPlugin(), recorder], options={"payment": {"oda": methods}})
+    result = run_transaction(served.terminal, flow=flow, capks=capk_json)
+    assert result.oda == expected and result.findings == []
+    assert check_transaction(recorder.exchanges, strict=True).findings == []
