@@ -53,6 +53,12 @@ def _arguments(perso: argparse.ArgumentParser) -> None:
     key.add_argument("--imk", metavar="HEX",
                      help="the issuer master key in hex on the command line (other users see "
                           "it in ps and it lands in shell history: prefer --imk-file)")
+    perso.add_argument("--imk-smi-file", metavar="PATH",
+                       help="file holding the issuer's script MAC key (SMI), 16 bytes hex "
+                            "(default: the TEST key)")
+    perso.add_argument("--imk-smc-file", metavar="PATH",
+                       help="file holding the issuer's script encipherment key (SMC), 16 bytes "
+                            "hex (default: the TEST key)")
     perso.add_argument("--offline-limit", dest="offline_limit",
                        help="largest amount in minor units approved offline (default 0)")
     perso.add_argument("--oda", metavar="METHODS",
@@ -70,12 +76,11 @@ def _prepare(args: argparse.Namespace) -> CardData:
                                ("pan", "psn", "expiry", "name", "cvn", "imk", "offline_limit",
                                 "oda", "oda_fault")
                                if getattr(args, key) is not None}
-    if args.imk_file is not None:
-        try:
-            options["imk"] = Path(args.imk_file).read_text(encoding="ascii").strip()
-        except (OSError, UnicodeDecodeError) as exc:
-            raise PersonalizationError(f"--imk-file {args.imk_file}: cannot read it "
-                                       f"({getattr(exc, 'strerror', None) or exc})") from None
+    for option, flag, path in (("imk", "--imk-file", args.imk_file),
+                               ("imk_smi", "--imk-smi-file", args.imk_smi_file),
+                               ("imk_smc", "--imk-smc-file", args.imk_smc_file)):
+        if path is not None:
+            options[option] = _read_key(flag, path)
     options["force"] = args.allow_non_test_pan
     try:
         return from_options(options)  # PersonalizationError: a usage error
@@ -84,6 +89,14 @@ def _prepare(args: argparse.Namespace) -> CardData:
             f"PAN {options['pan'][:6]}…{options['pan'][-4:]} is not in a documented test range "
             "(hcekit payment test-ranges); --allow-non-test-pan accepts your own lab BIN"
         ) from None
+
+
+def _read_key(flag: str, path: str) -> str:
+    try:
+        return Path(path).read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PersonalizationError(f"{flag} {path}: cannot read it "
+                                   f"({getattr(exc, 'strerror', None) or exc})") from None
 
 
 def _write(store: PluginStore, perso: CardData) -> list[str]:

@@ -236,6 +236,11 @@ def add_options(options: OptionGroup) -> None:
                 help="largest amount approved offline, minor units (default 0: online only)")
     options.add("imk", type=bytes, secret=True,
                 help="issuer master key, 16 bytes hex (default the TEST key)")
+    options.add("imk_smi", type=bytes, secret=True,
+                help="issuer key for script MACs (SMI), 16 bytes hex (default the TEST key)")
+    options.add("imk_smc", type=bytes, secret=True,
+                help="issuer key for enciphered script data (SMC), 16 bytes hex (default the "
+                     "TEST key)")
     options.add("force", type=bool, help="accept a PAN outside the documented test ranges")
     options.add("accept_empty_pdol", type=bool,
                 help="take GPO data 83 00 (a terminal that ignores the PDOL, as emvtool) as the "
@@ -251,11 +256,12 @@ def from_options(options: Mapping[str, Any]) -> Personalization:
 
     Options: ``pan``, ``psn``, ``expiry``, ``effective``, ``name``, ``cvn``,
     ``label``, ``country``, ``currency``, ``offline_limit``, ``imk`` (hex),
-    ``force``, ``accept_empty_pdol``, ``oda`` (comma-separated methods), ``oda_fault``.
+    ``force``, ``accept_empty_pdol``, ``oda`` (comma-separated methods), ``oda_fault``,
+    ``imk_smi`` / ``imk_smc`` (issuer script keys, hex).
     """
     known = {"pan", "psn", "expiry", "effective", "name", "cvn", "label", "country",
              "currency", "offline_limit", "imk", "force", "oda", "oda_fault",
-             "accept_empty_pdol"}
+             "accept_empty_pdol", "imk_smi", "imk_smc"}
     unknown = set(options) - known
     if unknown:
         raise PersonalizationError(
@@ -277,14 +283,20 @@ def from_options(options: Mapping[str, Any]) -> Personalization:
             kwargs["cvn"] = int(options["cvn"])
         if "offline_limit" in options:
             kwargs["offline_limit"] = int(options["offline_limit"])
-        raw_imk = options.get("imk", TEST_IMK)
-        imk = raw_imk if isinstance(raw_imk, bytes) else bytes.fromhex(str(raw_imk))
+        imk = _key(options.get("imk", TEST_IMK))
+        for name in ("imk_smi", "imk_smc"):
+            if name in options:
+                kwargs[name] = _key(options[name])
     except ValueError as exc:
         raise PersonalizationError(f"bad payment option: {exc}") from None
     if "accept_empty_pdol" in options:
         kwargs["accept_empty_pdol"] = _flag(options["accept_empty_pdol"])
     return personalize(str(options.get("pan", DEFAULT_PAN)), imk,
                        force=_flag(options.get("force", False)), **kwargs)
+
+
+def _key(value: object) -> bytes:
+    return value if isinstance(value, bytes) else bytes.fromhex(str(value))
 
 
 def _flag(value: object) -> bool:
