@@ -178,3 +178,23 @@ def _script_for(rig: Rig, answer: bytes, commands: list[ScriptCommand]) -> list[
     record = _record("4111111111111111", find(answer, 0x9F36) or b"",
                      find(answer, 0x9F26) or b"")
     return issuer_script_commands(IssuerHost().script(record, commands))[1]
+
+
+def test_a_pin_field_with_bad_padding_is_incorrect_data(rig: Rig) -> None:
+    """Two enciphered blocks whose padding is not method 2: 6A80, PIN untouched."""
+    from hcekit_payment import script_sm
+    from hcekit_payment.keys import derive_icc_master_key_a
+
+    with rig.terminal.tap():
+        rig.terminal.select(VISA_AID)
+        _gpo(rig.terminal)
+        answer = _generate_ac(rig.terminal, 0x80)
+        atc, ac = find(answer, 0x9F36) or b"", find(answer, 0x9F26) or b""
+        pan = "4111111111111111"
+        smi = script_sm.session_key(derive_icc_master_key_a(TEST_IMK_SMI, pan, "00"), ac)
+        smc = script_sm.session_key(derive_icc_master_key_a(TEST_IMK_SMC, pan, "00"), ac)
+        data = script_sm.encipher(smc, script_sm.pin_block("1234") + bytes(8))  # no 80 mark
+        header = bytes((0x84, 0x24, 0x00, 0x02, len(data) + 8))
+        mac = script_sm.command_mac(smi, header, atc, ac, data)
+        assert rig.terminal.transmit(header + data + mac).sw == SW.INCORRECT_DATA
+    assert rig.ns.get("pin") is None

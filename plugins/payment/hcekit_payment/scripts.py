@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from hcekit import SW, AppContext, CommandApdu, IsoError
-from hcekit.sm import unpad
+from hcekit.sm import SmError, unpad
 from hcekit.store import PluginStore
 
 from . import script_sm
@@ -128,6 +128,6 @@ def _new_pin(sk_smc: bytes, enciphered: bytes) -> str:
         plain = script_sm.decipher(sk_smc, enciphered)
         block = plain if len(plain) == BLOCK else unpad(plain, BLOCK)
         return script_sm.pin_from_block(block)
-    except ValueError:
+    except (ValueError, SmError):  # SmError: the padding of a two-block PIN field
         raise IsoError(SW.INCORRECT_DATA, "the enciphered PIN block does not decipher to an "
                                           "ISO 9564 format 2 block; nothing changed") from None
