@@ -198,3 +198,20 @@ def test_a_pin_field_with_bad_padding_is_incorrect_data(rig: Rig) -> None:
         mac = script_sm.command_mac(smi, header, atc, ac, data)
         assert rig.terminal.transmit(header + data + mac).sw == SW.INCORRECT_DATA
     assert rig.ns.get("pin") is None
+
+
+def test_a_block_before_the_final_generate_ac_turns_it_into_an_aac(rig: Rig) -> None:
+    """Template 71 (Book 3 §10.10): the block lands before the second GENERATE AC."""
+    with rig.terminal.tap():
+        result = run_transaction(rig.terminal, scripts=[BLOCK], scripts_before_final_ac=True)
+    assert result.script_results == [SW.NO_ERROR]
+    assert result.final is not None and result.final.cryptogram_type.name == "AAC"
+    assert result.final_verdict is not None and result.final_verdict.valid
+
+
+def test_card_block_is_for_good(rig: Rig) -> None:
+    assert rig.purchase([ScriptCommand.card_block()]) == [SW.NO_ERROR]
+    with rig.terminal.tap():
+        assert rig.terminal.select(VISA_AID).sw == SW.FUNCTION_NOT_SUPPORTED
+    with pytest.raises(PosError, match="6A81"):
+        rig.purchase([UNBLOCK])

@@ -68,6 +68,7 @@ from .scripts import (
     SCRIPT_COMMANDS,
     ScriptKeys,
     is_blocked,
+    is_card_blocked,
     pin_tries,
     put_data_value,
     run_script_command,
@@ -159,6 +160,8 @@ class PaymentApplication:
     def select(self, app: AppContext, command: CommandApdu) -> bytes | ResponseApdu:
         if command.p2 & 0x0C:
             raise IsoError(SW.INCORRECT_P1P2, "SELECT P2 asks for FCP/FMD; this card returns the FCI")
+        if is_card_blocked(app.store):  # Book 3 §6.5.3: blocked for good
+            raise IsoError(SW.FUNCTION_NOT_SUPPORTED, "the card was blocked by its issuer")
         app.session[_SESSION_KEY] = Transaction()
         if is_blocked(app.store):  # Book 3 §6.5.1: a blocked application still selects
             return ResponseApdu(self.layout.fci, SW.SELECTED_FILE_INVALIDATED)

@@ -31,10 +31,12 @@ from .cryptogram import (
 from .keys import derive_icc_master_key_a
 from .testdata import TEST_IMK, TEST_IMK_SMC, TEST_IMK_SMI
 
-__all__ = ["CryptogramRecord", "Verdict", "IssuerHost", "ScriptCommand", "SCRIPT_TEMPLATE"]
+__all__ = ["CryptogramRecord", "Verdict", "IssuerHost", "ScriptCommand", "BEFORE_FINAL_AC",
+           "AFTER_FINAL_AC"]
 
-#: Issuer Script Template 2 (after the final GENERATE AC), Script Identifier, Script Command.
-SCRIPT_TEMPLATE, SCRIPT_ID, SCRIPT_COMMAND = 0x72, 0x9F18, 0x86
+#: Issuer Script Templates 1 (sent before the final GENERATE AC) and 2 (after it).
+BEFORE_FINAL_AC, AFTER_FINAL_AC = 0x71, 0x72
+SCRIPT_ID, SCRIPT_COMMAND = 0x9F18, 0x86
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,10 @@ class ScriptCommand:
     @classmethod
     def application_unblock(cls) -> ScriptCommand:
         return cls(0x84, 0x18)
+
+    @classmethod
+    def card_block(cls) -> ScriptCommand:
+        return cls(0x84, 0x16)
 
     @classmethod
     def pin_unblock(cls) -> ScriptCommand:
@@ -144,8 +150,9 @@ class IssuerHost:
         return Verdict(True, f"{final.cryptogram_type.name} verified (CVN {int(cvn)})", cvn)
 
     def script(self, record: CryptogramRecord, commands: list[ScriptCommand],
-               script_id: bytes = b"\x00\x00\x00\x01") -> bytes:
-        """An Issuer Script Template 2 (72) for the card that produced *record*."""
+               script_id: bytes = b"\x00\x00\x00\x01",
+               template: int = AFTER_FINAL_AC) -> bytes:
+        """An issuer script (template 72, or 71) for the card that produced *record*."""
         smi = script_sm.session_key(derive_icc_master_key_a(self.imk_smi, record.pan, record.psn),
                                     record.cryptogram)
         smc = script_sm.session_key(derive_icc_master_key_a(self.imk_smc, record.pan, record.psn),
@@ -157,4 +164,4 @@ class IssuerHost:
                             len(data) + script_sm.MAC_LENGTH))
             mac = script_sm.command_mac(smi, header, record.atc, record.cryptogram, data)
             parts.append(tlv(SCRIPT_COMMAND, header + data + mac))
-        return tlv(SCRIPT_TEMPLATE, b"".join(parts))
+        return tlv(template, b"".join(parts))

@@ -31,8 +31,9 @@ Script options (``--option key=value``): ``amount`` (decimal, default
 default, ``decline``, ``offline``), ``imk`` (issuer master key hex, default
 the TEST key), ``capk`` (path of a CAPK JSON export), ``script`` (issuer
 script commands sent after an online approval or decline, comma-separated:
-``block``, ``unblock``, ``pin-unblock``, ``pin-change:NNNN``,
-``put-data:9F14=05``).
+``block``, ``unblock``, ``card-block``, ``pin-unblock``, ``pin-change:NNNN``,
+``put-data:9F14=05``), ``script_when`` (``after`` the final GENERATE AC,
+template 72, or ``before`` it, template 71).
 """
 
 from __future__ import annotations
@@ -70,7 +71,7 @@ from .book3 import (
 )
 from .cryptogram import CryptogramType, TransactionData, cvn_from_iad
 from .dol import DolEntry, fill, parse_dol
-from .issuer import CryptogramRecord, IssuerHost, ScriptCommand, Verdict
+from .issuer import BEFORE_FINAL_AC, CryptogramRecord, IssuerHost, ScriptCommand, Verdict
 from .testdata import TEST_IMK
 
 __all__ = ["PosError", "PosResult", "run_transaction", "run_pos", "POS_SCRIPT", "PPSE_AID"]
@@ -211,6 +212,7 @@ def run_transaction(
     today: datetime.date | None = None,
     capks: str | None = None,
     scripts: list[ScriptCommand] | None = None,
+    scripts_before_final_ac: bool = False,
 ) -> PosResult:
     """One contactless purchase against the card in the field. Raises PosError."""
     if flow not in ("generate-ac", "qvsdc"):
@@ -310,6 +312,9 @@ def run_transaction(
         if cdol2_raw is None:
             raise PosError("the card has no CDOL2 for the second GENERATE AC")
         cdol2_data = fill(parse_dol(cdol2_raw), values)
+        if scripts and online != "offline" and scripts_before_final_ac:
+            script_results = _deliver_script(
+                session, issuer.script(record, scripts, template=BEFORE_FINAL_AC))
         second = CryptogramType.TC if approve else CryptogramType.AAC
         p1 = int(second) | (_P1_CDA if cda else 0)
         command = bytes((0x80, 0xAE, p1, 0, len(cdol2_data))) + cdol2_data + b"\x00"
@@ -320,7 +325,7 @@ def run_transaction(
             oda.cda(raw, final_answer, values, pdol_data + cdol_data + cdol2_data)
         final = _cryptogram_record(card, values, aip, final_answer)
         final_verdict = issuer.verify_final(record, final)
-        if scripts and online != "offline":
+        if scripts and online != "offline" and not scripts_before_final_ac:
             script_results = _deliver_script(session, issuer.script(record, scripts))
 
     expiry = card.get(tags.EXPIRATION_DATE, b"").hex()
@@ -330,7 +335,7 @@ def run_transaction(
 
 
 def _deliver_script(session: _Session, template: bytes) -> list[int]:
-    """Book 3 §10.10: send the commands of a 72 template after the final GENERATE AC."""
+    """Book 3 §10.10: send a script's commands (71 before, 72 after the final GENERATE AC)."""
     _script_id, commands = issuer_script_commands(template)
     results = []
     for command in commands:
@@ -495,6 +500,7 @@ def parse_script(text: str) -> list[ScriptCommand]:
     """``block,pin-change:1234,put-data:9F14=05`` → the issuer script commands."""
     simple = {"block": ScriptCommand.application_block,
               "unblock": ScriptCommand.application_unblock,
+              "card-block": ScriptCommand.card_block,
               "pin-unblock": ScriptCommand.pin_unblock}
     commands = []
     for item in filter(None, (part.strip().lower() for part in text.split(","))):
@@ -507,8 +513,8 @@ def parse_script(text: str) -> list[ScriptCommand]:
             tag, value = argument.split("=", 1)
             commands.append(ScriptCommand.put_data(int(tag, 16), bytes.fromhex(value)))
         else:
-            raise ValueError(f"script command {item!r}: use block, unblock, pin-unblock, "
-                             "pin-change:NNNN or put-data:TAG=HEX")
+            raise ValueError(f"script command {item!r}: use block, unblock, card-block, "
+                             "pin-unblock, pin-change:NNNN or put-data:TAG=HEX")
     return commands
 
 
@@ -525,6 +531,9 @@ def run_pos(ctx: ScriptContext) -> int:
         issuer = ctx.extras.get("issuer") or IssuerHost(imk)
         capks = Path(opts["capk"]).read_text("utf-8") if "capk" in opts else None
         scripts = parse_script(opts.get("script", ""))
+        when = opts.get("script_when", "after")
+        if when not in ("before", "after"):
+            raise ValueError("script_when must be before or after (the final GENERATE AC)")
     except (ValueError, KeyError, OSError) as exc:
         ctx.echo(f"payment-pos: bad option: {exc}")
         return 2
@@ -533,7 +542,7 @@ def run_pos(ctx: ScriptContext) -> int:
             ctx.terminal, amount_minor=amount,
             currency=opts.get("currency", "0840"), country=opts.get("country", "0840"),
             flow=opts.get("flow", "generate-ac"), request=request, online=online, issuer=issuer,
-            capks=capks, scripts=scripts,
+            capks=capks, scripts=scripts, scripts_before_final_ac=when == "before",
         )
     except (PosError, TerminalError, ValueError) as exc:
         ctx.echo(f"payment-pos: transaction failed: {exc}")
@@ -559,7 +568,8 @@ POS_SCRIPT = TerminalScript(
         "online": "issuer answer after an ARQC: approve, decline or offline (default approve)",
         "imk": "issuer master key, hex (default: the TEST key)",
         "capk": "CA public keys, the JSON of `hcekit payment capk --json` (default: the TEST CAPK)",
-        "script": "issuer script after the online answer: block, unblock, pin-unblock, "
-                  "pin-change:NNNN, put-data:9F14=05 (comma-separated)",
+        "script": "issuer script after the online answer: block, unblock, card-block, "
+                  "pin-unblock, pin-change:NNNN, put-data:9F14=05 (comma-separated)",
+        "script_when": "before or after (default) the final GENERATE AC: template 71 or 72",
     },
 )

@@ -12,6 +12,8 @@ command                     CLA INS P2   effect
 ==========================  ===========  =======================================
 APPLICATION BLOCK           84 1E        SELECT answers 6283, every cryptogram AAC
 APPLICATION UNBLOCK         84 18        undoes the block
+CARD BLOCK                  84 16        SELECT answers 6A81 for good (this plugin's
+                                         application: other plugins of the card stay)
 PIN CHANGE/UNBLOCK          84 24 00     PIN try counter (9F17) back to the limit
 PIN CHANGE/UNBLOCK          84 24 02     new PIN (enciphered PIN block), counter reset
 PUT DATA                    04 DA        9F14 (GET DATA reads it back)
@@ -30,19 +32,21 @@ from . import script_sm
 from .assumptions import PIN_TRY_LIMIT, PUT_DATA_TAGS, SW_SCRIPT_MAC_WRONG
 from .keys import BLOCK
 
-__all__ = ["SCRIPT_COMMANDS", "ScriptKeys", "run_script_command", "is_blocked", "pin_tries",
-           "put_data_value", "BLOCKED_KEY"]
+__all__ = ["SCRIPT_COMMANDS", "ScriptKeys", "run_script_command", "is_blocked",
+           "is_card_blocked", "pin_tries", "put_data_value", "BLOCKED_KEY"]
 
 CLA_SM_PROPRIETARY, CLA_SM_ISO = 0x84, 0x04
-INS_APPLICATION_BLOCK, INS_APPLICATION_UNBLOCK = 0x1E, 0x18
+INS_APPLICATION_BLOCK, INS_APPLICATION_UNBLOCK, INS_CARD_BLOCK = 0x1E, 0x18, 0x16
 INS_PIN_CHANGE_UNBLOCK, INS_PUT_DATA = 0x24, 0xDA
 P2_PIN_UNBLOCK, P2_PIN_CHANGE_WITH_PIN, P2_PIN_CHANGE = 0x00, 0x01, 0x02
 #: INS → the CLA it takes.
 SCRIPT_COMMANDS = {INS_APPLICATION_BLOCK: CLA_SM_PROPRIETARY,
                    INS_APPLICATION_UNBLOCK: CLA_SM_PROPRIETARY,
+                   INS_CARD_BLOCK: CLA_SM_PROPRIETARY,
                    INS_PIN_CHANGE_UNBLOCK: CLA_SM_PROPRIETARY, INS_PUT_DATA: CLA_SM_ISO}
 
 BLOCKED_KEY, PIN_KEY, PIN_TRIES_KEY, PUT_DATA_KEY = "blocked", "pin", "pin_tries", "put_data."
+CARD_BLOCKED_KEY = "card_blocked"
 
 
 @dataclass(frozen=True)
@@ -60,6 +64,10 @@ def is_blocked(store: PluginStore) -> bool:
     return bool(store.get_int(BLOCKED_KEY, 0))
 
 
+def is_card_blocked(store: PluginStore) -> bool:
+    return bool(store.get_int(CARD_BLOCKED_KEY, 0))
+
+
 def pin_tries(store: PluginStore) -> int:
     return store.get_int(PIN_TRIES_KEY, PIN_TRY_LIMIT)
 
@@ -70,10 +78,11 @@ def put_data_value(store: PluginStore, tag: int) -> bytes | None:
 
 def _check_parameters(command: CommandApdu, body: bytes) -> None:
     """Everything that can be refused before the MAC is looked at (6A86 / 6A88 / 6700)."""
-    if command.ins in (INS_APPLICATION_BLOCK, INS_APPLICATION_UNBLOCK):
+    if command.ins in (INS_APPLICATION_BLOCK, INS_APPLICATION_UNBLOCK, INS_CARD_BLOCK):
         if command.p1 or command.p2 or body:
             raise IsoError(SW.INCORRECT_P1P2 if command.p1 or command.p2 else SW.WRONG_LENGTH,
-                           "APPLICATION BLOCK/UNBLOCK takes P1-P2 0000 and only the MAC")
+                           "APPLICATION BLOCK/UNBLOCK and CARD BLOCK take P1-P2 0000 and "
+                           "only the MAC")
     elif command.ins == INS_PIN_CHANGE_UNBLOCK:
         if command.p1 or command.p2 not in (P2_PIN_UNBLOCK, P2_PIN_CHANGE):
             raise IsoError(SW.INCORRECT_P1P2, "PIN CHANGE/UNBLOCK: P2 00 (unblock) or 02 (change "
@@ -115,6 +124,9 @@ def run_script_command(app: AppContext, command: CommandApdu, keys: ScriptKeys) 
         if command.ins == INS_APPLICATION_UNBLOCK:
             store.set_int(BLOCKED_KEY, 0)
             return "application unblocked"
+        if command.ins == INS_CARD_BLOCK:
+            store.set_int(CARD_BLOCKED_KEY, 1)
+            return "card blocked"
         if command.ins == INS_PIN_CHANGE_UNBLOCK:
             store.set_int(PIN_TRIES_KEY, PIN_TRY_LIMIT)
             return "PIN try counter reset"
