@@ -46,7 +46,7 @@ from .dol import DolEntry, encode_dol
 from .oda import aip_byte1
 
 if TYPE_CHECKING:
-    from .personalization import Personalization
+    from .card_data import Personalization
 
 __all__ = ["PDOL", "CDOL1", "CDOL2", "AIP", "CardLayout", "build_layout", "cdol2",
            "track2_equivalent", "aip", "oda_static_data"]
