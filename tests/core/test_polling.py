@@ -181,7 +181,7 @@ def test_a_wrong_declaration_names_the_plugin() -> None:
         def hcekit_polling_loop(self, plugin: object) -> PollingLoop | None:
             return [gate_filter()]  # type: ignore[return-value]
 
-    with pytest.raises(PluginLoadError, match="'wrong'.*expected hcekit.polling.PollingLoop"):
+    with pytest.raises(PluginLoadError, match=r"'wrong'.*expected hcekit\.polling\.PollingLoop"):
         Card([Wrong("wrong", None)])
 
 
@@ -193,7 +193,7 @@ def test_tryfirst_on_the_frame_hook_is_refused_as_on_every_owner_only_hook() -> 
         def hcekit_polling_frame(self, plugin: object, frame: PollingFrame) -> None:
             return None
 
-    with pytest.raises(PluginLoadError, match="tryfirst=True.*hcekit_polling_frame"):
+    with pytest.raises(PluginLoadError, match=r"tryfirst=True.*hcekit_polling_frame"):
         Card([Eager()])
 
 
@@ -316,7 +316,7 @@ def rig(plugins: list[object], observe_mode: bool | None = None) -> tuple[Card, 
 
 
 def test_loopback_in_observe_mode_stays_silent_until_a_gate_announces_itself() -> None:
-    card, terminal = rig([Plugin("gate", PollingLoop((gate_filter(),), observe_by_default=True))])
+    _, terminal = rig([Plugin("gate", PollingLoop((gate_filter(),), observe_by_default=True))])
     with pytest.raises(CardSilentError, match="observe mode is on"):
         terminal.connect()
     assert not terminal.poll(WUPA, PollingFrame(FrameType.B, bytes.fromhex("050008")), loops=3)
@@ -350,7 +350,7 @@ def test_a_terminal_without_a_polling_channel_says_so() -> None:
         def transmit(self, command: bytes) -> bytes:
             return b"\x90\x00"
 
-    with pytest.raises(PollingUnsupportedError, match="ACS ACR122U.*cannot send a polling loop"):
+    with pytest.raises(PollingUnsupportedError, match=r"ACS ACR122U.*cannot send a polling loop"):
         Terminal(PcscLike()).poll(WUPA)
 
 
