@@ -81,9 +81,10 @@ def test_without_gates_only_the_ticket_answers_every_reader() -> None:
     assert rig.terminal.poll(*PAYMENT_LOOP)
     with rig.terminal.tap():
         assert gate_tap(DesfireReader(rig.terminal), IssuerKeys.test_keys(), 1, T0).accepted
-    # the gate's frame still routes to the plugin and auto-transacts
+    # the plugin declares nothing then: its service XML stays as before Android 15
+    assert rig.card.polling.filters() == []
     event = rig.card.polling_frame(PollingFrame.custom(gate_announcement()))
-    assert event.plugin == "transit" and event.frame.triggered_auto_transact
+    assert event.plugin is None and not event.frame.triggered_auto_transact
     rig.close()
 
 

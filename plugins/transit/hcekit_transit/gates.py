@@ -17,9 +17,9 @@ type 01 is a transit gate* — lives here: :data:`TRANSIT_GATE_PATTERN`.
 
 With the transit option ``gates_only`` the card starts every tap in observe
 mode and answers only once such a frame is seen (autoTransact): a payment
-terminal or a door reader no longer wakes the ticket. Without it the filter
-still routes the gate's frame to the plugin and lets the tap through, which
-changes nothing when observe mode is off.
+terminal or a door reader no longer wakes the ticket. Without it the plugin
+declares nothing, so its service XML needs no API 35 attribute and compiles
+against older framework resources.
 """
 
 from __future__ import annotations
@@ -50,8 +50,10 @@ def gate_announcement(tci: bytes = DEMO_TCI, *, terminal_type: int = ECP_TRANSIT
     return bytes([ECP_HEADER, ECP_VERSION_2, _CONFIG_EXPRESS, terminal_type, subtype]) + tci
 
 
-def polling_loop(gates_only: bool) -> PollingLoop:
-    """The transit plugin's declaration: the gate filter (autoTransact), observe mode if asked."""
+def polling_loop(gates_only: bool) -> PollingLoop | None:
+    """The transit plugin's declaration: with *gates_only*, observe mode and the gate filter."""
+    if not gates_only:
+        return None
     gate = PollingFilter.pattern(TRANSIT_GATE_PATTERN, auto_transact=True,
                                  description="ECP v2 transit gate (terminal type 01)")
-    return PollingLoop((gate,), observe_by_default=gates_only)
+    return PollingLoop((gate,), observe_by_default=True)

@@ -126,7 +126,7 @@ class TransitPlugin:
         ]
 
     @hookimpl
-    def hcekit_polling_loop(self, plugin: PluginContext) -> PollingLoop:
+    def hcekit_polling_loop(self, plugin: PluginContext) -> PollingLoop | None:
         return polling_loop(bool(plugin.options.get("gates_only", False)))
 
     @hookimpl
