@@ -363,3 +363,13 @@ def test_vpcd_refuses_a_polling_loop_and_names_what_goes_inactive() -> None:
     assert line is not None and "gate" in line and "the card answers every reader" in line
     assert VpcdHost(Card([Plugin("p", None)]), 35963).polling_downgrade() is None
     assert LoopbackHost(card).polling_downgrade() is None
+
+
+def test_a_refused_reader_ends_its_tap_so_a_silent_decision_does_not_linger() -> None:
+    card, terminal = rig([Plugin("guard", PollingLoop(observe_by_default=True),
+                                 decide=Decision.SILENT)])
+    assert not terminal.poll(WUPA)
+    assert card.polling.decision is Decision.SILENT
+    with pytest.raises(CardSilentError, match="decision silent"):
+        terminal.connect()
+    assert card.polling.decision is Decision.OBSERVE

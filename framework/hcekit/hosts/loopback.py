@@ -20,7 +20,7 @@ terminal sends a polling loop first (``Terminal.poll``); with observe mode on
 (``PollingLoop.observe_by_default``) — the card is only activated once a
 filter with autoTransact matched or a plugin decided TRANSACT, and a tap that
 nothing released raises :class:`~hcekit.polling.CardSilentError` where a
-phone would stay silent.
+phone would stay silent (that reader's tap is then over).
 """
 
 from __future__ import annotations
@@ -67,6 +67,7 @@ class LoopbackHost(SimulatedDeviceHost):
             self._sync_observe_mode()
             if not self.card.polling.answers_reader():
                 decision = self.card.polling.decision.value
+                self.card.polling.end_tap()  # this reader gets no answer and gives up
                 raise CardSilentError(
                     f"the card stayed silent: observe mode is on and the polling loop did not "
                     f"release it (decision {decision}); send a frame a plugin's autoTransact "
