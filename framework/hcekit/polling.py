@@ -235,6 +235,9 @@ class PollingFilter:
                    items, re.compile(upper))
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "kind", FilterKind(self.kind))
+        if self.kind is FilterKind.EXACT:
+            object.__setattr__(self, "value", str(self.value).upper())
         if self.kind is FilterKind.PATTERN and self._regex is None:
             # built directly (a dataclass replace or a parsed XML): validate the same way
             built = PollingFilter.pattern(self.value, auto_transact=self.auto_transact)
@@ -495,7 +498,7 @@ class PollingRouter:
             return
         if answer is Decision.SILENT or self.decision is not Decision.SILENT:
             self.decision = answer
-        if answer is Decision.SILENT and not self.observe_mode and not self._warned_silent:
+        if answer is Decision.SILENT and self.observe_mode is False and not self._warned_silent:
             self._warned_silent = True
             log.warning("plugin %r asked the card to stay silent, but observe mode is off on "
                         "this host: the card answers the reader anyway", entry.name)

@@ -71,6 +71,11 @@ def test_exact_filters_take_android_hex_and_match_the_whole_frame() -> None:
     assert flt.matches(bytes.fromhex("6A02C30100"))
     assert not flt.matches(bytes.fromhex("6A02C3010000"))
     assert flt.android_method == "registerPollingLoopFilterForService"
+    # built directly (as from parsed XML), normalised and checked the same way
+    assert PollingFilter(FilterKind.EXACT, "6a02c30100") == flt
+    assert PollingFilter("pattern", "6a.*").matches(b"\x6a\x01")  # type: ignore[arg-type]
+    with pytest.raises(PollingFilterError):
+        PollingFilter(FilterKind.PATTERN, "*")
 
 
 @pytest.mark.parametrize("text", ["", "6", "6A0", "6A 02", "6G", "0x6A"])
