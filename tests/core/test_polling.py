@@ -378,3 +378,14 @@ def test_a_refused_reader_ends_its_tap_so_a_silent_decision_does_not_linger() ->
     with pytest.raises(CardSilentError, match="decision silent"):
         terminal.connect()
     assert card.polling.decision is Decision.OBSERVE
+
+
+def test_vpcd_says_at_start_in_one_line_that_observe_mode_is_inactive(
+        caplog: pytest.LogCaptureFixture) -> None:
+    card = Card([Plugin("gate", PollingLoop((gate_filter(),), observe_by_default=True))])
+    host = VpcdHost(card, 1, reconnect=False)  # nothing listens on port 1: no vpcd needed
+    with caplog.at_level(logging.WARNING, "hcekit"):
+        host.start()
+        host.stop()
+    lines = [r.getMessage() for r in caplog.records if "polling-loop filters" in r.getMessage()]
+    assert lines == [f"vpcd 127.0.0.1:1: {host.polling_downgrade()}"]

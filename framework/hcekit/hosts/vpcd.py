@@ -285,7 +285,7 @@ class VpcdHost(SimulatedDeviceHost):
             return
         downgrade = self.polling_downgrade()
         if downgrade is not None:
-            log.info("vpcd %s: %s", self.endpoint, downgrade)
+            log.warning("vpcd %s: %s", self.endpoint, downgrade)
         self._running = True
         self._stopped.clear()
         self._start_watchdog()

@@ -2,11 +2,11 @@
 
 ``Terminal`` adds what real readers do on top of a raw transport: GET
 RESPONSE after 61xx and a re-send after 6Cxx (both switchable off), a
-``tap()`` context manager for one field-on … field-off, an optional
-APDU log, and ``poll()``: the polling loop a reader sends before its first
-APDU (Android 15 observe mode, :mod:`hcekit.polling`), where the transport
-can carry one (loopback). The same script runs over loopback, over PC/SC against the virtual
-card, and over PC/SC against a real phone.
+``tap()`` context manager for one field-on … field-off, an optional APDU
+log, and ``poll()``: the polling loop a reader sends before its first APDU
+(Android 15 observe mode, :mod:`hcekit.polling`) where the transport carries
+one (loopback). The same script runs over loopback, over PC/SC against the
+virtual card, and over PC/SC against a real phone.
 """
 
 from __future__ import annotations
