@@ -173,3 +173,25 @@ def test_the_polling_loop_travels_through_pcapng_both_ways(tmp_path: Path) -> No
         assert comment.startswith(f"polling: {poll.frame.type.name}")
         if poll.frame.type is FrameType.A:
             assert info == "WUPA"  # Wireshark's own ISO 14443-3 dissector names the poll
+
+
+def test_the_cli_exports_imports_and_replays_the_polling_loop(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from hcekit.cli import main
+    from hcekit.tracefile import format_trace
+
+    trace_path, _ = _record_a_commute(tmp_path)
+    polling = tmp_path / "polling.trace"
+    polling.write_text(format_trace(_polling_only(read_trace(trace_path))))
+    assert main(["trace", "export", str(polling), "-o", str(tmp_path / "p.pcapng")]) == 0
+    # a capture with polling frames and no exchange imports, and says so
+    assert main(["trace", "import", str(tmp_path / "p.pcapng"),
+                 "-o", str(tmp_path / "back.trace")]) == 0
+    assert f"{len(read_trace(polling).polls)} polling frame(s) imported" in capsys.readouterr().err
+    card = ["--no-installed", "--plugin", "hcekit_transit:TransitPlugin", "--store", ":memory:"]
+    assert main(["replay", str(tmp_path / "back.trace"), *card,
+                 "--option", "transit.gates_only=true"]) == 0
+    assert "polling frame(s): 0 differ" in capsys.readouterr().out
+    assert main(["replay", str(tmp_path / "back.trace"), *card]) == 1
+    out = capsys.readouterr().out
+    assert "decision transact, replayed observe" in out and "plugin transit, replayed (no filter)" in out
