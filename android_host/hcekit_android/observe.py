@@ -78,7 +78,8 @@ def observe_mode_call(decision: Decision) -> bool | None:
 
     TRANSACT: ``false`` (answer this reader); SILENT: ``true`` (back to
     observing, also after a filter's autoTransact let the controller answer);
-    OBSERVE: nothing to change.
+    OBSERVE: nothing to change. Android accepts the call only from the
+    preferred service (foreground or wallet role); it returns false otherwise.
     """
     if decision is Decision.TRANSACT:
         return False
