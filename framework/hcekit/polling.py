@@ -47,6 +47,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CardSilentError",
     "Decision",
+    "ECP_HEADER",
     "FilterKind",
     "FrameType",
     "PollingEvent",
@@ -72,6 +73,12 @@ class PollingUnsupportedError(HcekitError):
 
 class CardSilentError(HcekitError):
     """The card stayed silent: observe mode is on and nothing in the polling loop released it."""
+
+
+#: The first byte of Apple's Enhanced Contactless Polling frames, the best-known custom
+#: polling frames (public description: github.com/kormax/apple-enhanced-contactless-polling;
+#: Apple publishes no specification).
+ECP_HEADER = 0x6A
 
 
 class FrameType(IntEnum):

@@ -389,3 +389,20 @@ def test_vpcd_says_at_start_in_one_line_that_observe_mode_is_inactive(
         host.stop()
     lines = [r.getMessage() for r in caplog.records if "polling-loop filters" in r.getMessage()]
     assert lines == [f"vpcd 127.0.0.1:1: {host.polling_downgrade()}"]
+
+
+@pytest.mark.parametrize(("line", "message"), [
+    ("poll", "needs a frame type"),
+    ("poll Z 52", "unknown polling frame type 'Z'"),
+    ("poll A 52 gain=x", "invalid literal"),
+    ("poll A gain=1 52", "a poll line has the frame's hex bytes, then"),
+    ("poll A 52 decision=maybe", "'maybe' is not a valid Decision"),
+    ("poll A 52 colour=red", "unexpected 'colour=red'"),
+    ("poll ON 00", "ON frame carries no data"),
+])
+def test_bad_poll_lines_are_refused_with_the_line(line: str, message: str) -> None:
+    from hcekit.tracefile import TraceFormatError, parse_trace
+
+    with pytest.raises(TraceFormatError, match=re.escape(message)) as info:
+        parse_trace(["# hcekit trace 1", f"2026-01-31T12:00:00.000000Z {line}"])
+    assert str(info.value).startswith("line 2: ")

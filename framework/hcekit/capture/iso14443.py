@@ -20,7 +20,7 @@ import enum
 from dataclasses import dataclass
 
 from ..errors import HcekitError
-from ..polling import FrameType
+from ..polling import ECP_HEADER, FrameType
 
 __all__ = ["FRAME_SIZE", "Block", "BlockKind", "BlockError", "crc_a", "i_block", "parse_block",
            "polling_frame_type"]
@@ -136,9 +136,6 @@ _REQB_LENGTHS = (3, 5)  # APf AFI PARAM, with or without CRC_B
 #: NFC Forum Digital SENSF_REQ: length 06, command 00, system code FF FF (any card).
 _SENSF_REQ = bytes([0x06, 0x00, 0xFF, 0xFF])
 _SENSF_LENGTHS = (6, 8)  # with or without the CRC
-#: Apple's Enhanced Contactless Polling annotations start with 6A (public description:
-#: github.com/kormax/apple-enhanced-contactless-polling; Apple publishes no specification).
-ECP_HEADER = 0x6A
 
 
 def polling_frame_type(frame: bytes) -> FrameType | None:

@@ -24,12 +24,11 @@ against older framework resources.
 
 from __future__ import annotations
 
-from hcekit.polling import PollingFilter, PollingLoop
+from hcekit.polling import ECP_HEADER, PollingFilter, PollingLoop
 
 __all__ = ["ECP_HEADER", "ECP_TRANSIT", "TRANSIT_GATE_PATTERN", "gate_announcement",
            "polling_loop"]
 
-ECP_HEADER = 0x6A
 ECP_VERSION_2 = 0x02
 #: ECP version 2 terminal type "transit" (the public description above).
 ECP_TRANSIT = 0x01
