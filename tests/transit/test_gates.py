@@ -195,3 +195,21 @@ def test_the_cli_exports_imports_and_replays_the_polling_loop(
     assert main(["replay", str(tmp_path / "back.trace"), *card]) == 1
     out = capsys.readouterr().out
     assert "decision transact, replayed observe" in out and "plugin transit, replayed (no filter)" in out
+
+
+def test_hcekit_tap_plays_a_gate_with_poll(capsys: pytest.CaptureFixture[str]) -> None:
+    from hcekit.cli import main
+
+    card = ["--no-installed", "--plugin", "hcekit_transit:TransitPlugin", "--store", ":memory:",
+            "--option", "transit.gates_only=true"]
+    assert main(["tap", "transit-gate", *card, "-s", "station=1"]) == 1
+    assert "the card stayed silent" in capsys.readouterr().err
+    access = gate_announcement(terminal_type=0x02).hex()
+    assert main(["tap", "transit-gate", *card, "--poll", access, "-s", "station=1"]) == 1
+    assert "the card stayed silent" in capsys.readouterr().err
+    gate = gate_announcement().hex()
+    assert main(["tap", "transit-gate", *card, "--poll", access, "--poll", gate,
+                 "-s", "station=1"]) == 0
+    assert "OPEN" in capsys.readouterr().out
+    assert main(["send", "--reader", "0", "--poll", gate, "00A4040000"]) == 2  # a usage error
+    assert "no access to its polling loop" in capsys.readouterr().err

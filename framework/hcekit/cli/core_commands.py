@@ -17,6 +17,7 @@ from ..hookspecs import hookimpl
 from ..hosts.loopback import LoopbackHost
 from ..metrics import MetricsCollector
 from ..plugins import HcekitPluginManager, call_own, installed_plugins, resolve_plugins
+from ..polling import FrameType, PollingFrame
 from ..sw import describe
 from ..terminal import LoopbackTransport, ScriptContext, Terminal, TerminalScript, check_options
 from ..terminal.transport import Transport
@@ -94,6 +95,10 @@ def _add_reader_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--raw", action="store_true",
                    help="send the bytes exactly as given (no parsing, no automatic GET RESPONSE "
                         "or 6Cxx re-send)")
+    p.add_argument("--poll", action="append", type=hexbytes, default=[], metavar="HEX",
+                   help="a custom frame the reader sends in its polling loop before the tap, "
+                        "after field on and an NFC-A poll (Android 15 observe mode; e.g. an "
+                        "ECP transit gate 6A02C00100FFFFFF); repeatable; in-process card only")
     add_card_options(p)
 
 
@@ -150,10 +155,19 @@ class _ExchangePrinter(_Printer):
         self._emit([f"  >> {cmd}", f"  << {rsp}  ({describe(sw) if sw >= 0 else '?'})"])
 
 
+def _send_polling_loop(terminal: Terminal, frames: Sequence[bytes]) -> None:
+    """``--poll``: field on, an NFC-A poll (WUPA), then the custom frames, before the tap."""
+    if frames:
+        terminal.poll(PollingFrame(FrameType.ON), PollingFrame(FrameType.A, b"\x52"), *frames)
+
+
 def _card_only_options(args: argparse.Namespace) -> None:
     """Refuse options that shape the in-process card when the card is in a reader."""
     if args.reader is None:
         return
+    if args.poll:
+        raise UsageError("--poll: a PC/SC reader gives its clients no access to its polling "
+                         "loop; polling frames reach only the in-process card")
     given = [name for name, value in (("--store", args.store), ("--option", args.option))
              if value]
     if given:
@@ -339,6 +353,7 @@ def cmd_send(args: argparse.Namespace) -> int:
     try:
         terminal = Terminal(transport, auto_get_response=not args.raw,
                             auto_resend_6c=not args.raw, on_exchange=on_exchange)
+        _send_polling_loop(terminal, args.poll)
         with terminal.tap():
             for apdu in args.apdus:
                 if args.raw:  # exactly these bytes: the card's answer to malformed input shows
@@ -376,6 +391,7 @@ def cmd_tap(args: argparse.Namespace) -> int:
         terminal = Terminal(transport, auto_get_response=not args.raw,
                             auto_resend_6c=not args.raw,
                             on_exchange=_terminal_printer(card, printer) if printer else None)
+        _send_polling_loop(terminal, args.poll)
         with terminal.tap():
             status = matches[0].run(ScriptContext(terminal, options))
         if printer is not None:

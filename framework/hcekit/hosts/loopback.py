@@ -71,7 +71,8 @@ class LoopbackHost(SimulatedDeviceHost):
                 raise CardSilentError(
                     f"the card stayed silent: observe mode is on and the polling loop did not "
                     f"release it (decision {decision}); send a frame a plugin's autoTransact "
-                    "filter matches (Terminal.poll) or turn observe mode off")
+                    "filter matches (Terminal.poll, hcekit tap/send --poll) or turn observe "
+                    "mode off")
             self.card.field_on()
 
     def start(self) -> None:
