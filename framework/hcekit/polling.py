@@ -248,6 +248,7 @@ class PollingFilter:
         if self.kind is FilterKind.PATTERN and self._regex is None:
             # built directly (a dataclass replace or a parsed XML): validate the same way
             built = PollingFilter.pattern(self.value, auto_transact=self.auto_transact)
+            object.__setattr__(self, "value", built.value)
             object.__setattr__(self, "_items", built._items)
             object.__setattr__(self, "_regex", built._regex)
         elif self.kind is FilterKind.EXACT and not _HEX.fullmatch(self.value):

@@ -73,6 +73,7 @@ def test_exact_filters_take_android_hex_and_match_the_whole_frame() -> None:
     assert flt.android_method == "registerPollingLoopFilterForService"
     # built directly (as from parsed XML), normalised and checked the same way
     assert PollingFilter(FilterKind.EXACT, "6a02c30100") == flt
+    assert PollingFilter("pattern", "6a.*") == PollingFilter.pattern("6A.*")  # type: ignore[arg-type]
     assert PollingFilter("pattern", "6a.*").matches(b"\x6a\x01")  # type: ignore[arg-type]
     with pytest.raises(PollingFilterError):
         PollingFilter(FilterKind.PATTERN, "*")
