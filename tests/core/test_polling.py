@@ -407,3 +407,30 @@ def test_bad_poll_lines_are_refused_with_the_line(line: str, message: str) -> No
     with pytest.raises(TraceFormatError, match=re.escape(message)) as info:
         parse_trace(["# hcekit trace 1", f"2026-01-31T12:00:00.000000Z {line}"])
     assert str(info.value).startswith("line 2: ")
+
+
+class GateA:
+    """For ``hcekit plugins``: an importable plugin declaring a gate filter."""
+
+    name = "gate-a"
+
+    @hookimpl
+    def hcekit_polling_loop(self, plugin: object) -> PollingLoop:
+        return PollingLoop((gate_filter(),), observe_by_default=True)
+
+
+class GateB(GateA):
+    name = "gate-b"
+
+
+def test_hcekit_plugins_lists_filters_and_reports_their_conflicts(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from hcekit.cli import main
+
+    assert main(["plugins", "--plugin", "tests.core.test_polling:GateA"]) == 0
+    out = capsys.readouterr().out
+    assert "  polling-loop pattern 6A02..01.*, autoTransact" in out
+    assert "observe mode by default" in out
+    assert main(["plugins", "--plugin", "tests.core.test_polling:GateA",
+                 "--plugin", "tests.core.test_polling:GateB"]) == 1
+    assert "CONFLICT: conflicting polling-loop filters: plugin 'gate-a'" in capsys.readouterr().out

@@ -17,7 +17,7 @@ from ..hookspecs import hookimpl
 from ..hosts.loopback import LoopbackHost
 from ..metrics import MetricsCollector
 from ..plugins import HcekitPluginManager, call_own, installed_plugins, resolve_plugins
-from ..polling import FrameType, PollingFrame
+from ..polling import FrameType, PollingFilter, PollingFrame, check_filter_conflicts
 from ..sw import describe
 from ..terminal import LoopbackTransport, ScriptContext, Terminal, TerminalScript, check_options
 from ..terminal.transport import Transport
@@ -242,6 +242,7 @@ def cmd_plugins(args: argparse.Namespace) -> int:
     specs: list[Any] = list(installed_plugins()) + list(args.plugin)
     resolved = resolve_plugins(specs)
     owned = []
+    polling: list[tuple[str, PollingFilter]] = []
     failed = 0
     for name, obj in resolved:
         try:
@@ -256,6 +257,12 @@ def cmd_plugins(args: argparse.Namespace) -> int:
                 continue
             owned.append((name, claim))
             print(f"  {claim.filter:<34} {claim.category.value:<8} {claim.description}")
+        for _, flt in card.polling.filters():
+            polling.append((name, flt))
+            print(f"  polling-loop {flt.describe():<25} {flt.description}")
+        if card.polling.observe_by_default:
+            print("  observe mode by default (Android 15: silent until a filter or the plugin "
+                  "releases the card)")
         for _, script in _scripts(card):
             print(f"  script {script.name}: {script.description}{_option_list(script)}")
         for option in card.declared_options()[name]:
@@ -264,6 +271,11 @@ def cmd_plugins(args: argparse.Namespace) -> int:
     conflicts = find_conflicts(owned)
     for a, ca, b, cb in conflicts:
         print(f"CONFLICT: {a} claims {ca.filter}, {b} claims {cb.filter}")
+    try:
+        check_filter_conflicts(polling)
+    except ClaimConflictError as exc:
+        print(f"CONFLICT: {exc}")
+        return 1
     if not conflicts:
         print(f"{len(resolved)} plugin(s), {len(owned)} claim(s), no conflicts")
     return 1 if conflicts or failed else 0
