@@ -31,6 +31,7 @@ from .errors import PluginLoadError
 from .events import DeactivationReason
 from .options import OptionGroup
 from .plugins import PluginSpec, installed_plugins
+from .polling import PollingEvent, PollingFrame, PollingRouter
 from .registry import PluginRegistry, RawExchange
 from .router import Router
 from .routing import routing_select_aid
@@ -80,7 +81,10 @@ class Card:
         self.secrets = SecretValues()
         self._field = False
         self._closed = False
-        self._registry = PluginRegistry(self, self.store, options or {}, ppse=config.ppse)
+        #: Every plugin's polling-loop filters and the tap's observe-mode state (hcekit.polling).
+        self.polling = PollingRouter()
+        self._registry = PluginRegistry(self, self.store, options or {}, ppse=config.ppse,
+                                        polling=self.polling)
         self._assembler = ResponseAssembler(max_response_data=config.max_response_data,
                                             max_chained_data=config.max_chained_data,
                                             wrong_le=config.wrong_le)
@@ -223,9 +227,27 @@ class Card:
         reason = DeactivationReason(reason)
         was_active = self._field
         self._field = False
+        self.polling.end_tap()
         sel = self._router.deactivate(reason)
         if was_active or sel is not None:
             self._registry.pm.hook.hcekit_field(card=self, active=False, reason=reason)
+
+    def polling_frame(self, frame: PollingFrame) -> PollingEvent:
+        """One frame of the reader's polling loop, before activation (see :mod:`hcekit.polling`).
+
+        Routes it to the plugin whose filter matches (or to every plugin
+        implementing ``hcekit_polling_frame``), applies autoTransact, and tells
+        observers (``hcekit_polling``). Whether the card now answers the reader
+        is ``card.polling.answers_reader()``.
+        """
+        event = self.polling.frame(frame)
+        try:
+            self._registry.pm.hook.hcekit_polling(card=self, event=event)
+        except KeyboardInterrupt:
+            raise
+        except BaseException:
+            log.exception("a polling observer failed; the card keeps serving")
+        return event
 
     def close(self) -> None:
         """Deactivate and call every plugin's ``hcekit_shutdown``. Idempotent."""

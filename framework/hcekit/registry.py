@@ -1,4 +1,4 @@
-"""The plugins of one card: registration, options, claims and routes, the ATR.
+"""The plugins of one card: registration, options, claims and routes, polling filters, the ATR.
 
 :class:`PluginRegistry` registers each plugin with pluggy (the contract is
 checked there), resolves its declared options, starts it, binds its owner-only
@@ -19,6 +19,7 @@ from .context import CardView, PluginContext
 from .errors import ClaimError, HcekitError, PluginLoadError
 from .options import OptionError, OptionGroup, closest
 from .plugins import HcekitPluginManager, PluginSpec, declared_options, own_hook, resolve_plugins
+from .polling import PollingRouter
 from .ppse import PpsePlugin
 from .store import Store
 
@@ -56,8 +57,9 @@ class PluginRegistry:
     """Plugins, their claims and options, and the routes built from them."""
 
     def __init__(self, card: CardView, store: Store, options: Mapping[str, Mapping[str, Any]],
-                 *, ppse: bool) -> None:
+                 *, ppse: bool, polling: PollingRouter) -> None:
         self._card = card
+        self._polling = polling
         self._store = store
         self._options = dict(options)
         #: Answer SELECT 2PAY.SYS.DDF01 from the payment claims (CardConfig.ppse).
@@ -180,9 +182,17 @@ class PluginRegistry:
         elif not wants_ppse and PPSE_NAME in entries:
             self.remove(PPSE_NAME)
         check_conflicts((e.name, c) for e in entries.values() for c in e.claims)
+        self._sync_polling()
         self.routes = [(e, c) for e in entries.values() for c in e.claims]
         self.has_raw = any(e.raw is not None for e in entries.values())
         self.tracing = bool(self.pm.hook.hcekit_trace.get_hookimpls())
+
+    def _sync_polling(self) -> None:
+        """Each plugin's polling-loop filters and frame hook, to the card's polling router."""
+        for e in self.entries.values():
+            self._polling.declare(e.name, e.ctx, own_hook(self.pm, e.obj, "hcekit_polling_loop"),
+                                  own_hook(self.pm, e.obj, "hcekit_polling_frame"))
+        self._polling.rebuild(list(self.entries))
 
     # -- what the card shows ---------------------------------------------------------------
 
