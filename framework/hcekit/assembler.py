@@ -17,6 +17,7 @@ from .sw import SW, bytes_remaining, sw_bytes, wrong_le
 __all__ = ["ResponseAssembler"]
 
 _SW_BYTES_OK = sw_bytes(SW.NO_ERROR)
+_NO_ERROR = int(SW.NO_ERROR)
 _IDLE = Transfer.IDLE
 _CHAIN = Transfer.CHAIN
 _PENDING = Transfer.PENDING
@@ -112,7 +113,7 @@ class ResponseAssembler:
         if limit > self.max_response_data:
             limit = self.max_response_data
         if n <= limit:
-            return data + (_SW_BYTES_OK if sw == SW.NO_ERROR else sw_bytes(sw))
+            return data + (_SW_BYTES_OK if sw == _NO_ERROR else sw_bytes(sw))
         if self.wrong_le == "6c" and le is not None and not command.extended and n <= SHORT_MAX_NE:
             return sw_bytes(wrong_le(n))
         self._pending = (data[limit:], sw)

@@ -73,10 +73,11 @@ def _is_success(sw: int) -> bool:
 class Selected:
     """The selected application: its plugin, its :class:`AppContext`, its process hook."""
 
-    __slots__ = ("app", "plugin", "process")
+    __slots__ = ("app", "name", "plugin", "process")
 
     def __init__(self, plugin: Registered, app: AppContext) -> None:
         self.plugin = plugin
+        self.name = plugin.name
         self.app = app
         self.process: HookFn | None = plugin.process
 
@@ -201,8 +202,8 @@ class Router:
         channel = app.secure_channel
         if channel is None:
             if sel.process is None:
-                raise IsoError(SW.INS_NOT_SUPPORTED, f"plugin {sel.plugin.name!r} has no process hook")
-            data, sw = call_app(sel.process, app, command, sel.plugin.name)
+                raise IsoError(SW.INS_NOT_SUPPORTED, f"plugin {sel.name!r} has no process hook")
+            data, sw = call_app(sel.process, app, command, sel.name)
             return self._assembler.deliver(command, data, sw)
         try:
             plain = channel.unwrap_command(command)
@@ -217,7 +218,7 @@ class Router:
         if sel.process is None:
             data, sw = b"", int(SW.INS_NOT_SUPPORTED)
         else:
-            data, sw = call_app(sel.process, app, plain, sel.plugin.name)
+            data, sw = call_app(sel.process, app, plain, sel.name)
         if app.secure_channel is not channel:
             return self._assembler.deliver(command, data, sw)  # the plugin ended the session itself
         try:
