@@ -58,8 +58,9 @@ from .apdu import (
     P1_SELECT_BY_DF_NAME,
 )
 
-__all__ = ["CLA_NOT_BASIC", "RAW_ROWS", "ROWS", "Effect", "Kind", "RawKind", "Row", "Selection", "Transfer",
-           "compile_rows", "kind_of", "render", "routing_select_aid"]
+__all__ = ["CLA_NOT_BASIC", "RAW_ROWS", "ROWS", "Effect", "Kind", "KindSet", "RawKind", "Row",
+           "Selection", "StateSet", "Transfer", "compile_rows", "kind_of", "render",
+           "routing_select_aid"]
 
 
 class Selection(IntEnum):
@@ -123,23 +124,26 @@ class Effect(Enum):
     PROCESS = "the plugin's hcekit_process"
 
 
-State = tuple[Selection, Transfer]
-
-
 @dataclass(frozen=True)
 class StateSet:
+    """A row's state column: its words and which (selection, transfer) it covers."""
+
     text: str
     holds: Callable[[Selection, Transfer], bool]
 
 
 @dataclass(frozen=True)
 class KindSet:
+    """A row's command column: its words and the kinds it covers."""
+
     text: str
     members: frozenset[Kind | RawKind]
 
 
 @dataclass(frozen=True)
 class Row:
+    """One rule: in *state*, a command of *command*'s kinds gets *effect*."""
+
     state: StateSet
     command: KindSet
     effect: Effect
