@@ -363,19 +363,11 @@ class Card:
         return {name: e.option_group for name, e in self._plugins.items()}
 
     def atr(self) -> bytes | None:
-        """The ATR a plugin asks for (``hcekit_atr``, first answer wins), checked; or None.
+        """The ATR the plugins ask for (``hcekit_atr``; :func:`hcekit.atr.plugin_atr` says
+        which wins), checked; or None. A host's explicit ATR (``hcekit serve --atr``) wins."""
+        from .atr import plugin_atr
 
-        A host's explicit ATR (``hcekit serve --atr``) takes precedence over this.
-        """
-        from .atr import AtrError, check_atr
-
-        atr = self._pm.hook.hcekit_atr(card=self)
-        if atr is None:
-            return None
-        try:
-            return check_atr(bytes(atr))
-        except (AtrError, TypeError) as exc:
-            raise PluginLoadError(f"hcekit_atr answered {atr!r}: {exc}") from exc
+        return plugin_atr(self._pm, card=self)
 
     def claims(self) -> list[tuple[str, Claim]]:
         """``(plugin name, claim)`` for every route, in routing order."""
