@@ -57,6 +57,30 @@ def test_plugins_reports_conflicts(
     assert "CONFLICT: ndef claims D2760000850101, squatter claims D276000085*" in out
 
 
+def test_plugins_reports_a_claim_on_the_cores_ppse(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The core's PPSE is on every card with a payment AID: a listing checks against it too,
+    even when no payment plugin is listed (it may be installed next to this one)."""
+    monkeypatch.syspath_prepend(str(HERE))
+    code, out = run(capsys, "plugins", "--no-installed",
+                    "--plugin", "conflicting_plugin:PpseSquatter")
+    assert code == 1
+    assert ("CONFLICT: ppse_squatter claims 325041592E5359532E4444463031, "
+            "ppse claims 325041592E5359532E4444463031") in out
+
+
+def test_plugins_only_lists_the_named_installed_plugins(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    code, out = run(capsys, "plugins", "--only", "ndef")
+    assert code == 0
+    listed = [line.split()[0] for line in out.splitlines() if line and not line[0].isspace()]
+    assert listed[:2] == ["ndef", "ppse"]
+    assert out.splitlines()[-1] == "1 plugin(s), 2 claim(s) with the core's, no conflicts"
+    assert main(["plugins", "--only", "nope"]) == 1
+    assert "no installed plugin named nope" in capsys.readouterr().err
+
+
 def test_tap_lists_and_runs_scripts(capsys: pytest.CaptureFixture[str]) -> None:
     code, out = run(capsys, "tap")
     assert code == 0 and "ndef-read" in out

@@ -16,7 +16,8 @@ from ..errors import ApduFormatError, ClaimConflictError, HcekitError, PluginLoa
 from ..hookspecs import hookimpl
 from ..hosts.loopback import LoopbackHost
 from ..metrics import MetricsCollector
-from ..plugins import HcekitPluginManager, call_own, installed_plugins, resolve_plugins
+from ..plugins import HcekitPluginManager, call_own, resolve_plugins
+from ..ppse import CORE_OWNER, core_claims
 from ..sw import describe
 from ..terminal import LoopbackTransport, ScriptContext, Terminal, TerminalScript, check_options
 from ..terminal.transport import Transport
@@ -32,10 +33,15 @@ SubParsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 def add_commands(subparsers: SubParsers) -> None:
     p = subparsers.add_parser(
         "plugins", help="list plugins, their AID claims, terminal scripts and conflicts",
-        description="Load the installed plugins (and any --plugin) and show what each claims. "
-                    "Exit status 1 when two plugins claim overlapping AIDs.")
+        description="Load the installed plugins (and any --plugin) and show what each claims, "
+                    "with the core's own claim (the PPSE, on every card holding a payment "
+                    "AID). Exit status 1 when two claims overlap.")
     p.add_argument("--plugin", action="append", default=[], metavar="MODULE:ATTR",
                    help="also load this plugin (repeatable)")
+    p.add_argument("--only", action="append", default=None, metavar="NAME",
+                   help="list only these installed plugins (repeatable; default: all)")
+    p.add_argument("--no-installed", action="store_true",
+                   help="list no installed (entry-point) plugin, only --plugin ones")
     p.set_defaults(handler=cmd_plugins)
 
     p = subparsers.add_parser(
@@ -225,8 +231,7 @@ class _PrintTracer(_Printer):
 
 
 def cmd_plugins(args: argparse.Namespace) -> int:
-    specs: list[Any] = list(installed_plugins()) + list(args.plugin)
-    resolved = resolve_plugins(specs)
+    resolved = resolve_plugins(plugin_specs(args))
     owned = []
     failed = 0
     for name, obj in resolved:
@@ -237,8 +242,8 @@ def cmd_plugins(args: argparse.Namespace) -> int:
             failed += 1
             continue
         print(f"{name}  ({type(obj).__module__})")
-        for _, claim in card.claims():
-            if _ == "ppse":
+        for owner, claim in card.claims():
+            if owner == CORE_OWNER:
                 continue
             owned.append((name, claim))
             print(f"  {claim.filter:<34} {claim.category.value:<8} {claim.description}")
@@ -247,11 +252,15 @@ def cmd_plugins(args: argparse.Namespace) -> int:
         for option in card.declared_options()[name]:
             print(option.describe("  option "))
         card.close()
+    for owner, claim in core_claims():
+        print(f"{owner}  (hcekit core, on every card holding a payment AID)")
+        print(f"  {claim.filter:<34} {claim.category.value:<8} {claim.description}")
+        owned.append((owner, claim))
     conflicts = find_conflicts(owned)
     for a, ca, b, cb in conflicts:
         print(f"CONFLICT: {a} claims {ca.filter}, {b} claims {cb.filter}")
     if not conflicts:
-        print(f"{len(resolved)} plugin(s), {len(owned)} claim(s), no conflicts")
+        print(f"{len(resolved)} plugin(s), {len(owned)} claim(s) with the core's, no conflicts")
     return 1 if conflicts or failed else 0
 
 

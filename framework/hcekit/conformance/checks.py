@@ -31,6 +31,7 @@ from ..errors import ApduFormatError, HcekitError
 from ..events import DeactivationReason
 from ..hosts.loopback import LoopbackHost
 from ..plugins import ENTRY_POINT_GROUP
+from ..ppse import CORE_OWNER, core_claims
 from ..store import MemoryStore, SqliteStore
 from ..sw import SW, describe
 from ..terminal import LoopbackTransport, Terminal
@@ -103,7 +104,8 @@ def _no_failures(h: Harness, logs: LogCapture, during: str) -> None:
 
 
 def check_claims(h: Harness, tmp: Path) -> None:
-    """Claims load, are valid Android AID filters, and overlap no other installed plugin."""
+    """Claims load, are valid Android AID filters, and overlap no other installed plugin
+    nor the core's own (the PPSE)."""
     try:
         claims = h.claims()
     except HcekitError as exc:
@@ -111,6 +113,7 @@ def check_claims(h: Harness, tmp: Path) -> None:
     if not claims:
         raise CheckSkipped(f"{h.plugin.name} claims no AIDs (an observer plugin?)")
     owned = [(h.plugin.name, c) for c in claims]
+    owned.extend(core_claims())
     with capture_logs():  # other plugins' start-up chatter is not this check's output
         for name, obj in installed_plugins_quietly():
             if name == h.plugin.name:
@@ -122,8 +125,13 @@ def check_claims(h: Harness, tmp: Path) -> None:
                 continue
     conflicts = [c for c in find_conflicts(owned) if h.plugin.name in (c[0], c[2])]
     if conflicts:
-        text = "; ".join(f"{a} {ca.filter} overlaps {b} {cb.filter}" for a, ca, b, cb in conflicts)
-        raise CheckFailed(f"AID claims conflict with installed plugins: {text}")
+        text = "; ".join(f"{_owner(a)} {ca.filter} overlaps {_owner(b)} {cb.filter}"
+                         for a, ca, b, cb in conflicts)
+        raise CheckFailed(f"AID claims conflict with installed plugins or the core: {text}")
+
+
+def _owner(name: str) -> str:
+    return "the core's PPSE" if name == CORE_OWNER else name
 
 
 def installed_plugins_quietly() -> Iterator[tuple[str, object]]:
