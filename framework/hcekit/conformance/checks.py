@@ -40,7 +40,7 @@ from ..tlv import parse as parse_tlv
 from .harness import Harness, LogCapture, capture_logs
 
 __all__ = ["CheckFailed", "CheckSkipped", "CHECKS", "Check", "ReadProbe", "hex_read", "ne_probes",
-           "check_ne"]
+           "check_ne", "installed_claims"]
 
 
 class CheckFailed(AssertionError):
@@ -112,17 +112,7 @@ def check_claims(h: Harness, tmp: Path) -> None:
         raise CheckFailed(f"{h.plugin.name} does not load on a card: {exc}") from exc
     if not claims:
         raise CheckSkipped(f"{h.plugin.name} claims no AIDs (an observer plugin?)")
-    owned = [(h.plugin.name, c) for c in claims]
-    owned.extend(core_claims())
-    with capture_logs():  # other plugins' start-up chatter is not this check's output
-        for name, obj in installed_plugins_quietly():
-            if name == h.plugin.name:
-                continue
-            try:
-                with Card([(name, obj)]) as card:
-                    owned.extend((n, c) for n, c in card.claims() if n == name)
-            except Exception:  # another plugin's breakage is its own check's business
-                continue
+    owned = [(h.plugin.name, c) for c in claims] + installed_claims(exclude=h.plugin.name)
     conflicts = [c for c in find_conflicts(owned) if h.plugin.name in (c[0], c[2])]
     if conflicts:
         text = "; ".join(f"{_owner(a)} {ca.filter} overlaps {_owner(b)} {cb.filter}"
@@ -132,6 +122,22 @@ def check_claims(h: Harness, tmp: Path) -> None:
 
 def _owner(name: str) -> str:
     return "the core's PPSE" if name == CORE_OWNER else name
+
+
+def installed_claims(exclude: str | None = None) -> list[tuple[str, Claim]]:
+    """``(owner, claim)`` of every installed plugin but *exclude* that loads, and the core's
+    own (the PPSE): what a card holding them all would route."""
+    owned = []
+    with capture_logs():  # other plugins' start-up chatter is not the caller's output
+        for name, obj in installed_plugins_quietly():
+            if name == exclude:
+                continue
+            try:
+                with Card([(name, obj)]) as card:
+                    owned.extend((n, c) for n, c in card.claims() if n == name)
+            except Exception:  # another plugin's breakage is its own check's business
+                continue
+    return owned + core_claims()
 
 
 def installed_plugins_quietly() -> Iterator[tuple[str, object]]:

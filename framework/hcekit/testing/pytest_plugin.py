@@ -1,8 +1,10 @@
 """pytest plugin (entry point ``pytest11``): fixtures for testing card plugins.
 
-``hce_card_factory(plugins, installed=False, store=None, options=None, device=None)``
+``hce_card_factory(plugins, installed=False, only=None, store=None, options=None, device=None)``
   builds a :class:`~hcekit.testing.LoopbackRig` (card + loopback host +
-  terminal) and closes it after the test.
+  terminal) and closes it after the test. ``only=["ndef", "access"]`` adds
+  just these installed plugins (entry-point names, as ``hcekit plugins``
+  lists them) to *plugins*: your card next to some built-ins.
 ``hce_plugins``
   override it (in your conftest or a test module) to choose the plugins the
   ``hce_*`` fixtures below use; default: every installed plugin.
