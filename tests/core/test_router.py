@@ -79,6 +79,47 @@ def test_partial_selection_and_next_occurrence(rig: Any) -> None:
     assert select(rig.card, partial, p2=0x01).sw == SW.INCORRECT_P1P2
 
 
+@pytest.mark.parametrize("order", ["zeta first", "alpha first"])
+def test_partial_names_step_in_aid_order_whatever_the_plugin_order(order: str) -> None:
+    """ISO 7816-4 first/next occurrence, one rule for every plugin: by AID, then owner name."""
+    zeta = Recorder("zeta", Claim(bytes.fromhex("F0000000A1")))
+    alpha = Recorder("alpha", Claim(bytes.fromhex("F0000000B1")), Claim.parse("F0000000C1*"))
+    mid = Recorder("mid", Claim.parse("F0000000A2010203#"))
+    card = Card([zeta, alpha, mid] if order == "zeta first" else [mid, alpha, zeta])
+    partial = bytes.fromhex("F0000000")
+    walked = [select(card, partial)]
+    walked += [select(card, partial, p2=0x02) for _ in range(4)]
+    assert [r.data.hex().upper() for r in walked[:4]] == [
+        "F0000000A1", "F0000000A2010203", "F0000000B1", "F0000000C1"]
+    assert walked[4].sw == SW.FILE_NOT_FOUND
+    assert card.selected is not None and card.selected.aid == bytes.fromhex("F0000000C1")
+
+
+def test_a_partial_name_shorter_than_an_aid_reaches_subset_and_prefix_claims() -> None:
+    subset = Recorder("subset", Claim.parse("F0AABBCCDD0102#"))
+    prefix = Recorder("prefix", Claim.parse("F0BBCCDDEE*"))
+    card = Card([subset, prefix])
+    assert select(card, bytes.fromhex("F0AABB")).data == bytes.fromhex("F0AABBCCDD0102")
+    assert select(card, bytes.fromhex("F0AABBCCDD")).data == bytes.fromhex("F0AABBCCDD")
+    assert select(card, bytes.fromhex("F0BBCC")).data == bytes.fromhex("F0BBCCDDEE")
+
+
+def test_a_4_byte_partial_name_reaches_the_piv_badge_as_it_reaches_payment() -> None:
+    from hcekit_access.piv import PIV_AID
+
+    card = Card.with_installed_plugins(only=["access", "payment"])
+    name = bytes.fromhex("A0000003")
+    assert select(card, name).ok and card.selected is not None
+    assert (card.selected.plugin.name, card.selected.aid) == ("access", PIV_AID)
+    assert select(card, bytes.fromhex("A0000000")).ok
+    assert card.selected.plugin.name == "payment"
+    rid_start = bytes.fromhex("A00000")  # both: payment's A0000000031010 sorts first
+    assert select(card, rid_start).ok and card.selected.plugin.name == "payment"
+    assert select(card, rid_start, p2=0x02).ok and card.selected.plugin.name == "access"
+    assert select(card, rid_start, p2=0x02).sw == SW.FILE_NOT_FOUND
+    card.close()
+
+
 def test_prefix_claim_sees_the_full_selected_name() -> None:
     p = Recorder("prefix", Claim.parse("F0AABBCCDD*"))
     card = Card([p])
