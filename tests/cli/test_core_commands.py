@@ -91,6 +91,37 @@ def test_tap_lists_and_runs_scripts(capsys: pytest.CaptureFixture[str]) -> None:
     assert "no terminal script named 'no-such-script'" in capsys.readouterr().err
 
 
+def test_tap_records_a_trace_that_replays(capsys: pytest.CaptureFixture[str],
+                                          tmp_path: Path) -> None:
+    trace = tmp_path / "tap.trace"
+    store = str(tmp_path / "card.sqlite")
+    code, _ = run(capsys, "tap", "ndef-read", "--only", "ndef", "--store", store,
+                  "--record", str(trace))
+    assert code == 0
+    lines = trace.read_text().splitlines()
+    assert lines[2].endswith("field on") and lines[-1].endswith("field off LINK_LOSS")
+    assert ">> 00 A4 04 00 07 D2 76 00 00 85 01 01 00" in lines[3]
+    code, out = run(capsys, "replay", str(trace), "--only", "ndef", "--store", store)
+    assert code == 0 and "0 differ" in out
+    assert main(["tap", "ndef-read", "--only", "ndef", "--record", str(trace)]) == 1
+    assert "--record" in (err := capsys.readouterr().err) and "--force" in err
+    assert main(["tap", "ndef-read", "--reader", "0", "--record", str(tmp_path / "r")]) == 2
+    assert "with --reader the card is the one in the reader" in capsys.readouterr().err
+
+
+def test_demo_store_runs_the_scripts_against_a_personalised_card(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    store = str(tmp_path / "transit.sqlite")
+    assert main(["transit", "personalize", "--store", store, "--uid", "04112233445566",
+                 "--balance", "1234"]) == 0
+    code, out = run(capsys, "demo", "--only", "transit", "--store", store)
+    assert code == 0 and "(UID 04112233445566)" in out and "balance 12.34;" in out
+    code, out = run(capsys, "demo", "--only", "transit", "--store", store)
+    assert "balance 9.64;" in out  # the first demo's fare stayed on the card
+    code, out = run(capsys, "demo", "--only", "transit")
+    assert code == 0 and "04112233445566" not in out  # default: a fresh TEST card
+
+
 def test_demo_console_script_runs_every_demo_script() -> None:
     exe = shutil.which("hcekit", path=str(Path(sys.executable).parent))
     assert exe is not None, "the hcekit console script is not installed in this environment"
