@@ -281,6 +281,9 @@ class Card:
             if entry.startup is not None:
                 entry.startup(ctx)
             entry.claims = tuple(claims_fn(ctx) or ()) if claims_fn is not None else ()
+        except OptionError as exc:  # a value the plugin refuses: the caller's input, not a bug
+            self._pm.unregister(obj)
+            raise OptionError(f"plugin {name!r} refused its options: {exc}") from exc
         except Exception as exc:
             self._pm.unregister(obj)
             raise PluginLoadError(f"plugin {name!r} failed to start: {exc}") from exc
