@@ -92,6 +92,7 @@ class HcekitPluginManager(pluggy.PluginManager):
                 continue
             hook = opts.get("specname") or attr
             implemented.add(hook)
+            refused: tuple[str, ...]
             if hook in hookspecs.OWNER_ONLY_HOOKS:
                 refused, why = hookspecs.REFUSED_ON_OWNER_ONLY, (
                     "an owner-only hook the card calls on its own plugin directly, "

@@ -53,6 +53,9 @@ def test_generated_project_installs_passes_its_tests_and_hcekit_check(
     assert (project / ".gitignore").exists()
     pyproject = (project / "pyproject.toml").read_text()
     assert 'kit_demo = "hcekit_kit_demo:KitDemoCard"' in pyproject
+    readme = (project / "README.md").read_text()  # hcekit is on no index: the README says so
+    assert "pypi.org" not in readme.lower()
+    assert "pip install --no-index --find-links wheels hcekit-kit-demo" in readme
 
     install = _run([str(VENV_BIN / "pip"), "--python", str(throwaway_python), "install",
                     "--no-deps", "--no-build-isolation", "--no-input", str(project)], tmp_path)

@@ -127,7 +127,7 @@ def _owner(name: str) -> str:
 def installed_claims(exclude: str | None = None) -> list[tuple[str, Claim]]:
     """``(owner, claim)`` of every installed plugin but *exclude* that loads, and the core's
     own (the PPSE): what a card holding them all would route."""
-    owned = []
+    owned: list[tuple[str, Claim]] = []
     with capture_logs():  # other plugins' start-up chatter is not the caller's output
         for name, obj in installed_plugins_quietly():
             if name == exclude:
