@@ -72,24 +72,24 @@ def test_a_third_party_plugin_goes_into_the_app(tmp_path: Path,
     the p4a hook still turns p4a's manifest into the HCE app's."""
     from hcekit.scaffold import new_plugin
 
-    project = new_plugin("hotel_key", tmp_path / "src", aid=bytes.fromhex("F0484F54454C01"))
+    project = new_plugin("p4a_guest", tmp_path / "src", aid=bytes.fromhex("F0484F54454C01"))
     monkeypatch.syspath_prepend(str(project / "src"))
     app_dir = tmp_path / "app"
     app_dir.mkdir()
-    load_prepare().prepare(app_dir, ["hcekit_hotel_key:HotelKeyCard"])
-    assert (app_dir / "hcekit_hotel_key" / "plugin.py").exists()
+    load_prepare().prepare(app_dir, ["hcekit_p4a_guest:P4aGuestCard"])
+    assert (app_dir / "hcekit_p4a_guest" / "plugin.py").exists()
     aids = parse_aid_xml((app_dir / "res" / "xml" / "hcekit_apduservice.xml").read_text())
     assert sorted(aids) == [(Category.OTHER, "D2760000850101"), (Category.OTHER, "F0484F54454C01")]
     plugins_module = (app_dir / "app_plugins.py").read_text()
-    assert "from hcekit_hotel_key import HotelKeyCard" in plugins_module
-    assert "PLUGINS = [NdefPlugin, HotelKeyCard]" in plugins_module
+    assert "from hcekit_p4a_guest import P4aGuestCard" in plugins_module
+    assert "PLUGINS = [NdefPlugin, P4aGuestCard]" in plugins_module
     # the prepared app imports as the service will: from the copied packages alone
     monkeypatch.syspath_prepend(str(app_dir))
-    for name in [m for m in sys.modules if m.startswith(("hcekit_hotel_key", "app_plugins"))]:
+    for name in [m for m in sys.modules if m.startswith(("hcekit_p4a_guest", "app_plugins"))]:
         monkeypatch.delitem(sys.modules, name)
     app_plugins = importlib.import_module("app_plugins")
-    assert Path(sys.modules["hcekit_hotel_key"].__file__ or "").parent == app_dir / "hcekit_hotel_key"
-    assert [p.__name__ for p in app_plugins.PLUGINS] == ["NdefPlugin", "HotelKeyCard"]
+    assert Path(sys.modules["hcekit_p4a_guest"].__file__ or "").parent == app_dir / "hcekit_p4a_guest"
+    assert [p.__name__ for p in app_plugins.PLUGINS] == ["NdefPlugin", "P4aGuestCard"]
     spec = configparser.ConfigParser()
     spec.read(EXAMPLE / "buildozer.spec")
     app = spec["app"]
