@@ -28,6 +28,7 @@ __all__ = [
     "MAX_AID_LEN",
 ]
 
+#: The shortest and longest AID Android accepts, in bytes.
 MIN_AID_LEN = 5
 MAX_AID_LEN = 16
 _AID_FILTER = re.compile(r"^(?:[0-9A-Fa-f]{2}){5,16}[*#]?$")
@@ -41,6 +42,8 @@ class Category(StrEnum):
 
 
 class AidKind(StrEnum):
+    """An exact AID, a ``*`` prefix (every AID starting so) or a ``#`` subset (its truncations)."""
+
     EXACT = ""
     PREFIX = "*"
     SUBSET = "#"

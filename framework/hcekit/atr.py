@@ -45,6 +45,7 @@ log = logging.getLogger("hcekit.atr")
 _PREFIX_TS = 0x3B
 _TD1 = 0x80
 _TD2 = 0x01
+#: The most historical bytes an ATR holds (T0's low nibble).
 MAX_HISTORICAL_BYTES = 15
 MAX_ATR_LENGTH = 33
 

@@ -74,8 +74,11 @@ __all__ = [
     "hookspec",
 ]
 
+#: pluggy's project name for hcekit's hooks.
 PROJECT_NAME = "hcekit"
+#: Marks a hook specification (this module's functions).
 hookspec = pluggy.HookspecMarker(PROJECT_NAME)
+#: Marks a plugin's hook implementation: ``@hookimpl`` (options as pluggy's, see above).
 hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
 
 #: Called on the plugin owning the selected claim, directly (never broadcast).
@@ -85,6 +88,7 @@ APPLICATION_HOOKS = frozenset(
 PLUGIN_HOOKS = frozenset({"hcekit_addoption", "hcekit_startup", "hcekit_claims",
                           "hcekit_shutdown", "hcekit_terminal_scripts", "hcekit_add_commands",
                           "hcekit_personalization"})
+#: Every hook the core calls on one plugin directly (application and plugin hooks).
 OWNER_ONLY_HOOKS = APPLICATION_HOOKS | PLUGIN_HOOKS
 #: Ordinary pluggy hooks: every implementation runs, every hookimpl option is honoured.
 BROADCAST_HOOKS = frozenset({"hcekit_atr", "hcekit_trace", "hcekit_field"})

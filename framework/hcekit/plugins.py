@@ -48,6 +48,7 @@ __all__ = [
     "plugin_name",
 ]
 
+#: The entry-point group installed plugins register in (``[project.entry-points.hcekit]``).
 ENTRY_POINT_GROUP = "hcekit"
 
 log = logging.getLogger("hcekit.plugins")

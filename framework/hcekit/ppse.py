@@ -18,10 +18,12 @@ from .tlv import encode
 
 __all__ = ["CORE_OWNER", "PPSE_AID", "PPSE_CLAIM", "PpsePlugin", "core_claims", "ppse_fci"]
 
+#: The PPSE's DF name, ``2PAY.SYS.DDF01`` (EMV Book B).
 PPSE_AID = b"2PAY.SYS.DDF01"
 #: The owner name the core's own claims carry in listings and conflict reports.
 CORE_OWNER = "ppse"
-# Category payment: on Android the PPSE SELECT goes to the default payment app.
+#: The core's claim on the PPSE; category payment, as Android routes the PPSE SELECT to the
+#: default payment app.
 PPSE_CLAIM = Claim(PPSE_AID, Category.PAYMENT, "Proximity Payment System Environment (core)")
 
 TAG_FCI = 0x6F

@@ -51,6 +51,7 @@ class CheckSkipped(HcekitError):
     """The check does not apply to this plugin (the message says why)."""
 
 
+#: A check: gets a harness and a scratch directory, raises CheckFailed / CheckSkipped.
 Check = Callable[[Harness, Path], None]
 
 #: ISO/IEC 7816-3 reserves INS 6X and 9X (they read as procedure bytes on T=0).

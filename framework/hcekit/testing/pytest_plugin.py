@@ -51,6 +51,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.fixture
 def hce_card_factory() -> Iterator[RigFactory]:
+    """``make(plugins, only=…, store=…, options=…)`` → a rig, closed after the test."""
     rigs: list[LoopbackRig] = []
 
     def make(plugins: Any = (), **kwargs: Any) -> LoopbackRig:
@@ -73,6 +74,7 @@ def hce_plugins() -> list[PluginSpec] | None:
 def hce_rig(
     hce_card_factory: RigFactory, hce_plugins: list[PluginSpec] | None
 ) -> Iterator[LoopbackRig]:
+    """A rig of ``hce_plugins``, its terminal already in a tap."""
     if hce_plugins is None:
         rig = hce_card_factory((), installed=True)
     else:
@@ -83,14 +85,17 @@ def hce_rig(
 
 @pytest.fixture
 def hce_card(hce_rig: LoopbackRig) -> Any:
+    """The ``hce_rig``'s card."""
     return hce_rig.card
 
 
 @pytest.fixture
 def hce_host(hce_rig: LoopbackRig) -> Any:
+    """The ``hce_rig``'s loopback host."""
     return hce_rig.host
 
 
 @pytest.fixture
 def hce_terminal(hce_rig: LoopbackRig) -> Any:
+    """The ``hce_rig``'s terminal, in a tap (field on)."""
     return hce_rig.terminal
