@@ -105,8 +105,7 @@ def _no_failures(h: Harness, logs: LogCapture, during: str) -> None:
 
 
 def check_claims(h: Harness, tmp: Path) -> None:
-    """Claims load, are valid Android AID filters, and overlap no other installed plugin
-    nor the core's own (the PPSE)."""
+    """Claims load, are valid AID filters, overlap no installed plugin nor the core's PPSE."""
     try:
         claims = h.claims()
     except HcekitError as exc:
