@@ -20,7 +20,7 @@ from hcekit.errors import PluginLoadError
 from hcekit.ppse import PPSE_AID
 from hcekit.testing import loopback_rig
 from hcekit.tlv import find, parse
-from hypothesis import given, settings
+from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from .routing_plugins import (
@@ -295,3 +295,53 @@ def test_reselecting_the_same_application_does_not_deselect(rig: Any,
     assert rig.card.selected is not first  # a fresh AppContext (fresh session dict)
     select(rig.card, AID_A2)  # another claim of the same plugin: a different application
     assert [e[0] for e in a.events] == ["select", "select", "select", "deselect"]
+
+
+# -- the partial-name walk against a model ------------------------------------------------------
+
+_KINDS = st.sampled_from(["", "", "", "*", "#"])  # mostly exact: fewer conflicting draws
+#: AIDs from a tiny alphabet, so that names and claims share prefixes often.
+_AIDS = st.lists(st.sampled_from([0xF0, 0x01, 0x02]), min_size=5, max_size=7).map(bytes)
+
+
+def _model_reach(name: bytes, aid: bytes, kind: str) -> bytes | None:
+    """What ISO partial names + Android's claim kinds select, written out case by case."""
+    whole = len(name) >= 5
+    if kind == "":
+        return aid if aid.startswith(name) else None
+    if kind == "*":
+        if whole and name.startswith(aid):
+            return name
+        return aid if aid.startswith(name) else None
+    if aid.startswith(name):  # "#": the AID and its truncations down to 5 bytes
+        return name if whole else aid
+    return None
+
+
+@settings(max_examples=150, deadline=None)
+@given(claims=st.lists(st.tuples(_AIDS, _KINDS), min_size=1, max_size=5,
+                      unique_by=lambda c: c[0]),
+       cut=st.integers(1, 7), pick=st.integers(0, 4), data=st.data())
+def test_first_and_next_occurrence_walk_in_aid_order_whatever_the_load_order(
+        claims: list[tuple[bytes, str]], cut: int, pick: int, data: st.DataObject) -> None:
+    owners = [f"p{i}" for i in range(len(claims))]
+    parsed = [Claim.parse(aid.hex() + kind) for aid, kind in claims]
+    try:
+        probe = Card([Recorder(o, c) for o, c in zip(owners, parsed, strict=True)])
+    except ClaimConflictError:
+        return  # overlapping claims never make a card
+    probe.close()
+    name = claims[pick % len(claims)][0][:cut]
+    expected = sorted((reach, owner) for owner, (aid, kind) in zip(owners, claims, strict=True)
+                      if (reach := _model_reach(name, aid, kind)) is not None)
+    order = data.draw(st.permutations(range(len(claims))))
+    card = Card([Recorder(owners[i], parsed[i]) for i in order])
+    walked = []
+    response = select(card, name)
+    while response.ok:
+        assert card.selected is not None
+        walked.append((card.selected.aid, card.selected.plugin.name))
+        response = select(card, name, p2=0x02)
+    assert response.sw == SW.FILE_NOT_FOUND
+    assert walked == expected
+    event(f"{len(walked)} occurrence(s)")
