@@ -21,6 +21,7 @@ __all__ = ["HookFn", "call_app", "call_quietly", "normalise"]
 
 log = logging.getLogger("hcekit.card")
 
+#: A plugin's own hook function, bound once at registration.
 HookFn = Callable[..., Any]
 _OK = int(SW.NO_ERROR)
 

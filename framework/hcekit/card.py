@@ -38,7 +38,7 @@ from .routing import routing_select_aid
 from .store import MemoryStore, Store
 from .trace import SecretValues, TraceRecord, is_sensitive
 
-__all__ = ["Card", "CardConfig", "RawExchange", "routing_select_aid"]
+__all__ = ["Card", "CardConfig", "routing_select_aid"]
 
 log = logging.getLogger("hcekit.card")
 
@@ -178,10 +178,8 @@ class Card:
         return self._registry.declared_options()
 
     def atr(self) -> bytes | None:
-        """The ATR a plugin asks for (``hcekit_atr``, first answer wins), checked; or None.
-
-        A host's explicit ATR (``hcekit serve --atr``) takes precedence over this.
-        """
+        """The ATR the plugins ask for (``hcekit_atr``; :func:`hcekit.atr.plugin_atr` says
+        which wins), checked; or None. A host's explicit ATR (``hcekit serve --atr``) wins."""
         return self._registry.atr()
 
     def claims(self) -> list[tuple[str, Claim]]:

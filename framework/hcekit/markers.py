@@ -12,6 +12,9 @@ import pluggy
 
 __all__ = ["PROJECT_NAME", "hookimpl", "hookspec"]
 
+#: pluggy's project name for hcekit's hooks.
 PROJECT_NAME = "hcekit"
+#: Marks a hook specification (the functions of :mod:`hcekit.hookspecs`).
 hookspec = pluggy.HookspecMarker(PROJECT_NAME)
+#: Marks a plugin's hook implementation: ``@hookimpl`` (options as pluggy's, see hookspecs).
 hookimpl = pluggy.HookimplMarker(PROJECT_NAME)

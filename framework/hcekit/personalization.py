@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Personalization", "SubParsers"]
 
+#: What ``add_commands`` gets: the ``hcekit NAME`` sub-command parsers.
 SubParsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 Request = TypeVar("Request")
 

@@ -132,6 +132,8 @@ class PollingFrame:
 
 
 class FilterKind(StrEnum):
+    """How a polling-loop filter matches a frame: its exact bytes or a pattern."""
+
     EXACT = "exact"  #: ``registerPollingLoopFilterForService`` / ``<polling-loop-filter>``
     PATTERN = "pattern"  #: ``registerPollingLoopPatternFilterForService`` / ``<polling-loop-pattern-filter>``
 

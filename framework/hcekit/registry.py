@@ -13,19 +13,17 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from .aid import Category, Claim, check_conflicts
-from .atr import AtrError, check_atr
+from .atr import plugin_atr
 from .calls import HookFn, call_quietly
 from .context import CardView, PluginContext
 from .errors import ClaimError, HcekitError, PluginLoadError
 from .options import OptionError, OptionGroup, closest
 from .plugins import HcekitPluginManager, PluginSpec, declared_options, own_hook, resolve_plugins
 from .polling import PollingRouter
-from .ppse import PpsePlugin
+from .ppse import CORE_OWNER, PpsePlugin
 from .store import Store
 
-__all__ = ["PPSE_NAME", "PluginRegistry", "RawExchange", "Registered"]
-
-PPSE_NAME = "ppse"
+__all__ = ["PluginRegistry", "RawExchange", "Registered"]
 
 #: A raw application's APDU handler: the command as the reader sent it → the response.
 RawExchange = Callable[[bytes], bytes]
@@ -150,6 +148,9 @@ class PluginRegistry:
             if entry.startup is not None:
                 entry.startup(ctx)
             entry.claims = tuple(claims_fn(ctx) or ()) if claims_fn is not None else ()
+        except OptionError as exc:  # a value the plugin refuses: the caller's input, not a bug
+            self.pm.unregister(obj)
+            raise OptionError(f"plugin {name!r} refused its options: {exc}") from exc
         except Exception as exc:
             self.pm.unregister(obj)
             raise PluginLoadError(f"plugin {name!r} failed to start: {exc}") from exc
@@ -175,12 +176,12 @@ class PluginRegistry:
         entries = self.entries
         wants_ppse = self.ppse and any(
             c.category is Category.PAYMENT for e in entries.values()
-            if e.name != PPSE_NAME and e.raw is None for c in e.claims)
-        if wants_ppse and PPSE_NAME not in entries:
-            entry = self._register(PPSE_NAME, PpsePlugin())
+            if e.name != CORE_OWNER and e.raw is None for c in e.claims)
+        if wants_ppse and CORE_OWNER not in entries:
+            entry = self._register(CORE_OWNER, PpsePlugin())
             self._start(entry)
-        elif not wants_ppse and PPSE_NAME in entries:
-            self.remove(PPSE_NAME)
+        elif not wants_ppse and CORE_OWNER in entries:
+            self.remove(CORE_OWNER)
         check_conflicts((e.name, c) for e in entries.values() for c in e.claims)
         self._sync_polling()
         self.routes = [(e, c) for e in entries.values() for c in e.claims]
@@ -204,16 +205,11 @@ class PluginRegistry:
 
     def payment_claims(self) -> list[tuple[str, Claim]]:
         return [(e.name, c) for e, c in self.routes
-                if c.category is Category.PAYMENT and e.name != PPSE_NAME and e.raw is None]
+                if c.category is Category.PAYMENT and e.name != CORE_OWNER and e.raw is None]
 
     def atr(self) -> bytes | None:
-        atr = self.pm.hook.hcekit_atr(card=self._card)
-        if atr is None:
-            return None
-        try:
-            return check_atr(bytes(atr))
-        except (AtrError, TypeError) as exc:
-            raise PluginLoadError(f"hcekit_atr answered {atr!r}: {exc}") from exc
+        """The ATR the plugins ask for (:func:`hcekit.atr.plugin_atr` says which wins), or None."""
+        return plugin_atr(self.pm, card=self._card)
 
 
 def _check_option_targets(options: Mapping[str, object], names: Sequence[str]) -> None:

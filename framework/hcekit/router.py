@@ -14,7 +14,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from .aid import AidKind, Claim
+from .aid import AidKind, Claim, select_order
 from .apdu import (
     CLA_CHAINING,
     CLA_INVALID,
@@ -231,19 +231,13 @@ class Router:
 
     # -- SELECT by DF name --------------------------------------------------------------
 
-    def _candidates(self, name: bytes) -> list[tuple[Registered, Claim]]:
-        """The plugins' claims *name* selects (ISO partial names too); raw ones route only by AID."""
-        exact: list[tuple[Registered, Claim]] = []
-        other: list[tuple[Registered, Claim]] = []
-        for route in self._registry.routes:
-            plugin, claim = route
-            if plugin.raw is not None:
-                continue
-            if claim.kind is AidKind.EXACT and claim.aid == name:
-                exact.append(route)
-            elif claim.matches(name) or (claim.kind is AidKind.EXACT and claim.aid.startswith(name)):
-                other.append(route)
-        return exact + other
+    def _candidates(self, name: bytes) -> list[tuple[Registered, Claim, bytes]]:
+        """``(plugin, claim, AID)`` a SELECT of *name* reaches, in first/next-occurrence order
+        (:func:`hcekit.aid.select_order`: partial names too); raw ones route only by AID."""
+        routes = [(p, c) for p, c in self._registry.routes if p.raw is None]
+        plugins = {p.name: p for p, _ in routes}
+        return [(plugins[owner], claim, aid)
+                for aid, owner, claim in select_order(name, [(p.name, c) for p, c in routes])]
 
     def _select(self, command: CommandApdu) -> bytes:
         name = command.data
@@ -256,16 +250,15 @@ class Router:
         candidates = self._candidates(name)
         current = self.selected
         if occurrence == P2_NEXT_OCCURRENCE and current is not None:
-            keys = [(p.name, c) for p, c in candidates]
+            keys = [(p.name, c, a) for p, c, a in candidates]
             try:
-                position = keys.index((current.plugin.name, current.app.claim))
+                position = keys.index((current.plugin.name, current.app.claim, current.app.aid))
             except ValueError:
                 position = -1
             candidates = candidates[position + 1:]
         if not candidates:
             raise IsoError(SW.FILE_NOT_FOUND, f"no application matches {name.hex().upper()}")
-        plugin, claim = candidates[0]
-        aid = claim.aid if claim.kind is AidKind.EXACT else name
+        plugin, claim, aid = candidates[0]
         app = AppContext(plugin.ctx, claim, aid)
         data, sw = call_app(plugin.select, app, command, plugin.name)
         if not _is_success(sw):

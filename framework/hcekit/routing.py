@@ -39,7 +39,8 @@ application selected  any other command          the plugin's hcekit_process
 
 A *routing SELECT* is what AOSP's ``HostEmulationManager.findSelectAid``
 routes by (:func:`routing_select_aid`). A DF name matches whole or as a
-partial name; first/next occurrence (P2) walks the matches in claim order.
+partial name; first/next occurrence (P2) walks the matches in the one order
+:func:`hcekit.aid.select_order` defines (AID order, then owner).
 """
 
 from __future__ import annotations
@@ -163,6 +164,7 @@ RAW_SELECTED = StateSet("raw application selected", lambda s, t: s is Selection.
 _CHAINED = (Kind.GET_RESPONSE_CHAINED, Kind.SELECT_CHAINED, Kind.OTHER_CHAINED)
 _PARSED = tuple(k for k in Kind if k is not Kind.UNPARSEABLE)
 
+#: The raw route: run on the bytes while a raw application is registered.
 RAW_ROWS: tuple[Row, ...] = (
     Row(ANY, _kinds("routing SELECT, a raw claim matches", RawKind.ROUTING_SELECT_RAW),
         Effect.RAW_SELECT),
@@ -173,6 +175,7 @@ RAW_ROWS: tuple[Row, ...] = (
     Row(ANY, _kinds("any other bytes", *RawKind), Effect.PARSE),
 )
 
+#: The ISO/IEC 7816-4 rows: run on every parsed command.
 ROWS: tuple[Row, ...] = (
     Row(ANY, _kinds("unparseable bytes", Kind.UNPARSEABLE), Effect.ANSWER_ERROR),
     Row(ANY, _kinds("CLA FF", Kind.CLA_FF), Effect.CLA_NOT_SUPPORTED),
