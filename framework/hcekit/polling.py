@@ -132,7 +132,7 @@ class PollingFrame:
 
 
 class FilterKind(StrEnum):
-    """How a polling-loop filter matches a frame: its exact bytes or a pattern."""
+    """A polling-loop filter matches one frame exactly, or a pattern of frames."""
 
     EXACT = "exact"  #: ``registerPollingLoopFilterForService`` / ``<polling-loop-filter>``
     PATTERN = "pattern"  #: ``registerPollingLoopPatternFilterForService`` / ``<polling-loop-pattern-filter>``
