@@ -224,12 +224,7 @@ class Card:
         **kwargs: Any,
     ) -> Card:
         """A card with every plugin of the ``hcekit`` entry-point group (or *only* some)."""
-        chosen = [(n, obj) for n, obj in installed_plugins() if only is None or n in only]
-        specs: list[PluginSpec] = list(chosen)
-        if only is not None:
-            missing = set(only) - {n for n, _ in chosen}
-            if missing:
-                raise PluginLoadError(f"no installed plugin named {', '.join(sorted(missing))}")
+        specs: list[PluginSpec] = list(installed_plugins(only))
         specs.extend(extra)
         return cls(specs, **kwargs)
 

@@ -42,13 +42,14 @@ order, and every hookimpl option is honoured (``tryfirst`` to be first,
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import pluggy
 
 if TYPE_CHECKING:
+    import argparse
+
     from .aid import Claim
     from .apdu import CommandApdu, ResponseApdu
     from .card import Card

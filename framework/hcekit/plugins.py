@@ -24,7 +24,6 @@ import os
 import sys
 import types
 from collections.abc import Callable, Iterable
-from importlib.metadata import entry_points
 from typing import Any
 
 import pluggy
@@ -191,10 +190,24 @@ def _instantiate(obj: object) -> object:
     return obj
 
 
-def installed_plugins() -> list[tuple[str, object]]:
-    """Every plugin in the ``hcekit`` entry-point group, loaded (classes not yet instantiated)."""
+def installed_plugins(only: Iterable[str] | None = None) -> list[tuple[str, object]]:
+    """The plugins of the ``hcekit`` entry-point group, loaded (classes not yet instantiated).
+
+    With *only*, entry points are chosen by name before any is loaded: the
+    other plugins' modules are never imported. A name no entry point has is a
+    :class:`~hcekit.errors.PluginLoadError`.
+    """
+    from importlib.metadata import entry_points  # costly to import: only when a card needs it
+
+    wanted = None if only is None else set(only)
+    chosen = sorted((ep for ep in entry_points(group=ENTRY_POINT_GROUP)
+                     if wanted is None or ep.name in wanted), key=lambda e: e.name)
+    if wanted is not None:
+        missing = wanted - {ep.name for ep in chosen}
+        if missing:
+            raise PluginLoadError(f"no installed plugin named {', '.join(sorted(missing))}")
     found = []
-    for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+    for ep in chosen:
         try:
             found.append((ep.name, ep.load()))
         except Exception as exc:

@@ -31,20 +31,7 @@ from hcekit import (
     tlv,
 )
 from hcekit.sm import tags_equal
-from hcekit.terminal.script import TerminalScript
 
-if TYPE_CHECKING:
-    from hcekit.cli.personalization import Personalization
-
-from .badge import (
-    KEY_PIN,
-    KEY_PIN_TRIES,
-    PIN_LENGTH,
-    PIN_TRIES,
-    Badge,
-    load_badge,
-    personalize,
-)
 from .objects import (
     application_property_template,
     capability_container,
@@ -54,6 +41,14 @@ from .objects import (
     wrap_object,
 )
 from .piv import PIV_AID, PIV_ATR, Alg, Ins, KeyRef, ObjectTag, Tag
+from .storage import KEY_PIN, KEY_PIN_TRIES, PIN_LENGTH, PIN_TRIES, is_personalized
+
+if TYPE_CHECKING:
+    from hcekit.cli.personalization import Personalization
+    from hcekit.store import PluginStore
+    from hcekit.terminal.script import TerminalScript
+
+    from .badge import Badge
 
 __all__ = ["AccessPlugin", "challenge_hash"]
 
@@ -93,6 +88,7 @@ class AccessPlugin:
     conformance = {"reads": [{"aid": PIV_AID.hex(), "read": "00CB3FFF055C035FC101"}]}
 
     def __init__(self) -> None:
+        self._store: PluginStore | None = None
         self._badge: Badge | None = None
         self._objects: dict[int, bytes] = {}
         self._apt = b""
@@ -101,13 +97,15 @@ class AccessPlugin:
 
     @hookimpl
     def hcekit_startup(self, plugin: PluginContext) -> None:
-        badge = load_badge(plugin.store)
-        if badge is None:
+        self._store = plugin.store
+        if not is_personalized(plugin.store):
+            from .badge import personalize
+
             badge = personalize(plugin.store)
             plugin.log.warning(
                 "access badge self-personalized under the TEST CA (card %s); "
                 "run 'hcekit access personalize' for a real issuer", badge.identifier)
-        self.load(badge)
+            self.load(badge)
 
     def load(self, badge: Badge) -> None:
         """Serve *badge* (after startup or a re-personalization in this process)."""
@@ -121,9 +119,22 @@ class AccessPlugin:
             ObjectTag.CARD_CAPABILITY_CONTAINER: wrap_object(capability_container(badge.ccc_card_id)),
         }
 
+    def _loaded(self) -> Badge:
+        """The badge, read from the store on first use: parsing its key and certificate
+        imports ``cryptography.x509``, which a card answering another AID never needs."""
+        if self._badge is None:
+            from .badge import load_badge
+
+            badge = load_badge(self._store) if self._store is not None else None
+            if badge is None:
+                raise IsoError(SW.CONDITIONS_OF_USE_NOT_SATISFIED, "badge not personalized")
+            self.load(badge)
+        assert self._badge is not None
+        return self._badge
+
     @property
     def badge(self) -> Badge | None:
-        return self._badge
+        return self._loaded() if self._store is not None else self._badge
 
     @hookimpl
     def hcekit_atr(self, card: Card) -> bytes:
@@ -141,6 +152,7 @@ class AccessPlugin:
 
     @hookimpl
     def hcekit_select(self, app: AppContext, command: CommandApdu) -> bytes | None:
+        self._loaded()
         if command.p2 & P2_SELECT_NO_RESPONSE_DATA == P2_SELECT_NO_RESPONSE_DATA:
             return None
         return self._apt
@@ -179,9 +191,7 @@ class AccessPlugin:
 
     def _general_authenticate(self, app: AppContext, command: CommandApdu) -> bytes:
         app.mark_sensitive()
-        badge = self._badge
-        if badge is None:
-            raise IsoError(SW.CONDITIONS_OF_USE_NOT_SATISFIED, "badge not personalized")
+        badge = self._loaded()
         if command.p2 != KeyRef.CARD_AUTHENTICATION:
             raise IsoError(SW.INCORRECT_P1P2,
                            f"key reference {command.p2:02X}: this badge has only the "

@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 
 from hcekit import AppContext, Category, Claim, CommandApdu, DeactivationReason, PluginContext, hookimpl
 from hcekit.options import OptionGroup
-from hcekit.terminal import TerminalScript
 
 from .applet import ExpeditedSession, StepUpSession
 from .credential import Credential, Personalization, add_options
@@ -24,6 +23,7 @@ from .fci import select_answer, step_up_select_answer
 
 if TYPE_CHECKING:
     from hcekit.cli.personalization import Personalization as Declared
+    from hcekit.terminal import TerminalScript
 from .protocol import EXPEDITED_AID, STEP_UP_AID
 
 __all__ = ["AliroPlugin"]

@@ -35,7 +35,6 @@ from hcekit import (
 )
 from hcekit.events import DeactivationReason
 from hcekit.options import OptionGroup, json_value
-from hcekit.terminal import TerminalScript
 
 from . import assumptions as A
 from .crypto import (
@@ -82,6 +81,7 @@ from .status import SmartTapSW
 
 if TYPE_CHECKING:
     from hcekit.cli.personalization import Personalization
+    from hcekit.terminal import TerminalScript
 
 __all__ = ["LoyaltyPlugin"]
 

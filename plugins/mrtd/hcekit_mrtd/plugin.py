@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from hcekit import (
     SW,
@@ -32,10 +33,12 @@ from hcekit.read_binary import read_binary
 from hcekit.sm import CardAuthenticator, is_protected
 from hcekit.sm.auth import INS_EXTERNAL_AUTHENTICATE, INS_GET_CHALLENGE
 from hcekit.sm.bac import bac_card
-from hcekit.terminal import TerminalScript
 
 from .lds import ElementaryFile
 from .personalization import Personalization, add_options
+
+if TYPE_CHECKING:
+    from hcekit.terminal import TerminalScript
 
 __all__ = ["MrtdPlugin", "EMRTD_AID", "INS_SELECT", "INS_READ_BINARY", "P1_SELECT_EF",
            "P2_NO_RESPONSE_DATA"]

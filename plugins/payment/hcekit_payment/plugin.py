@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 
 from hcekit import AppContext, Category, Claim, CommandApdu, PluginContext, hookimpl
 from hcekit.options import OptionGroup
-from hcekit.terminal.script import TerminalScript
 
 from .application import PaymentApplication
 from .layout import build_layout
@@ -22,6 +21,7 @@ from .personalization import Personalization, add_options, from_options, load, s
 
 if TYPE_CHECKING:
     from hcekit.cli.personalization import Personalization as PersonalizationCommands
+    from hcekit.terminal.script import TerminalScript
 
 __all__ = ["PaymentPlugin"]
 

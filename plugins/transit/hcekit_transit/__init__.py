@@ -5,10 +5,28 @@ The card side is :class:`~hcekit_transit.picc.DesfireCard` behind
 and the gate / top-up / inspector terminal scripts.
 """
 
-from .keys import IssuerKeys
-from .layout import PICC_DF_NAME, TRANSIT_AID, TRANSIT_DF_NAME, CardProfile
-from .plugin import TransitPlugin
-from .status import DesfireError, DfStatus
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from hcekit.lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from .keys import IssuerKeys
+    from .layout import PICC_DF_NAME, TRANSIT_AID, TRANSIT_DF_NAME, CardProfile
+    from .plugin import TransitPlugin
+    from .status import DesfireError, DfStatus
 
 __all__ = ["PICC_DF_NAME", "TRANSIT_AID", "TRANSIT_DF_NAME", "CardProfile", "DesfireError",
            "DfStatus", "IssuerKeys", "TransitPlugin"]
+
+__getattr__ = lazy_exports(__name__, {
+    "IssuerKeys": ".keys",
+    "PICC_DF_NAME": ".layout",
+    "TRANSIT_AID": ".layout",
+    "TRANSIT_DF_NAME": ".layout",
+    "CardProfile": ".layout",
+    "TransitPlugin": ".plugin",
+    "DesfireError": ".status",
+    "DfStatus": ".status",
+})

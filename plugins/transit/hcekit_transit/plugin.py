@@ -28,7 +28,6 @@ from hcekit import (
 )
 from hcekit.events import DeactivationReason
 from hcekit.options import OptionGroup
-from hcekit.terminal import TerminalScript
 
 from .instructions import Ins
 from .keys import IssuerKeys
@@ -47,6 +46,7 @@ from .status import wrapped_sw
 
 if TYPE_CHECKING:
     from hcekit.cli.personalization import Personalization
+    from hcekit.terminal import TerminalScript
 
 __all__ = ["TransitPlugin", "CLA_DESFIRE"]
 
