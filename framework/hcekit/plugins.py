@@ -29,6 +29,7 @@ from typing import Any
 import pluggy
 
 from . import hookspecs
+from .entrypoints import entry_points
 from .errors import PluginLoadError
 from .options import OptionGroup
 
@@ -197,10 +198,8 @@ def installed_plugins(only: Iterable[str] | None = None) -> list[tuple[str, obje
     other plugins' modules are never imported. A name no entry point has is a
     :class:`~hcekit.errors.PluginLoadError`.
     """
-    from importlib.metadata import entry_points  # costly to import: only when a card needs it
-
     wanted = None if only is None else set(only)
-    chosen = sorted((ep for ep in entry_points(group=ENTRY_POINT_GROUP)
+    chosen = sorted((ep for ep in entry_points(ENTRY_POINT_GROUP)
                      if wanted is None or ep.name in wanted), key=lambda e: e.name)
     if wanted is not None:
         missing = wanted - {ep.name for ep in chosen}
