@@ -15,6 +15,7 @@ from ..card import Card
 from ..errors import ApduFormatError, ClaimConflictError, HcekitError, PluginLoadError
 from ..hookspecs import hookimpl
 from ..hosts.loopback import LoopbackHost
+from ..listing import list_plugin
 from ..metrics import MetricsCollector
 from ..plugins import HcekitPluginManager, call_own, installed_plugins, resolve_plugins
 from ..sw import describe
@@ -230,23 +231,23 @@ def cmd_plugins(args: argparse.Namespace) -> int:
     owned = []
     failed = 0
     for name, obj in resolved:
-        try:
-            card = Card([(name, obj)])
+        try:  # claims and options without starting the plugin: no personalisation, no keys
+            listing = list_plugin(name, obj)
         except HcekitError as exc:
             print(f"{name}: FAILED TO LOAD: {exc}")
             failed += 1
             continue
         print(f"{name}  ({type(obj).__module__})")
-        for _, claim in card.claims():
-            if _ == "ppse":
-                continue
+        if listing.started:
+            print("  (claims read from a started throwaway card: hcekit_claims needed "
+                  "hcekit_startup)")
+        for claim in listing.claims:
             owned.append((name, claim))
             print(f"  {claim.filter:<34} {claim.category.value:<8} {claim.description}")
-        for _, script in _scripts(card):
+        for _, script in _scripts_of(listing.plugin_manager):
             print(f"  script {script.name}: {script.description}{_option_list(script)}")
-        for option in card.declared_options()[name]:
+        for option in listing.options:
             print(option.describe("  option "))
-        card.close()
     conflicts = find_conflicts(owned)
     for a, ca, b, cb in conflicts:
         print(f"CONFLICT: {a} claims {ca.filter}, {b} claims {cb.filter}")

@@ -69,7 +69,8 @@ class PaymentPlugin:
 
     @hookimpl
     def hcekit_claims(self, plugin: PluginContext) -> list[Claim]:
-        perso = self._app().perso
+        # Unstarted (a listing): the claim an empty store would be personalised with.
+        perso = self.app.perso if self.app is not None else from_options(plugin.options)
         return [Claim(perso.aid, Category.PAYMENT, "EMV contactless payment (TEST card)",
                       label=perso.label, priority=1)]
 
