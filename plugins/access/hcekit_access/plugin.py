@@ -15,8 +15,6 @@ import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec, utils
 from hcekit import (
     SW,
     AidKind,
@@ -30,20 +28,12 @@ from hcekit import (
     hookimpl,
     tlv,
 )
-from hcekit.sm import tags_equal
 
-from .objects import (
-    application_property_template,
-    capability_container,
-    certificate_object,
-    discovery_object,
-    key_history_object,
-    wrap_object,
-)
 from .piv import PIV_AID, PIV_ATR, Alg, Ins, KeyRef, ObjectTag, Tag
 from .storage import KEY_PIN, KEY_PIN_TRIES, PIN_LENGTH, PIN_TRIES, is_personalized
 
 if TYPE_CHECKING:
+    from cryptography.hazmat.primitives import hashes
     from hcekit.cli.personalization import Personalization
     from hcekit.store import PluginStore
     from hcekit.terminal.script import TerminalScript
@@ -63,20 +53,19 @@ _VERIFIED = "pin_verified"
 
 #: ECDSA signs a digest; the reader sends one (SP 800-73-4 Part 2, 3.2.4). Its
 #: length tells which hash made it, which ECDSA needs to truncate it right.
-_DIGESTS: dict[int, hashes.HashAlgorithm] = {
-    20: hashes.SHA1(), 28: hashes.SHA224(), 32: hashes.SHA256(),
-    48: hashes.SHA384(), 64: hashes.SHA512(),
-}
-
-
 def challenge_hash(challenge: bytes) -> hashes.HashAlgorithm:
     """The hash whose digest size *challenge* has; IsoError 6A80 for other sizes."""
+    from cryptography.hazmat.primitives import hashes
+
+    by_size: dict[int, type[hashes.HashAlgorithm]] = {
+        20: hashes.SHA1, 28: hashes.SHA224, 32: hashes.SHA256, 48: hashes.SHA384, 64: hashes.SHA512,
+    }
     try:
-        return _DIGESTS[len(challenge)]
+        return by_size[len(challenge)]()
     except KeyError:
         raise IsoError(SW.INCORRECT_DATA,
                        f"challenge of {len(challenge)} bytes is not a digest size "
-                       f"({', '.join(str(n) for n in _DIGESTS)})") from None
+                       f"({', '.join(str(n) for n in by_size)})") from None
 
 
 class AccessPlugin:
@@ -109,6 +98,15 @@ class AccessPlugin:
 
     def load(self, badge: Badge) -> None:
         """Serve *badge* (after startup or a re-personalization in this process)."""
+        from .objects import (
+            application_property_template,
+            capability_container,
+            certificate_object,
+            discovery_object,
+            key_history_object,
+            wrap_object,
+        )
+
         self._badge = badge
         self._apt = application_property_template(badge.label)
         self._objects = {
@@ -216,6 +214,8 @@ class AccessPlugin:
             raise IsoError(SW.INCORRECT_DATA,
                            "key 9E answers internal authentication only: 7C { 81 challenge, 82 empty }")
         challenge = fields[Tag.CHALLENGE]
+        from cryptography.hazmat.primitives.asymmetric import ec, utils
+
         signature = badge.private_key.sign(
             challenge, ec.ECDSA(utils.Prehashed(challenge_hash(challenge))))
         return tlv.encode(Tag.DYNAMIC_AUTHENTICATION_TEMPLATE, [tlv.encode(Tag.RESPONSE, signature)])
@@ -242,6 +242,8 @@ class AccessPlugin:
             raise IsoError(SW.VERIFICATION_FAILED | 0xC0 | min(tries, 15), "PIN not verified")
         if len(command.data) != PIN_LENGTH:
             raise IsoError(SW.INCORRECT_DATA, "the PIN is sent as 8 bytes padded with FF")
+        from hcekit.sm import tags_equal
+
         # The retry counter is read and written in one transaction: two cards serving one
         # store (or a stale copy) can never both spend the same try.
         with store.transaction():
