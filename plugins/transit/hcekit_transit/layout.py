@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from .keys import IssuerKeys
 from .model import (
     FREE,
     AccessRights,
@@ -41,6 +41,9 @@ from .records import (
     TripState,
     encode_contracts,
 )
+
+if TYPE_CHECKING:
+    from .keys import IssuerKeys
 
 __all__ = ["PICC_DF_NAME", "TRANSIT_DF_NAME", "TRANSIT_AID", "FILE_CARD_INFO", "FILE_TRIP",
            "FILE_PURSE", "FILE_LOG", "FILE_CONTRACTS", "LOG_RECORDS", "CardProfile",

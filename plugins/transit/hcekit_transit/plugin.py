@@ -30,7 +30,6 @@ from hcekit.events import DeactivationReason
 from hcekit.options import OptionGroup
 
 from .instructions import Ins
-from .keys import IssuerKeys
 from .layout import (
     DEFAULT_BALANCE,
     DEFAULT_MAX_BALANCE,
@@ -99,6 +98,8 @@ class TransitPlugin:
     def hcekit_startup(self, plugin: PluginContext) -> None:
         store = CardStore(plugin.store)
         if store.is_empty():
+            from .keys import IssuerKeys  # personalisation only: hashlib, the TEST key table
+
             keys_path = plugin.options.get("keys")
             keys = IssuerKeys.load(keys_path) if keys_path else IssuerKeys.test_keys()
             personalize(store, keys, profile_from_options(plugin.options))
