@@ -8,7 +8,6 @@ test range (:mod:`hcekit_payment.testdata`) unless ``force`` is given.
 
 from __future__ import annotations
 
-import calendar
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
@@ -78,6 +77,8 @@ class Personalization:
     @property
     def expiry_date(self) -> bytes:
         """5F24 YYMMDD: the last day of the expiry month."""
+        import calendar  # imports locale: only when the layout is built, not at start
+
         year, month = 2000 + int(self.expiry[:2]), int(self.expiry[2:])
         day = calendar.monthrange(year, month)[1]
         return bytes.fromhex(f"{self.expiry}{day:02d}")
