@@ -13,7 +13,8 @@ from hcekit.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from .keys import IssuerKeys
-    from .layout import PICC_DF_NAME, TRANSIT_AID, TRANSIT_DF_NAME, CardProfile
+    from .constants import PICC_DF_NAME, TRANSIT_AID, TRANSIT_DF_NAME
+    from .layout import CardProfile
     from .plugin import TransitPlugin
     from .status import DesfireError, DfStatus
 
@@ -22,9 +23,9 @@ __all__ = ["PICC_DF_NAME", "TRANSIT_AID", "TRANSIT_DF_NAME", "CardProfile", "Des
 
 __getattr__ = lazy_exports(__name__, {
     "IssuerKeys": ".keys",
-    "PICC_DF_NAME": ".layout",
-    "TRANSIT_AID": ".layout",
-    "TRANSIT_DF_NAME": ".layout",
+    "PICC_DF_NAME": ".constants",
+    "TRANSIT_AID": ".constants",
+    "TRANSIT_DF_NAME": ".constants",
     "CardProfile": ".layout",
     "TransitPlugin": ".plugin",
     "DesfireError": ".status",

@@ -20,6 +20,13 @@ import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from .constants import (
+    DEFAULT_BALANCE,
+    DEFAULT_MAX_BALANCE,
+    PICC_DF_NAME,
+    TRANSIT_AID,
+    TRANSIT_DF_NAME,
+)
 from .model import (
     FREE,
     AccessRights,
@@ -49,22 +56,12 @@ __all__ = ["PICC_DF_NAME", "TRANSIT_DF_NAME", "TRANSIT_AID", "FILE_CARD_INFO", "
            "FILE_PURSE", "FILE_LOG", "FILE_CONTRACTS", "LOG_RECORDS", "CardProfile",
            "build_card", "personalize", "DEFAULT_MAX_BALANCE", "DEFAULT_BALANCE"]
 
-#: ISO DF name of a DESFire EV1 PICC (selects the PICC level, application 000000).
-PICC_DF_NAME = bytes.fromhex("D2760000850100")
-#: ISO DF name of the transit application (proprietary RID F0).
-TRANSIT_DF_NAME = b"\xf0HCETRANSIT"
-#: DESFire application ID of the transit application (3 bytes as sent on the wire).
-TRANSIT_AID = bytes.fromhex("545201")
-
 FILE_CARD_INFO = 0x00
 FILE_TRIP = 0x01
 FILE_PURSE = 0x02
 FILE_LOG = 0x03
 FILE_CONTRACTS = 0x04
 LOG_RECORDS = 10
-
-DEFAULT_BALANCE = 2000
-DEFAULT_MAX_BALANCE = 50000
 
 #: PICC: master key changeable, application list free, create/delete needs the master key.
 PICC_KEY_SETTINGS = 0x0B
