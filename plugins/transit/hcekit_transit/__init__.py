@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 from hcekit.lazy import lazy_exports
 
 if TYPE_CHECKING:
-    from .keys import IssuerKeys
     from .constants import PICC_DF_NAME, TRANSIT_AID, TRANSIT_DF_NAME
+    from .keys import IssuerKeys
     from .layout import CardProfile
     from .plugin import TransitPlugin
     from .status import DesfireError, DfStatus
