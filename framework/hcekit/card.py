@@ -43,7 +43,6 @@ registered.
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -68,6 +67,7 @@ from .apdu import (
 from .context import AppContext, PluginContext
 from .errors import ClaimError, HcekitError, IsoError, PluginLoadError
 from .events import DeactivationReason
+from .logs import get_logger
 from .options import OptionError, OptionGroup, closest
 from .plugins import (
     HcekitPluginManager,
@@ -83,7 +83,7 @@ from .trace import SecretValues, TraceRecord, is_sensitive
 
 __all__ = ["Card", "CardConfig", "RawExchange", "routing_select_aid"]
 
-log = logging.getLogger("hcekit.card")
+log = get_logger("hcekit.card")
 
 P2_OCCURRENCE_MASK = 0x03
 P2_FIRST_OCCURRENCE = 0x00

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import importlib
 import inspect
-import logging
 import os
 import sys
 import types
@@ -31,6 +30,7 @@ import pluggy
 from . import hookspecs
 from .entrypoints import entry_points
 from .errors import PluginLoadError
+from .logs import get_logger
 from .options import OptionGroup
 
 __all__ = [
@@ -50,7 +50,7 @@ __all__ = [
 
 ENTRY_POINT_GROUP = "hcekit"
 
-log = logging.getLogger("hcekit.plugins")
+log = get_logger("hcekit.plugins")
 
 #: What callers may pass as a plugin: an object/module/class, a
 #: ``"module:attr"`` (or ``"module"``) string, or a ``(name, plugin)`` pair.

@@ -23,7 +23,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
-import logging
 import os
 import re
 import sqlite3
@@ -38,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import StoreError
+from .logs import get_logger
 
 __all__ = ["MEMORY", "Store", "MemoryStore", "SqliteStore", "PluginStore", "StoreHolder",
            "StoreLock", "StoreLockedError", "open_store"]
@@ -45,7 +45,7 @@ __all__ = ["MEMORY", "Store", "MemoryStore", "SqliteStore", "PluginStore", "Stor
 #: The ``--store`` value for a throwaway in-memory store.
 MEMORY = ":memory:"
 
-log = logging.getLogger("hcekit.store")
+log = get_logger("hcekit.store")
 
 
 class Store:

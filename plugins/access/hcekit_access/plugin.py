@@ -11,7 +11,6 @@ needs the PIN.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +27,7 @@ from hcekit import (
     hookimpl,
     tlv,
 )
+from hcekit.logs import get_logger
 
 from .piv import PIV_AID, PIV_ATR, Alg, Ins, KeyRef, ObjectTag, Tag
 from .storage import KEY_PIN, KEY_PIN_TRIES, PIN_LENGTH, PIN_TRIES, is_personalized
@@ -42,7 +42,7 @@ if TYPE_CHECKING:
 
 __all__ = ["AccessPlugin", "challenge_hash"]
 
-log = logging.getLogger("hcekit.plugin.access")
+log = get_logger("hcekit.plugin.access")
 
 P1P2_GET_DATA = 0x3FFF
 P2_SELECT_NO_RESPONSE_DATA = 0x0C
