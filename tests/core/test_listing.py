@@ -70,7 +70,7 @@ def test_an_invalid_plugin_is_refused_with_its_name() -> None:
         def hcekit_process(self, app: object, command: object) -> bytes:
             return b""
 
-    with pytest.raises(PluginLoadError, match="'orphan'.*hcekit_claims"):
+    with pytest.raises(PluginLoadError, match=r"'orphan'.*hcekit_claims"):
         list_plugin("orphan", Orphan())
 
 
