@@ -54,3 +54,23 @@ def test_a_one_plugin_card_imports_no_other_plugins_modules(name: str) -> None:
 def test_an_unknown_name_is_refused_by_name() -> None:
     with pytest.raises(PluginLoadError, match="no installed plugin named nosuch"):
         installed_plugins(["ndef", "nosuch"])
+
+
+_CLI_SEND = """
+import contextlib, io, json, sys
+from hcekit.cli import main
+with contextlib.redirect_stdout(io.StringIO()) as out:
+    code = main(["send", "--only", sys.argv[1], "--store", ":memory:", sys.argv[2]])
+print(json.dumps({"out": [out.getvalue(), str(code)], "modules": sorted(sys.modules)}))
+"""
+
+
+def test_the_cli_with_only_imports_no_other_plugins_modules() -> None:
+    """``hcekit send --only ndef``: the parser leaves out the other plugins' sub-commands."""
+    packages = _packages()
+    seen = _modules_after(_CLI_SEND, "ndef", "00A4040007D276000085010100")
+    printed, code = seen["out"]
+    assert code == "0" and "90 00" in printed, printed
+    others = {package for other, package in packages.items() if package != packages["ndef"]}
+    leaked = [m for m in seen["modules"] if m.partition(".")[0] in others]
+    assert leaked == [], f"hcekit send --only ndef imported {leaked}"
