@@ -74,3 +74,15 @@ def test_the_cli_with_only_imports_no_other_plugins_modules() -> None:
     others = {package for other, package in packages.items() if package != packages["ndef"]}
     leaked = [m for m in seen["modules"] if m.partition(".")[0] in others]
     assert leaked == [], f"hcekit send --only ndef imported {leaked}"
+
+
+@pytest.mark.parametrize("package", ["hcekit", "hcekit.sm", *sorted(set(_packages().values()))])
+def test_every_lazily_exported_name_resolves(package: str) -> None:
+    """The packages re-export through ``hcekit.lazy``: each name in ``__all__`` must import."""
+    import importlib
+
+    module = importlib.import_module(package)
+    for name in module.__all__:
+        assert getattr(module, name) is not None, f"{package}.{name}"
+    with pytest.raises(AttributeError, match="no attribute 'no_such_name'"):
+        module.no_such_name  # noqa: B018

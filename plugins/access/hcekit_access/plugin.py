@@ -51,10 +51,12 @@ P1_VERIFY_RESET = 0xFF
 CLA_SECURE_MESSAGING = 0x0C
 _VERIFIED = "pin_verified"
 
-#: ECDSA signs a digest; the reader sends one (SP 800-73-4 Part 2, 3.2.4). Its
-#: length tells which hash made it, which ECDSA needs to truncate it right.
 def challenge_hash(challenge: bytes) -> hashes.HashAlgorithm:
-    """The hash whose digest size *challenge* has; IsoError 6A80 for other sizes."""
+    """The hash whose digest size *challenge* has; IsoError 6A80 for other sizes.
+
+    ECDSA signs a digest; the reader sends one (SP 800-73-4 Part 2, 3.2.4). Its
+    length tells which hash made it, which ECDSA needs to truncate it right.
+    """
     from cryptography.hazmat.primitives import hashes
 
     by_size: dict[int, type[hashes.HashAlgorithm]] = {

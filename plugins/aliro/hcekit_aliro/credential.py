@@ -49,7 +49,6 @@ from .testkeys import TEST_GROUP_ID, test_credential_issuer_key, test_issuer_key
 __all__ = ["CachedReader", "Credential", "Personalization", "TrustedGroup", "add_options"]
 
 
-
 @dataclass(frozen=True)
 class TrustedGroup:
     """A reader group this credential opens (Matter: group identifier + verification key)."""
