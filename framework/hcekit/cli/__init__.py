@@ -92,8 +92,8 @@ def _command_modules() -> Iterator[ModuleType]:
         except Exception as exc:  # a broken package must not take the whole CLI down
             log.warning("command module %s (%s) failed to load: %s", ep.name, ep.value, exc)
             continue
-        if not callable(getattr(module, "add_commands", None)):
-            log.warning("command module %s (%s) has no add_commands(subparsers)",
+        if not isinstance(module, ModuleType) or not callable(getattr(module, "add_commands", None)):
+            log.warning("command module %s (%s) is no module with add_commands(subparsers)",
                         ep.name, ep.value)
             continue
         yield module
