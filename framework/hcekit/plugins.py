@@ -63,8 +63,22 @@ class HcekitPluginManager(pluggy.PluginManager):
     def __init__(self) -> None:
         super().__init__(hookspecs.PROJECT_NAME)
         self.add_hookspecs(hookspecs)
+        #: While :meth:`register` runs: each attribute's parse, shared by the contract check
+        #: and pluggy (pluggy's static lookup is the dearest part of starting a card).
+        self._parsed: dict[str, pluggy.HookimplOpts | None] | None = None
 
     def parse_hookimpl_opts(self, plugin: object, name: str) -> pluggy.HookimplOpts | None:
+        if name.startswith("__") and name.endswith("__"):
+            return None  # object's and the class's dunders are never hook implementations
+        parsed = self._parsed
+        if parsed is not None and name in parsed:
+            return parsed[name]
+        opts = self._parse(plugin, name)
+        if parsed is not None:
+            parsed[name] = opts
+        return opts
+
+    def _parse(self, plugin: object, name: str) -> pluggy.HookimplOpts | None:
         opts = super().parse_hookimpl_opts(plugin, name)
         if opts is not None or not name.startswith("hcekit_"):
             return opts
@@ -81,8 +95,12 @@ class HcekitPluginManager(pluggy.PluginManager):
 
     def register(self, plugin: object, name: str | None = None) -> str | None:
         """Register *plugin* after checking it against the hook contract (see module doc)."""
-        self._check_contract(plugin, name or self.get_canonical_name(plugin))
-        return super().register(plugin, name)
+        self._parsed = {}
+        try:
+            self._check_contract(plugin, name or self.get_canonical_name(plugin))
+            return super().register(plugin, name)
+        finally:
+            self._parsed = None
 
     def _check_contract(self, plugin: object, label: str) -> None:
         implemented: set[str] = set()
