@@ -132,6 +132,8 @@ class PollingFrame:
 
 
 class FilterKind(StrEnum):
+    """A polling-loop filter matches one frame exactly, or a pattern of frames."""
+
     EXACT = "exact"  #: ``registerPollingLoopFilterForService`` / ``<polling-loop-filter>``
     PATTERN = "pattern"  #: ``registerPollingLoopPatternFilterForService`` / ``<polling-loop-pattern-filter>``
 
