@@ -8,18 +8,18 @@ logged with its traceback, and only ``KeyboardInterrupt`` goes through.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from typing import Any
 
 from .apdu import CommandApdu, ResponseApdu
 from .context import AppContext
 from .errors import IsoError
+from .logs import get_logger
 from .sw import SW
 
 __all__ = ["HookFn", "call_app", "call_quietly", "normalise"]
 
-log = logging.getLogger("hcekit.card")
+log = get_logger("hcekit.card")
 
 #: A plugin's own hook function, bound once at registration.
 HookFn = Callable[..., Any]

@@ -15,7 +15,6 @@ a socket, a thread or a JVM.
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ from .assembler import ResponseAssembler
 from .context import AppContext, PluginContext
 from .errors import PluginLoadError
 from .events import DeactivationReason
+from .logs import get_logger
 from .options import OptionGroup
 from .plugins import PluginSpec, installed_plugins
 from .polling import PollingEvent, PollingFrame, PollingRouter
@@ -40,7 +40,7 @@ from .trace import SecretValues, TraceRecord, is_sensitive
 
 __all__ = ["Card", "CardConfig", "routing_select_aid"]
 
-log = logging.getLogger("hcekit.card")
+log = get_logger("hcekit.card")
 
 
 @dataclass(frozen=True)
@@ -126,12 +126,7 @@ class Card:
         **kwargs: Any,
     ) -> Card:
         """A card with every plugin of the ``hcekit`` entry-point group (or *only* some)."""
-        chosen = [(n, obj) for n, obj in installed_plugins() if only is None or n in only]
-        specs: list[PluginSpec] = list(chosen)
-        if only is not None:
-            missing = set(only) - {n for n, _ in chosen}
-            if missing:
-                raise PluginLoadError(f"no installed plugin named {', '.join(sorted(missing))}")
+        specs: list[PluginSpec] = list(installed_plugins(only))
         specs.extend(extra)
         return cls(specs, **kwargs)
 

@@ -9,14 +9,18 @@ plugin may use; the contract names it, so the contract never imports the core.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .aid import Claim
 from .channel import SecureChannel
+from .logs import get_logger
 from .store import PluginStore
-from .trace import SecretValues
+
+if TYPE_CHECKING:
+    import logging
+
+    from .trace import SecretValues
 
 __all__ = ["AppContext", "CardView", "PluginContext"]
 
@@ -63,7 +67,7 @@ class PluginContext:
         self.plugin = plugin
         self.store = store
         self.options: Mapping[str, Any] = options
-        self.log = logging.getLogger(f"hcekit.plugin.{name}")
+        self.log = get_logger(f"hcekit.plugin.{name}")
 
     def mark_secret(self, *values: bytes) -> None:
         """Never print these bytes: an exchange containing one is redacted everywhere.

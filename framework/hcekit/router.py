@@ -10,7 +10,6 @@ the command's kind; there is one method per effect.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -30,6 +29,7 @@ from .calls import HookFn, call_app, call_quietly
 from .context import AppContext
 from .errors import IsoError
 from .events import DeactivationReason
+from .logs import get_logger
 from .registry import PluginRegistry, Registered
 from .routing import (
     CLA_NOT_BASIC,
@@ -46,7 +46,7 @@ from .sw import SW, sw_bytes
 
 __all__ = ["Router", "Selected"]
 
-log = logging.getLogger("hcekit.card")
+log = get_logger("hcekit.card")
 
 P2_OCCURRENCE_MASK = 0x03
 P2_FIRST_OCCURRENCE = 0x00

@@ -7,13 +7,15 @@ the layout's signed data import this module and not each other.
 
 from __future__ import annotations
 
-import calendar
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from . import oda as oda_module
 from .brands import Brand, brand_of
 from .cryptogram import CVN
 from .keys import key_check_value
+
+if TYPE_CHECKING:  # ODA's RSA keys and CA table load only for a card that has ODA
+    from . import oda as oda_module
 
 __all__ = ["VISA_AID", "Personalization"]
 
@@ -61,6 +63,8 @@ class Personalization:
     @property
     def expiry_date(self) -> bytes:
         """5F24 YYMMDD: the last day of the expiry month."""
+        import calendar  # imports locale: only when the layout is built, not at start
+
         year, month = 2000 + int(self.expiry[:2]), int(self.expiry[2:])
         day = calendar.monthrange(year, month)[1]
         return bytes.fromhex(f"{self.expiry}{day:02d}")
