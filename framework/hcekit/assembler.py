@@ -57,10 +57,15 @@ class ResponseAssembler:
 
     # -- command chaining --------------------------------------------------------------
 
+    def continues_chain(self, command: CommandApdu) -> bool:
+        """*command* has the INS/P1/P2 of the chain in progress."""
+        chain = self._chain
+        return chain is not None and chain[:3] == (command.ins, command.p1, command.p2)
+
     def add_part(self, command: CommandApdu) -> bytes:
         """One part of a chain (CLA b5 set): buffered, 9000."""
         chain = self._chain
-        if chain is not None and (chain[0], chain[1], chain[2]) != (command.ins, command.p1, command.p2):
+        if chain is not None and not self.continues_chain(command):
             self.reset()
             raise IsoError(SW.LAST_COMMAND_OF_CHAIN_EXPECTED,
                            "a chained command changed INS/P1/P2 in mid-chain")

@@ -192,6 +192,12 @@ class Router:
     def _reassemble(self, command: CommandApdu) -> bytes:
         return self.route(self._assembler.reassemble(command))
 
+    def _select_in_chain(self, command: CommandApdu) -> bytes:
+        if self._assembler.continues_chain(command):
+            return self._reassemble(command)
+        self._assembler.reset()  # a reader starting over (routing module docstring)
+        return self.route(command)
+
     def _no_application(self, command: CommandApdu) -> bytes:
         raise IsoError(SW.UNKNOWN, "no application selected (Android answers 6F00 here)")
 

@@ -20,9 +20,9 @@ any                       any other bytes                      parsed, then the 
 
 ISO/IEC 7816-4 rows (on the parsed command):
 
-====================  =========================  ===============================================
+====================  =========================  ============================================================
 state                 command                    effect
-====================  =========================  ===============================================
+====================  =========================  ============================================================
 any                   unparseable bytes          6700 (or the precise SW)
 any                   CLA FF                     6E00
 any                   logical channel ≠ 0        6881
@@ -30,12 +30,21 @@ response pending      GET RESPONSE (INS C0)      next chunk, 61xx or the final S
 response pending      anything else              pending data dropped, routed again
 chain in progress     CLA b5 (chaining) set      part buffered, 9000 (new INS/P1/P2: 6883)
 chain in progress     proprietary CLA (b8 set)   chain dropped, routed again
+chain in progress     SELECT by DF name (P1 04)  its last part: reassembled; else chain dropped, routed again
 chain in progress     last part (CLA b5 clear)   reassembled, routed again (new INS/P1/P2: 6883)
 any                   CLA b5 (chaining) set      part buffered, 9000 (new INS/P1/P2: 6883)
 any                   SELECT by DF name (P1 04)  app selected, old one deselected; or 6A82
 nothing selected      any other command          6F00 (as Android answers)
 application selected  any other command          the plugin's hcekit_process
-====================  =========================  ===============================================
+====================  =========================  ============================================================
+
+A SELECT by DF name that is not the chain's last part (another INS/P1/P2)
+ends an unfinished command chain and is answered: a reader that gave up a
+chain starts over with SELECT. ISO/IEC 7816-4 names 6883 ("last command of
+the chain expected") for a command that breaks a chain without obliging a
+card to refuse a new selection, and a Java Card runtime handles an applet
+SELECT itself before any applet's chaining logic sees it (Java Card Runtime
+Environment specification 4.5.2). Any other command still gets 6883.
 
 A *routing SELECT* is what AOSP's ``HostEmulationManager.findSelectAid``
 routes by (:func:`routing_select_aid`). A DF name matches whole or as a
@@ -120,6 +129,7 @@ class Effect(Enum):
     BUFFER_PART = "part buffered, 9000 (new INS/P1/P2: 6883)"
     DROP_CHAIN = "chain dropped, routed again"
     REASSEMBLE = "reassembled, routed again (new INS/P1/P2: 6883)"
+    SELECT_IN_CHAIN = "its last part: reassembled; else chain dropped, routed again"
     SELECT = "app selected, old one deselected; or 6A82"
     NO_APPLICATION = "6F00 (as Android answers)"
     PROCESS = "the plugin's hcekit_process"
@@ -185,7 +195,8 @@ ROWS: tuple[Row, ...] = (
     Row(PENDING, _kinds("anything else", *_PARSED), Effect.DROP_PENDING),
     Row(CHAINING, _kinds("CLA b5 (chaining) set", *_CHAINED), Effect.BUFFER_PART),
     Row(CHAINING, _kinds("proprietary CLA (b8 set)", Kind.PROPRIETARY), Effect.DROP_CHAIN),
-    Row(CHAINING, _kinds("last part (CLA b5 clear)", Kind.GET_RESPONSE, Kind.SELECT, Kind.OTHER),
+    Row(CHAINING, _kinds("SELECT by DF name (P1 04)", Kind.SELECT), Effect.SELECT_IN_CHAIN),
+    Row(CHAINING, _kinds("last part (CLA b5 clear)", Kind.GET_RESPONSE, Kind.OTHER),
         Effect.REASSEMBLE),
     Row(ANY, _kinds("CLA b5 (chaining) set", *_CHAINED), Effect.BUFFER_PART),
     Row(ANY, _kinds("SELECT by DF name (P1 04)", Kind.SELECT), Effect.SELECT),

@@ -359,3 +359,19 @@ def test_first_and_next_occurrence_walk_in_aid_order_whatever_the_load_order(
     assert response.sw == SW.FILE_NOT_FOUND
     assert walked == expected
     event(f"{len(walked)} occurrence(s)")
+
+
+def test_a_select_ends_an_abandoned_chain_and_is_answered() -> None:
+    """The routing row 'chain in progress · SELECT by DF name' (issue 31 item 10, issue 26)."""
+    card = Card([Recorder("alpha", Claim(AID_A)), Recorder("beta", Claim(AID_B))])
+    card.field_on()
+    assert tx(card, "00A4040005" + AID_A.hex() + "00").ok
+    assert tx(card, "10" + f"{INS_ECHO:02X}" + "000001AA").ok  # a chain the reader gives up
+    again = tx(card, "00A4040005" + AID_B.hex() + "00")
+    assert again.ok and again.data == AID_B  # answered, not 6883
+    assert tx(card, "00" + f"{INS_ECHO:02X}" + "000001BB00").data == b"\xbb"  # chain gone
+    assert tx(card, "10A40400" + "02" + AID_A[:2].hex()).ok  # a chained SELECT …
+    whole = tx(card, "00A40400" + "03" + AID_A[2:].hex() + "00")
+    assert whole.ok and whole.data == AID_A  # … is reassembled, as any chain
+    assert tx(card, "10" + f"{INS_ECHO:02X}" + "000001AA").ok
+    assert tx(card, "00" + f"{INS_WHO:02X}" + "000000").sw == SW.LAST_COMMAND_OF_CHAIN_EXPECTED

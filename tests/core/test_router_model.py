@@ -95,6 +95,13 @@ class Model:
             return self._error(SW.LAST_COMMAND_OF_CHAIN_EXPECTED)
         return self.answer(CommandApdu(command.cla, ins, p1, p2, data + command.data, command.le))
 
+    def select_in_chain(self, command: CommandApdu) -> bytes:
+        assert self.chain is not None
+        if self.chain[:3] == (command.ins, command.p1, command.p2):
+            return self.reassemble(command)
+        self.drop()  # a reader starting over: the SELECT is answered
+        return self.answer(command)
+
     def select(self, command: CommandApdu) -> bytes:
         # the rules generate whole names and P2 00 only; partial names: tests/core/test_router.py
         if command.data not in OWNER:
@@ -123,6 +130,7 @@ class Model:
         Effect.DROP_CHAIN: drop_and_route,
         Effect.BUFFER_PART: buffer_part,
         Effect.REASSEMBLE: reassemble,
+        Effect.SELECT_IN_CHAIN: select_in_chain,
         Effect.SELECT: select,
         Effect.NO_APPLICATION: lambda m, c: m._error(SW.UNKNOWN),
         Effect.PROCESS: process,
