@@ -1,6 +1,6 @@
 """The APDU path between the Java shim and a :class:`~hcekit.card.Card`.
 
-The shim hands every command to an ``org.hcekit.android.ApduListener`` that
+The shim hands every command to an ``org.hcekit.bridge.ApduListener`` that
 Python implements with pyjnius; Python answers through the static
 ``HcekitBridge.respond(serial, byte[])`` because pyjnius cannot return a Java
 ``byte[]`` from a Python callback. :class:`CardBridge` serialises every call
@@ -43,6 +43,8 @@ __all__ = ["SHIM_PACKAGE", "SERVICE_CLASS", "BRIDGE_CLASS", "CardBridge", "Dispa
 log = logging.getLogger("hcekit.android")
 
 SHIM_PACKAGE = "org.hcekit.android"
+#: Plain Java, so one copy is shared even where the service runs in another class loader.
+BRIDGE_PACKAGE = "org.hcekit.bridge"
 #: ``HcekitBridge.awaitEvent`` kinds: kind byte, 4-byte big-endian value, data.
 EVENT_COMMAND = 1
 EVENT_DEACTIVATED = 2
@@ -51,8 +53,10 @@ POLL_MS = 250
 
 #: The class named in the manifest's ``<service android:name=…>``.
 SERVICE_CLASS = f"{SHIM_PACKAGE}.HcekitApduService"
-BRIDGE_CLASS = f"{SHIM_PACKAGE}.HcekitBridge"
-LISTENER_INTERFACE = "org/hcekit/android/ApduListener"
+BRIDGE_CLASS = f"{BRIDGE_PACKAGE}.HcekitBridge"
+LISTENER_INTERFACE = "org/hcekit/bridge/ApduListener"
+#: The bridge's platform on Android (logging, starting the Python service).
+BRIDGE_HOST_CLASS = f"{SHIM_PACKAGE}.AndroidBridgeHost"
 
 Dispatch = Literal["worker", "inline"]
 DISPATCH_MODES: tuple[Dispatch, ...] = ("worker", "inline")

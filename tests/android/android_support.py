@@ -37,7 +37,7 @@ def static_xml(other: list[str] | tuple[str, ...] = (), payment: list[str] | tup
 
 
 def log_lines(jvm: SimpleNamespace) -> list[str]:
-    return [str(line) for line in jvm.Log.desktopLines()]
+    return [str(line) for line in jvm.Phone.logLines()]
 
 
 def load_p4a_hook() -> Any:

@@ -219,7 +219,7 @@ def test_service_main_serves_until_stopped(
     stop = threading.Event()
     probe = Probe()
     thread = threading.Thread(target=service_main, args=([probe],),
-                              kwargs={"context": jvm.Context(), "stop": stop,
+                              kwargs={"context": jvm.context(), "stop": stop,
                                       "pcap": "taps.pcapng"}, daemon=True)
     stack.submit(SELECT_PROBE)  # the tap that starts it all
     stack.drain()

@@ -291,7 +291,7 @@ def test_prefix_aids_route_only_where_the_controller_supports_them(
 def test_foreground_preference_follows_the_category_rules(
         jvm: SimpleNamespace, make_host: HostFactory, phone: Any) -> None:
     host = make_host([Probe()])
-    activity = jvm.Activity()
+    activity = phone.resumedActivity()
     assert host.prefer(activity) == [Category.OTHER]
     assert phone.getPreferredService() == SERVICE_COMPONENT
     host.unprefer(activity)
@@ -302,7 +302,7 @@ def test_payment_only_card_prefers_only_where_the_user_allows_it(
         jvm: SimpleNamespace, make_host: HostFactory, phone: Any) -> None:
     phone.setDefaultService("payment", SERVICE_COMPONENT)
     host = make_host([Payment()])
-    activity = jvm.Activity()
+    activity = phone.resumedActivity()
     assert host.prefer(activity) == []
     assert phone.getPreferredService() is None, "asked Android although no category allows it"
     phone.setPaymentAllowsForegroundPreference(True)
@@ -334,5 +334,5 @@ def test_wechat_style_service_runs_on_the_android_host(
     assert host.nfc  # the dispatch thread delivers the deactivation in order
     from jnius import autoclass
 
-    assert autoclass("org.hcekit.android.HcekitBridge").awaitDispatched(5000)
+    assert autoclass("org.hcekit.bridge.HcekitBridge").awaitDispatched(5000)
     assert [m.message_type for m in seen] == [1, 2]

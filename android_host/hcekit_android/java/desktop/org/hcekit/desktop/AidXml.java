@@ -29,12 +29,16 @@ public final class AidXml {
 
     public final String description;
     public final boolean requiresUnlock;
+    /** requireDeviceScreenOn, default true (frameworks/base ApduServiceInfo, API 34+). */
+    public final boolean requiresScreenOn;
     public final boolean hasBanner;
     public final Map<String, List<String>> groups = new LinkedHashMap<>();
 
-    private AidXml(String description, boolean requiresUnlock, boolean hasBanner) {
+    private AidXml(String description, boolean requiresUnlock, boolean requiresScreenOn,
+                   boolean hasBanner) {
         this.description = description;
         this.requiresUnlock = requiresUnlock;
+        this.requiresScreenOn = requiresScreenOn;
         this.hasBanner = hasBanner;
     }
 
@@ -55,6 +59,7 @@ public final class AidXml {
         }
         AidXml info = new AidXml(attr(root, "description"),
                 "true".equals(attr(root, "requireDeviceUnlock")),
+                !"false".equals(attr(root, "requireDeviceScreenOn")),
                 attr(root, "apduServiceBanner") != null);
         NodeList children = root.getChildNodes();
         for (int i = 0; i < children.getLength(); i++) {

@@ -1,12 +1,12 @@
 package org.hcekit.desktop;
 
 import android.content.ComponentName;
-import android.content.Context;
 import android.content.Intent;
 import android.content.ServiceConnection;
 import android.nfc.cardemulation.CardEmulation;
 import android.nfc.cardemulation.HostApduService;
 import android.os.Handler;
+import android.os.HandlerThread;
 import android.os.IBinder;
 import android.os.Looper;
 import android.os.Message;
@@ -92,7 +92,10 @@ public final class NfcStack {
 
     NfcStack(Phone phone) {
         this.phone = phone;
-        this.looper = Phone.startLooper("nfc", false);
+        HandlerThread thread = new HandlerThread("nfc");
+        thread.setDaemon(true);
+        thread.start();
+        this.looper = thread.getLooper();
         this.handler = new Handler(looper);
         this.messenger = new Messenger(new ResponseHandler(looper));
     }
@@ -187,15 +190,11 @@ public final class NfcStack {
         drain();
     }
 
-    /** Wait until the NFC thread and every app main thread have run what was posted so far. */
+    /** Wait until the NFC thread and the app's main thread have run what was posted so far. */
     public void drain() throws InterruptedException {
         for (int round = 0; round < 3; round++) {
             barrier(looper);
-            for (ServiceRecord record : phone.services()) {
-                if (phone.isProcessRunning(record.component.getPackageName(), record.process)) {
-                    barrier(phone.looper(record.component.getPackageName(), record.process));
-                }
-            }
+            barrier(Looper.getMainLooper());
         }
     }
 
@@ -351,7 +350,7 @@ public final class NfcStack {
         connection = conn;
         binds.incrementAndGet();
         Intent intent = new Intent(HostApduService.SERVICE_INTERFACE).setComponent(name);
-        if (!phone.bindService(intent, conn, Context.BIND_AUTO_CREATE)) {
+        if (!phone.bindService(intent, conn)) {
             Log.e(TAG, "Could not bind service " + name);
             connection = null;
         }
@@ -409,6 +408,18 @@ public final class NfcStack {
     private final class ResponseHandler extends Handler {
         ResponseHandler(Looper looper) {
             super(looper);
+        }
+
+        /**
+         * The NFC service lives in another process: Binder parcels every Message
+         * sent to it, so it receives a copy. In one JVM the service's Messenger
+         * would hand over the very Message its main thread is still dispatching
+         * (HostApduService forwards MSG_RESPONSE_APDU as is), which Android's
+         * MessageQueue refuses ("already in use"); copying models the parcel.
+         */
+        @Override
+        public boolean sendMessageAtTime(Message msg, long uptimeMillis) {
+            return super.sendMessageAtTime(Message.obtain(msg), uptimeMillis);
         }
 
         @Override

@@ -4,6 +4,7 @@ import android.app.Service;
 import android.content.ComponentName;
 import android.content.Intent;
 import android.content.ServiceConnection;
+import org.robolectric.android.controller.ServiceController;
 import android.nfc.cardemulation.CardEmulation;
 import android.os.Bundle;
 import java.util.ArrayList;
@@ -26,6 +27,7 @@ public final class ServiceRecord {
     public final ComponentName component;
     public final String description;
     public final boolean requiresUnlock;
+    public final boolean requiresScreenOn;
     public final boolean hasBanner;
     /** {@code android:process} of the service ("" = the app's main process). */
     public final String process;
@@ -35,17 +37,18 @@ public final class ServiceRecord {
     final Map<String, List<String>> dynamicGroups = new LinkedHashMap<>();
 
     // -- running state (guarded by the Phone) ------------------------------------------
-    Service instance;
+    ServiceController<? extends Service> controller;
     boolean started;
     final List<ServiceConnection> connections = new ArrayList<>();
     final List<Intent> startIntents = new ArrayList<>();
     int creations;
 
     ServiceRecord(ComponentName component, String description, boolean requiresUnlock,
-                  boolean hasBanner, String process) {
+                  boolean requiresScreenOn, boolean hasBanner, String process) {
         this.component = component;
         this.description = description;
         this.requiresUnlock = requiresUnlock;
+        this.requiresScreenOn = requiresScreenOn;
         this.hasBanner = hasBanner;
         this.process = process == null ? "" : process;
     }
@@ -98,7 +101,7 @@ public final class ServiceRecord {
     }
 
     public synchronized boolean isRunning() {
-        return instance != null;
+        return controller != null;
     }
 
     public synchronized int startIntentCount() {

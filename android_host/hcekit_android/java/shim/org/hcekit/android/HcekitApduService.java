@@ -2,6 +2,7 @@ package org.hcekit.android;
 
 import android.nfc.cardemulation.HostApduService;
 import android.os.Bundle;
+import org.hcekit.bridge.HcekitBridge;
 
 /**
  * The HCE service Android instantiates from the manifest.
@@ -15,7 +16,7 @@ public class HcekitApduService extends HostApduService implements HcekitBridge.R
     @Override
     public void onCreate() {
         super.onCreate();
-        HcekitBridge.configure(this);  // the Python service to start on a cold start, if any
+        AndroidBridgeHost.configure(this);  // logging, and the Python service a cold start starts
     }
 
     @Override

@@ -1,4 +1,4 @@
-package org.hcekit.android;
+package org.hcekit.bridge;
 
 /**
  * What the Python side implements (pyjnius {@code PythonJavaClass}) to receive

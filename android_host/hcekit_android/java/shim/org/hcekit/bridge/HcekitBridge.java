@@ -1,12 +1,5 @@
-package org.hcekit.android;
+package org.hcekit.bridge;
 
-import android.app.Service;
-import android.content.ComponentName;
-import android.content.Context;
-import android.content.pm.PackageManager;
-import android.os.Bundle;
-import android.util.Log;
-import java.lang.reflect.InvocationTargetException;
 import java.util.ArrayDeque;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -107,7 +100,7 @@ public final class HcekitBridge {
     private static boolean pullerBusy;
     private static final ArrayDeque<Object> EVENTS = new ArrayDeque<>();
     private static boolean inline;
-    private static Context appContext;
+    private static BridgeHost host;
     private static String pythonService;
     private static int coldStartMs = DEFAULT_COLD_START_MS;
     private static boolean startRequested;
@@ -157,7 +150,7 @@ public final class HcekitBridge {
             }
         }
         if (held != null && newListener != null) {
-            Log.i(TAG, "delivering command #" + held.serial + " held since cold start");
+            log(BridgeHost.INFO, "delivering command #" + held.serial + " held since cold start");
             DISPATCH.execute(() -> dispatchAndSend(held, newListener));
         }
     }
@@ -173,7 +166,7 @@ public final class HcekitBridge {
             startRequested = false;
             if (pending != null && !pending.done && !pending.delivered) {
                 pending.delivered = true;
-                Log.i(TAG, "delivering command #" + pending.serial + " held since cold start");
+                log(BridgeHost.INFO, "delivering command #" + pending.serial + " held since cold start");
                 EVENTS.add(pending);
             }
             LOCK.notifyAll();
@@ -204,7 +197,7 @@ public final class HcekitBridge {
                 if (event instanceof Pending) {
                     Pending command = (Pending) event;
                     if (command.done) {
-                        Log.w(TAG, "command #" + command.serial + " not delivered: already answered");
+                        log(BridgeHost.WARN, "command #" + command.serial + " not delivered: already answered");
                         continue;
                     }
                     pullerBusy = true;
@@ -248,7 +241,7 @@ public final class HcekitBridge {
             cancelTimer(target);
             failures++;
         }
-        Log.e(TAG, "the card failed on command #" + serial + "; answering 6F00");
+        log(BridgeHost.ERROR, "the card failed on command #" + serial + "; answering 6F00");
         target.sink.sendResponse(SW_UNKNOWN.clone());
     }
 
@@ -293,7 +286,7 @@ public final class HcekitBridge {
             target = pending;
             if (target == null || target.serial != serial || target.done) {
                 staleAnswers++;
-                Log.w(TAG, "answer to command #" + serial + " dropped: the command was already"
+                log(BridgeHost.WARN, "answer to command #" + serial + " dropped: the command was already"
                         + " answered (deadline) or the reader left");
                 return false;
             }
@@ -305,7 +298,7 @@ public final class HcekitBridge {
             }
         }
         if (!valid) {
-            Log.e(TAG, "answer to command #" + serial + " has no status word; answering 6F00");
+            log(BridgeHost.ERROR, "answer to command #" + serial + " has no status word; answering 6F00");
         }
         if (answer != null) {
             target.sink.sendResponse(answer);
@@ -314,26 +307,15 @@ public final class HcekitBridge {
     }
 
     /**
-     * Read the HCE service's meta-data (the Python service, the cold-start
-     * deadline). Called by the service's onCreate, before any command.
+     * Set by the HCE service's onCreate, before any command: where the bridge
+     * logs and starts Python, the Python service a cold start starts (null: none)
+     * and the cold-start deadline (values below 1 ms mean the default).
      */
-    public static void configure(Service service) {
-        Bundle meta = null;
-        try {
-            meta = service.getPackageManager().getServiceInfo(
-                    new ComponentName(service, service.getClass().getName()),
-                    PackageManager.GET_META_DATA).metaData;
-        } catch (PackageManager.NameNotFoundException e) {
-            Log.e(TAG, "cannot read the HCE service's meta-data: " + e);
-        }
-        String named = meta == null ? null : meta.getString(META_PYTHON_SERVICE);
-        int cold = meta == null ? DEFAULT_COLD_START_MS
-                : meta.getInt(META_COLD_START_MS, DEFAULT_COLD_START_MS);
+    public static void configure(BridgeHost newHost, String newPythonService, int coldStartMillis) {
         synchronized (LOCK) {
-            appContext = service.getApplicationContext();
-            pythonService = named == null ? null
-                    : named.startsWith(".") ? service.getPackageName() + named : named;
-            coldStartMs = cold >= 1 ? cold : DEFAULT_COLD_START_MS;
+            host = newHost;
+            pythonService = newPythonService;
+            coldStartMs = coldStartMillis >= 1 ? coldStartMillis : DEFAULT_COLD_START_MS;
         }
     }
 
@@ -366,24 +348,18 @@ public final class HcekitBridge {
         }
     }
 
-    /**
-     * Start python-for-android's service *className* ({@code Service<Name>}) through
-     * its static {@code start(Context, String)}; false (and a log line) if that fails.
-     * Also for warm starts (at boot, at app launch).
-     */
-    public static boolean startPythonService(Context context, String className) {
-        try {
-            Class.forName(className).getMethod("start", Context.class, String.class)
-                    .invoke(null, context, "");
-            Log.i(TAG, "started the Python service " + className);
-            return true;
-        } catch (InvocationTargetException e) {
-            Log.e(TAG, "the Python service " + className + " failed to start", e.getCause());
-        } catch (ReflectiveOperationException | RuntimeException e) {
-            Log.e(TAG, "cannot start the Python service " + className
-                    + " (is it declared with p4a's services = NAME:ENTRY.py?)", e);
+    /** Start the Python service *className* through the platform; false if that failed. */
+    public static boolean startPythonService(String className) {
+        BridgeHost current;
+        synchronized (LOCK) {
+            current = host;
         }
-        return false;
+        if (current == null) {
+            log(BridgeHost.ERROR, "cannot start the Python service " + className
+                    + ": no HCE service has configured the bridge", null);
+            return false;
+        }
+        return current.startPythonService(className);
     }
 
     public static void setDeadlineMillis(int millis) {
@@ -445,17 +421,16 @@ public final class HcekitBridge {
     // -- the service side (main thread) ---------------------------------------------------
 
     /** {@code processCommandApdu}: null for "later", or (inline dispatch) the answer now. */
-    static byte[] command(ResponseSink sink, byte[] apdu) {
+    public static byte[] command(ResponseSink sink, byte[] apdu) {
         final Pending next;
         final ApduListener current;
         final boolean onMainThread;
         final String toStart;
-        final Context context;
         synchronized (LOCK) {
             if (pending != null && !pending.done) {
                 pending.done = true;
                 cancelTimer(pending);
-                Log.w(TAG, "command #" + pending.serial + " superseded before it was answered");
+                log(BridgeHost.WARN, "command #" + pending.serial + " superseded before it was answered");
             }
             next = new Pending(++lastSerial, apdu, sink);
             pending = next;
@@ -468,7 +443,6 @@ public final class HcekitBridge {
                 startRequested = true;
                 startRequests++;
             }
-            context = appContext;
             next.timer = TIMER.schedule(() -> expire(next), cold ? coldStartMs : deadlineMs,
                     TimeUnit.MILLISECONDS);
             if (pulling) {
@@ -478,8 +452,8 @@ public final class HcekitBridge {
             }
         }
         if (current == null) {
-            Log.i(TAG, "command #" + next.serial + " held: no listener yet (cold start)");
-            if (toStart != null && !startPythonService(context, toStart)) {
+            log(BridgeHost.INFO, "command #" + next.serial + " held: no listener yet (cold start)");
+            if (toStart != null && !startPythonService(toStart)) {
                 synchronized (LOCK) {
                     startRequested = false;
                 }
@@ -494,14 +468,14 @@ public final class HcekitBridge {
     }
 
     /** {@code onDeactivated}: drop the outstanding command, tell the card (in order). */
-    static void deactivated(ResponseSink sink, int reason) {
+    public static void deactivated(ResponseSink sink, int reason) {
         final ApduListener current;
         final boolean onMainThread;
         synchronized (LOCK) {
             if (pending != null && !pending.done) {
                 pending.done = true;
                 cancelTimer(pending);
-                Log.i(TAG, "command #" + pending.serial + " dropped: deactivated (" + reason + ")");
+                log(BridgeHost.INFO, "command #" + pending.serial + " dropped: deactivated (" + reason + ")");
             }
             pending = null;
             current = listener;
@@ -526,14 +500,14 @@ public final class HcekitBridge {
         try {
             to.onDeactivated(reason);
         } catch (Throwable error) {
-            Log.e(TAG, "listener failed in onDeactivated", error);
+            log(BridgeHost.ERROR, "listener failed in onDeactivated", error);
         }
     }
 
     private static void dispatchAndSend(Pending target, ApduListener to) {
         synchronized (LOCK) {
             if (target.done) {
-                Log.w(TAG, "command #" + target.serial + " not delivered: already answered");
+                log(BridgeHost.WARN, "command #" + target.serial + " not delivered: already answered");
                 return;
             }
         }
@@ -551,7 +525,7 @@ public final class HcekitBridge {
         try {
             accepted = to.onCommand(target.serial, target.command);
         } catch (Throwable error) {
-            Log.e(TAG, "listener threw on command #" + target.serial, error);
+            log(BridgeHost.ERROR, "listener threw on command #" + target.serial, error);
             accepted = false;
         }
         synchronized (LOCK) {
@@ -568,7 +542,7 @@ public final class HcekitBridge {
             cancelTimer(target);
             failures++;
         }
-        Log.e(TAG, "listener failed on command #" + target.serial + "; answering 6F00");
+        log(BridgeHost.ERROR, "listener failed on command #" + target.serial + "; answering 6F00");
         return SW_UNKNOWN.clone();
     }
 
@@ -587,9 +561,26 @@ public final class HcekitBridge {
                 startRequested = false;  // the next tap asks again
             }
         }
-        Log.w(TAG, "no answer to command #" + target.serial + " within " + limit + " ms"
+        log(BridgeHost.WARN, "no answer to command #" + target.serial + " within " + limit + " ms"
                 + (cold ? " (no listener registered: cold start)" : "") + "; answering 6F00");
         target.sink.sendResponse(SW_UNKNOWN.clone());
+    }
+
+    private static void log(int level, String message) {
+        log(level, message, null);
+    }
+
+    /** To the platform's log (before any service configured the bridge: standard error). */
+    private static void log(int level, String message, Throwable error) {
+        BridgeHost current;
+        synchronized (LOCK) {
+            current = host;
+        }
+        if (current != null) {
+            current.log(level, message, error);
+        } else {
+            System.err.println(TAG + ": " + message + (error == null ? "" : " (" + error + ")"));
+        }
     }
 
     private static void cancelTimer(Pending target) {
