@@ -74,7 +74,7 @@ def main() -> int:
     from hcekit_android.manifest import aid_xml
     from jnius import autoclass
 
-    bridge = autoclass("org.hcekit.android.HcekitBridge")
+    bridge = autoclass("org.hcekit.bridge.HcekitBridge")
     phone = reset_phone()
     with Card([Echo()]) as card:  # the AID in the service's static group, as an APK ships it
         install_service(aid_xml(card.claims(), description="benchmark"))

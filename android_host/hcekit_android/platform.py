@@ -93,14 +93,16 @@ class AndroidNfc:
 
     def change_default_intent(self, category: Category = Category.PAYMENT) -> Any:
         """``ACTION_CHANGE_DEFAULT`` for this service (start it to ask the user)."""
-        from jnius import cast
+        from jnius import autoclass
 
+        # The extras go in through a Bundle: its putString/putParcelable have one overload
+        # each, where pyjnius may pick Intent.putExtra(String, CharSequence) for a str,
+        # which the framework's getStringExtra then reads as null (seen on the real classes).
+        extras = autoclass("android.os.Bundle")()
+        extras.putString(self._CardEmulation.EXTRA_CATEGORY, Category(category).value)
+        extras.putParcelable(self._CardEmulation.EXTRA_SERVICE_COMPONENT, self.component)
         intent = self._Intent(self._CardEmulation.ACTION_CHANGE_DEFAULT)
-        intent.putExtra(self._CardEmulation.EXTRA_CATEGORY, Category(category).value)
-        # pyjnius scores every putExtra overload alike for a ComponentName; casting to
-        # Parcelable makes putExtra(String, Parcelable) the one exact match.
-        intent.putExtra(self._CardEmulation.EXTRA_SERVICE_COMPONENT,
-                        cast("android.os.Parcelable", self.component))
+        intent.putExtras(extras)
         return intent
 
     def request_default(self, category: Category = Category.PAYMENT) -> None:
