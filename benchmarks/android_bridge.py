@@ -78,7 +78,7 @@ def main() -> int:
     phone = reset_phone()
     with Card([Echo()]) as card:  # the AID in the service's static group, as an APK ships it
         install_service(aid_xml(card.claims(), description="benchmark"))
-    context = autoclass("android.content.Context")()
+    context = autoclass("org.hcekit.desktop.Phone").context()
     stack = phone.nfc()
 
     print(f"command: {len(COMMAND)} bytes (CLA INS P1 P2 Lc, 32 data bytes, Le)")
