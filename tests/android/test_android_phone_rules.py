@@ -13,7 +13,9 @@ import pytest
 from hcekit import SW, Category, ErrCode, HceError
 from hcekit.sw import sw_bytes
 from hcekit_android import NotDefaultPaymentApp
+from hcekit_android.bridge import SERVICE_CLASS
 from hcekit_android.desktop import install_service
+from hcekit_android.platform import AndroidNfc
 
 from .android_plugins import PAY_AID, PROBE_AID, Payment, Probe
 from .android_support import SERVICE_COMPONENT, HostFactory, select, static_xml
@@ -70,17 +72,20 @@ def test_prefer_is_refused_for_a_payment_service_that_is_not_the_default_up_to_a
 
 
 def test_a_registration_during_a_tap_ends_the_tap(
-        jvm: SimpleNamespace, make_host: HostFactory, phone: Any, stack: Any) -> None:
+        jvm: SimpleNamespace, phone: Any, stack: Any, echo: Any) -> None:
     """A changed routing table is committed with RF discovery stopped (NativeNfcManager.cpp:988-996)."""
-    host = make_host([Probe()])
-    assert bytes(stack.transceive(select(PROBE_AID), 5000))[-2:] == OK
-    stack.submit(select(PROBE_AID))
-    host.register_aids(Category.OTHER, [PROBE_AID.hex().upper(), "F0AABBCCDDEE01"])
-    assert stack.awaitAnswer(5000) is None, "the reader lost the link"
+    nfc = AndroidNfc(jvm.context(), SERVICE_CLASS)
+    install_service(static_xml([PROBE_AID.hex().upper()]))
+    assert bytes(stack.transceive(select(PROBE_AID), 5000)) == select(PROBE_AID) + OK
+    nfc.register(Category.OTHER, [PROBE_AID.hex().upper(), "F0AABBCCDDEE01"])
+    stack.drain()
     assert stack.linkLosses() == 1
-    # the next tap works, with the new table: the new AID reaches this service
-    assert stack.transceive(select(bytes.fromhex("F0AABBCCDDEE01")), 5000) is not None
-    assert stack.activeService() == SERVICE_COMPONENT
+    assert jvm.Bridge.awaitDispatched(5000)
+    assert echo.deactivations == 1, "the service was told the link is gone (LINK_LOSS)"
+    # the reader's next command starts a new activation: a non-SELECT gets 6F00 from Android
+    assert bytes(stack.transceive(bytes.fromhex("00B0000000"), 5000)) == UNKNOWN
+    new = bytes.fromhex("F0AABBCCDDEE01")
+    assert bytes(stack.transceive(select(new), 5000)) == select(new) + OK, "the new table routes"
 
 
 def test_a_registration_that_changes_nothing_keeps_the_tap(

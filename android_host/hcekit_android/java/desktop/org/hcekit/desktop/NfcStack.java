@@ -60,6 +60,19 @@ public final class NfcStack {
     static final byte[] AID_NOT_FOUND = {0x6A, (byte) 0x82};
     static final byte[] UNKNOWN_ERROR = {0x6F, 0x00};
     static final String ANDROID_HCE_AID = "A000000476416E64726F6964484345";
+    /** HostApduService.MSG_RESPONSE_APDU_ACK where this framework has it and traces answers (API 36). */
+    static final Integer RESPONSE_ACK = responseAck();
+
+    private static Integer responseAck() {
+        try {
+            boolean enabled = (Boolean) Class.forName("android.nfc.Flags")
+                    .getMethod("nfcHceLatencyEvents").invoke(null);
+            return enabled ? HostApduService.class.getField("MSG_RESPONSE_APDU_ACK").getInt(null) : null;
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            return null;  // an older framework: no acknowledgement in its protocol
+        }
+    }
+
     /** What the reader's outstanding command gets when the NFC service drops the link. */
     static final byte[] LINK_LOST = new byte[0];
     static final byte[] ANDROID_HCE_RESPONSE = {0x14, (byte) 0x81, 0x00, 0x00, (byte) 0x90, 0x00};
@@ -545,6 +558,27 @@ public final class NfcStack {
                 return;
             }
             sendToReader(data);
+            acknowledge(msg);
+        }
+
+        /**
+         * Android 16 with the nfc_hce_latency_events flag: the service traces
+         * each answer until the NFC service acknowledges it with
+         * MSG_RESPONSE_APDU_ACK carrying the answer's cookie
+         * (A16 HostEmulationManager.java:1756-1766).
+         */
+        private void acknowledge(Message response) {
+            if (RESPONSE_ACK == null) {
+                return;
+            }
+            Message ack = Message.obtain(null, RESPONSE_ACK);
+            ack.arg1 = response.arg1;
+            ack.replyTo = messenger;
+            try {
+                response.replyTo.send(ack);
+            } catch (RemoteException e) {
+                Log.e(TAG, "Failed to acknowledge MSG_RESPONSE_APDU");
+            }
         }
     }
 
