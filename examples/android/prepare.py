@@ -2,7 +2,9 @@
 
 Writes, into this directory (or the one given):
 
-- ``res/xml/hcekit_apduservice.xml``  the AID groups (``android.res_xml``)
+- ``p4a/res/``                        the service's resources: the AID groups
+                                      (``xml/hcekit_apduservice.xml``), their strings and
+                                      the hook copies them into the APK's ``res/``
 - ``p4a/hcekit_service.xml``          the ``<service>`` element the hook inserts, in the
                                       process of the Python service ``hcekit``
 - ``p4a/hcekit_p4a_hook.py``          the python-for-android hook (``p4a.hook``)
@@ -19,7 +21,7 @@ from pathlib import Path
 
 from hcekit import Card
 from hcekit_android.jvm import SHIM_SOURCES
-from hcekit_android.manifest import aid_xml, service_xml
+from hcekit_android.manifest import service_xml, write_res
 from hcekit_ndef import NdefPlugin
 
 REPO = Path(__file__).resolve().parents[2]
@@ -36,12 +38,9 @@ PYTHON_SERVICE = "hcekit"
 def prepare(target: Path) -> None:
     with Card([NdefPlugin]) as card:
         claims = card.claims()
-    xml_dir = target / "res" / "xml"
-    xml_dir.mkdir(parents=True, exist_ok=True)
-    (xml_dir / "hcekit_apduservice.xml").write_text(
-        aid_xml(claims, description="hcekit NDEF tag"), encoding="utf-8")
     hook_dir = target / "p4a"
-    hook_dir.mkdir(exist_ok=True)
+    shutil.rmtree(hook_dir / "res", ignore_errors=True)
+    write_res(hook_dir / "res", claims, description="hcekit NDEF tag")
     (hook_dir / "hcekit_service.xml").write_text(
         service_xml(python_service=PYTHON_SERVICE), encoding="utf-8")
     shutil.copy2(HOOK, hook_dir / "hcekit_p4a_hook.py")

@@ -31,10 +31,12 @@ def test_prepared_files_match_the_spec(tmp_path: Path) -> None:
     spec.read(EXAMPLE / "buildozer.spec")
     app = spec["app"]
     assert app["android.permissions"].strip() == "NFC"
-    for key in ("android.add_src", "android.res_xml", "p4a.hook"):
+    for key in ("android.add_src", "p4a.hook"):
         assert (tmp_path / app[key]).exists(), f"{key} = {app[key]} is not prepared"
+    assert "android.res_xml" not in app, "the hook copies the whole res/ (strings included)"
     assert (tmp_path / app["android.add_src"] / "org/hcekit/android/HcekitApduService.java").exists()
-    aids = parse_aid_xml((tmp_path / app["android.res_xml"]).read_text())
+    res_xml = Path(app["p4a.hook"]).parent / "res" / "xml" / "hcekit_apduservice.xml"
+    aids = parse_aid_xml((tmp_path / res_xml).read_text())
     assert aids == [(Category.OTHER, "D2760000850101")]
     for package in ("hcekit", "hcekit_ndef", "hcekit_android"):
         assert (tmp_path / package / "__init__.py").exists()
@@ -53,7 +55,7 @@ def test_prepared_files_match_the_spec(tmp_path: Path) -> None:
     python = by_name[f"{package}.ServiceHcekit"]
     assert hce.get(A + "process") == python.get(A + "process") == ":service_hcekit"
     resources = [m.get(A + "resource") for m in hce.iter("meta-data") if m.get(A + "resource")]
-    xml_name = Path(app["android.res_xml"]).stem
+    xml_name = res_xml.stem
     assert resources == [f"@xml/{xml_name}"]
 
 
