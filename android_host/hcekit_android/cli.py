@@ -86,9 +86,12 @@ def _aid_xml(args: argparse.Namespace) -> int:
     try:
         with build_card(args) as card:
             claims = card.claims()
+            polling = card.polling.filters()
+            observe = card.polling.observe_by_default
         text = aid_xml(claims, require_device_unlock=args.require_unlock,
                        require_screen_on=not args.allow_screen_off, banner=args.banner,
-                       dynamic_only=args.dynamic_only)
+                       dynamic_only=args.dynamic_only, polling=polling,
+                       observe_by_default=observe)
     except HcekitError as exc:
         print(f"hcekit android aid-xml: {exc}", file=sys.stderr)
         return 1
@@ -103,10 +106,13 @@ def _res(args: argparse.Namespace) -> int:
     try:
         with build_card(args) as card:
             claims = card.claims()
+            polling = card.polling.filters()
+            observe = card.polling.observe_by_default
         written = write_res(directory, claims, description=args.description,
                             require_device_unlock=args.require_unlock,
                             require_screen_on=not args.allow_screen_off, banner=args.banner,
-                            dynamic_only=args.dynamic_only, xml_name=args.xml_name)
+                            dynamic_only=args.dynamic_only, xml_name=args.xml_name,
+                            polling=polling, observe_by_default=observe)
     except (HcekitError, OSError) as exc:
         print(f"hcekit android res: {exc}", file=sys.stderr)
         return 1
@@ -177,9 +183,10 @@ def add_commands(subparsers: Any) -> None:
     aids = commands.add_parser(
         "aid-xml", help="res/xml AID groups from the plugins' claims",
         description="Print res/xml/hcekit_apduservice.xml: one aid-group per category "
-                    "with the installed plugins' AID claims, validated with Android's rules. "
-                    "Its descriptions are @string references: 'hcekit android res' writes "
-                    "the strings too.")
+                    "with the installed plugins' AID claims, validated with Android's rules, "
+                    "and the plugins' polling-loop filters and shouldDefaultToObserveMode "
+                    "(Android 15; see docs/observe-mode.md). Its descriptions are @string "
+                    "references: 'hcekit android res' writes the strings too.")
     add_card_options(aids)
     _add_service_xml_options(aids)
     _add_output(aids)

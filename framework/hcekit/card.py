@@ -77,6 +77,7 @@ from .plugins import (
     own_hook,
     resolve_plugins,
 )
+from .polling import PollingEvent, PollingFrame, PollingRouter
 from .store import MemoryStore, Store
 from .sw import SW, bytes_remaining, sw_bytes, wrong_le
 from .trace import SecretValues, TraceRecord, is_sensitive
@@ -191,6 +192,8 @@ class Card:
         self._chain_out_sensitive = False
         self._field = False
         self._tracing = False
+        #: Every plugin's polling-loop filters and the tap's observe-mode state (hcekit.polling).
+        self.polling = PollingRouter()
         #: Values the plugins marked secret (``plugin.mark_secret``): redacted in every trace.
         self.secrets = SecretValues()
         self._closed = False
@@ -344,9 +347,16 @@ class Card:
         elif not wants_ppse and _PPSE_NAME in self._plugins:
             self._remove(_PPSE_NAME)
         check_conflicts((e.name, c) for e in self._plugins.values() for c in e.claims)
+        self._sync_polling()
         self._routes = [(e, c) for e in self._plugins.values() for c in e.claims]
         self._has_raw = any(e.raw is not None for e in self._plugins.values())
         self._tracing = bool(self._pm.hook.hcekit_trace.get_hookimpls())
+
+    def _sync_polling(self) -> None:
+        for e in self._plugins.values():
+            self.polling.declare(e.name, e.ctx, own_hook(self._pm, e.obj, "hcekit_polling_loop"),
+                                 own_hook(self._pm, e.obj, "hcekit_polling_frame"))
+        self.polling.rebuild(list(self._plugins))
 
     # -- introspection ------------------------------------------------------------
 
@@ -413,10 +423,28 @@ class Card:
         self._chain_in = self._chain_out = None
         was_active = self._field
         self._field = False
+        self.polling.end_tap()
         if sel is not None:
             self._call_quietly(sel.plugin.deactivated, sel.plugin, sel.app, reason)
         if was_active or sel is not None:
             self._pm.hook.hcekit_field(card=self, active=False, reason=reason)
+
+    def polling_frame(self, frame: PollingFrame) -> PollingEvent:
+        """One frame of the reader's polling loop, before activation (see :mod:`hcekit.polling`).
+
+        Routes it to the plugin whose filter matches (or to every plugin
+        implementing ``hcekit_polling_frame``), applies autoTransact, and tells
+        observers (``hcekit_polling``). Whether the card now answers the reader
+        is ``card.polling.answers_reader()``.
+        """
+        event = self.polling.frame(frame)
+        try:
+            self._pm.hook.hcekit_polling(card=self, event=event)
+        except KeyboardInterrupt:
+            raise
+        except BaseException:
+            log.exception("a polling observer failed; the card keeps serving")
+        return event
 
     def close(self) -> None:
         """Deactivate and call every plugin's ``hcekit_shutdown``. Idempotent."""

@@ -67,5 +67,5 @@ def test_a_misused_android_api_fails_the_build(tmp_path: Path,
         "        sendResponseApdu(\"9000\"); return null; }\n"  # a String is no byte[]
         "    @Override public void onDeactivated(int reason) {}\n}\n")
     monkeypatch.setattr(harness, "SHIM_SOURCES", tmp_path / "src")
-    with pytest.raises(harness.JavaSetupError, match="Misuse.java"):
+    with pytest.raises(harness.JavaSetupError, match=r"Misuse\.java"):
         harness.compile_java(tmp_path / "out", desktop=False)

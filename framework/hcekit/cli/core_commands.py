@@ -17,6 +17,7 @@ from ..hookspecs import hookimpl
 from ..hosts.loopback import LoopbackHost
 from ..metrics import MetricsCollector
 from ..plugins import HcekitPluginManager, call_own, installed_plugins, resolve_plugins
+from ..polling import FrameType, PollingFilter, PollingFrame, check_filter_conflicts
 from ..sw import describe
 from ..terminal import LoopbackTransport, ScriptContext, Terminal, TerminalScript, check_options
 from ..terminal.transport import Transport
@@ -94,6 +95,10 @@ def _add_reader_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--raw", action="store_true",
                    help="send the bytes exactly as given (no parsing, no automatic GET RESPONSE "
                         "or 6Cxx re-send)")
+    p.add_argument("--poll", action="append", type=hexbytes, default=[], metavar="HEX",
+                   help="a custom frame the reader sends in its polling loop before the tap, "
+                        "after field on and an NFC-A poll (Android 15 observe mode; e.g. an "
+                        "ECP transit gate 6A02C00100FFFFFF); repeatable; in-process card only")
     add_card_options(p)
 
 
@@ -150,10 +155,19 @@ class _ExchangePrinter(_Printer):
         self._emit([f"  >> {cmd}", f"  << {rsp}  ({describe(sw) if sw >= 0 else '?'})"])
 
 
+def _send_polling_loop(terminal: Terminal, frames: Sequence[bytes]) -> None:
+    """``--poll``: field on, an NFC-A poll (WUPA), then the custom frames, before the tap."""
+    if frames:
+        terminal.poll(PollingFrame(FrameType.ON), PollingFrame(FrameType.A, b"\x52"), *frames)
+
+
 def _card_only_options(args: argparse.Namespace) -> None:
     """Refuse options that shape the in-process card when the card is in a reader."""
     if args.reader is None:
         return
+    if args.poll:
+        raise UsageError("--poll: a PC/SC reader gives its clients no access to its polling "
+                         "loop; polling frames reach only the in-process card")
     given = [name for name, value in (("--store", args.store), ("--option", args.option))
              if value]
     if given:
@@ -228,6 +242,7 @@ def cmd_plugins(args: argparse.Namespace) -> int:
     specs: list[Any] = list(installed_plugins()) + list(args.plugin)
     resolved = resolve_plugins(specs)
     owned = []
+    polling: list[tuple[str, PollingFilter]] = []
     failed = 0
     for name, obj in resolved:
         try:
@@ -242,6 +257,12 @@ def cmd_plugins(args: argparse.Namespace) -> int:
                 continue
             owned.append((name, claim))
             print(f"  {claim.filter:<34} {claim.category.value:<8} {claim.description}")
+        for _, flt in card.polling.filters():
+            polling.append((name, flt))
+            print(f"  polling-loop {flt.describe():<25} {flt.description}")
+        if card.polling.observe_by_default:
+            print("  observe mode by default (Android 15: silent until a filter or the plugin "
+                  "releases the card)")
         for _, script in _scripts(card):
             print(f"  script {script.name}: {script.description}{_option_list(script)}")
         for option in card.declared_options()[name]:
@@ -250,6 +271,11 @@ def cmd_plugins(args: argparse.Namespace) -> int:
     conflicts = find_conflicts(owned)
     for a, ca, b, cb in conflicts:
         print(f"CONFLICT: {a} claims {ca.filter}, {b} claims {cb.filter}")
+    try:
+        check_filter_conflicts(polling)
+    except ClaimConflictError as exc:
+        print(f"CONFLICT: {exc}")
+        return 1
     if not conflicts:
         print(f"{len(resolved)} plugin(s), {len(owned)} claim(s), no conflicts")
     return 1 if conflicts or failed else 0
@@ -339,6 +365,7 @@ def cmd_send(args: argparse.Namespace) -> int:
     try:
         terminal = Terminal(transport, auto_get_response=not args.raw,
                             auto_resend_6c=not args.raw, on_exchange=on_exchange)
+        _send_polling_loop(terminal, args.poll)
         with terminal.tap():
             for apdu in args.apdus:
                 if args.raw:  # exactly these bytes: the card's answer to malformed input shows
@@ -376,6 +403,7 @@ def cmd_tap(args: argparse.Namespace) -> int:
         terminal = Terminal(transport, auto_get_response=not args.raw,
                             auto_resend_6c=not args.raw,
                             on_exchange=_terminal_printer(card, printer) if printer else None)
+        _send_polling_loop(terminal, args.poll)
         with terminal.tap():
             status = matches[0].run(ScriptContext(terminal, options))
         if printer is not None:
