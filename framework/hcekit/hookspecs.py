@@ -33,12 +33,14 @@ how a hook call runs — ``wrapper``, ``hookwrapper``, ``tryfirst``, ``trylast``
 than ignore them silently. ``specname`` (implementing a hook under another
 function name) and ``optionalhook`` work as in pluggy.
 
-**Broadcast hooks** (``hcekit_atr``, ``hcekit_trace``, ``hcekit_field``,
-``hcekit_polling``) are
-ordinary pluggy hooks: every plugin implementing one is called, in pluggy's
-order, and every hookimpl option is honoured (``tryfirst`` to be first,
-``wrapper=True`` to wrap the others). None of them is called per APDU except
-``hcekit_trace``, and that only when some plugin implements it.
+**Broadcast hooks** (``hcekit_trace``, ``hcekit_field``, ``hcekit_polling``)
+are ordinary pluggy hooks: every plugin implementing one is called, in
+pluggy's order, and every hookimpl option is honoured (``tryfirst`` to be
+first, ``wrapper=True`` to wrap the others). ``hcekit_atr`` is asked of every
+plugin too, but the card picks the answer by a rule that does not depend on
+load order (see the hook); ``tryfirst``/``trylast`` rank the answers,
+``wrapper``/``hookwrapper`` are refused on it. None of them is called per APDU
+except ``hcekit_trace``, and that only when some plugin implements it.
 """
 
 from __future__ import annotations
@@ -67,13 +69,17 @@ __all__ = [
     "OWNER_ONLY_HOOKS",
     "PLUGIN_HOOKS",
     "PROJECT_NAME",
+    "REFUSED_ON_ATR",
     "REFUSED_ON_OWNER_ONLY",
     "hookimpl",
     "hookspec",
 ]
 
+#: pluggy's project name for hcekit's hooks.
 PROJECT_NAME = "hcekit"
+#: Marks a hook specification (this module's functions).
 hookspec = pluggy.HookspecMarker(PROJECT_NAME)
+#: Marks a plugin's hook implementation: ``@hookimpl`` (options as pluggy's, see above).
 hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
 
 #: Called on the plugin owning the selected claim, directly (never broadcast).
@@ -84,11 +90,14 @@ PLUGIN_HOOKS = frozenset({"hcekit_addoption", "hcekit_startup", "hcekit_claims",
                           "hcekit_polling_loop", "hcekit_polling_frame",
                           "hcekit_shutdown", "hcekit_terminal_scripts", "hcekit_add_commands",
                           "hcekit_personalization"})
+#: Every hook the core calls on one plugin directly (application and plugin hooks).
 OWNER_ONLY_HOOKS = APPLICATION_HOOKS | PLUGIN_HOOKS
 #: Ordinary pluggy hooks: every implementation runs, every hookimpl option is honoured.
 BROADCAST_HOOKS = frozenset({"hcekit_atr", "hcekit_trace", "hcekit_field", "hcekit_polling"})
 #: hookimpl options that change how a pluggy hook call runs; refused on owner-only hooks.
 REFUSED_ON_OWNER_ONLY = ("wrapper", "hookwrapper", "tryfirst", "trylast")
+#: hookimpl options refused on ``hcekit_atr``, whose answers the card ranks itself.
+REFUSED_ON_ATR = ("wrapper", "hookwrapper")
 
 
 # -- plugin hooks (owner-only: each plugin's own function, once) -------------------------
@@ -305,9 +314,13 @@ def hcekit_deactivated(app: AppContext, reason: DeactivationReason) -> None:
 def hcekit_atr(card: Card) -> bytes | None:
     """The ATR this card presents in a PC/SC reader (vpcd), or None for no preference.
 
-    *Broadcast, firstresult*: called once when a host that shows an ATR
-    starts; the first non-None answer wins (use ``tryfirst`` to outrank
-    others). A contactless card has no ATR of its own — the reader builds one
+    *Broadcast, one winner*: asked of every plugin once when a host that
+    shows an ATR starts (:func:`hcekit.atr.plugin_atr`). The non-None answer
+    of the highest rank wins — ``@hookimpl(tryfirst=True)`` outranks an
+    unmarked implementation, which outranks ``trylast`` — and between equal
+    ranks the plugin whose name sorts first wins, with a warning naming every
+    plugin that answered, whatever the load order. ``wrapper``/``hookwrapper``
+    are refused here. A contactless card has no ATR of its own — the reader builds one
     from the ATS historical bytes — so build yours with
     :func:`hcekit.atr.contactless_atr` from your historical bytes. The answer
     is checked (:func:`hcekit.atr.check_atr`); a malformed ATR stops the host

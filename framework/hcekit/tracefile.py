@@ -70,6 +70,7 @@ __all__ = [
     "replay_trace",
 ]
 
+#: The trace file format's version (the ``# hcekit trace N`` header).
 FORMAT_VERSION = 1
 _HEADER = f"# hcekit trace {FORMAT_VERSION}"
 _REDACTED = re.compile(r"^\[(\d+) bytes redacted\]$")

@@ -47,6 +47,8 @@ class BlockError(HcekitError, ValueError):
 
 
 class BlockKind(enum.Enum):
+    """ISO/IEC 14443-4 block types: I (information), R (receive ready), S (supervisory)."""
+
     I = "I-block"  # noqa: E741 — the standard's name
     R = "R-block"
     S = "S-block"

@@ -79,6 +79,7 @@ log = logging.getLogger("hcekit.vpcd")
 DEFAULT_PORT = 35963
 DEFAULT_DEADLINE = 2.0
 MAX_PORT = 65535
+#: The hint logged while nothing listens on the vpcd port.
 HELP_NOT_LISTENING = "is pcscd with vsmartcard-vpcd running? see docs/pcsc.md"
 
 _LENGTH = struct.Struct(">H")

@@ -33,6 +33,8 @@ class TerminalError(HcekitError):
 
 
 class Terminal:
+    """The reader side of a tap: send APDUs over a transport, with GET RESPONSE and 6Cxx."""
+
     def __init__(
         self,
         transport: Transport,
