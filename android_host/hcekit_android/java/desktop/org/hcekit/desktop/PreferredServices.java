@@ -32,6 +32,7 @@ final class PreferredServices {
             }
             phone.preferredService = flat;
         }
+        phone.updateDefaultObserveMode();
         return true;
     }
 }
