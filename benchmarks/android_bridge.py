@@ -32,10 +32,9 @@ from __future__ import annotations
 import argparse
 import statistics
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
-
-import time
 
 from hcekit import AppContext, Card, Claim, CommandApdu, PluginContext, hookimpl
 from hcekit.store import MemoryStore
