@@ -77,6 +77,7 @@ public final class NfcStack {
     private ComponentName boundName;
     private ServiceConnection connection;
     private byte[] heldSelect;
+    private final java.util.Set<IBinder> dead = new java.util.HashSet<>();
 
     // reader side
     private final Object readerLock = new Object();
@@ -282,7 +283,9 @@ public final class NfcStack {
                 sendToReader(AID_NOT_FOUND);
                 return;
             }
-            if (resolution.service.requiresUnlock && phone.locked) {
+            // AOSP Android 14 HostEmulationManager.java:248-249: Secure NFC, like
+            // requireDeviceUnlock, refuses every host service while the phone is locked.
+            if ((resolution.service.requiresUnlock || phone.secureNfc) && phone.locked) {
                 unlockRequests.incrementAndGet();
                 sendToReader(AID_NOT_FOUND);
                 return;
@@ -341,7 +344,12 @@ public final class NfcStack {
 
             @Override
             public void onServiceDisconnected(ComponentName component) {
+                // The service's process died: forget it, so the next SELECT binds
+                // (and creates) it again (Android 14 HostEmulationManager.java:644-651).
                 if (connection == this) {
+                    if (boundService != null) {
+                        dead.add(boundService.getBinder());
+                    }
                     boundService = null;
                     boundName = null;
                 }
@@ -377,7 +385,7 @@ public final class NfcStack {
         msg.getData().putByteArray(HostApduService.KEY_DATA, data);
         msg.replyTo = messenger;
         try {
-            activeService.send(msg);
+            send(activeService, msg);
         } catch (RemoteException e) {
             Log.e(TAG, "Remote service " + activeName + " has died, dropping APDU");
         }
@@ -390,10 +398,21 @@ public final class NfcStack {
         Message msg = Message.obtain(null, HostApduService.MSG_DEACTIVATED);
         msg.arg1 = reason;
         try {
-            activeService.send(msg);
+            send(activeService, msg);
         } catch (RemoteException e) {
             // the service is gone; nothing to tell
         }
+    }
+
+    /**
+     * Binder's send: to a service whose process died it throws (DeadObjectException).
+     * In one JVM the dead instance's Messenger would still deliver; this models the death.
+     */
+    private void send(Messenger service, Message msg) throws RemoteException {
+        if (dead.contains(service.getBinder())) {
+            throw new RemoteException("the service's process died");
+        }
+        service.send(msg);
     }
 
     private void onHostEmulationDeactivated() {
