@@ -83,13 +83,25 @@ final class CardEmulationService implements InvocationHandler {
                 }
             case "supportsAidPrefixRegistration":
                 return phone.prefixRouting;
-            case "setPreferredService":
-                return PreferredServices.register(phone, component);
-            case "unsetPreferredService":
+            case "setPreferredService": {
+                String before = phone.getPreferredService();
+                boolean set = PreferredServices.register(phone, component);
+                if (set && !component.flattenToString().equals(before)) {
+                    phone.nfc().onPreferredForegroundServiceChanged(component);
+                }
+                return set;
+            }
+            case "unsetPreferredService": {
+                String before;
                 synchronized (phone) {
+                    before = phone.preferredService;
                     phone.preferredService = null;
                 }
+                if (before != null) {
+                    phone.nfc().onPreferredForegroundServiceChanged(null);
+                }
                 return true;
+            }
             default:
                 android.util.Log.w("CardEmulationManager", "not modelled: INfcCardEmulation."
                         + method.getName());

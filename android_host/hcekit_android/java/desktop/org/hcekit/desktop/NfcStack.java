@@ -321,6 +321,22 @@ public final class NfcStack {
         }
     }
 
+    /**
+     * The preferred (foreground) service changed: bind it at once, or unbind for
+     * none (AOSP Android 14 HostEmulationManager.java:185-191). Bound while idle,
+     * the connection is not kept (lines 611-614), so the tap binds it again.
+     */
+    void onPreferredForegroundServiceChanged(ComponentName service) {
+        handler.post(() -> {
+            ServiceRecord record = service == null ? null : phone.service(service.flattenToString());
+            if (record != null) {
+                bindIfNeeded(record);
+            } else {
+                unbindIfNeeded();
+            }
+        });
+    }
+
     private Messenger bindIfNeeded(ServiceRecord record) {
         if (boundName != null && boundName.equals(record.component)) {
             return boundService;
