@@ -393,9 +393,6 @@ def test_the_default_payment_service_is_bound_by_a_tap(
     assert stack.activeService() == SERVICE_COMPONENT
 
 
-@pytest.mark.xfail(strict=True, reason="the model binds a preferred service only at the tap; "
-                                       "AOSP binds it when it becomes preferred "
-                                       "(Android 14 HostEmulationManager.java:185-191)")
 def test_a_preferred_service_is_bound_when_it_becomes_preferred(
         make_host: HostFactory, stack: Any, phone: Any) -> None:
     host = make_host([Probe()])
@@ -405,9 +402,28 @@ def test_a_preferred_service_is_bound_when_it_becomes_preferred(
     host.prefer(activity)
     stack.drain()
     assert record.isRunning()
+    assert record.creations() == 1 and stack.binds() == 1
     host.unprefer(activity)
     stack.drain()
     assert not record.isRunning()
+
+
+def test_a_preferred_service_replaces_the_one_bound_before(
+        make_host: HostFactory, stack: Any, phone: Any) -> None:
+    host = make_host([Probe()])
+    activity = phone.resumedActivity()
+    host.prefer(activity)
+    stack.drain()
+    assert phone.service(SERVICE_COMPONENT).isRunning()
+    other = install_other(phone, "com.example.other", [SHARED_AID])
+    emulation = host.nfc.card_emulation()
+    assert emulation.setPreferredService(activity, phone.service(other).component)
+    stack.drain()
+    assert phone.service(other).isRunning()
+    assert not phone.service(SERVICE_COMPONENT).isRunning()
+    host.unprefer(activity)
+    stack.drain()
+    assert not phone.service(other).isRunning()
 
 
 # -- RegisteredAidCacheTest: prefix and subset AIDs ---------------------------------------------
