@@ -24,7 +24,8 @@ from hcekit.hosts.base import Host
 from .bridge import DISPATCH_MODES, SERVICE_CLASS, CardBridge, Dispatch, java_bridge, make_listener
 from .platform import AndroidNfc, NotDefaultPaymentApp, android_context
 
-__all__ = ["AndroidHost", "validate_aids", "android_category", "claims_by_category"]
+__all__ = ["AndroidHost", "validate_aids", "android_category", "claims_by_category",
+           "routable_filters"]
 
 log = logging.getLogger("hcekit.android")
 
@@ -43,6 +44,36 @@ def claims_by_category(claims: Sequence[tuple[str, Claim]]) -> dict[Category, li
     for plugin, claim in claims:
         grouped[android_category(plugin, claim)].append(claim)
     return dict(grouped)
+
+
+def routable_filters(claims: Sequence[tuple[str, Claim]], *, prefixes: bool) -> list[str]:
+    """The filters to register for *claims* on a controller with or without prefix routing.
+
+    Android accepts a ``*`` (prefix) or ``#`` (subset) AID on a controller that
+    cannot route it and then ignores that one AID (AOSP RegisteredAidCache
+    generateAidCacheLocked skips them unless supportsAidPrefixRouting/
+    SubsetRouting). So a card never fails to start over one such claim: it is
+    degraded to its exact AID (which the prefix or subset set contains) with a
+    warning naming the AID and the plugin. No public API reports subset
+    routing, so every ``#`` claim is registered as written and warned about once.
+    """
+    filters: list[str] = []
+    for plugin, claim in claims:
+        kind = claim.kind.value
+        text = claim.aid.hex().upper()
+        if kind and not prefixes:
+            log.warning("plugin %s claims %s%s, but this phone's NFC controller routes no prefix "
+                        "or subset AIDs (supportsAidPrefixRegistration() is false): registering "
+                        "%s exactly; readers selecting other AIDs of that set will not reach it",
+                        plugin, text, kind, text)
+            filters.append(text)
+            continue
+        if kind == "#":
+            log.warning("plugin %s claims the subset AID %s#: Android routes it only where the "
+                        "controller supports subset routing, which no public API reports",
+                        plugin, text)
+        filters.append(text + kind)
+    return filters
 
 
 def validate_aids(aids: object) -> list[str]:
@@ -134,6 +165,19 @@ class AndroidHost(Host):
         self._registered.discard(category)
         self.nfc.remove(category)
 
+    def _drop_stale(self, category: Category) -> None:
+        """Remove a *category* group this card does not claim, left by an earlier run.
+
+        Android persists dynamic AIDs (AOSP RegisteredServicesCache writes
+        dynamic_aids.xml): a process that died without stop() leaves its groups
+        routing to this service, across process death and reboot.
+        """
+        stale = self.nfc.registered(category)
+        if stale:
+            log.warning("removing %d stale %s AID(s) this card no longer claims, registered "
+                        "by an earlier run: %s", len(stale), category.value, ", ".join(stale))
+            self.nfc.remove(category)
+
     def _register(self, category: Category, aids: Sequence[str]) -> None:
         self.nfc.register(category, validate_aids(aids))
         self._registered.add(category)
@@ -145,16 +189,21 @@ class AndroidHost(Host):
         try:
             check_ready(self.device_state())
             with self.lock:
-                grouped = claims_by_category(self.card.claims())
+                claims = self.card.claims()
+            grouped = claims_by_category(claims)
             if Category.PAYMENT in grouped and not self.device_state().default_payment_app:
                 raise NotDefaultPaymentApp(
                     self.nfc.change_default_intent(Category.PAYMENT),
                     "payment AIDs route here only when this app is the default payment "
                     "service; start the exception's intent to ask the user")
             if self.register_claims:
+                prefixes = self.nfc.supports_prefixes()
                 for category in (Category.OTHER, Category.PAYMENT):
-                    if category in grouped:
-                        self._register(category, [c.filter for c in grouped[category]])
+                    mine = [(p, c) for p, c in claims if android_category(p, c) is category]
+                    if mine:
+                        self._register(category, routable_filters(mine, prefixes=prefixes))
+                    else:
+                        self._drop_stale(category)
         except BaseException:
             self._detach()
             raise

@@ -39,7 +39,7 @@ SHIM_SOURCES = JAVA_ROOT / "shim"
 DESKTOP_SOURCES = JAVA_ROOT / "desktop"
 HARNESS_SOURCES = JAVA_ROOT / "robolectric"
 
-#: android-all's class files are Java 17: javac reads them at that level.
+#: android-all's class files are Java 17 (API 36's: 21): javac reads them at that level or above.
 JAVA_RELEASE = "17"
 #: The harness's system class loader (see java/robolectric/org/hcekit/robo/SandboxLoader.java).
 SYSTEM_LOADER = "org.hcekit.robo.SandboxLoader"
@@ -79,11 +79,12 @@ def compile_java(out_dir: Path, *, desktop: bool = True, api: int | None = None)
     *api* defaults to ``$HCEKIT_ANDROID_API`` (34). Warnings are errors, so an
     API the shim misuses (a missing method, a wrong type) fails the build here.
     """
-    home = find_java_home()
-    if home is None:
-        raise JavaSetupError("no JDK found: install openjdk-17-jdk-headless "
-                             "(scripts/install-system-deps.sh) or set JAVA_HOME")
     chosen = robolectric.level(api) if api is not None else robolectric.requested_level()
+    home = robolectric.java_for(chosen.api, find_java_home(), compiler=True)
+    if home is None:
+        raise JavaSetupError(f"no JDK {chosen.min_java}+ with javac found for API {chosen.api}: "
+                             "install openjdk-17-jdk-headless (scripts/install-system-deps.sh), "
+                             "or set JAVA_HOME")
     roots = [SHIM_SOURCES, DESKTOP_SOURCES, HARNESS_SOURCES] if desktop else [SHIM_SOURCES]
     sources = _java_files(*roots)
     try:
@@ -93,7 +94,8 @@ def compile_java(out_dir: Path, *, desktop: bool = True, api: int | None = None)
     except robolectric.RobolectricMissing as exc:
         raise JavaSetupError(str(exc)) from exc
     out_dir.mkdir(parents=True, exist_ok=True)
-    command = [str(home / "bin" / "javac"), "--release", JAVA_RELEASE, "-Xlint:all",
+    release = str(max(int(JAVA_RELEASE), chosen.min_java))
+    command = [str(home / "bin" / "javac"), "--release", release, "-Xlint:all",
                "-Xlint:-options", "-Xlint:-processing", "-Xlint:-classfile", "-Werror",
                "-implicit:none", "-encoding", "UTF-8", "-d", str(out_dir),
                "-cp", os.pathsep.join(map(str, classpath)), *map(str, sources)]
@@ -175,6 +177,13 @@ def start_desktop_jvm(classes: Path, *, api: int | None = None, timeout_s: float
         "-Xshare:off",  # a custom system loader disables CDS; say so once here, not on every start
         "-Drobolectric.offline=true",
         f"-Drobolectric.dependency.dir={dependency_dir}",
+        # Robolectric reaches into JDK internals (FileDescriptor, for API 36's shared memory);
+        # newer JDKs enforce strong encapsulation, so open what it needs, as its docs say.
+        "--add-opens=java.base/java.io=ALL-UNNAMED",
+        "--add-opens=java.base/java.lang=ALL-UNNAMED",
+        "--add-opens=java.base/java.util=ALL-UNNAMED",
+        "--add-opens=java.base/jdk.internal.access=ALL-UNNAMED",
+        "--add-exports=java.base/jdk.internal.access=ALL-UNNAMED",
     )
     jnius_config.add_classpath(str(classes), *map(str, jars))
     import jnius  # noqa: F401  (starts the JVM with the classpath above)

@@ -22,6 +22,10 @@ __all__ = ["AndroidNfc", "NotDefaultPaymentApp", "android_context"]
 
 log = logging.getLogger("hcekit.android")
 
+#: From Android 15 the wallet role holder takes the default payment service's place.
+WALLET_ROLE_API = 35
+ROLE_WALLET = "android.app.role.WALLET"
+
 
 class NotDefaultPaymentApp(HceError):
     """13004, with the intent that asks the user to make this service the default."""
@@ -91,9 +95,25 @@ class AndroidNfc:
     def _emulation(self, adapter: Any) -> Any:
         return self._CardEmulation.getInstance(adapter)
 
-    def change_default_intent(self, category: Category = Category.PAYMENT) -> Any:
-        """``ACTION_CHANGE_DEFAULT`` for this service (start it to ask the user)."""
+    def api_level(self) -> int:
+        """``Build.VERSION.SDK_INT`` of the phone."""
         from jnius import autoclass
+
+        return int(autoclass("android.os.Build$VERSION").SDK_INT)
+
+    def change_default_intent(self, category: Category = Category.PAYMENT) -> Any:
+        """The intent that asks the user to make this app the payment default (start it).
+
+        Up to Android 14: ``CardEmulation.ACTION_CHANGE_DEFAULT`` for this
+        service. From Android 15 (API 35) the wallet role decides where payment
+        (and contested "other") AIDs go, so for payment it is
+        ``RoleManager.createRequestRoleIntent(ROLE_WALLET)``.
+        """
+        from jnius import autoclass, cast
+
+        if Category(category) is Category.PAYMENT and self.api_level() >= WALLET_ROLE_API:
+            roles = cast("android.app.role.RoleManager", self._context.getSystemService("role"))
+            return roles.createRequestRoleIntent(ROLE_WALLET)
 
         # The extras go in through a Bundle: its putString/putParcelable have one overload
         # each, where pyjnius may pick Intent.putExtra(String, CharSequence) for a str,

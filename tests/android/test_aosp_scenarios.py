@@ -140,7 +140,6 @@ def test_secure_nfc_refuses_every_host_service_while_locked(
     assert answer(stack, select(PROBE_AID)) == OK
 
 
-@divergence(1, "screen state")
 def test_a_service_needing_the_screen_on_gets_nothing_with_the_screen_off(
         make_host: HostFactory, stack: Any, phone: Any) -> None:
     xml = static_xml([PROBE_AID.hex().upper()]).replace(
@@ -177,7 +176,6 @@ def test_while_the_user_is_asked_every_command_is_dropped(
     assert stack.binds() == 0 and probe.commands == []
 
 
-@divergence(6, "the active service wins a conflict")
 def test_the_service_active_in_this_tap_wins_a_conflicting_aid(
         make_host: HostFactory, stack: Any, phone: Any) -> None:
     host = make_host([Probe()])
@@ -335,7 +333,6 @@ def test_a_killed_service_is_bound_again_by_the_next_select(
 # -- the payment service and the preferred service stay bound ---------------------------------------
 
 
-@divergence(7, "the payment service stays bound")
 def test_the_default_payment_service_is_bound_before_any_tap(
         make_host: HostFactory, stack: Any, phone: Any) -> None:
     make_host([Payment()], start=False)
@@ -345,7 +342,6 @@ def test_the_default_payment_service_is_bound_before_any_tap(
     assert record.isRunning() and record.creations() == 1
 
 
-@divergence(7, "the payment service stays bound")
 def test_changing_the_default_payment_service_rebinds(
         make_host: HostFactory, stack: Any, phone: Any) -> None:
     make_host([Payment()], start=False)
@@ -359,7 +355,6 @@ def test_changing_the_default_payment_service_rebinds(
     assert phone.service(SERVICE_COMPONENT).isRunning()
 
 
-@divergence(7, "the payment service stays bound")
 def test_clearing_the_default_payment_service_unbinds_it(
         make_host: HostFactory, stack: Any, phone: Any) -> None:
     make_host([Payment()], start=False)

@@ -60,6 +60,21 @@ public final class NfcStack {
     static final byte[] AID_NOT_FOUND = {0x6A, (byte) 0x82};
     static final byte[] UNKNOWN_ERROR = {0x6F, 0x00};
     static final String ANDROID_HCE_AID = "A000000476416E64726F6964484345";
+    /** HostApduService.MSG_RESPONSE_APDU_ACK where this framework has it and traces answers (API 36). */
+    static final Integer RESPONSE_ACK = responseAck();
+
+    private static Integer responseAck() {
+        try {
+            boolean enabled = (Boolean) Class.forName("android.nfc.Flags")
+                    .getMethod("nfcHceLatencyEvents").invoke(null);
+            return enabled ? HostApduService.class.getField("MSG_RESPONSE_APDU_ACK").getInt(null) : null;
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            return null;  // an older framework: no acknowledgement in its protocol
+        }
+    }
+
+    /** What the reader's outstanding command gets when the NFC service drops the link. */
+    static final byte[] LINK_LOST = new byte[0];
     static final byte[] ANDROID_HCE_RESPONSE = {0x14, (byte) 0x81, 0x00, 0x00, (byte) 0x90, 0x00};
 
     enum State { IDLE, W4_SELECT, W4_SERVICE, W4_DEACTIVATE, XFER }
@@ -74,6 +89,11 @@ public final class NfcStack {
     private Messenger activeService;
     private ComponentName activeName;
     private Messenger boundService;
+    // the default payment service, bound for as long as it is the default (HostEmulationManager
+    // bindPaymentServiceLocked), not per tap
+    private Messenger paymentService;
+    private ComponentName paymentName;
+    private ServiceConnection paymentConnection;
     private ComponentName boundName;
     private ServiceConnection connection;
     private byte[] heldSelect;
@@ -90,6 +110,8 @@ public final class NfcStack {
     private final AtomicInteger conflicts = new AtomicInteger();
     private final AtomicInteger unlockRequests = new AtomicInteger();
     private final AtomicInteger binds = new AtomicInteger();
+    private final AtomicInteger linkLosses = new AtomicInteger();
+    private final AtomicInteger screenOffRefusals = new AtomicInteger();
 
     NfcStack(Phone phone) {
         this.phone = phone;
@@ -135,6 +157,9 @@ public final class NfcStack {
             throw new IllegalStateException("no command submitted");
         }
         byte[] result = answer.poll(timeoutMillis, TimeUnit.MILLISECONDS);
+        if (result == LINK_LOST) {
+            return null;  // the NFC service dropped the link (routingChanged)
+        }
         if (result == null) {
             synchronized (readerLock) {
                 if (outstanding == answer) {
@@ -240,6 +265,82 @@ public final class NfcStack {
     /** Bindings the NFC service made. */
     public int binds() { return binds.get(); }
 
+    /** Taps ended by the NFC service itself (a routing-table commit restarts RF discovery). */
+    public int linkLosses() { return linkLosses.get(); }
+
+    /** SELECTs refused because the screen was off and the service requires it on. */
+    public int screenOffRefusals() { return screenOffRefusals.get(); }
+
+    /**
+     * The routing table changed (an app registered or removed AIDs). AOSP
+     * commits it to the controller with RF discovery stopped
+     * (nci/jni/NativeNfcManager.cpp:988-996, "Update routing table only in Idle
+     * state"): a tap in progress loses its link. The reader's outstanding
+     * command gets no answer.
+     */
+    void routingChanged() {
+        handler.post(() -> {
+            if (state == State.IDLE) {
+                return;
+            }
+            linkLosses.incrementAndGet();
+            Log.i(TAG, "routing table committed: RF discovery restarted, the tap is lost");
+            synchronized (readerLock) {
+                if (outstanding != null) {
+                    outstanding.add(LINK_LOST);
+                    outstanding = null;
+                }
+            }
+            onHostEmulationDeactivated();
+        });
+    }
+
+    /**
+     * The default payment service changed (HostEmulationManager
+     * onPreferredPaymentServiceChanged, A14 HostEmulationManager.java:138-146):
+     * bind the new one now and keep it bound across taps; null unbinds.
+     */
+    void paymentServiceChanged(ComponentName service) {
+        handler.post(() -> {
+            if (paymentConnection != null) {
+                phone.unbindService(paymentConnection);
+            }
+            paymentConnection = null;
+            paymentService = null;
+            paymentName = null;
+            if (service == null || phone.service(service.flattenToString()) == null) {
+                return;
+            }
+            ServiceConnection conn = new ServiceConnection() {
+                @Override
+                public void onServiceConnected(ComponentName component, IBinder binder) {
+                    if (paymentConnection == this) {
+                        paymentService = new Messenger(binder);
+                        paymentName = component;
+                    }
+                }
+
+                @Override
+                public void onServiceDisconnected(ComponentName component) {
+                    if (paymentConnection == this) {
+                        if (paymentService != null) {
+                            dead.add(paymentService.getBinder());
+                        }
+                        paymentService = null;
+                        paymentName = null;
+                    }
+                }
+            };
+            paymentConnection = conn;
+            binds.incrementAndGet();
+            Intent intent = new Intent(HostApduService.SERVICE_INTERFACE).setComponent(service);
+            if (!phone.bindService(intent, conn)) {
+                Log.e(TAG, "Could not bind (persistent) payment service.");
+                paymentConnection = null;
+            }
+        });
+    }
+
     public void shutdown() {
         looper.quit();
     }
@@ -273,6 +374,12 @@ public final class NfcStack {
                 return;
             }
             Resolution resolution = resolve(selectAid);
+            if (resolution.conflict && activeName != null && resolution.candidates.contains(activeName)) {
+                // no default, but the service already active in this tap claims it: it keeps
+                // the tap (A14 HostEmulationManager.java:281-288)
+                resolution.service = phone.service(activeName.flattenToString());
+                resolution.conflict = false;
+            }
             if (resolution.conflict) {
                 conflicts.incrementAndGet();
                 state = State.W4_DEACTIVATE;
@@ -287,6 +394,12 @@ public final class NfcStack {
             // requireDeviceUnlock, refuses every host service while the phone is locked.
             if ((resolution.service.requiresUnlock || phone.secureNfc) && phone.locked) {
                 unlockRequests.incrementAndGet();
+                sendToReader(AID_NOT_FOUND);
+                return;
+            }
+            if (resolution.service.requiresScreenOn && !phone.screenOn) {
+                // A14 HostEmulationManager.java:260-266: requireDeviceScreenOn (default true)
+                screenOffRefusals.incrementAndGet();
                 sendToReader(AID_NOT_FOUND);
                 return;
             }
@@ -338,6 +451,9 @@ public final class NfcStack {
     }
 
     private Messenger bindIfNeeded(ServiceRecord record) {
+        if (paymentName != null && paymentName.equals(record.component) && paymentService != null) {
+            return paymentService;  // "Service already bound as payment service." (A14 :406-409)
+        }
         if (boundName != null && boundName.equals(record.component)) {
             return boundService;
         }
@@ -480,6 +596,27 @@ public final class NfcStack {
                 return;
             }
             sendToReader(data);
+            acknowledge(msg);
+        }
+
+        /**
+         * Android 16 with the nfc_hce_latency_events flag: the service traces
+         * each answer until the NFC service acknowledges it with
+         * MSG_RESPONSE_APDU_ACK carrying the answer's cookie
+         * (A16 HostEmulationManager.java:1756-1766).
+         */
+        private void acknowledge(Message response) {
+            if (RESPONSE_ACK == null) {
+                return;
+            }
+            Message ack = Message.obtain(null, RESPONSE_ACK);
+            ack.arg1 = response.arg1;
+            ack.replyTo = messenger;
+            try {
+                response.replyTo.send(ack);
+            } catch (RemoteException e) {
+                Log.e(TAG, "Failed to acknowledge MSG_RESPONSE_APDU");
+            }
         }
     }
 
@@ -488,25 +625,51 @@ public final class NfcStack {
     private static final class Resolution {
         ServiceRecord service;
         boolean conflict;
+        final List<ComponentName> candidates = new ArrayList<>();
     }
 
+    /**
+     * RegisteredAidCache.resolveAidConflictLocked. Up to Android 14 (A14
+     * RegisteredAidCache): the foreground-preferred service, then the default
+     * payment service for payment AIDs, then a lone "other" service, else the
+     * user is asked. From Android 15 the wallet role replaces the default
+     * payment service (A16 RegisteredAidCache.java:492-510, 541-556): after the
+     * foreground preference, the role holder's services win payment AND other
+     * AIDs; nobody else's payment AIDs route. The model's role holder is the
+     * package of the default payment service ({@link Phone#setDefaultService}).
+     */
     private Resolution resolve(String aid) {
         Resolution result = new Resolution();
         List<ServiceRecord> other = new ArrayList<>();
+        List<ServiceRecord> wallet = new ArrayList<>();
         ServiceRecord payment = null;
         ServiceRecord preferred = null;
-        String defaultPayment = phone.defaultServices.get(CardEmulation.CATEGORY_PAYMENT);
+        String defaultPayment;
+        synchronized (phone) {
+            defaultPayment = phone.defaultServices.get(CardEmulation.CATEGORY_PAYMENT);
+        }
+        ComponentName defaultName = defaultPayment == null ? null
+                : ComponentName.unflattenFromString(defaultPayment);
+        boolean walletRole = phone.apiLevel >= Phone.WALLET_ROLE_API;
         for (ServiceRecord record : phone.services()) {
             for (Map.Entry<String, List<String>> group : record.effectiveGroups().entrySet()) {
                 if (!matchesAny(group.getValue(), aid)) {
                     continue;
                 }
+                if (!result.candidates.contains(record.component)) {
+                    result.candidates.add(record.component);
+                }
                 boolean isPayment = CardEmulation.CATEGORY_PAYMENT.equals(group.getKey());
-                if (record.component.flattenToString().equals(phone.preferredService)) {
+                if (record.component.flattenToString().equals(phone.getPreferredService())) {
                     preferred = record;
                 }
-                if (isPayment) {
-                    if (record.component.flattenToString().equals(defaultPayment)) {
+                if (walletRole && defaultName != null
+                        && record.component.getPackageName().equals(defaultName.getPackageName())) {
+                    if (!wallet.contains(record)) {
+                        wallet.add(record);
+                    }
+                } else if (isPayment) {
+                    if (!walletRole && record.component.equals(defaultName)) {
                         payment = record;
                     }
                 } else if (!other.contains(record)) {
@@ -516,6 +679,11 @@ public final class NfcStack {
         }
         if (preferred != null) {
             result.service = preferred;
+        } else if (!wallet.isEmpty()) {
+            // several role-holder services: the first by component name (A16 :549-553)
+            wallet.sort((a, b) -> String.CASE_INSENSITIVE_ORDER.compare(
+                    a.component.toShortString(), b.component.toShortString()));
+            result.service = wallet.get(0);
         } else if (payment != null) {
             result.service = payment;
         } else if (other.size() == 1) {

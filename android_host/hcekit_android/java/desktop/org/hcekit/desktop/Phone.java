@@ -56,6 +56,8 @@ import org.robolectric.shadows.ShadowNfcAdapter;
 public final class Phone {
     /** The package Robolectric's application runs as (PhoneSession's @Config). */
     public static final String PACKAGE = "org.hcekit.example";
+    /** From this level the wallet role holder takes the default payment service's place. */
+    public static final int WALLET_ROLE_API = 35;
     private static Phone current;
 
     public final String packageName = PACKAGE;
@@ -222,12 +224,23 @@ public final class Phone {
         }
     }
 
-    /** *component* as {@code ComponentName.flattenToString()}, or null for none. */
-    public synchronized void setDefaultService(String category, String component) {
-        if (component == null) {
-            defaultServices.remove(category);
-        } else {
-            defaultServices.put(category, component);
+    /**
+     * *component* as {@code ComponentName.flattenToString()}, or null for none.
+     * For "payment" this is the user's default payment service (Android 14) or
+     * the wallet role holder's service (15+); the NFC service binds it now and
+     * keeps it bound.
+     */
+    public void setDefaultService(String category, String component) {
+        synchronized (this) {
+            if (component == null) {
+                defaultServices.remove(category);
+            } else {
+                defaultServices.put(category, component);
+            }
+        }
+        if (CardEmulation.CATEGORY_PAYMENT.equals(category)) {
+            nfc().paymentServiceChanged(component == null ? null
+                    : ComponentName.unflattenFromString(component));
         }
     }
 
@@ -385,10 +398,25 @@ public final class Phone {
                 return false;
             }
         }
+        Map<String, List<String>> before = record.effectiveGroups();
         synchronized (record) {
             record.dynamicGroups.put(category, new ArrayList<>(aids));
         }
+        routingMayHaveChanged(record, before);
         return true;
+    }
+
+    /** A changed routing table is committed, which ends a tap in progress ({@link NfcStack#routingChanged}). */
+    private void routingMayHaveChanged(ServiceRecord record, Map<String, List<String>> before) {
+        if (!before.equals(record.effectiveGroups())) {
+            NfcStack stack;
+            synchronized (this) {
+                stack = nfc;
+            }
+            if (stack != null) {
+                stack.routingChanged();
+            }
+        }
     }
 
     public boolean removeAidGroup(ComponentName component, String category) {
@@ -396,9 +424,13 @@ public final class Phone {
         if (record == null || !record.component.getPackageName().equals(packageName)) {
             return false;
         }
+        Map<String, List<String>> before = record.effectiveGroups();
+        boolean removed;
         synchronized (record) {
-            return record.dynamicGroups.remove(category) != null;
+            removed = record.dynamicGroups.remove(category) != null;
         }
+        routingMayHaveChanged(record, before);
+        return removed;
     }
 
     public List<String> dynamicAids(ComponentName component, String category) {
