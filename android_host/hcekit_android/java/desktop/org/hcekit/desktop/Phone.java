@@ -403,6 +403,7 @@ public final class Phone {
             record.dynamicGroups.put(category, new ArrayList<>(aids));
         }
         routingMayHaveChanged(record, before);
+        PreferredServices.servicesUpdated(this);
         return true;
     }
 
@@ -430,6 +431,7 @@ public final class Phone {
             removed = record.dynamicGroups.remove(category) != null;
         }
         routingMayHaveChanged(record, before);
+        PreferredServices.servicesUpdated(this);
         return removed;
     }
 
