@@ -455,7 +455,6 @@ def test_prefix_and_subset_aids_route_only_where_the_controller_can(
 # -- PreferredServicesTest: the foreground preference ---------------------------------------------
 
 
-@divergence(4, "prefer() on <= 14")
 def test_a_preferred_service_that_adds_a_payment_group_loses_the_preference(
         make_host: HostFactory, phone: Any) -> None:
     if phone.apiLevel > 34:
