@@ -77,7 +77,7 @@ def main() -> int:
     bridge = autoclass("org.hcekit.bridge.HcekitBridge")
     phone = reset_phone()
     with Card([Echo()]) as card:  # the AID in the service's static group, as an APK ships it
-        install_service(aid_xml(card.claims(), description="benchmark"))
+        install_service(aid_xml(card.claims()))
     context = autoclass("org.hcekit.desktop.Phone").context()
     stack = phone.nfc()
 

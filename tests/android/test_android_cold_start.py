@@ -46,7 +46,7 @@ def app_manifest(*, cold_start_ms: int | None = None) -> str:
 
 def install_app(phone: Any, *, cold_start_ms: int | None = 60_000) -> None:
     with Card([Probe()]) as card:
-        xml = aid_xml(card.claims(), description="cold start")
+        xml = aid_xml(card.claims())
     accepted = phone.installFromManifest(app_manifest(cold_start_ms=cold_start_ms),
                                          AID_XML_NAME, xml)
     assert accepted == 1, "Android's registry would not accept the generated HCE service"

@@ -249,5 +249,5 @@ def test_card_options_are_refused_with_a_reader(capsys: pytest.CaptureFixture[st
 def test_a_card_that_never_starts_leaves_no_new_store(tmp_path: Path) -> None:
     store = tmp_path / "s.sqlite"
     typo = hcekit("tap", "--store", str(store), "--option", "ndef.urll=https://x", "ndef-read")
-    assert typo.returncode == 1 and "did you mean 'url'" in typo.stderr
+    assert typo.returncode == 2 and "did you mean 'url'" in typo.stderr
     assert list(tmp_path.iterdir()) == []

@@ -11,7 +11,7 @@ from typing import TypeAlias
 
 from ..plugins import ENTRY_POINT_GROUP
 from .arguments import positive_int, positive_seconds
-from .common import add_card_options, build_card, hexbytes
+from .common import UsageError, add_card_options, build_card, hexbytes
 
 __all__ = ["add_commands", "main"]
 
@@ -95,9 +95,12 @@ def add_commands(subparsers: SubParsers) -> None:
 
 
 def cmd_new(args: argparse.Namespace) -> int:
-    from ..scaffold import new_plugin, plugin_placeholders
+    from ..scaffold import ScaffoldError, new_plugin, plugin_placeholders
 
-    path = new_plugin(args.name, args.dir, aid=args.aid, force=args.force)
+    try:
+        path = new_plugin(args.name, args.dir, aid=args.aid, force=args.force)
+    except ScaffoldError as exc:  # a name, AID or directory that cannot be used: a usage error
+        raise UsageError(str(exc)) from None
     values = plugin_placeholders(args.name, args.aid)
     print(f"created {path} (plugin {args.name!r}, AID {values['aid']})")
     print("next:")
@@ -192,7 +195,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.handler(args))
     except HcekitError as exc:
         print(f"hcekit: error: {exc}", file=sys.stderr)
-        return 1
+        return 2 if isinstance(exc, UsageError) else 1
 
 
 if __name__ == "__main__":

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from ..hosts.loopback import LoopbackHost
+from ..polling import PollingFrame
 
 __all__ = ["LoopbackTransport"]
 
@@ -22,3 +25,7 @@ class LoopbackTransport:
 
     def transmit(self, command: bytes) -> bytes:
         return self.host.transceive(command)
+
+    def poll(self, frames: Sequence[PollingFrame]) -> bool:
+        """The reader's polling loop before activation (see ``Terminal.poll``)."""
+        return self.host.poll(frames)

@@ -376,7 +376,7 @@ public final class NfcStack {
             Resolution resolution = resolve(selectAid);
             if (resolution.conflict && activeName != null && resolution.candidates.contains(activeName)) {
                 // no default, but the service already active in this tap claims it: it keeps
-                // the tap (A14 HostEmulationManager.java:281-288)
+                // the tap (A14 HostEmulationManager.java:281-299)
                 resolution.service = phone.service(activeName.flattenToString());
                 resolution.conflict = false;
             }
@@ -452,7 +452,7 @@ public final class NfcStack {
 
     private Messenger bindIfNeeded(ServiceRecord record) {
         if (paymentName != null && paymentName.equals(record.component) && paymentService != null) {
-            return paymentService;  // "Service already bound as payment service." (A14 :406-409)
+            return paymentService;  // "Service already bound as payment service." (A14 HostEmulationManager.java:412-425)
         }
         if (boundName != null && boundName.equals(record.component)) {
             return boundService;
