@@ -80,7 +80,7 @@ def test_a_third_party_plugin_goes_into_the_app(tmp_path: Path,
     app_dir.mkdir()
     load_prepare().prepare(app_dir, ["hcekit_p4a_guest:P4aGuestCard"])
     assert (app_dir / "hcekit_p4a_guest" / "plugin.py").exists()
-    aids = parse_aid_xml((app_dir / "res" / "xml" / "hcekit_apduservice.xml").read_text())
+    aids = parse_aid_xml((app_dir / "p4a" / "res" / "xml" / "hcekit_apduservice.xml").read_text())
     assert sorted(aids) == [(Category.OTHER, "D2760000850101"), (Category.OTHER, "F0484F54454C01")]
     plugins_module = (app_dir / "app_plugins.py").read_text()
     assert "from hcekit_p4a_guest import P4aGuestCard" in plugins_module
