@@ -8,14 +8,15 @@ real ``CardEmulation``. docs/android-aosp-cases.md maps every case to its
 scenario here, or says why it does not apply; the last tests check that table
 against tests/android/aosp_cases.txt (the case names, with their source commit).
 
-Scenarios of the nine known divergences of issue #28 are strict xfails until
-the model follows AOSP (they then fail and the marker must go).
+A scenario the model cannot pass yet is a strict xfail naming what is missing
+(it then fails once the model follows AOSP, and the marker must go).
 """
 
 from __future__ import annotations
 
 import re
 import threading
+import time
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -39,11 +40,6 @@ NOT_FOUND = sw_bytes(SW.FILE_NOT_FOUND)
 UNKNOWN = sw_bytes(SW.UNKNOWN)
 OK = sw_bytes(SW.NO_ERROR)
 ECHO = bytes.fromhex("8001000002CAFE")
-
-
-def divergence(number: int, what: str) -> pytest.MarkDecorator:
-    return pytest.mark.xfail(strict=True, reason=f"issue #28 divergence {number} ({what}): "
-                                                 "the lead fixes the model in branch i28")
 
 
 def install_other(phone: Any, package: str, aids: list[bytes], category: str = "other") -> str:
@@ -229,11 +225,10 @@ def test_a_command_while_the_service_is_being_bound_is_dropped(
     phone.holdMainThread()  # the app is busy: the binding cannot complete
     try:
         stack.submit(select(PROBE_AID))
-        stack.submit(ECHO)  # the reader does not wait (it would not on a phone either)
-        end = threading.Event()
-        for _ in range(200):
-            if stack.droppedCommands() == dropped + 1 or end.wait(0.01):
-                break
+        stack.submit(ECHO)  # a second command before the binding completes
+        deadline = time.monotonic() + 10
+        while stack.droppedCommands() == dropped and time.monotonic() < deadline:
+            time.sleep(0.005)
         assert stack.droppedCommands() == dropped + 1
     finally:
         phone.releaseMainThread()
