@@ -18,6 +18,8 @@ from hcekit.aid import Category
 from hcekit.device import DeviceState, ErrCode, HceError, check_ready
 from hcekit.hosts.base import check_prefix_support
 
+from .observe import FilterRegistration
+
 __all__ = ["AndroidNfc", "NotDefaultPaymentApp", "android_context"]
 
 log = logging.getLogger("hcekit.android")
@@ -187,6 +189,49 @@ class AndroidNfc:
         aids = self.registration_emulation().getAidsForService(
             self.component, Category(category).value)
         return [] if aids is None else [str(a) for a in aids.toArray()]
+
+    # -- observe mode (Android 15+) --------------------------------------------------------
+
+    def observe_supported(self) -> bool:
+        """``NfcAdapter.isObserveModeSupported()`` (API 35+)."""
+        adapter = self._adapter()
+        return adapter is not None and bool(adapter.isObserveModeSupported())
+
+    def observe_mode_enabled(self) -> bool:
+        """``NfcAdapter.isObserveModeEnabled()`` (API 35+)."""
+        adapter = self._adapter()
+        return adapter is not None and bool(adapter.isObserveModeEnabled())
+
+    def set_observe_mode(self, enabled: bool) -> bool:
+        """``NfcAdapter.setObserveModeEnabled``; False where Android refused (not the preferred service)."""
+        adapter = self._adapter()
+        return adapter is not None and bool(adapter.setObserveModeEnabled(bool(enabled)))
+
+    def register_polling_filter(self, registration: FilterRegistration) -> None:
+        """``registerPollingLoop(Pattern)FilterForService``; 13006 when Android refuses."""
+        emulation = self.registration_emulation()
+        try:
+            accepted = getattr(emulation, registration.method)(
+                self.component, registration.value, registration.auto_transact)
+        except Exception as exc:
+            raise HceError(ErrCode.AID_REGISTRATION_FAILED,
+                           f"{registration.method}({registration.value}) raised {exc}") from exc
+        if not accepted:
+            raise HceError(ErrCode.AID_REGISTRATION_FAILED,
+                           f"{registration.method} refused {registration.value} (plugin "
+                           f"{registration.plugin})")
+
+    def remove_polling_filter(self, registration: FilterRegistration) -> None:
+        method = registration.method.replace("register", "remove", 1)
+        try:
+            getattr(self.registration_emulation(), method)(self.component, registration.value)
+        except Exception:
+            log.exception("%s(%s) failed", method, registration.value)
+
+    def set_default_observe_mode(self, enabled: bool) -> None:
+        """``setShouldDefaultToObserveModeForService`` for this service."""
+        self.registration_emulation().setShouldDefaultToObserveModeForService(
+            self.component, bool(enabled))
 
     # -- foreground preference ----------------------------------------------------------
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ..card import Card
-from ..errors import HcekitError, PluginLoadError
+from ..errors import HcekitError
 from ..plugins import (
     PluginSpec,
     cwd_importable,
@@ -164,12 +164,7 @@ def plugin_specs(args: argparse.Namespace) -> list[PluginSpec]:
     """The plugins the card options name (installed ones filtered by ``--only``), unstarted."""
     specs: list[PluginSpec] = []
     if not args.no_installed:
-        chosen = [(n, obj) for n, obj in installed_plugins()
-                  if args.only is None or n in args.only]
-        missing = set(args.only or ()) - {n for n, _ in chosen}
-        if missing:
-            raise PluginLoadError(f"no installed plugin named {', '.join(sorted(missing))}")
-        specs.extend(chosen)
+        specs.extend(installed_plugins(args.only))
     specs.extend(args.plugin)
     return specs
 

@@ -97,11 +97,22 @@ final class CardEmulationService implements InvocationHandler {
                     before = phone.preferredService;
                     phone.preferredService = null;
                 }
+                phone.updateDefaultObserveMode();
                 if (before != null) {
                     phone.nfc().onPreferredForegroundServiceChanged(null);
                 }
                 return true;
             }
+            case "registerPollingLoopFilterForService":
+                return phone.registerPollingFilter(component, secondString(a), false, lastBoolean(a));
+            case "registerPollingLoopPatternFilterForService":
+                return phone.registerPollingFilter(component, secondString(a), true, lastBoolean(a));
+            case "removePollingLoopFilterForService":
+                return phone.removePollingFilter(component, lastString(a), false);
+            case "removePollingLoopPatternFilterForService":
+                return phone.removePollingFilter(component, lastString(a), true);
+            case "setShouldDefaultToObserveModeForService":
+                return phone.setShouldDefaultToObserveMode(component, lastBoolean(a));
             default:
                 android.util.Log.w("CardEmulationManager", "not modelled: INfcCardEmulation."
                         + method.getName());
@@ -132,6 +143,29 @@ final class CardEmulationService implements InvocationHandler {
         for (Object arg : args) {
             if (arg instanceof String) {
                 found = (String) arg;
+            }
+        }
+        return found;
+    }
+
+    /** The filter argument: the first String after the ComponentName (a package name may precede it). */
+    private static String secondString(Object[] args) {
+        boolean afterComponent = false;
+        for (Object arg : args) {
+            if (arg instanceof ComponentName) {
+                afterComponent = true;
+            } else if (afterComponent && arg instanceof String) {
+                return (String) arg;
+            }
+        }
+        return lastString(args);
+    }
+
+    private static boolean lastBoolean(Object[] args) {
+        boolean found = false;
+        for (Object arg : args) {
+            if (arg instanceof Boolean) {
+                found = (Boolean) arg;
             }
         }
         return found;

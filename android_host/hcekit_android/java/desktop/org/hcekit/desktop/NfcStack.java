@@ -111,6 +111,13 @@ public final class NfcStack {
     private final AtomicInteger unlockRequests = new AtomicInteger();
     private final AtomicInteger binds = new AtomicInteger();
     private final AtomicInteger linkLosses = new AtomicInteger();
+    private final AtomicInteger observedCommands = new AtomicInteger();
+    private final AtomicInteger framesDelivered = new AtomicInteger();
+    // observe mode (API 35+): frames held until their service is bound; observe mode to be
+    // turned on again when the tap an autoTransact allowed ends
+    private final List<Object> heldFrames = new ArrayList<>();
+    private ComponentName heldFramesFor;
+    private boolean enableObserveModeAfterTransaction;
     private final AtomicInteger screenOffRefusals = new AtomicInteger();
 
     NfcStack(Phone phone) {
@@ -140,6 +147,18 @@ public final class NfcStack {
         }
         final byte[] copy = command.clone();
         handler.post(() -> {
+            if (state != State.XFER && phone.observeModeEnabled()) {
+                // the controller observes: it does not answer the reader's polls, nothing
+                // activates, and the reader hears no card (A16 HostEmulationManager observe mode)
+                observedCommands.incrementAndGet();
+                synchronized (readerLock) {
+                    if (outstanding != null) {
+                        outstanding.add(LINK_LOST);
+                        outstanding = null;
+                    }
+                }
+                return;
+            }
             if (state == State.IDLE) {
                 state = State.W4_SELECT;  // onHostEmulationActivated: ISO-DEP is up
             }
@@ -264,6 +283,104 @@ public final class NfcStack {
 
     /** Bindings the NFC service made. */
     public int binds() { return binds.get(); }
+
+    /** Commands no card answered because the controller was observing (API 35+). */
+    public int observedCommands() { return observedCommands.get(); }
+
+    /** Polling frames the NFC service delivered to a service (MSG_POLLING_LOOP). */
+    public int framesDelivered() { return framesDelivered.get(); }
+
+    /**
+     * The reader's polling loop before activation (Android 15+): *count* frames
+     * encoded as the shim's bridge carries them (type, triggered, gain,
+     * timestamp, length, data). Routed as A16 HostEmulationManager
+     * onPollingLoopDetected (:570-735) does: a custom (UNKNOWN) frame that a
+     * service's polling-loop filter matches goes to that service, which is bound
+     * for it, and an autoTransact filter lets one transaction through
+     * (allowOneTransaction, :736-741: observe mode off until the tap ends); every
+     * other frame goes to the preferred service, else the default one. Below
+     * API 35 the controller reports no polling loop: nothing happens.
+     */
+    public void poll(int count, byte[] encoded) throws InterruptedException {
+        if (phone.apiLevel < Phone.OBSERVE_MODE_API) {
+            Log.i(TAG, "no polling loop below API " + Phone.OBSERVE_MODE_API);
+            return;
+        }
+        List<Object> frames = PollingFrameCodec.decode(count, encoded);
+        handler.post(() -> onPollingLoopDetected(frames));
+        drain();
+    }
+
+    private void onPollingLoopDetected(List<Object> frames) {
+        List<Object> forPreferred = new ArrayList<>();
+        for (Object frame : frames) {
+            if (PollingFrameCodec.type(frame) == PollingFrameCodec.TYPE_UNKNOWN) {
+                String hex = PollingFrameCodec.hex(frame);
+                ServiceRecord match = null;
+                Boolean autoTransact = null;
+                ServiceRecord preferred = phone.preferredOrDefault();
+                for (ServiceRecord record : phone.services()) {
+                    Boolean matched = record.matchPollingFrame(hex);
+                    // several services match: the preferred one wins, else the first (:602-611)
+                    if (matched != null && (match == null || record == preferred)) {
+                        match = record;
+                        autoTransact = matched;
+                    }
+                }
+                if (match != null) {
+                    if (autoTransact) {
+                        allowOneTransaction();
+                        PollingFrameCodec.setTriggeredAutoTransact(frame);
+                    }
+                    sendFrames(match, java.util.Collections.singletonList(frame));
+                    continue;
+                }
+            }
+            forPreferred.add(frame);
+        }
+        ServiceRecord preferred = phone.preferredOrDefault();
+        if (preferred != null && !forPreferred.isEmpty()) {
+            sendFrames(preferred, forPreferred);
+        }
+    }
+
+    private void allowOneTransaction() {
+        enableObserveModeAfterTransaction = true;
+        phone.setObserveModeEnabled(false);
+    }
+
+    /** Bind *record* if needed and send it MSG_POLLING_LOOP (A16 sendPollingFramesToServiceLocked, :1262-1300). */
+    private void sendFrames(ServiceRecord record, List<Object> frames) {
+        if (state == State.IDLE) {
+            state = State.W4_SELECT;  // STATE_POLLING_LOOP: the field is there, nothing selected
+        }
+        Messenger service = bindIfNeeded(record);
+        if (service == null) {
+            heldFrames.addAll(frames);
+            heldFramesFor = record.component;
+            return;
+        }
+        deliverFrames(service, record.component, frames);
+    }
+
+    private void deliverFrames(Messenger service, ComponentName name, List<Object> frames) {
+        if (!service.equals(activeService)) {
+            sendDeactivate(HostApduService.DEACTIVATION_DESELECTED);
+            activeService = service;
+            activeName = name;
+        }
+        Message msg = Message.obtain(null, PollingFrameCodec.MSG_POLLING_LOOP);
+        msg.getData().putParcelableArrayList(PollingFrameCodec.KEY_FRAMES,
+                PollingFrameCodec.parcelables(frames));
+        msg.replyTo = messenger;
+        try {
+            service.send(msg);
+            framesDelivered.addAndGet(frames.size());
+        } catch (RemoteException e) {
+            Log.e(TAG, "Remote service " + name + " has died, dropping frames");
+            allowOneTransaction();
+        }
+    }
 
     /** Taps ended by the NFC service itself (a routing-table commit restarts RF discovery). */
     public int linkLosses() { return linkLosses.get(); }
@@ -467,6 +584,11 @@ public final class NfcStack {
                 }
                 boundService = new Messenger(service);
                 boundName = name;
+                if (!heldFrames.isEmpty() && name.equals(heldFramesFor)) {
+                    List<Object> frames = new ArrayList<>(heldFrames);
+                    heldFrames.clear();
+                    deliverFrames(boundService, boundName, frames);
+                }
                 if (heldSelect != null) {
                     byte[] select = heldSelect;
                     heldSelect = null;
@@ -548,6 +670,12 @@ public final class NfcStack {
     }
 
     private void onHostEmulationDeactivated() {
+        heldFrames.clear();
+        if (enableObserveModeAfterTransaction) {
+            // the tap an autoTransact let through is over: observe again (A16 :294-310)
+            enableObserveModeAfterTransaction = false;
+            phone.setObserveModeEnabled(true);
+        }
         sendDeactivate(HostApduService.DEACTIVATION_LINK_LOSS);
         activeService = null;
         activeName = null;

@@ -120,6 +120,10 @@ public final class Phone {
             current.setFeature(PackageManager.FEATURE_NFC_HOST_CARD_EMULATION, true);
             current.setNfcEnabled(true);
             current.setPaymentAllowsForegroundPreference(false);
+            if (current.apiLevel >= OBSERVE_MODE_API) {
+                current.setObserveModeSupported(true);
+                current.setObserveModeEnabled(false);
+            }
             CardEmulationService.install(current);
             return null;
         });
@@ -241,6 +245,7 @@ public final class Phone {
         if (CardEmulation.CATEGORY_PAYMENT.equals(category)) {
             nfc().paymentServiceChanged(component == null ? null
                     : ComponentName.unflattenFromString(component));
+            updateDefaultObserveMode();
         }
     }
 
@@ -321,6 +326,9 @@ public final class Phone {
         ServiceRecord record = new ServiceRecord(new ComponentName(pkg, className), info.description,
                 info.requiresUnlock, info.requiresScreenOn, info.hasBanner, process);
         record.staticGroups.putAll(info.groups);
+        record.pollingFilters.putAll(info.pollingFilters);
+        record.pollingPatterns.putAll(info.pollingPatterns);
+        record.shouldDefaultToObserveMode = info.shouldDefaultToObserveMode;
         if (metaData != null) {
             record.metaData.putAll(metaData);
         }
@@ -455,6 +463,106 @@ public final class Phone {
     public List<String> routedAidsFor(String component, String category) {
         ServiceRecord record = service(component);
         return record == null ? null : record.routedAids(category);
+    }
+
+    // -- observe mode (Android 15+) ------------------------------------------------------
+
+    /** From this level the controller can observe a reader's polling loop (PollingFrame, filters). */
+    public static final int OBSERVE_MODE_API = 35;
+
+    /** NfcAdapter.isObserveModeEnabled() (false below API 35). */
+    public boolean observeModeEnabled() {
+        return apiLevel >= OBSERVE_MODE_API && (Boolean) adapterCall("isObserveModeEnabled");
+    }
+
+    /** NfcAdapter.setObserveModeEnabled, as the NFC service calls it (allowOneTransaction). */
+    void setObserveModeEnabled(boolean enabled) {
+        if (apiLevel >= OBSERVE_MODE_API) {
+            adapterCall("setObserveModeEnabled", enabled);
+        }
+    }
+
+    /** Whether this phone's controller can observe (NfcAdapter.isObserveModeSupported()). */
+    public void setObserveModeSupported(boolean supported) {
+        onMainThread(() -> {
+            NfcAdapter adapter = NfcAdapter.getDefaultAdapter(context());
+            if (adapter != null) {
+                shadowOf(adapter).setObserveModeSupported(supported);
+            }
+            return null;
+        });
+    }
+
+    private static Object adapterCall(String method, Object... args) {
+        NfcAdapter adapter = NfcAdapter.getDefaultAdapter(context());
+        try {
+            if (args.length == 0) {
+                return NfcAdapter.class.getMethod(method).invoke(adapter);
+            }
+            return NfcAdapter.class.getMethod(method, boolean.class).invoke(adapter, args);
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("NfcAdapter." + method + ": " + e, e);
+        }
+    }
+
+    /**
+     * The preferred service's shouldDefaultToObserveMode decides the phone's
+     * observe mode (the foreground-preferred service, else the default payment
+     * or wallet service; A16 CardEmulationManager onPreferredPaymentChanged /
+     * onPreferredForegroundServiceChanged → NfcAdapter observe mode).
+     */
+    void updateDefaultObserveMode() {
+        if (apiLevel < OBSERVE_MODE_API) {
+            return;
+        }
+        ServiceRecord preferred = preferredOrDefault();
+        setObserveModeEnabled(preferred != null && preferred.shouldDefaultToObserveMode());
+    }
+
+    /** HostEmulationManager.getForegroundServiceAndNameOrDefault: who gets unclaimed frames. */
+    synchronized ServiceRecord preferredOrDefault() {
+        if (preferredService != null && services.containsKey(preferredService)) {
+            return services.get(preferredService);
+        }
+        String payment = defaultServices.get(CardEmulation.CATEGORY_PAYMENT);
+        return payment == null ? null : services.get(payment);
+    }
+
+    /** CardEmulation's registerPollingLoop(Pattern)FilterForService, for this app's services. */
+    boolean registerPollingFilter(ComponentName component, String value, boolean pattern,
+                                  boolean autoTransact) {
+        ServiceRecord record = service(component.flattenToString());
+        if (record == null || !record.component.getPackageName().equals(packageName)) {
+            return false;
+        }
+        synchronized (record) {
+            (pattern ? record.pollingPatterns : record.pollingFilters)
+                    .put(value.toUpperCase(java.util.Locale.ROOT), autoTransact);
+        }
+        return true;
+    }
+
+    boolean removePollingFilter(ComponentName component, String value, boolean pattern) {
+        ServiceRecord record = service(component.flattenToString());
+        if (record == null) {
+            return false;
+        }
+        synchronized (record) {
+            return (pattern ? record.pollingPatterns : record.pollingFilters)
+                    .remove(value.toUpperCase(java.util.Locale.ROOT)) != null;
+        }
+    }
+
+    boolean setShouldDefaultToObserveMode(ComponentName component, boolean enable) {
+        ServiceRecord record = service(component.flattenToString());
+        if (record == null || !record.component.getPackageName().equals(packageName)) {
+            return false;
+        }
+        synchronized (record) {
+            record.shouldDefaultToObserveMode = enable;
+        }
+        updateDefaultObserveMode();
+        return true;
     }
 
     // -- processes and services (AOSP ActivityManager, as far as HCE needs it) ----------

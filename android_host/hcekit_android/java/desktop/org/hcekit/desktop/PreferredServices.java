@@ -25,6 +25,7 @@ final class PreferredServices {
             }
             phone.preferredService = flat;
         }
+        phone.updateDefaultObserveMode();
         return true;
     }
 
@@ -40,6 +41,7 @@ final class PreferredServices {
             }
             phone.preferredService = null;
         }
+        phone.updateDefaultObserveMode();
         phone.nfc().onPreferredForegroundServiceChanged(null);
     }
 

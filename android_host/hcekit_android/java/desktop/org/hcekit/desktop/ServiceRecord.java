@@ -35,6 +35,10 @@ public final class ServiceRecord {
     /** {@code <meta-data android:name android:value>} of the service element. */
     final Map<String, Object> metaData = new LinkedHashMap<>();
     final Map<String, List<String>> dynamicGroups = new LinkedHashMap<>();
+    /** Polling-loop filters, static and registered (API 35): frame hex / pattern → autoTransact. */
+    final Map<String, Boolean> pollingFilters = new LinkedHashMap<>();
+    final Map<String, Boolean> pollingPatterns = new LinkedHashMap<>();
+    boolean shouldDefaultToObserveMode;
 
     // -- running state (guarded by the Phone) ------------------------------------------
     ServiceController<? extends Service> controller;
@@ -94,6 +98,28 @@ public final class ServiceRecord {
     public synchronized List<String> staticAids(String category) {
         List<String> aids = staticGroups.get(category);
         return aids == null ? null : new ArrayList<>(aids);
+    }
+
+    /** The autoTransact of the filter matching polling frame *hex*, or null (no filter matches). */
+    synchronized Boolean matchPollingFrame(String hex) {
+        Boolean exact = pollingFilters.get(hex);
+        if (exact != null) {
+            return exact;
+        }
+        for (Map.Entry<String, Boolean> pattern : pollingPatterns.entrySet()) {
+            if (java.util.regex.Pattern.matches(pattern.getKey(), hex)) {
+                return pattern.getValue();
+            }
+        }
+        return null;
+    }
+
+    public synchronized boolean hasPollingFilter(String value) {
+        return pollingFilters.containsKey(value) || pollingPatterns.containsKey(value);
+    }
+
+    public synchronized boolean shouldDefaultToObserveMode() {
+        return shouldDefaultToObserveMode;
     }
 
     public synchronized int creations() {

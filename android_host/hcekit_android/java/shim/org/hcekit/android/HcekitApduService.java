@@ -2,6 +2,7 @@ package org.hcekit.android;
 
 import android.nfc.cardemulation.HostApduService;
 import android.os.Bundle;
+import java.util.List;
 import org.hcekit.bridge.HcekitBridge;
 
 /**
@@ -32,5 +33,19 @@ public class HcekitApduService extends HostApduService implements HcekitBridge.R
     @Override
     public void sendResponse(byte[] response) {
         sendResponseApdu(response);
+    }
+
+    /**
+     * Android 15's observe mode: the reader's polling frames, on the main
+     * thread. Handed to the card's thread as bytes, never waited for.
+     *
+     * <p>Overrides {@code processPollingFrames(List<PollingFrame>)} of API 35+
+     * through its erasure, so the shim still compiles against older
+     * frameworks (where it is an ordinary method nobody calls); the frames are
+     * read through {@link PollingFrames}.
+     */
+    @SuppressWarnings("rawtypes")
+    public void processPollingFrames(List frames) {
+        HcekitBridge.pollingFrames(frames.size(), PollingFrames.encode(frames));
     }
 }

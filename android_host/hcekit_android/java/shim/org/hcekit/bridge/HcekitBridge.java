@@ -94,6 +94,8 @@ public final class HcekitBridge {
     /** Event kinds in {@link #awaitEvent}'s byte[]: kind, 4-byte big-endian value, data. */
     public static final byte EVENT_COMMAND = 1;
     public static final byte EVENT_DEACTIVATED = 2;
+    /** Polling frames (Android 15 observe mode): {@code [EVENT_POLLING, count (4 bytes), frames...]}. */
+    public static final byte EVENT_POLLING = 3;
 
     private static ApduListener listener;
     private static boolean pulling;
@@ -202,6 +204,11 @@ public final class HcekitBridge {
                     }
                     pullerBusy = true;
                     return encode(EVENT_COMMAND, command.serial, command.command);
+                }
+                if (event instanceof PollingBatch) {
+                    pullerBusy = true;
+                    PollingBatch batch = (PollingBatch) event;
+                    return encode(EVENT_POLLING, batch.count, batch.frames);
                 }
                 if (event instanceof Integer) {
                     pullerBusy = true;
@@ -465,6 +472,34 @@ public final class HcekitBridge {
         }
         DISPATCH.execute(() -> dispatchAndSend(next, current));
         return null;
+    }
+
+    private static final class PollingBatch {
+        final int count;
+        final byte[] frames;
+
+        PollingBatch(int count, byte[] frames) {
+            this.count = count;
+            this.frames = frames;
+        }
+    }
+
+    /**
+     * {@code processPollingFrames} (Android 15+, on the main thread): queue *count*
+     * frames, each encoded as type (1 byte), triggered-auto-transact (1), gain (4),
+     * timestamp (8), data length (2), data, for the card's thread; never blocks.
+     * Only a puller receives them: with a listener they are dropped with a log line.
+     */
+    public static void pollingFrames(int count, byte[] frames) {
+        synchronized (LOCK) {
+            if (pulling) {
+                EVENTS.add(new PollingBatch(count, frames));
+                LOCK.notifyAll();
+                return;
+            }
+        }
+        log(BridgeHost.WARN, count + " polling frame(s) dropped: no card pulling events "
+                + "(inline dispatch and listeners do not receive polling frames)");
     }
 
     /** {@code onDeactivated}: drop the outstanding command, tell the card (in order). */
