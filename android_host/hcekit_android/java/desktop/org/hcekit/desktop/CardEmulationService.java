@@ -83,14 +83,26 @@ final class CardEmulationService implements InvocationHandler {
                 }
             case "supportsAidPrefixRegistration":
                 return phone.prefixRouting;
-            case "setPreferredService":
-                return PreferredServices.register(phone, component);
-            case "unsetPreferredService":
+            case "setPreferredService": {
+                String before = phone.getPreferredService();
+                boolean set = PreferredServices.register(phone, component);
+                if (set && !component.flattenToString().equals(before)) {
+                    phone.nfc().onPreferredForegroundServiceChanged(component);
+                }
+                return set;
+            }
+            case "unsetPreferredService": {
+                String before;
                 synchronized (phone) {
+                    before = phone.preferredService;
                     phone.preferredService = null;
                 }
                 phone.updateDefaultObserveMode();
+                if (before != null) {
+                    phone.nfc().onPreferredForegroundServiceChanged(null);
+                }
                 return true;
+            }
             case "registerPollingLoopFilterForService":
                 return phone.registerPollingFilter(component, secondString(a), false, lastBoolean(a));
             case "registerPollingLoopPatternFilterForService":

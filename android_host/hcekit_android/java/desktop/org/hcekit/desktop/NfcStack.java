@@ -97,6 +97,7 @@ public final class NfcStack {
     private ComponentName boundName;
     private ServiceConnection connection;
     private byte[] heldSelect;
+    private final java.util.Set<IBinder> dead = new java.util.HashSet<>();
 
     // reader side
     private final Object readerLock = new Object();
@@ -439,6 +440,9 @@ public final class NfcStack {
                 @Override
                 public void onServiceDisconnected(ComponentName component) {
                     if (paymentConnection == this) {
+                        if (paymentService != null) {
+                            dead.add(paymentService.getBinder());
+                        }
                         paymentService = null;
                         paymentName = null;
                     }
@@ -503,7 +507,9 @@ public final class NfcStack {
                 sendToReader(AID_NOT_FOUND);
                 return;
             }
-            if (resolution.service.requiresUnlock && phone.locked) {
+            // AOSP Android 14 HostEmulationManager.java:248-249: Secure NFC, like
+            // requireDeviceUnlock, refuses every host service while the phone is locked.
+            if ((resolution.service.requiresUnlock || phone.secureNfc) && phone.locked) {
                 unlockRequests.incrementAndGet();
                 sendToReader(AID_NOT_FOUND);
                 return;
@@ -545,6 +551,22 @@ public final class NfcStack {
         }
     }
 
+    /**
+     * The preferred (foreground) service changed: bind it at once, or unbind for
+     * none (AOSP Android 14 HostEmulationManager.java:185-191). Bound while idle,
+     * the connection is not kept (lines 611-614), so the tap binds it again.
+     */
+    void onPreferredForegroundServiceChanged(ComponentName service) {
+        handler.post(() -> {
+            ServiceRecord record = service == null ? null : phone.service(service.flattenToString());
+            if (record != null) {
+                bindIfNeeded(record);
+            } else {
+                unbindIfNeeded();
+            }
+        });
+    }
+
     private Messenger bindIfNeeded(ServiceRecord record) {
         if (paymentName != null && paymentName.equals(record.component) && paymentService != null) {
             return paymentService;  // "Service already bound as payment service." (A14 HostEmulationManager.java:412-425)
@@ -576,7 +598,12 @@ public final class NfcStack {
 
             @Override
             public void onServiceDisconnected(ComponentName component) {
+                // The service's process died: forget it, so the next SELECT binds
+                // (and creates) it again (Android 14 HostEmulationManager.java:644-651).
                 if (connection == this) {
+                    if (boundService != null) {
+                        dead.add(boundService.getBinder());
+                    }
                     boundService = null;
                     boundName = null;
                 }
@@ -612,7 +639,7 @@ public final class NfcStack {
         msg.getData().putByteArray(HostApduService.KEY_DATA, data);
         msg.replyTo = messenger;
         try {
-            activeService.send(msg);
+            send(activeService, msg);
         } catch (RemoteException e) {
             Log.e(TAG, "Remote service " + activeName + " has died, dropping APDU");
         }
@@ -625,10 +652,21 @@ public final class NfcStack {
         Message msg = Message.obtain(null, HostApduService.MSG_DEACTIVATED);
         msg.arg1 = reason;
         try {
-            activeService.send(msg);
+            send(activeService, msg);
         } catch (RemoteException e) {
             // the service is gone; nothing to tell
         }
+    }
+
+    /**
+     * Binder's send: to a service whose process died it throws (DeadObjectException).
+     * In one JVM the dead instance's Messenger would still deliver; this models the death.
+     */
+    private void send(Messenger service, Message msg) throws RemoteException {
+        if (dead.contains(service.getBinder())) {
+            throw new RemoteException("the service's process died");
+        }
+        service.send(msg);
     }
 
     private void onHostEmulationDeactivated() {

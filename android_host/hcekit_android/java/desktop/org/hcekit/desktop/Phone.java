@@ -26,6 +26,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.FutureTask;
 import java.util.concurrent.TimeUnit;
 import org.hcekit.bridge.HcekitBridge;
@@ -69,6 +70,12 @@ public final class Phone {
     public boolean subsetRouting = false;
     /** The keyguard is showing. */
     public boolean locked = false;
+    /**
+     * Secure NFC is on (Settings; NfcAdapter.isSecureNfcEnabled): with the
+     * phone locked, no host service gets a tap (AOSP Android 14
+     * HostEmulationManager.java:248-249).
+     */
+    public boolean secureNfc = false;
     /** The screen is on (HostEmulationManager refuses host services with the screen off). */
     public boolean screenOn = true;
     public String preferredService;
@@ -79,6 +86,7 @@ public final class Phone {
     private final Map<String, ServiceRecord> services = new LinkedHashMap<>();
     private final Set<String> processes = new HashSet<>();
     private final Map<ServiceConnection, ServiceRecord> bindings = new HashMap<>();
+    private final Map<ServiceConnection, Looper> callerLoopers = new HashMap<>();
     private final List<String> processStarts = new ArrayList<>();
     private NfcStack nfc;
 
@@ -188,6 +196,37 @@ public final class Phone {
     public void setLocked(boolean isLocked) { locked = isLocked; }
 
     public void setScreenOn(boolean on) { screenOn = on; }
+
+    public void setSecureNfc(boolean on) { secureNfc = on; }
+
+    private CountDownLatch mainHold;
+
+    /** Tests: keep the app's main thread busy until {@link #releaseMainThread()} (a slow app). */
+    public synchronized void holdMainThread() {
+        CountDownLatch hold = new CountDownLatch(1);
+        mainHold = hold;
+        CountDownLatch started = new CountDownLatch(1);
+        new Handler(Looper.getMainLooper()).post(() -> {
+            started.countDown();
+            try {
+                hold.await(30, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        try {
+            started.await(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    public synchronized void releaseMainThread() {
+        if (mainHold != null) {
+            mainHold.countDown();
+            mainHold = null;
+        }
+    }
 
     /**
      * *component* as {@code ComponentName.flattenToString()}, or null for none.
@@ -372,6 +411,7 @@ public final class Phone {
             record.dynamicGroups.put(category, new ArrayList<>(aids));
         }
         routingMayHaveChanged(record, before);
+        PreferredServices.servicesUpdated(this);
         return true;
     }
 
@@ -399,6 +439,7 @@ public final class Phone {
             removed = record.dynamicGroups.remove(category) != null;
         }
         routingMayHaveChanged(record, before);
+        PreferredServices.servicesUpdated(this);
         return removed;
     }
 
@@ -553,7 +594,26 @@ public final class Phone {
             }
         }
         for (ServiceRecord record : inMain) {
+            List<ServiceConnection> bound;
+            synchronized (record) {
+                bound = new ArrayList<>(record.connections);
+            }
             destroy(record);
+            // The process died under its bindings: ActivityManager tells every client
+            // (ServiceConnection.onServiceDisconnected), as AOSP HostEmulationManager's
+            // connection expects (Android 14 HostEmulationManager.java:644-651).
+            for (ServiceConnection conn : bound) {
+                Looper caller;
+                synchronized (this) {
+                    caller = callerLoopers.get(conn);
+                }
+                Runnable gone = () -> conn.onServiceDisconnected(record.component);
+                if (caller != null) {
+                    new Handler(caller).post(gone);
+                } else {
+                    gone.run();
+                }
+            }
         }
     }
 
@@ -675,6 +735,9 @@ public final class Phone {
         Looper caller = Looper.myLooper();
         synchronized (this) {
             bindings.put(conn, record);
+            if (caller != null) {
+                callerLoopers.put(conn, caller);
+            }
         }
         mainHandler().post(() -> {
             Service service = ensureCreated(record);
@@ -696,6 +759,7 @@ public final class Phone {
         ServiceRecord record;
         synchronized (this) {
             record = bindings.remove(conn);
+            callerLoopers.remove(conn);
         }
         if (record == null) {
             throw new IllegalArgumentException("Service not registered: " + conn);
