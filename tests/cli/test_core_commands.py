@@ -63,7 +63,7 @@ def test_tap_lists_and_runs_scripts(capsys: pytest.CaptureFixture[str]) -> None:
     code, out = run(capsys, "tap", "ndef-read", "--option", "ndef.url=https://example.org/t")
     assert code == 0 and "URI  https://example.org/t" in out
     code = main(["tap", "no-such-script"])
-    assert code == 1
+    assert code == 2
     assert "no terminal script named 'no-such-script'" in capsys.readouterr().err
 
 

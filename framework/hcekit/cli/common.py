@@ -11,13 +11,16 @@ from pathlib import Path
 from typing import Any
 
 from ..card import Card
+from ..card import _check_option_targets as check_option_targets
 from ..errors import HcekitError, PluginLoadError
 from ..plugins import (
+    HcekitPluginManager,
     PluginSpec,
     cwd_importable,
     declared_options,
     installed_plugin_manager,
     installed_plugins,
+    resolve_plugins,
 )
 from ..store import MEMORY, SqliteStore, Store, open_store
 from ..trace import LoggingTracer
@@ -26,7 +29,7 @@ from .arguments import hexbytes
 __all__ = ["STORE_ENV", "StoreOwningCard", "UsageError", "add_card_options", "add_store_option",
            "build_card", "cwd_importable", "default_store_path", "hexbytes",
            "installed_options_text", "open_cli_store", "parse_options", "plugin_specs",
-           "store_location"]
+           "store_location", "unstarted_plugins"]
 
 
 class UsageError(HcekitError):
@@ -155,7 +158,10 @@ def parse_options(pairs: Sequence[str]) -> dict[str, dict[str, Any]]:
         key, sep, value = pair.partition("=")
         plugin, dot, name = key.partition(".")
         if not sep or not dot or not plugin or not name:
-            raise SystemExit(f"hcekit: --option {pair!r}: expected PLUGIN.KEY=VALUE")
+            raise UsageError(f"--option {pair!r}: expected PLUGIN.KEY=VALUE")
+        if not value:
+            raise UsageError(f"--option {pair!r}: the value is empty (leave the option out "
+                             "for the plugin's default)")
         options.setdefault(plugin, {})[name] = value
     return options
 
@@ -168,10 +174,38 @@ def plugin_specs(args: argparse.Namespace) -> list[PluginSpec]:
                   if args.only is None or n in args.only]
         missing = set(args.only or ()) - {n for n, _ in chosen}
         if missing:
-            raise PluginLoadError(f"no installed plugin named {', '.join(sorted(missing))}")
+            raise UsageError(f"--only: no installed plugin named {', '.join(sorted(missing))}")
         specs.extend(chosen)
     specs.extend(args.plugin)
     return specs
+
+
+def unstarted_plugins(args: argparse.Namespace) -> HcekitPluginManager:
+    """Everything the card options can refuse, checked before any store or file is touched.
+
+    The plugins are loaded and registered (the hook contract checked) and the
+    ``--option`` values resolved against what they declare, but nothing is
+    started. A refusal is a :class:`UsageError` (exit 2).
+    """
+    try:
+        options = parse_options(args.option)
+        pm = HcekitPluginManager()
+        names = []
+        for name, obj in resolve_plugins(plugin_specs(args)):
+            try:
+                pm.register(obj, name=name)
+            except HcekitError:
+                raise
+            except Exception as exc:
+                raise PluginLoadError(f"plugin {name!r} is invalid: {exc}") from exc
+            declared_options(pm, obj, name).resolve(options.get(name, {}))
+            names.append(name)
+        check_option_targets(options, names)
+    except UsageError:
+        raise
+    except HcekitError as exc:
+        raise UsageError(str(exc)) from exc
+    return pm
 
 
 def build_card(args: argparse.Namespace, *, store: Store | None = None) -> Card:
@@ -180,6 +214,7 @@ def build_card(args: argparse.Namespace, *, store: Store | None = None) -> Card:
     A store opened here belongs to the card: closing the card closes and
     unlocks it. Pass *store* to keep it (the caller closes it).
     """
+    unstarted_plugins(args)
     specs = plugin_specs(args)
     if args.trace:
         specs.append(("trace", LoggingTracer(reveal=args.reveal_secrets)))

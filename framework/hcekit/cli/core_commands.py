@@ -12,17 +12,24 @@ import pluggy
 from ..aid import find_conflicts
 from ..apdu import CommandApdu
 from ..card import Card
-from ..errors import ApduFormatError, ClaimConflictError, HcekitError, PluginLoadError
+from ..errors import ApduFormatError, ClaimConflictError, HcekitError
 from ..hookspecs import hookimpl
 from ..hosts.loopback import LoopbackHost
 from ..metrics import MetricsCollector
-from ..plugins import HcekitPluginManager, call_own, installed_plugins, resolve_plugins
+from ..plugins import call_own, installed_plugins, resolve_plugins
 from ..sw import describe
-from ..terminal import LoopbackTransport, ScriptContext, Terminal, TerminalScript, check_options
+from ..terminal import (
+    LoopbackTransport,
+    ScriptContext,
+    ScriptOptionError,
+    Terminal,
+    TerminalScript,
+    rehearse,
+)
 from ..terminal.transport import Transport
 from ..trace import TraceRecord, format_record, is_sensitive, redacted_hex
 from .arguments import add_force_option, open_binary_output, open_output
-from .common import UsageError, add_card_options, build_card, hexbytes, plugin_specs
+from .common import UsageError, add_card_options, build_card, hexbytes, unstarted_plugins
 
 __all__ = ["add_commands"]
 
@@ -203,13 +210,7 @@ def _scripts(card: Card) -> list[tuple[str, TerminalScript]]:
 
 def _unstarted_scripts(args: argparse.Namespace) -> list[tuple[str, TerminalScript]]:
     """The scripts of the plugins the card options name, without starting a card or a store."""
-    pm = HcekitPluginManager()
-    for name, obj in resolve_plugins(plugin_specs(args)):
-        try:
-            pm.register(obj, name=name)
-        except Exception as exc:
-            raise PluginLoadError(f"plugin {name!r} is invalid: {exc}") from exc
-    return _scripts_of(pm)
+    return _scripts_of(unstarted_plugins(args))
 
 
 class _PrintTracer(_Printer):
@@ -326,6 +327,8 @@ def _run_demo(args: argparse.Namespace, extra: list[Any], metrics: MetricsCollec
 
 def cmd_send(args: argparse.Namespace) -> int:
     _card_only_options(args)
+    if args.reader is None:
+        unstarted_plugins(args)
     if not args.raw:  # refuse what cannot be sent before a card or a reader is touched
         for number, apdu in enumerate(args.apdus, 1):
             try:
@@ -367,9 +370,12 @@ def cmd_tap(args: argparse.Namespace) -> int:
     matches = [s for _, s in scripts if s.name == args.script]
     if not matches:
         known = ", ".join(s.name for _, s in scripts) or "none"
-        raise PluginLoadError(f"no terminal script named {args.script!r} (known: {known})")
+        raise UsageError(f"no terminal script named {args.script!r} (known: {known})")
     options = dict(pair.partition("=")[::2] for pair in args.script_option)
-    check_options(matches[0], options)
+    try:
+        rehearse(matches[0], options)
+    except ScriptOptionError as exc:
+        raise UsageError(str(exc)) from None
     printer = _ExchangePrinter(args.reveal_secrets) if args.trace else None
     transport, card = _transport(args, printer)
     try:

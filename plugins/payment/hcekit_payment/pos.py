@@ -30,10 +30,11 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 
 from hcekit import SW
 from hcekit.errors import HcekitError
-from hcekit.terminal.script import ScriptContext, TerminalScript
+from hcekit.terminal.script import ScriptContext, ScriptOptionError, TerminalScript
 from hcekit.terminal.terminal import Terminal, TerminalError
 from hcekit.tlv import Tlv, TlvError, encode, find, parse
 
@@ -304,6 +305,19 @@ def _parse_amount(text: str) -> int:
     return int(minor)
 
 
+def _read_imk(path: Path) -> bytes:
+    """The issuer master key from a file (16 bytes hex): never from argv, where ps shows it."""
+    try:
+        imk = bytes.fromhex(path.read_text(encoding="ascii").strip())
+    except (OSError, UnicodeDecodeError, ValueError):
+        raise ScriptOptionError(f"option imk-file={path}: not a file holding the key "
+                                "in hex") from None
+    if len(imk) != 16:
+        raise ScriptOptionError(f"option imk-file={path}: the key is {len(imk)} bytes, "
+                                "expected 16")
+    return imk
+
+
 def format_receipt(result: PosResult) -> list[str]:
     rec = result.record
     masked = "*" * (len(rec.pan) - 4) + rec.pan[-4:]
@@ -342,17 +356,16 @@ def format_receipt(result: PosResult) -> list[str]:
 def run_pos(ctx: ScriptContext) -> int:
     """The ``payment-pos`` script: 0 when the cryptogram verified, 1 when not, 2 on errors."""
     opts: Mapping[str, str] = ctx.options
-    try:
+    try:  # every option is read before the first command (hcekit.terminal.script.rehearse)
         amount = _parse_amount(opts.get("amount", "12.34"))
-        request = _REQUEST[opts.get("request", "arqc").lower()]
-        online = opts.get("online", "approve").lower()
-        if online not in _ONLINE:
-            raise ValueError(f"online must be one of {', '.join(_ONLINE)}")
-        imk = bytes.fromhex(opts["imk"]) if "imk" in opts else TEST_IMK
-        issuer = ctx.extras.get("issuer") or IssuerHost(imk)
-    except (ValueError, KeyError) as exc:
-        ctx.echo(f"payment-pos: bad option: {exc}")
-        return 2
+    except ValueError as exc:
+        raise ScriptOptionError(f"option amount: {exc}") from None
+    request = _REQUEST[ctx.choice("request", tuple(_REQUEST), "arqc")]
+    online = ctx.choice("online", _ONLINE, "approve")
+    ctx.choice("flow", ("generate-ac", "qvsdc"), "generate-ac")
+    imk_file = ctx.path("imk-file")
+    imk = TEST_IMK if imk_file is None else _read_imk(imk_file)
+    issuer = ctx.extras.get("issuer") or IssuerHost(imk)
     try:  # the runner (hcekit demo / tap) holds the tap open around this script
         result = run_transaction(
             ctx.terminal, amount_minor=amount,
@@ -381,6 +394,7 @@ POS_SCRIPT = TerminalScript(
         "flow": "generate-ac or qvsdc (default generate-ac)",
         "request": "cryptogram to ask for: arqc, tc or aac (default arqc)",
         "online": "issuer answer after an ARQC: approve, decline or offline (default approve)",
-        "imk": "issuer master key, hex (default: the TEST key)",
+        "imk-file": "file holding the issuer master key, 16 bytes hex (default: the TEST "
+                    "key)",
     },
 )
