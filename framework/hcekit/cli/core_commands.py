@@ -140,8 +140,9 @@ class _ExchangePrinter(_Printer):
     In-process it is a trace observer on the card, so the card's own marks
     decide what is hidden (``hcekit.trace``: the application's mark, a secure
     channel, values plugins marked secret, reference data). Over ``--reader``
-    only the bytes are known: reference data (VERIFY & co.) is hidden; the
-    card's other secrets are its host's to redact.
+    the terminal script's marks decide (``Terminal.mark_secret`` & co.: the
+    PAN, keys, authentications it reads), plus reference data; ``send`` has
+    no script, so only reference data is hidden there.
     """
 
     @hookimpl
@@ -149,7 +150,12 @@ class _ExchangePrinter(_Printer):
         self._print(record.command, record.response, record.sensitive)
 
     def on_exchange(self, command: bytes, response: bytes) -> None:
+        """A raw exchange (``send --raw``): only reference data is known to be secret."""
         self._print(command, response, is_sensitive(command, response))
+
+    def on_trace(self, command: bytes, response: bytes, sensitive: bool) -> None:
+        """An exchange as the terminal script marked it (``tap --reader``)."""
+        self._print(command, response, sensitive)
 
     def _print(self, command: bytes, response: bytes, sensitive: bool) -> None:
         sw = int.from_bytes(response[-2:], "big") if len(response) >= 2 else -1
@@ -191,8 +197,8 @@ def _transport(args: argparse.Namespace,
 
 
 def _terminal_printer(card: Card | None, printer: _ExchangePrinter) -> Any:
-    """The terminal's ``on_exchange``: None when the in-process card prints itself."""
-    return printer.on_exchange if card is None else None
+    """The terminal's ``on_trace``: None when the in-process card prints itself."""
+    return printer.on_trace if card is None else None
 
 
 def _scripts_of(pm: pluggy.PluginManager) -> list[tuple[str, TerminalScript]]:
@@ -338,16 +344,16 @@ def cmd_send(args: argparse.Namespace) -> int:
                                  "--raw sends it as it is") from None
     printer = _ExchangePrinter(args.reveal_secrets)
     transport, card = _transport(args, printer)
-    on_exchange = _terminal_printer(card, printer)
+    on_trace = _terminal_printer(card, printer)
     try:
         terminal = Terminal(transport, auto_get_response=not args.raw,
-                            auto_resend_6c=not args.raw, on_exchange=on_exchange)
+                            auto_resend_6c=not args.raw, on_trace=on_trace)
         with terminal.tap():
             for apdu in args.apdus:
                 if args.raw:  # exactly these bytes: the card's answer to malformed input shows
                     response = transport.transmit(apdu)
-                    if on_exchange is not None:
-                        on_exchange(apdu, response)
+                    if on_trace is not None:
+                        printer.on_exchange(apdu, response)
                 else:
                     terminal.transmit(apdu)
                 printer.check()
@@ -381,7 +387,7 @@ def cmd_tap(args: argparse.Namespace) -> int:
     try:
         terminal = Terminal(transport, auto_get_response=not args.raw,
                             auto_resend_6c=not args.raw,
-                            on_exchange=_terminal_printer(card, printer) if printer else None)
+                            on_trace=_terminal_printer(card, printer) if printer else None)
         with terminal.tap():
             status = matches[0].run(ScriptContext(terminal, options))
         if printer is not None:

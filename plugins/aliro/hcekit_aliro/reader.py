@@ -142,11 +142,13 @@ class AliroReader:
 
     def _send(self, cla: int, ins: int, data: bytes, what: str) -> bytes:
         chunks = [data[i:i + MAX_SHORT] for i in range(0, len(data), MAX_SHORT)] or [b""]
-        for chunk in chunks[:-1]:
-            response = self.terminal.transmit(CommandApdu(cla | 0x10, ins, 0, 0, chunk, None))
-            if response.sw != SW.NO_ERROR:
-                raise ReaderFailed(f"{what}: chained part answered {response.sw:04X}")
-        response = self.terminal.transmit(CommandApdu(cla, ins, 0, 0, chunks[-1], 256))
+        with self.terminal.sensitive():  # keys, cryptograms, documents: redacted as on the card
+            for chunk in chunks[:-1]:
+                response = self.terminal.transmit(CommandApdu(cla | 0x10, ins, 0, 0, chunk,
+                                                              None))
+                if response.sw != SW.NO_ERROR:
+                    raise ReaderFailed(f"{what}: chained part answered {response.sw:04X}")
+            response = self.terminal.transmit(CommandApdu(cla, ins, 0, 0, chunks[-1], 256))
         if response.sw != SW.NO_ERROR:
             raise ReaderFailed(f"{what}: credential answered {response.sw:04X}")
         return response.data

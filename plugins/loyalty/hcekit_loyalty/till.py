@@ -115,16 +115,18 @@ class SmartTapTill:
 
     def _send(self, ins: int, data: bytes, what: str,
               accept: tuple[int, ...] = (SmartTapSW.OK,)) -> ResponseApdu:
-        response = self.terminal.transmit(CommandApdu(CLA_SMART_TAP, ins, 0, 0, data, 256))
-        chunks = [response.data]
-        rounds = 0
-        while response.sw == SmartTapSW.MORE_DATA:
-            rounds += 1
-            if rounds > MAX_MORE_DATA_ROUNDS:
-                raise TillError(f"{what}: card kept answering 9100")
-            response = self.terminal.transmit(
-                CommandApdu(CLA_SMART_TAP, INS_GET_MORE_DATA, 0, 0, b"", 256))
-            chunks.append(response.data)
+        # every Smart Tap command carries session keys or pass data: redacted as on the card
+        with self.terminal.sensitive():
+            response = self.terminal.transmit(CommandApdu(CLA_SMART_TAP, ins, 0, 0, data, 256))
+            chunks = [response.data]
+            rounds = 0
+            while response.sw == SmartTapSW.MORE_DATA:
+                rounds += 1
+                if rounds > MAX_MORE_DATA_ROUNDS:
+                    raise TillError(f"{what}: card kept answering 9100")
+                response = self.terminal.transmit(
+                    CommandApdu(CLA_SMART_TAP, INS_GET_MORE_DATA, 0, 0, b"", 256))
+                chunks.append(response.data)
         if response.sw not in accept:
             raise TillError(f"{what}: card answered {response.sw:04X} {describe(response.sw)}")
         return ResponseApdu(b"".join(chunks), response.sw)

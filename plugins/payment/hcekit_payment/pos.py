@@ -96,10 +96,21 @@ class _Session:
 
     def expect(self, command: bytes, what: str) -> bytes:
         response = self.terminal.transmit(command)
+        self._mark_secrets(response.data)
         self.book3.exchange(command, response.to_bytes())
         if response.sw != SW.NO_ERROR:
             raise PosError(f"{what}: card answered {response.sw:04X}")
         return response.data
+
+    def _mark_secrets(self, data: bytes) -> None:
+        """The PAN and track 2 never reach a printout, over a reader too (as the card marks)."""
+        objects: dict[int, bytes] = {}
+        try:
+            _flatten(data, objects)
+        except (TlvError, ValueError):
+            return
+        found = (objects.get(tag, b"") for tag in (tags.PAN, tags.TRACK2_EQUIVALENT))
+        self.terminal.mark_secret(*(value for value in found if len(value) >= 4))
 
     def conforming(self, stage: str) -> None:
         """A Book 3 kernel terminates on any finding ("card error")."""
