@@ -122,11 +122,11 @@ def test_bad_declarations_are_refused() -> None:
 
 
 def test_cli_option_typos_fail_with_the_closest_name(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["send", "--only", "ndef", "--option", "ndef.urll=x", "00A4040000"]) == 1
+    assert main(["send", "--only", "ndef", "--option", "ndef.urll=x", "00A4040000"]) == 2
     assert "has no option 'urll' (did you mean 'url'?)" in capsys.readouterr().err
-    assert main(["send", "--only", "ndef", "--option", "ndeff.url=x", "00A4040000"]) == 1
+    assert main(["send", "--only", "ndef", "--option", "ndeff.url=x", "00A4040000"]) == 2
     assert "'ndeff': no such plugin on this card (did you mean 'ndef'?)" in capsys.readouterr().err
-    assert main(["send", "--only", "ndef", "--option", "ndef.max_size=big", "00A4040000"]) == 1
+    assert main(["send", "--only", "ndef", "--option", "ndef.max_size=big", "00A4040000"]) == 2
     assert "ndef.max_size='big': not a valid integer" in capsys.readouterr().err
 
 
