@@ -18,7 +18,7 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from hcekit.cli.arguments import open_output, positive_int
+from hcekit.cli.arguments import int_range, non_empty, open_output
 from hcekit.cli.personalization import Personalization
 from hcekit.store import PluginStore
 
@@ -34,6 +34,9 @@ from .badge import (
 from .fascn import Fascn, FascnError
 
 __all__ = ["PERSONALIZATION"]
+
+#: Longest certificate validity --days accepts (100 years; X.509 ends at 9999-12-31).
+MAX_DAYS = 36500
 
 
 @dataclass(frozen=True)
@@ -54,10 +57,12 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--uuid", type=uuid.UUID, default=None, help="card UUID (default: random)")
     parser.add_argument("--fascn", default=None, metavar="A-S-C-S-I-P-O-O-A",
                         help="FASC-N fields, e.g. 9999-9999-999999-0-1-0000000000-3-0000-1")
-    parser.add_argument("--days", type=positive_int, default=365,
+    parser.add_argument("--days", type=int_range(1, MAX_DAYS), default=365,
                         help="certificate validity in days (default %(default)s)")
-    parser.add_argument("--subject", default="", help="certificate subject common name")
-    parser.add_argument("--label", default="hcekit access badge", help="application label")
+    parser.add_argument("--subject", type=non_empty, default="",
+                        help="certificate subject common name")
+    parser.add_argument("--label", type=non_empty, default="hcekit access badge",
+                        help="application label")
     parser.add_argument("--pin", default=DEFAULT_PIN, help="PIV PIN (6-8 digits)")
     parser.add_argument("--cert-out", type=Path, metavar="PEM",
                         help="also write the certificate here (an existing file only with --force)")
