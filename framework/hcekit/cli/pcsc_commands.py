@@ -206,7 +206,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print("hcekit: Ctrl-C to stop", flush=True)
         try:
             while not stop.wait(0.5):
-                pass
+                failed = next((host.failure for host in hosts if host.failure), None)
+                if failed is not None:  # a taken port: one clear line, exit status 1
+                    raise HcekitError(failed)
         except KeyboardInterrupt:
             pass
     finally:

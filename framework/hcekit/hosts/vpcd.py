@@ -49,6 +49,13 @@ event seen meanwhile is replayed; from then on the card serves normally.
 Reconnects: when vpcd goes away (pcscd stopped or restarted) the host waits
 and connects again with exponential backoff; the card object, so the
 plugins' state, survives.
+
+A busy port: vpcd accepts one card per port (``listen`` with a backlog and an
+``accept`` only while it has no card), so a second card's TCP connect
+succeeds into the backlog and then hears nothing. vpcd asks a new card for
+its ATR within one presence poll of accepting it, so a connection that hears
+nothing for :data:`FIRST_FRAME_WAIT` seconds is refused: the host stops and
+:attr:`VpcdHost.failure` names the port (``hcekit serve`` exits with it).
 """
 
 from __future__ import annotations
@@ -89,6 +96,9 @@ _SW_UNKNOWN = sw_bytes(SW.UNKNOWN)
 #: pcscd asks for the ATR every 0.4 s (its presence poll); this long without any
 #: frame after a power message means vpcd is waiting for an answer instead.
 SILENCE_AFTER_POWER = 3.0
+#: vpcd asks a newly accepted card for its ATR at its next presence poll (0.4 s); a
+#: connection that hears nothing for this long sits in the backlog of a taken port.
+FIRST_FRAME_WAIT = 4.0
 _HAS_QUICKACK = hasattr(socket, "TCP_QUICKACK")
 
 
@@ -250,6 +260,8 @@ class VpcdHost(SimulatedDeviceHost):
         self._busy = False
         self._pending_power: VpcdControl | None = None
         self._watchdog: threading.Thread | None = None
+        #: Why the host stopped on its own (a taken port), else None.
+        self.failure: str | None = None
 
     # -- Host interface ------------------------------------------------------------
 
@@ -362,10 +374,34 @@ class VpcdHost(SimulatedDeviceHost):
                 continue
             sock.settimeout(None)
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            conn = _Connection(sock)
+            if not self._heard_from(conn):
+                conn.close()
+                if self._running:
+                    self.failure = (
+                        f"vpcd port {self.port} on {self.address} is taken: the connection was "
+                        f"accepted but vpcd sent nothing for {FIRST_FRAME_WAIT:g} s, as it "
+                        "does while it serves another card there (a second 'hcekit serve' "
+                        "on this port?); stop that one or use another --port")
+                    log.error("%s", self.failure)
+                    self._running = False
+                    self._stopped.set()
+                return None
             self.stats.connects += 1
             log.info("vpcd %s: connected", self.endpoint)
-            return _Connection(sock)
+            return conn
         return None
+
+    def _heard_from(self, conn: _Connection) -> bool:
+        """True once vpcd sends its first frame (left unread); False after FIRST_FRAME_WAIT."""
+        deadline = time.monotonic() + FIRST_FRAME_WAIT
+        while self._running:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            if not conn.quiet_for(min(0.2, left)):
+                return True
+        return False
 
     # -- the connection loop -----------------------------------------------------------
 

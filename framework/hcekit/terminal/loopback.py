@@ -22,3 +22,12 @@ class LoopbackTransport:
 
     def transmit(self, command: bytes) -> bytes:
         return self.host.transceive(command)
+
+    def close(self) -> None:
+        """Nothing to release in-process (the card is its owner's to close)."""
+
+    def __enter__(self) -> LoopbackTransport:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -138,6 +138,9 @@ class _RehearsalTransport:
     def transmit(self, command: bytes) -> bytes:
         raise _FirstCommand
 
+    def close(self) -> None:
+        pass
+
 
 def rehearse(script: TerminalScript, given: Mapping[str, str]) -> None:
     """Refuse *given* options before anything is touched: unknown names, then bad values.

@@ -99,12 +99,21 @@ class Terminal:
 
     @contextmanager
     def tap(self) -> Iterator[Terminal]:
-        """One presentation of the card: field on … field off, even on error."""
-        self.connect()
+        """One presentation of the card: field on … field off, even on error.
+
+        The transport is closed afterwards (a PC/SC context released; the next
+        tap makes a new one), so a long-running terminal holds nothing between taps.
+        """
         try:
-            yield self
+            self.connect()
+            try:
+                yield self
+            finally:
+                self.disconnect()
         finally:
-            self.disconnect()
+            close = getattr(self.transport, "close", None)  # older transports may lack it
+            if close is not None:
+                close()
 
     def connect(self) -> None:
         self.transport.connect()
