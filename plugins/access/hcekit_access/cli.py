@@ -59,7 +59,7 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
                         help="FASC-N fields, e.g. 9999-9999-999999-0-1-0000000000-3-0000-1")
     parser.add_argument("--days", type=int_range(1, MAX_DAYS), default=365,
                         help="certificate validity in days (default %(default)s)")
-    parser.add_argument("--subject", type=non_empty, default="",
+    parser.add_argument("--subject", type=non_empty, default=None,
                         help="certificate subject common name")
     parser.add_argument("--label", type=non_empty, default="hcekit access badge",
                         help="application label")
@@ -93,7 +93,7 @@ def _prepare(args: argparse.Namespace) -> _Request:
     now = datetime.datetime.now(datetime.UTC)
     return _Request(BadgeRequest(
         card_uuid=args.uuid, fascn=fascn, issuer_key=issuer_key, issuer_cert=issuer_cert,
-        self_signed=args.self_signed, subject=args.subject,
+        self_signed=args.self_signed, subject=args.subject or "",
         not_before=now - datetime.timedelta(minutes=5),
         not_after=now + datetime.timedelta(days=args.days), label=args.label, pin=args.pin,
     ), args.cert_out, args.force)
