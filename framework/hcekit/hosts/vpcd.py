@@ -50,6 +50,14 @@ Reconnects: when vpcd goes away (pcscd stopped or restarted) the host waits
 and connects again with exponential backoff; the card object, so the
 plugins' state, survives.
 
+Restarts: pcscd powers a card up when it sees it arrive, so a new connection
+gets POWER ON within a poll or two. One that gets only ATR polls for
+:data:`REANNOUNCE_AFTER` seconds is one pcscd never saw arrive: its reader
+state still holds the card of the previous connection (see docs/pcsc.md,
+"Restarts"). The host then closes that connection once, so pcscd's next poll
+sees the card leave and the following one sees it come back and powers it;
+it does so again only after a connection that was powered.
+
 A busy port: vpcd accepts one card per port (``listen`` with a backlog and an
 ``accept`` only while it has no card), so a second card's TCP connect
 succeeds into the backlog and then hears nothing. vpcd asks a new card for
@@ -99,6 +107,9 @@ SILENCE_AFTER_POWER = 3.0
 #: vpcd asks a newly accepted card for its ATR at its next presence poll (0.4 s); a
 #: connection that hears nothing for this long sits in the backlog of a taken port.
 FIRST_FRAME_WAIT = 4.0
+#: pcscd powers a card up within a poll or two of seeing it arrive; a new connection
+#: that gets only ATR polls for this long is one pcscd never saw arrive (module doc).
+REANNOUNCE_AFTER = 3.0
 _HAS_QUICKACK = hasattr(socket, "TCP_QUICKACK")
 
 
@@ -126,6 +137,8 @@ class VpcdStats:
     card_errors: int = 0
     #: Times vpcd went silent after a power message (a client's 1-byte APDU, probably).
     silent_after_power: int = 0
+    #: Times the host dropped a new connection that pcscd polled but never powered.
+    reannounced: int = 0
 
 
 class _Connection:
@@ -262,6 +275,7 @@ class VpcdHost(SimulatedDeviceHost):
         self._watchdog: threading.Thread | None = None
         #: Why the host stopped on its own (a taken port), else None.
         self.failure: str | None = None
+        self._may_reannounce = True
 
     # -- Host interface ------------------------------------------------------------
 
@@ -450,6 +464,8 @@ class VpcdHost(SimulatedDeviceHost):
             socket.MSG_WAITALL
         get_atr = VpcdControl.GET_ATR
         after_power: int | None = None
+        unpowered_since: float | None = None  # ATR polls, no power event yet on this connection
+        awaiting_power = True
         while True:
             if after_power is not None:
                 self._check_silence(conn, after_power)
@@ -481,8 +497,16 @@ class VpcdHost(SimulatedDeviceHost):
                 if control == get_atr:
                     if not send(self.atr):
                         return True
+                    if awaiting_power:
+                        now = time.monotonic()
+                        if unpowered_since is None:
+                            unpowered_since = now
+                        elif now - unpowered_since > REANNOUNCE_AFTER and self._may_reannounce:
+                            self._reannounce()
+                            return True
                     continue
                 if control in _POWER_EVENTS:
+                    awaiting_power, self._may_reannounce = False, True
                     if not self._power(VpcdControl(control)):
                         return False
                     after_power = control
@@ -496,6 +520,15 @@ class VpcdHost(SimulatedDeviceHost):
                 return False
             if not send(response):
                 return True
+
+    def _reannounce(self) -> None:
+        """Leave once, so pcscd sees the card go and come back (module doc, "Restarts")."""
+        self._may_reannounce = False  # again only after a connection that got powered
+        self.stats.reannounced += 1
+        log.warning("vpcd %s: pcscd polls the card but never powered it up after %g s: it "
+                    "still counts the previous connection's card as present (a restart while "
+                    "a client held the card); reconnecting so it sees the card arrive",
+                    self.endpoint, REANNOUNCE_AFTER)
 
     # -- card calls under the watchdog -----------------------------------------------------
 
