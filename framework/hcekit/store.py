@@ -223,6 +223,9 @@ class SqliteStore(Store):
     def _open_writable(self) -> sqlite3.Connection:
         try:
             db = sqlite3.connect(str(self.file), isolation_level=None, check_same_thread=False)
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open store {self.path}: {exc}") from exc
+        try:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=FULL")
             db.execute(
@@ -234,6 +237,10 @@ class SqliteStore(Store):
             db.execute("BEGIN IMMEDIATE")
             db.execute("ROLLBACK")
         except sqlite3.Error as exc:
+            db.close()
+            if "not a database" in str(exc):
+                raise StoreError(f"cannot open store {self.path}: not an hcekit store (the "
+                                 "file is not a SQLite database)") from exc
             if "readonly" in str(exc) or "read-only" in str(exc):
                 raise StoreError(
                     f"store {self.path} is read-only ({exc}): a card on it could not commit "
@@ -310,16 +317,14 @@ class SqliteStore(Store):
                 self._lock_file = None
 
 
-#: The first 16 bytes of every SQLite 3 database (https://www.sqlite.org/fileformat.html §1.3).
-SQLITE_HEADER = b"SQLite format 3\x00"
-
-
 def _check_existing_file(given: Path, file: Path) -> None:
     """Refuse, before anything is created or locked, what can never be a store.
 
     A hard link is refused: SQLite keeps a database's ``-wal`` and journal per
     *name*, so two names of one database are a documented corruption risk
     (https://www.sqlite.org/howtocorrupt.html §2.5), and would meet two locks.
+    Only ``stat``: opening and closing the file here would drop the POSIX locks
+    an SQLite connection of this process holds on it (same page, §2.2).
     """
     try:
         info = file.stat()
@@ -337,15 +342,6 @@ def _check_existing_file(given: Path, file: Path) -> None:
             f"cannot open store {given}: the file has {info.st_nlink} hard links, and SQLite "
             "keeps a database's journal per name, so two names can corrupt it; keep one name "
             "(a symlink is fine)")
-    if info.st_size:
-        try:
-            with file.open("rb") as handle:
-                header = handle.read(len(SQLITE_HEADER))
-        except OSError as exc:
-            raise StoreError(f"cannot open store {given}: {exc.strerror or exc}") from exc
-        if header != SQLITE_HEADER:
-            raise StoreError(f"cannot open store {given}: not an hcekit store (the file is "
-                             "not a SQLite database)")
 
 
 def _prepare_directory(given: Path, parent: Path, create_parent: bool) -> None:
