@@ -333,8 +333,6 @@ def _run_demo(args: argparse.Namespace, extra: list[Any], metrics: MetricsCollec
 
 def cmd_send(args: argparse.Namespace) -> int:
     _card_only_options(args)
-    if args.reader is None:
-        unstarted_plugins(args)
     if not args.raw:  # refuse what cannot be sent before a card or a reader is touched
         for number, apdu in enumerate(args.apdus, 1):
             try:
