@@ -54,6 +54,8 @@ def test_new_into_a_file_says_it_is_not_a_directory(
     (["access", "personalize", "--store", ":memory:", "--days", "99999999999"], "--days"),
     (["access", "personalize", "--store", ":memory:", "--label", ""], "--label"),
     (["access", "personalize", "--store", ":memory:", "--subject", ""], "--subject"),
+    (["tap", "ndef-read", "--store", ""], "--store"),
+    (["access", "personalize", "--store", ""], "--store"),
 ], ids=lambda v: " ".join(v) if isinstance(v, list) else "")
 def test_argument_types_refuse_out_of_range_and_empty_values(
         argv: list[str], what: str, capsys: pytest.CaptureFixture[str]) -> None:

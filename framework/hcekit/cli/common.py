@@ -24,7 +24,7 @@ from ..plugins import (
 )
 from ..store import MEMORY, SqliteStore, Store, open_store
 from ..trace import LoggingTracer
-from .arguments import hexbytes
+from .arguments import hexbytes, non_empty
 
 __all__ = ["STORE_ENV", "StoreOwningCard", "UsageError", "add_card_options", "add_store_option",
            "build_card", "cwd_importable", "default_store_path", "hexbytes",
@@ -57,11 +57,13 @@ def add_store_option(parser: argparse.ArgumentParser | argparse._ArgumentGroup, 
     """The one ``--store`` option (``per_port``: repeatable, one per ``--port``)."""
     if per_port:
         parser.add_argument("--store", action="append", default=None, metavar="PATH",
+                            type=non_empty,
                             help=STORE_HELP + ". With several --port: one --store per port, "
                                  "in the same order (a store holds one card), or "
                                  f"--store {MEMORY} once for throwaway cards")
     else:
-        parser.add_argument("--store", default=None, metavar="PATH", help=STORE_HELP)
+        parser.add_argument("--store", default=None, metavar="PATH", type=non_empty,
+                            help=STORE_HELP)
 
 
 def store_location(value: str | None) -> str:
