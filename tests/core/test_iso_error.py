@@ -55,3 +55,15 @@ def test_a_malformed_status_word_from_a_plugin_answers_6f00(sw: int) -> None:
     assert card.transceive(CommandApdu(0, 0xA4, 4, 0, AID, 256).to_bytes())[-2:] == b"\x90\x00"
     assert card.transceive(bytes.fromhex("0001000000")) == b"\x6f\x00"
     card.close()
+
+
+def test_a_terminal_checking_an_odd_status_word_gets_an_hcekit_error() -> None:
+    from hcekit import ResponseApdu
+    from hcekit.errors import HcekitError
+
+    with pytest.raises(IsoError):
+        ResponseApdu(b"", 0x6A82).check()
+    for sw in (0x6110, 0x1234):
+        with pytest.raises(HcekitError) as info:
+            ResponseApdu(b"", sw).check()
+        assert not isinstance(info.value, IsoError)
