@@ -78,9 +78,12 @@ def _aid_xml(args: argparse.Namespace) -> int:
     try:
         with build_card(args) as card:
             claims = card.claims()
+            polling = card.polling.filters()
+            observe = card.polling.observe_by_default
         text = aid_xml(claims, description=args.description,
                        require_device_unlock=args.require_unlock, banner=args.banner,
-                       dynamic_only=args.dynamic_only)
+                       dynamic_only=args.dynamic_only, polling=polling,
+                       observe_by_default=observe)
     except HcekitError as exc:
         raise HcekitError(f"android aid-xml: {exc}") from None
     return _write(text, args.output, args.force, "aid-xml")
@@ -133,7 +136,9 @@ def add_commands(subparsers: Any) -> None:
     aids = commands.add_parser(
         "aid-xml", help="res/xml AID groups from the plugins' claims",
         description="Print res/xml/hcekit_apduservice.xml: one aid-group per category "
-                    "with the installed plugins' AID claims, validated with Android's rules.")
+                    "with the installed plugins' AID claims, validated with Android's rules, "
+                    "and the plugins' polling-loop filters and shouldDefaultToObserveMode "
+                    "(Android 15; see docs/observe-mode.md).")
     add_card_options(aids)
     aids.add_argument("--description", default="hcekit",
                       help="android:description of the service (shown by Android)")

@@ -11,6 +11,16 @@ valid (its AIDs are all registered at run time); a payment group needs a
 banner (Android lists payment services in Tap & pay with it) and a service
 has at most one payment group (``ApduServiceInfo`` ignores a second).
 
+Android 15 (API 35) reads polling-loop filters from the same XML
+(``ApduServiceInfo``): ``<polling-loop-filter>`` and
+``<polling-loop-pattern-filter>`` directly under ``<host-apdu-service>``, each
+with ``android:name`` and ``android:autoTransact``, and
+``android:shouldDefaultToObserveMode`` on ``<host-apdu-service>``. hcekit writes
+them from the plugins' ``hcekit_polling_loop`` declarations and reads them
+back with :func:`parse_polling_xml`. Earlier Android versions ignore the
+elements, but resource compilers against older framework resources (Debian's
+API 29 ``android-framework-res``) refuse the unknown attributes.
+
 Names that end up in the manifest or resources are checked with Android's
 rules too: resource names (:func:`check_resource_name`), drawable references
 (:func:`check_drawable`), the service class (:func:`check_java_class`).
@@ -25,6 +35,7 @@ from dataclasses import dataclass
 
 from hcekit.aid import AidKind, Category, Claim, parse_aid_filter
 from hcekit.errors import ClaimError
+from hcekit.polling import FilterKind, PollingFilter, check_filter_conflicts
 
 from .bridge import SERVICE_CLASS
 from .host import android_category
@@ -38,6 +49,8 @@ __all__ = [
     "service_xml",
     "requirements_xml",
     "parse_aid_xml",
+    "parse_polling_xml",
+    "POLLING_ELEMENTS",
     "check_resource_name",
     "check_drawable",
     "check_java_class",
@@ -65,6 +78,12 @@ FILTER_ELEMENTS = {
     AidKind.SUBSET: "aid-suffix-filter",
 }
 _KIND_BY_ELEMENT = {element: kind for kind, element in FILTER_ELEMENTS.items()}
+#: XML element per polling-loop filter kind (API 35 ``ApduServiceInfo``).
+POLLING_ELEMENTS = {
+    FilterKind.EXACT: "polling-loop-filter",
+    FilterKind.PATTERN: "polling-loop-pattern-filter",
+}
+_POLLING_KIND = {element: kind for kind, element in POLLING_ELEMENTS.items()}
 
 #: Java's reserved words (JLS §3.9) and literals: never an R field nor a class name part.
 JAVA_KEYWORDS = frozenset("""
@@ -191,11 +210,16 @@ def aid_xml(
     require_device_unlock: bool = False,
     banner: str | None = None,
     dynamic_only: bool = False,
+    polling: Sequence[tuple[str, PollingFilter]] = (),
+    observe_by_default: bool = False,
 ) -> str:
     """``res/xml/hcekit_apduservice.xml`` for *claims* (``Card.claims()``).
 
     *dynamic_only*: no aid-group at all; the app registers every AID at run
     time (``registerAidsForService``), as a WeChat-style app does.
+    *polling*: ``(plugin, filter)`` pairs (``card.polling.filters()``), written as
+    polling-loop filters; *observe_by_default* writes
+    ``android:shouldDefaultToObserveMode="true"`` (``card.polling.observe_by_default``).
     """
     if banner is not None:
         check_drawable(banner)
@@ -214,6 +238,8 @@ def aid_xml(
     })
     if banner is not None:
         root.set(_a("apduServiceBanner"), banner)
+    if observe_by_default:
+        root.set(_a("shouldDefaultToObserveMode"), "true")
     for group in groups:
         node = ET.SubElement(root, "aid-group", {
             _a("category"): group.category.value,
@@ -221,6 +247,12 @@ def aid_xml(
         })
         for claim in group.claims:
             ET.SubElement(node, FILTER_ELEMENTS[claim.kind], {_a("name"): claim.aid.hex().upper()})
+    check_filter_conflicts(polling)
+    for _plugin, flt in polling:
+        ET.SubElement(root, POLLING_ELEMENTS[flt.kind], {
+            _a("name"): flt.value,
+            _a("autoTransact"): "true" if flt.auto_transact else "false",
+        })
     text = '<?xml version="1.0" encoding="utf-8"?>\n' + _pretty(root) + "\n"
     parse_aid_xml(text)  # what we write must read back exactly
     return text
@@ -296,7 +328,10 @@ def parse_aid_xml(text: str) -> list[tuple[Category, str]]:
         check_drawable(banner)
     found: list[tuple[Category, str]] = []
     payment_groups = 0
+    _read_polling(root)
     for group in root:
+        if group.tag in _POLLING_KIND:
+            continue
         if group.tag != "aid-group":
             raise ClaimError(f"unexpected <{group.tag}> in <host-apdu-service>")
         category = group.get(_a("category"))
@@ -331,3 +366,38 @@ def parse_aid_xml(text: str) -> list[tuple[Category, str]]:
                 raise ClaimError(f"AID {text_filter} appears twice; Android keeps one silently")
             found.append((Category(category), text_filter))
     return found  # empty: a dynamic-only service (every AID registered at run time)
+
+
+def _read_polling(root: ET.Element) -> tuple[list[PollingFilter], bool]:
+    """The polling-loop filters and observe-mode default of a parsed service XML, validated."""
+    observe = root.get(_a("shouldDefaultToObserveMode"))
+    if observe not in (None, "true", "false"):
+        raise ClaimError(f"android:shouldDefaultToObserveMode={observe!r}: expected true or false")
+    filters: list[PollingFilter] = []
+    for node in root:
+        kind = _POLLING_KIND.get(node.tag)
+        if kind is None:
+            continue
+        name = node.get(_a("name"))
+        auto = node.get(_a("autoTransact"), "false")
+        if name is None:
+            raise ClaimError(f"<{node.tag}> without android:name")
+        if auto not in ("true", "false"):
+            raise ClaimError(f"<{node.tag} android:name={name!r}>: android:autoTransact={auto!r}, "
+                             "expected true or false")
+        build = PollingFilter.exact if kind is FilterKind.EXACT else PollingFilter.pattern
+        flt = build(name, auto_transact=auto == "true")
+        if any(f.kind is flt.kind and f.value == flt.value for f in filters):
+            raise ClaimError(f"<{node.tag} android:name={name!r}> appears twice; Android keeps "
+                             "one autoTransact value silently")
+        filters.append(flt)
+    return filters, observe == "true"
+
+
+def parse_polling_xml(text: str) -> tuple[list[PollingFilter], bool]:
+    """The polling-loop filters of a service XML and its ``shouldDefaultToObserveMode``."""
+    try:
+        root = ET.fromstring(text)
+    except ET.ParseError as exc:
+        raise ClaimError(f"AID XML is not well-formed: {exc}") from exc
+    return _read_polling(root)

@@ -21,12 +21,14 @@ __all__ = [
     "AidKind",
     "Claim",
     "parse_aid_filter",
+    "select_order",
     "find_conflicts",
     "check_conflicts",
     "MIN_AID_LEN",
     "MAX_AID_LEN",
 ]
 
+#: The shortest and longest AID Android accepts, in bytes.
 MIN_AID_LEN = 5
 MAX_AID_LEN = 16
 _AID_FILTER = re.compile(r"^(?:[0-9A-Fa-f]{2}){5,16}[*#]?$")
@@ -40,6 +42,8 @@ class Category(StrEnum):
 
 
 class AidKind(StrEnum):
+    """An exact AID, a ``*`` prefix (every AID starting so) or a ``#`` subset (its truncations)."""
+
     EXACT = ""
     PREFIX = "*"
     SUBSET = "#"
@@ -102,6 +106,22 @@ class Claim:
             return aid.startswith(self.aid)
         return len(aid) >= MIN_AID_LEN and self.aid.startswith(aid)
 
+    def select_aid(self, name: bytes) -> bytes | None:
+        """The AID a SELECT by DF name *name* selects under this claim, or None.
+
+        ISO/IEC 7816-4 SELECT takes a whole DF name or a right-truncated one
+        (a *partial name*). The answer is *name* when it is an AID this claim
+        routes (Android's resolution, :meth:`matches`); else, when *name* is a
+        truncation of this claim's AID, that AID — the exact AID, the longest
+        of a ``#`` claim, the shortest of a ``*`` claim. The card lists every
+        claim's answer in AID order (:func:`select_order`).
+        """
+        if len(name) >= MIN_AID_LEN and self.matches(name):
+            return self.aid if self.kind is AidKind.EXACT else bytes(name)
+        if name and self.aid.startswith(name):
+            return self.aid
+        return None
+
     def overlaps(self, other: Claim) -> bool:
         """Could one selected AID route to both claims?"""
         a, b = self, other
@@ -139,6 +159,15 @@ def parse_aid_filter(text: str) -> tuple[bytes, AidKind]:
         )
     kind = AidKind(cleaned[-1]) if cleaned[-1] in "*#" else AidKind.EXACT
     return bytes.fromhex(cleaned.rstrip("*#")), kind
+
+
+def select_order(name: bytes, routes: Iterable[tuple[str, Claim]]) -> list[tuple[bytes, str, Claim]]:
+    """``(selected AID, owner, claim)`` for every claim a SELECT of *name* reaches, in the
+    order first/next occurrence walks them: by selected AID (so the whole name, when claimed,
+    comes first), then by owner name — the same for every plugin, whatever the load order."""
+    found = [(aid, owner, claim) for owner, claim in routes
+             if (aid := claim.select_aid(name)) is not None]
+    return sorted(found, key=lambda f: (f[0], f[1]))
 
 
 def find_conflicts(

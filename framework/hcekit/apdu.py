@@ -16,6 +16,7 @@ from .sw import SW, describe, sw_bytes
 
 __all__ = ["CommandApdu", "ResponseApdu", "SHORT_MAX_NC", "SHORT_MAX_NE", "EXTENDED_MAX_NE"]
 
+#: The most data (Nc) and the longest answer (Ne) short and extended APDUs can carry.
 SHORT_MAX_NC = 255
 SHORT_MAX_NE = 256
 EXTENDED_MAX_NC = 65535

@@ -19,10 +19,14 @@ which is what a PIV personality wants; choose it with ``--atr 3B80800101``
 
 from __future__ import annotations
 
+import logging
 from functools import reduce
 from operator import xor
+from typing import Any
 
-from .errors import HcekitError
+import pluggy
+
+from .errors import HcekitError, PluginLoadError
 
 __all__ = [
     "ATR_NO_HISTORICAL_BYTES",
@@ -32,12 +36,16 @@ __all__ = [
     "check_atr",
     "historical_bytes",
     "contactless_atr",
+    "plugin_atr",
 ]
+
+log = logging.getLogger("hcekit.atr")
 
 #: T0 high nibble 8: only TD1 follows; TD1 = 80: TD2 follows, T=0; TD2 = 01: T=1.
 _PREFIX_TS = 0x3B
 _TD1 = 0x80
 _TD2 = 0x01
+#: The most historical bytes an ATR holds (T0's low nibble).
 MAX_HISTORICAL_BYTES = 15
 MAX_ATR_LENGTH = 33
 
@@ -105,3 +113,35 @@ ATR_NO_HISTORICAL_BYTES = contactless_atr(b"")
 #: 6, "hcekit" — ``3B 88 80 01 80 56 68 63 65 6B 69 74 xx``. Tools recognise a
 #: contactless ISO 14443-4 card; people reading a trace recognise hcekit.
 DEFAULT_ATR = contactless_atr(b"\x80\x56hcekit")
+
+
+def _rank(impl: pluggy.HookImpl) -> int:
+    return 1 if impl.tryfirst else -1 if impl.trylast else 0
+
+
+def plugin_atr(pm: pluggy.PluginManager, **kwargs: Any) -> bytes | None:
+    """The ATR the plugins ask for through ``hcekit_atr``, checked; None when none does.
+
+    Not pluggy's "last registered is called first" (an accident of load
+    order): every implementation is asked, the highest rank answering wins
+    (``tryfirst`` > unmarked > ``trylast``), and between answers of equal rank
+    the plugin whose name sorts first wins, with a warning naming all of them.
+    """
+    answers: list[tuple[int, str, object]] = []
+    for impl in pm.hook.hcekit_atr.get_hookimpls():
+        answer = impl.function(*[kwargs[name] for name in impl.argnames])
+        if answer is not None:
+            answers.append((-_rank(impl), impl.plugin_name, answer))
+    if not answers:
+        return None
+    answers.sort(key=lambda a: (a[0], a[1]))
+    rank, winner, atr = answers[0]
+    tied = [name for r, name, _ in answers if r == rank]
+    if len(tied) > 1:
+        log.warning("plugins %s all answer hcekit_atr; presenting %r's ATR (first by name). "
+                    "Mark one @hookimpl(tryfirst=True) or give the host an explicit ATR "
+                    "(hcekit serve --atr HEX)", ", ".join(repr(n) for n in tied), winner)
+    try:
+        return check_atr(bytes(atr))  # type: ignore[call-overload]
+    except (AtrError, TypeError) as exc:
+        raise PluginLoadError(f"hcekit_atr of plugin {winner!r} answered {atr!r}: {exc}") from exc

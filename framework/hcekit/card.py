@@ -31,6 +31,9 @@ nothing selected       other command                           6F00 (as Android 
 application selected   other command                           plugin's hcekit_process
 =====================  ======================================  =========================
 
+A DF name matches whole or as a partial name; first/next occurrence walks
+the matches in the one order :func:`hcekit.aid.select_order` defines.
+
 A *raw* application (``register(..., raw=exchange)``, what the WeChat facade
 registers) sees the card as an Android ``HostApduService`` sees the phone: a
 *routing SELECT* is what AOSP's ``HostEmulationManager.findSelectAid``
@@ -62,7 +65,7 @@ from typing import Any, Literal
 
 import pluggy
 
-from .aid import AidKind, Category, Claim, check_conflicts
+from .aid import AidKind, Category, Claim, check_conflicts, select_order
 from .apdu import (
     CLA_CHAINING,
     CLA_FURTHER_INTERINDUSTRY,
@@ -88,6 +91,7 @@ from .plugins import (
     own_hook,
     resolve_plugins,
 )
+from .polling import PollingEvent, PollingFrame, PollingRouter
 from .store import MemoryStore, Store
 from .sw import SW, bytes_remaining, sw_bytes, wrong_le
 from .trace import SecretValues, TraceRecord, is_sensitive
@@ -202,6 +206,8 @@ class Card:
         self._chain_out_sensitive = False
         self._field = False
         self._tracing = False
+        #: Every plugin's polling-loop filters and the tap's observe-mode state (hcekit.polling).
+        self.polling = PollingRouter()
         #: Values the plugins marked secret (``plugin.mark_secret``): redacted in every trace.
         self.secrets = SecretValues()
         self._closed = False
@@ -289,6 +295,9 @@ class Card:
             if entry.startup is not None:
                 entry.startup(ctx)
             entry.claims = tuple(claims_fn(ctx) or ()) if claims_fn is not None else ()
+        except OptionError as exc:  # a value the plugin refuses: the caller's input, not a bug
+            self._pm.unregister(obj)
+            raise OptionError(f"plugin {name!r} refused its options: {exc}") from exc
         except Exception as exc:
             self._pm.unregister(obj)
             raise PluginLoadError(f"plugin {name!r} failed to start: {exc}") from exc
@@ -355,9 +364,16 @@ class Card:
         elif not wants_ppse and _PPSE_NAME in self._plugins:
             self._remove(_PPSE_NAME)
         check_conflicts((e.name, c) for e in self._plugins.values() for c in e.claims)
+        self._sync_polling()
         self._routes = [(e, c) for e in self._plugins.values() for c in e.claims]
         self._has_raw = any(e.raw is not None for e in self._plugins.values())
         self._tracing = bool(self._pm.hook.hcekit_trace.get_hookimpls())
+
+    def _sync_polling(self) -> None:
+        for e in self._plugins.values():
+            self.polling.declare(e.name, e.ctx, own_hook(self._pm, e.obj, "hcekit_polling_loop"),
+                                 own_hook(self._pm, e.obj, "hcekit_polling_frame"))
+        self.polling.rebuild(list(self._plugins))
 
     # -- introspection ------------------------------------------------------------
 
@@ -374,19 +390,11 @@ class Card:
         return {name: e.option_group for name, e in self._plugins.items()}
 
     def atr(self) -> bytes | None:
-        """The ATR a plugin asks for (``hcekit_atr``, first answer wins), checked; or None.
+        """The ATR the plugins ask for (``hcekit_atr``; :func:`hcekit.atr.plugin_atr` says
+        which wins), checked; or None. A host's explicit ATR (``hcekit serve --atr``) wins."""
+        from .atr import plugin_atr
 
-        A host's explicit ATR (``hcekit serve --atr``) takes precedence over this.
-        """
-        from .atr import AtrError, check_atr
-
-        atr = self._pm.hook.hcekit_atr(card=self)
-        if atr is None:
-            return None
-        try:
-            return check_atr(bytes(atr))
-        except (AtrError, TypeError) as exc:
-            raise PluginLoadError(f"hcekit_atr answered {atr!r}: {exc}") from exc
+        return plugin_atr(self._pm, card=self)
 
     def claims(self) -> list[tuple[str, Claim]]:
         """``(plugin name, claim)`` for every route, in routing order."""
@@ -424,10 +432,28 @@ class Card:
         self._chain_in = self._chain_out = None
         was_active = self._field
         self._field = False
+        self.polling.end_tap()
         if sel is not None:
             self._call_quietly(sel.plugin.deactivated, sel.plugin, sel.app, reason)
         if was_active or sel is not None:
             self._pm.hook.hcekit_field(card=self, active=False, reason=reason)
+
+    def polling_frame(self, frame: PollingFrame) -> PollingEvent:
+        """One frame of the reader's polling loop, before activation (see :mod:`hcekit.polling`).
+
+        Routes it to the plugin whose filter matches (or to every plugin
+        implementing ``hcekit_polling_frame``), applies autoTransact, and tells
+        observers (``hcekit_polling``). Whether the card now answers the reader
+        is ``card.polling.answers_reader()``.
+        """
+        event = self.polling.frame(frame)
+        try:
+            self._pm.hook.hcekit_polling(card=self, event=event)
+        except KeyboardInterrupt:
+            raise
+        except BaseException:
+            log.exception("a polling observer failed; the card keeps serving")
+        return event
 
     def close(self) -> None:
         """Deactivate and call every plugin's ``hcekit_shutdown``. Idempotent."""
@@ -651,21 +677,12 @@ class Card:
 
     # -- selection -------------------------------------------------------------------------
 
-    def _candidates(self, name: bytes) -> list[tuple[_Plugin, Claim]]:
-        """The plugins' claims *name* selects (ISO partial names too); raw ones route only by AID."""
-        exact: list[tuple[_Plugin, Claim]] = []
-        other: list[tuple[_Plugin, Claim]] = []
-        for route in self._routes:
-            plugin, claim = route
-            if plugin.raw is not None:
-                continue
-            if claim.kind is AidKind.EXACT and claim.aid == name:
-                exact.append(route)
-            elif claim.matches(name) or (
-                claim.kind is AidKind.EXACT and claim.aid.startswith(name)
-            ):
-                other.append(route)
-        return exact + other
+    def _candidates(self, name: bytes) -> list[tuple[_Plugin, Claim, bytes]]:
+        """``(plugin, claim, AID)`` a SELECT of *name* reaches, in first/next-occurrence order
+        (:func:`hcekit.aid.select_order`: partial names too); raw ones route only by AID."""
+        plugins = {p.name: p for p, _ in self._routes if p.raw is None}
+        routes = [(p.name, c) for p, c in self._routes if p.raw is None]
+        return [(plugins[owner], claim, aid) for aid, owner, claim in select_order(name, routes)]
 
     def _select(self, command: CommandApdu) -> bytes:
         name = command.data
@@ -678,16 +695,15 @@ class Card:
         candidates = self._candidates(name)
         current = self._selected
         if occurrence == P2_NEXT_OCCURRENCE and current is not None:
-            keys = [(p.name, c) for p, c in candidates]
+            keys = [(p.name, c, a) for p, c, a in candidates]
             try:
-                position = keys.index((current.plugin.name, current.app.claim))
+                position = keys.index((current.plugin.name, current.app.claim, current.app.aid))
             except ValueError:
                 position = -1
             candidates = candidates[position + 1:]
         if not candidates:
             raise IsoError(SW.FILE_NOT_FOUND, f"no application matches {name.hex().upper()}")
-        plugin, claim = candidates[0]
-        aid = claim.aid if claim.kind is AidKind.EXACT else name
+        plugin, claim, aid = candidates[0]
         app = AppContext(plugin.ctx, claim, aid)
         data, sw = self._call_app(plugin.select, app, command, plugin)
         if not _is_success(sw):

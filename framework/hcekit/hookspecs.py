@@ -20,8 +20,8 @@ plugin implementing one of them must also implement ``hcekit_claims``: there
 is no way to reach an application that owns no AID.
 
 **Plugin hooks** (``hcekit_addoption``, ``hcekit_startup``, ``hcekit_claims``,
-``hcekit_shutdown``, ``hcekit_terminal_scripts``, ``hcekit_add_commands``,
-``hcekit_personalization``) are
+``hcekit_polling_loop``, ``hcekit_polling_frame``, ``hcekit_shutdown``,
+``hcekit_terminal_scripts``, ``hcekit_add_commands``, ``hcekit_personalization``) are
 also *owner-only*: the card or the CLI calls each plugin's own function once,
 for that plugin (its options, its store, its claims, its scripts), so that
 every answer is attributed to the plugin that gave it.
@@ -33,11 +33,14 @@ how a hook call runs — ``wrapper``, ``hookwrapper``, ``tryfirst``, ``trylast``
 than ignore them silently. ``specname`` (implementing a hook under another
 function name) and ``optionalhook`` work as in pluggy.
 
-**Broadcast hooks** (``hcekit_atr``, ``hcekit_trace``, ``hcekit_field``) are
-ordinary pluggy hooks: every plugin implementing one is called, in pluggy's
-order, and every hookimpl option is honoured (``tryfirst`` to be first,
-``wrapper=True`` to wrap the others). None of them is called per APDU except
-``hcekit_trace``, and that only when some plugin implements it.
+**Broadcast hooks** (``hcekit_trace``, ``hcekit_field``, ``hcekit_polling``)
+are ordinary pluggy hooks: every plugin implementing one is called, in
+pluggy's order, and every hookimpl option is honoured (``tryfirst`` to be
+first, ``wrapper=True`` to wrap the others). ``hcekit_atr`` is asked of every
+plugin too, but the card picks the answer by a rule that does not depend on
+load order (see the hook); ``tryfirst``/``trylast`` rank the answers,
+``wrapper``/``hookwrapper`` are refused on it. None of them is called per APDU
+except ``hcekit_trace``, and that only when some plugin implements it.
 """
 
 from __future__ import annotations
@@ -56,6 +59,7 @@ if TYPE_CHECKING:
     from .context import AppContext, PluginContext
     from .events import DeactivationReason
     from .options import OptionGroup
+    from .polling import Decision, PollingEvent, PollingFrame, PollingLoop
     from .terminal.script import TerminalScript
     from .trace import TraceRecord
 
@@ -65,13 +69,17 @@ __all__ = [
     "OWNER_ONLY_HOOKS",
     "PLUGIN_HOOKS",
     "PROJECT_NAME",
+    "REFUSED_ON_ATR",
     "REFUSED_ON_OWNER_ONLY",
     "hookimpl",
     "hookspec",
 ]
 
+#: pluggy's project name for hcekit's hooks.
 PROJECT_NAME = "hcekit"
+#: Marks a hook specification (this module's functions).
 hookspec = pluggy.HookspecMarker(PROJECT_NAME)
+#: Marks a plugin's hook implementation: ``@hookimpl`` (options as pluggy's, see above).
 hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
 
 #: Called on the plugin owning the selected claim, directly (never broadcast).
@@ -79,13 +87,17 @@ APPLICATION_HOOKS = frozenset(
     {"hcekit_select", "hcekit_process", "hcekit_deselect", "hcekit_deactivated"})
 #: Called once on each plugin, for that plugin.
 PLUGIN_HOOKS = frozenset({"hcekit_addoption", "hcekit_startup", "hcekit_claims",
+                          "hcekit_polling_loop", "hcekit_polling_frame",
                           "hcekit_shutdown", "hcekit_terminal_scripts", "hcekit_add_commands",
                           "hcekit_personalization"})
+#: Every hook the core calls on one plugin directly (application and plugin hooks).
 OWNER_ONLY_HOOKS = APPLICATION_HOOKS | PLUGIN_HOOKS
 #: Ordinary pluggy hooks: every implementation runs, every hookimpl option is honoured.
-BROADCAST_HOOKS = frozenset({"hcekit_atr", "hcekit_trace", "hcekit_field"})
+BROADCAST_HOOKS = frozenset({"hcekit_atr", "hcekit_trace", "hcekit_field", "hcekit_polling"})
 #: hookimpl options that change how a pluggy hook call runs; refused on owner-only hooks.
 REFUSED_ON_OWNER_ONLY = ("wrapper", "hookwrapper", "tryfirst", "trylast")
+#: hookimpl options refused on ``hcekit_atr``, whose answers the card ranks itself.
+REFUSED_ON_ATR = ("wrapper", "hookwrapper")
 
 
 # -- plugin hooks (owner-only: each plugin's own function, once) -------------------------
@@ -136,6 +148,54 @@ def hcekit_claims(plugin: PluginContext) -> Sequence[Claim]:
     serve yet).
     """
     raise NotImplementedError
+
+
+@hookspec
+def hcekit_polling_loop(plugin: PluginContext) -> PollingLoop | None:
+    """Declare what this plugin wants from a reader's polling loop (Android 15 observe mode).
+
+    *Owner-only plugin hook*, called once per card on each plugin, after its
+    ``hcekit_claims``; the answer is cached for the card's life. Return a
+    :class:`hcekit.polling.PollingLoop`: ``filters`` are
+    :class:`hcekit.polling.PollingFilter` values — an exact custom frame
+    (``PollingFilter.exact``) or a pattern over its upper-case hex
+    (``PollingFilter.pattern``), each with ``auto_transact`` — validated as
+    Android's ``CardEmulation.registerPollingLoop[Pattern]FilterForService``
+    validates them; ``observe_by_default`` asks the card to start every tap in
+    observe mode (``shouldDefaultToObserveMode``; one service serves every
+    plugin, so it silences the whole card until a filter or a plugin releases
+    it). Filters of two plugins that one frame could match stop the card with
+    both plugins named, as overlapping AID claims do. Return None to declare
+    nothing. ``hcekit android aid-xml`` writes these filters into the service
+    XML; the Android host registers them at run time.
+    """
+
+
+@hookspec
+def hcekit_polling_frame(plugin: PluginContext, frame: PollingFrame) -> Decision | None:
+    """One frame of a reader's polling loop, before any APDU.
+
+    *Owner-only plugin hook*. A custom frame (``frame.type`` is
+    ``FrameType.UNKNOWN``) that one of this plugin's filters matches goes to
+    this plugin only; every other frame (the reader's A, B and F polls, field
+    ON/OFF, custom frames no filter matches) goes to every plugin implementing
+    this hook, in registration order. ``frame`` carries Android's
+    ``PollingFrame`` fields: ``type``, ``data``, ``gain``, ``timestamp`` and
+    ``triggered_auto_transact`` (the controller already left observe mode for
+    this tap because the matching filter has autoTransact).
+
+    Runs on the thread that drives the card — the card's worker on Android,
+    never the app's main thread; the card lock is held, so keep it short (the
+    reader polls every few milliseconds) and do no I/O. It may read its store
+    and remember what it saw in its own state; it cannot answer the reader.
+    Return :attr:`Decision.TRANSACT <hcekit.polling.Decision.TRANSACT>` to leave
+    observe mode for this tap (the card answers the reader),
+    :attr:`Decision.SILENT <hcekit.polling.Decision.SILENT>` to stay silent for
+    this tap (it wins over TRANSACT and over autoTransact; on a phone the
+    controller may already have answered one poll after an autoTransact), or
+    None to leave the decision as it is. The decision lasts until the reader
+    goes away. An exception is logged and the frame ignored.
+    """
 
 
 @hookspec
@@ -254,9 +314,13 @@ def hcekit_deactivated(app: AppContext, reason: DeactivationReason) -> None:
 def hcekit_atr(card: Card) -> bytes | None:
     """The ATR this card presents in a PC/SC reader (vpcd), or None for no preference.
 
-    *Broadcast, firstresult*: called once when a host that shows an ATR
-    starts; the first non-None answer wins (use ``tryfirst`` to outrank
-    others). A contactless card has no ATR of its own — the reader builds one
+    *Broadcast, one winner*: asked of every plugin once when a host that
+    shows an ATR starts (:func:`hcekit.atr.plugin_atr`). The non-None answer
+    of the highest rank wins — ``@hookimpl(tryfirst=True)`` outranks an
+    unmarked implementation, which outranks ``trylast`` — and between equal
+    ranks the plugin whose name sorts first wins, with a warning naming every
+    plugin that answered, whatever the load order. ``wrapper``/``hookwrapper``
+    are refused here. A contactless card has no ATR of its own — the reader builds one
     from the ATS historical bytes — so build yours with
     :func:`hcekit.atr.contactless_atr` from your historical bytes. The answer
     is checked (:func:`hcekit.atr.check_atr`); a malformed ATR stops the host
@@ -280,6 +344,17 @@ def hcekit_trace(record: TraceRecord) -> None:
     :class:`hcekit.metrics.MetricsCollector` counts exchanges, status words
     and card-side latency from it. Returns nothing; an exception is logged
     and the card keeps serving.
+    """
+
+
+@hookspec
+def hcekit_polling(card: Card, event: PollingEvent) -> None:
+    """The card saw one polling-loop frame (``event.frame``).
+
+    *Broadcast*, called on every plugin implementing it after the frame was
+    routed: ``event.plugin`` names the plugin whose filter matched (None: no
+    filter), ``event.decision`` is the tap's decision after it. Trace and
+    capture recorders write polling frames from here. Returns nothing.
     """
 
 

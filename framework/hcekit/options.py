@@ -35,7 +35,8 @@ _FALSE = frozenset({"0", "false", "no", "off"})
 
 
 class OptionError(PluginLoadError, ValueError):
-    """An option the plugins did not declare, or a value of the wrong type (the card won't start)."""
+    """An option the plugins did not declare, a value of the wrong type, or a value the plugin
+    refused in ``hcekit_startup`` (the card won't start; ``hcekit`` exits 2)."""
 
 
 def closest(word: str, known: Iterable[str]) -> str:

@@ -48,6 +48,7 @@ __all__ = [
     "plugin_name",
 ]
 
+#: The entry-point group installed plugins register in (``[project.entry-points.hcekit]``).
 ENTRY_POINT_GROUP = "hcekit"
 
 log = logging.getLogger("hcekit.plugins")
@@ -92,15 +93,22 @@ class HcekitPluginManager(pluggy.PluginManager):
                 continue
             hook = opts.get("specname") or attr
             implemented.add(hook)
-            if hook not in hookspecs.OWNER_ONLY_HOOKS:
+            refused: tuple[str, ...]
+            if hook in hookspecs.OWNER_ONLY_HOOKS:
+                refused, why = hookspecs.REFUSED_ON_OWNER_ONLY, (
+                    "an owner-only hook the card calls on its own plugin directly, "
+                    "never through a pluggy hook call")
+            elif hook == "hcekit_atr":
+                refused, why = hookspecs.REFUSED_ON_ATR, (
+                    "asked of each plugin in turn so that the winner does not depend on "
+                    "load order (tryfirst/trylast rank the answers)")
+            else:
                 continue
-            refused = [key for key in hookspecs.REFUSED_ON_OWNER_ONLY if opts.get(key)]
-            if refused:
-                given = ", ".join(f"{key}=True" for key in refused)
+            given = ", ".join(f"{key}=True" for key in refused if opts.get(key))
+            if given:
                 raise PluginLoadError(
                     f"plugin {label!r}: @hookimpl({given}) on {hook} is not honoured: "
-                    f"{hook} is an owner-only hook the card calls on its own plugin directly, "
-                    "never through a pluggy hook call (see hcekit.hookspecs); remove the option")
+                    f"{hook} is {why} (see hcekit.hookspecs); remove the option")
         orphans = sorted(implemented & hookspecs.APPLICATION_HOOKS)
         if orphans and "hcekit_claims" not in implemented:
             raise PluginLoadError(

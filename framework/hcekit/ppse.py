@@ -16,9 +16,15 @@ from .hookspecs import hookimpl
 from .sw import SW
 from .tlv import encode
 
-__all__ = ["PPSE_AID", "PpsePlugin", "ppse_fci"]
+__all__ = ["CORE_OWNER", "PPSE_AID", "PPSE_CLAIM", "PpsePlugin", "core_claims", "ppse_fci"]
 
+#: The PPSE's DF name, ``2PAY.SYS.DDF01`` (EMV Book B).
 PPSE_AID = b"2PAY.SYS.DDF01"
+#: The owner name the core's own claims carry in listings and conflict reports.
+CORE_OWNER = "ppse"
+#: The core's claim on the PPSE; category payment, as Android routes the PPSE SELECT to the
+#: default payment app.
+PPSE_CLAIM = Claim(PPSE_AID, Category.PAYMENT, "Proximity Payment System Environment (core)")
 
 TAG_FCI = 0x6F
 TAG_DF_NAME = 0x84
@@ -46,15 +52,24 @@ def ppse_fci(claims: list[Claim]) -> bytes:
     ])
 
 
+def core_claims() -> list[tuple[str, Claim]]:
+    """What the core itself claims on a card that holds any payment AID (the default).
+
+    Checks that look at plugins one at a time (``hcekit check``, ``hcekit
+    plugins``) add these, so a plugin claiming the PPSE is reported there and
+    not first when a card with a payment plugin refuses to start.
+    """
+    return [(CORE_OWNER, PPSE_CLAIM)]
+
+
 class PpsePlugin:
     """Core-owned application for the PPSE. Only SELECT is meaningful on it."""
 
-    name = "ppse"
+    name = CORE_OWNER
 
     @hookimpl
     def hcekit_claims(self, plugin: PluginContext) -> list[Claim]:
-        # Category payment: on Android the PPSE SELECT goes to the default payment app.
-        return [Claim(PPSE_AID, Category.PAYMENT, "Proximity Payment System Environment (core)")]
+        return [PPSE_CLAIM]
 
     @hookimpl
     def hcekit_select(self, app: AppContext, command: CommandApdu) -> bytes:

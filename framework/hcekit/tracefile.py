@@ -17,6 +17,15 @@ with an ISO 8601 UTC timestamp::
     2026-11-24T10:52:03.130050Z << [8 bytes redacted] 90 00  # NO_ERROR, 49 µs, piv, sensitive
     2026-11-24T10:52:03.200000Z field off LINK_LOSS
 
+A reader's polling loop before activation (Android 15 observe mode,
+:mod:`hcekit.polling`) is one ``poll`` line per frame: the frame type (A, B,
+F, ON, OFF, UNKNOWN), its data, ``gain=``/``timestamp=`` when known, then
+what the card made of it — ``auto-transact`` (a filter with autoTransact
+matched), ``plugin=`` (whose filter), ``decision=`` (the tap's decision)::
+
+    2026-11-24T10:52:03.100000Z poll A 52
+    2026-11-24T10:52:03.101000Z poll UNKNOWN 6A 02 C3 01 00 auto-transact plugin=transit decision=transact
+
 Everything after ``#`` is a comment for people. Exchanges marked sensitive
 (``app.mark_sensitive()``, or a secure channel active) keep only the command
 header and the status word unless the recorder is built with ``reveal=True``;
@@ -36,6 +45,7 @@ from typing import IO, TYPE_CHECKING, Literal
 from .errors import HcekitError
 from .events import DeactivationReason
 from .hookspecs import hookimpl
+from .polling import Decision, FrameType, PollingEvent, PollingFrame
 from .sw import describe
 from .trace import TraceRecord
 
@@ -48,15 +58,19 @@ __all__ = [
     "TraceRecorder",
     "TraceFormatError",
     "FieldEvent",
+    "PollEvent",
     "Exchange",
     "Trace",
     "Difference",
     "ReplayReport",
     "parse_trace",
+    "parse_poll",
+    "poll_text",
     "read_trace",
     "replay_trace",
 ]
 
+#: The trace file format's version (the ``# hcekit trace N`` header).
 FORMAT_VERSION = 1
 _HEADER = f"# hcekit trace {FORMAT_VERSION}"
 _REDACTED = re.compile(r"^\[(\d+) bytes redacted\]$")
@@ -112,10 +126,34 @@ def _notes(sw: int, elapsed_us: float | None, plugin: str | None, sensitive: boo
     return ", ".join(notes)
 
 
+def poll_text(frame: PollingFrame, plugin: str | None, decision: Decision | None) -> str:
+    """A ``poll`` line's body (also the pcapng packet comment of a polling frame)."""
+    parts = ["poll", frame.type.name]
+    if frame.data:
+        parts.append(_hex(frame.data))
+    if frame.gain != -1:
+        parts.append(f"gain={frame.gain}")
+    if frame.timestamp:
+        parts.append(f"timestamp={frame.timestamp}")
+    if frame.triggered_auto_transact:
+        parts.append(_AUTO_TRANSACT)
+    if plugin:
+        parts.append(f"plugin={plugin}")
+    if decision is not None:
+        parts.append(f"decision={decision.value}")
+    return " ".join(parts)
+
+
+_AUTO_TRANSACT = "auto-transact"
+
+
 def format_trace(trace: Trace, *, note: str = "written by hcekit") -> str:
     """*trace* as trace-file text (what :func:`parse_trace` reads back)."""
     lines = [_HEADER, f"# {note}"]
     for event in trace.events:
+        if isinstance(event, PollEvent):
+            lines.append(f"{_stamp(event.time)} {poll_text(event.frame, event.plugin, event.decision)}")
+            continue
         if isinstance(event, FieldEvent):
             state = "on" if event.active else f"off {(event.reason or DeactivationReason.LINK_LOSS).name}"
             lines.append(f"{_stamp(event.time)} field {state}")
@@ -195,6 +233,11 @@ class TraceRecorder:
         self.exchanges += 1
 
     @hookimpl
+    def hcekit_polling(self, card: object, event: PollingEvent) -> None:
+        self._write(f"{_stamp(self._clock())} "
+                    f"{poll_text(event.frame, event.plugin, event.decision)}")
+
+    @hookimpl
     def hcekit_field(self, card: object, active: bool, reason: DeactivationReason | None) -> None:
         if active:
             self._write(f"{_stamp(self._clock())} field on")
@@ -237,6 +280,17 @@ class FieldEvent:
 
 
 @dataclass(frozen=True)
+class PollEvent:
+    """One polling-loop frame before activation, and what the card made of it (if recorded)."""
+
+    line: int
+    time: datetime
+    frame: PollingFrame
+    plugin: str | None = None
+    decision: Decision | None = None
+
+
+@dataclass(frozen=True)
 class Exchange:
     """One recorded command and response. ``None`` payloads were redacted."""
 
@@ -269,11 +323,15 @@ class Exchange:
 class Trace:
     """A parsed trace file: field events and exchanges in order."""
 
-    events: list[FieldEvent | Exchange] = field(default_factory=list)
+    events: list[FieldEvent | PollEvent | Exchange] = field(default_factory=list)
 
     @property
     def exchanges(self) -> list[Exchange]:
         return [e for e in self.events if isinstance(e, Exchange)]
+
+    @property
+    def polls(self) -> list[PollEvent]:
+        return [e for e in self.events if isinstance(e, PollEvent)]
 
 
 def _parse_time(text: str, lineno: int) -> datetime:
@@ -307,6 +365,41 @@ def _plugin_note(comment: str) -> str | None:
             rest = [n for n in notes[i + 1:] if n and n != _SENSITIVE]
             return rest[0] if rest else None
     return None
+
+
+def parse_poll(tokens: Sequence[str], lineno: int, when: datetime) -> PollEvent:
+    """``TYPE [HEX…] [gain=N] [timestamp=N] [auto-transact] [plugin=P] [decision=D]``."""
+    if not tokens:
+        raise TraceFormatError(f"line {lineno}: 'poll' needs a frame type "
+                               f"({', '.join(t.name for t in FrameType)})")
+    try:
+        kind = FrameType[tokens[0]]
+    except KeyError:
+        raise TraceFormatError(f"line {lineno}: unknown polling frame type {tokens[0]!r}; "
+                               f"expected one of {', '.join(t.name for t in FrameType)}") from None
+    data = bytearray()
+    values: dict[str, str] = {}
+    auto = False
+    for token in tokens[1:]:
+        key, eq, value = token.partition("=")
+        if eq:
+            if key not in ("gain", "timestamp", "plugin", "decision") or key in values:
+                raise TraceFormatError(f"line {lineno}: unexpected {token!r} in a poll line")
+            values[key] = value
+        elif token == _AUTO_TRANSACT:
+            auto = True
+        elif values or auto or not re.fullmatch(r"[0-9A-Fa-f]{2}", token):
+            raise TraceFormatError(f"line {lineno}: {token!r}: a poll line has the frame's hex "
+                                   "bytes, then gain=, timestamp=, auto-transact, plugin=, decision=")
+        else:
+            data.append(int(token, 16))
+    try:
+        frame = PollingFrame(kind, bytes(data), int(values.get("gain", -1)),
+                             int(values.get("timestamp", 0)), auto)
+        decision = Decision(values["decision"]) if "decision" in values else None
+    except ValueError as exc:
+        raise TraceFormatError(f"line {lineno}: {exc}") from None
+    return PollEvent(lineno, when, frame, values.get("plugin"), decision)
 
 
 def parse_trace(lines: Iterable[str]) -> Trace:
@@ -355,6 +448,11 @@ def parse_trace(lines: Iterable[str]) -> Trace:
                 response_time=when, plugin=_plugin_note(comment),
             ))
             pending = None
+        elif kind == "poll":
+            if pending is not None:
+                raise TraceFormatError(f"line {lineno}: a polling frame inside the exchange of "
+                                       f"line {pending[0]}")
+            trace.events.append(parse_poll(rest, lineno, when))
         elif kind == "field" and rest[:1] == ["on"]:
             trace.events.append(FieldEvent(lineno, when, True))
         elif kind == "field" and rest[:1] == ["off"]:
@@ -367,7 +465,7 @@ def parse_trace(lines: Iterable[str]) -> Trace:
             trace.events.append(FieldEvent(lineno, when, False, reason))
         else:
             raise TraceFormatError(f"line {lineno}: unknown event {kind!r} (expected >>, <<, "
-                                   f"field on, field off)")
+                                   f"poll, field on, field off)")
     if not seen_header:
         raise TraceFormatError(f"empty trace: expected a first line {_HEADER!r}")
     if pending is not None:
@@ -418,15 +516,22 @@ class ReplayReport:
     matched: int = 0
     skipped: list[Exchange] = field(default_factory=list)
     differences: list[Difference] = field(default_factory=list)
+    #: Polling frames fed back, and the ones the card routed or decided otherwise.
+    polls: int = 0
+    poll_differences: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return not self.differences
+        return not self.differences and not self.poll_differences
 
     def format(self) -> str:
         lines = [f"replayed {self.replayed} exchange(s): {self.matched} matched, "
                  f"{len(self.differences)} differ, {len(self.skipped)} skipped (redacted command)"]
+        if self.polls:
+            lines.append(f"replayed {self.polls} polling frame(s): "
+                         f"{len(self.poll_differences)} differ")
         lines.extend(d.describe() for d in self.differences)
+        lines.extend(self.poll_differences)
         return "\n".join(lines)
 
 
@@ -448,6 +553,10 @@ def replay_trace(
     report = ReplayReport()
     field_active = False
     for event in trace.events:
+        if isinstance(event, PollEvent):
+            report.polls += 1
+            _replay_poll(event, card, report)
+            continue
         if isinstance(event, FieldEvent):
             if event.active:
                 card.field_on()
@@ -474,3 +583,24 @@ def replay_trace(
         else:
             report.differences.append(Difference(event, actual))
     return report
+
+
+def _replay_poll(event: PollEvent, card: Card, report: ReplayReport) -> None:
+    """Feed one recorded frame back; compare what was recorded about it (plugin, decision)."""
+    sent = PollingFrame(event.frame.type, event.frame.data, event.frame.gain, event.frame.timestamp)
+    got = card.polling_frame(sent)
+    if event.decision is None:  # a reader's frame with no outcome recorded: nothing to compare
+        return
+    wrong = []
+    if got.decision is not event.decision:
+        wrong.append(f"decision {event.decision.value}, replayed {got.decision.value}")
+    if got.plugin != event.plugin:
+        wrong.append(f"plugin {event.plugin or '(no filter)'}, replayed "
+                     f"{got.plugin or '(no filter)'}")
+    if event.frame.triggered_auto_transact != got.frame.triggered_auto_transact:
+        wrong.append(f"auto-transact {event.frame.triggered_auto_transact}, replayed "
+                     f"{got.frame.triggered_auto_transact}")
+    if wrong:
+        report.poll_differences.append(
+            f"line {event.line}: poll {event.frame.type.name} {_hex(event.frame.data)}: recorded "
+            + "; ".join(wrong))

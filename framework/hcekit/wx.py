@@ -182,26 +182,32 @@ def use_host(host: Host, **service_options: Any) -> WxHce:
 
 
 def getHCEState(obj: Mapping[str, Any] | None = None, **kwargs: Any) -> WxResult:
+    """The device's NFC/HCE state, as WeChat reports it (``errCode`` 0 or 1300x)."""
     return default().getHCEState(obj, **kwargs)
 
 
 def startHCE(obj: Mapping[str, Any] | None = None, **kwargs: Any) -> WxResult:
+    """Register ``aid_list`` and start answering (errCodes as WeChat's)."""
     return default().startHCE(obj, **kwargs)
 
 
 def stopHCE(obj: Mapping[str, Any] | None = None, **kwargs: Any) -> WxResult:
+    """Stop answering and restore the plugins' AID group."""
     return default().stopHCE(obj, **kwargs)
 
 
 def onHCEMessage(callback: MessageCallback) -> None:
+    """Call *callback* with each command (messageType 1) and field loss (2)."""
     default().onHCEMessage(callback)
 
 
 def offHCEMessage(callback: MessageCallback | None = None) -> None:
+    """Stop calling *callback* (all callbacks when None)."""
     default().offHCEMessage(callback)
 
 
 def sendHCEMessage(obj: Mapping[str, Any] | None = None, **kwargs: Any) -> WxResult:
+    """Answer the waiting command with ``data`` (13005 when none waits)."""
     return default().sendHCEMessage(obj, **kwargs)
 
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import configparser
+import importlib
 import importlib.util
 import py_compile
+import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hcekit import Category
 from hcekit_android.manifest import parse_aid_xml
 
@@ -60,3 +63,39 @@ def test_prepared_files_match_the_spec(tmp_path: Path) -> None:
 def test_example_app_compiles(tmp_path: Path) -> None:
     for name in ("main.py", "service.py"):
         py_compile.compile(str(EXAMPLE / name), cfile=str(tmp_path / f"{name}c"), doraise=True)
+
+
+def test_a_third_party_plugin_goes_into_the_app(tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """The recipe in docs/android.md: an installed plugin that is not hcekit's (here a freshly
+    generated project on sys.path) is copied, claimed in the AID XML, listed in PLUGINS, and
+    the p4a hook still turns p4a's manifest into the HCE app's."""
+    from hcekit.scaffold import new_plugin
+
+    project = new_plugin("p4a_guest", tmp_path / "src", aid=bytes.fromhex("F0484F54454C01"))
+    monkeypatch.syspath_prepend(str(project / "src"))
+    app_dir = tmp_path / "app"
+    app_dir.mkdir()
+    load_prepare().prepare(app_dir, ["hcekit_p4a_guest:P4aGuestCard"])
+    assert (app_dir / "hcekit_p4a_guest" / "plugin.py").exists()
+    aids = parse_aid_xml((app_dir / "res" / "xml" / "hcekit_apduservice.xml").read_text())
+    assert sorted(aids) == [(Category.OTHER, "D2760000850101"), (Category.OTHER, "F0484F54454C01")]
+    plugins_module = (app_dir / "app_plugins.py").read_text()
+    assert "from hcekit_p4a_guest import P4aGuestCard" in plugins_module
+    assert "PLUGINS = [NdefPlugin, P4aGuestCard]" in plugins_module
+    # the prepared app imports as the service will: from the copied packages alone
+    monkeypatch.syspath_prepend(str(app_dir))
+    for name in [m for m in sys.modules if m.startswith(("hcekit_p4a_guest", "app_plugins"))]:
+        monkeypatch.delitem(sys.modules, name)
+    app_plugins = importlib.import_module("app_plugins")
+    assert Path(sys.modules["hcekit_p4a_guest"].__file__ or "").parent == app_dir / "hcekit_p4a_guest"
+    assert [p.__name__ for p in app_plugins.PLUGINS] == ["NdefPlugin", "P4aGuestCard"]
+    spec = configparser.ConfigParser()
+    spec.read(EXAMPLE / "buildozer.spec")
+    app = spec["app"]
+    package = f"{app['package.domain']}.{app['package.name']}"
+    fragment = (app_dir / "p4a" / "hcekit_service.xml").read_text()
+    root = ET.fromstring(load_p4a_hook().insert_service(
+        render_p4a_manifest(["hcekit"], package=package), fragment))
+    names = [s.get(A + "name") for s in root.iter("service")]
+    assert "org.hcekit.android.HcekitApduService" in names

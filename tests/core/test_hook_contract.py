@@ -160,12 +160,34 @@ class FirstAtr(Atr):
         return self.atr
 
 
-def test_tryfirst_on_a_broadcast_hook_decides_which_atr_wins() -> None:
-    first = FirstAtr("first", b"\x01")
-    card = Card([first, Atr("later", b"\x02")])  # pluggy calls the later-registered one first
-    assert card.atr() == first.atr
-    plain = Atr("plain", b"\x03")
-    assert Card([Atr("early", b"\x04"), plain]).atr() == plain.atr
+def test_tryfirst_on_hcekit_atr_decides_which_atr_wins_silently(
+        caplog: pytest.LogCaptureFixture) -> None:
+    first = FirstAtr("zfirst", b"\x01")
+    for order in ([first, Atr("later", b"\x02")], [Atr("later", b"\x02"), first]):
+        assert Card(order).atr() == first.atr
+    assert "hcekit_atr" not in caplog.text
+
+
+def test_two_unranked_atrs_pick_the_first_name_whatever_the_load_order_and_warn(
+        caplog: pytest.LogCaptureFixture) -> None:
+    """Not pluggy's "last registered wins": the same card in any order presents one ATR."""
+    hotel, badge = Atr("hotel", b"\x03"), Atr("badge", b"\x04")
+    for order in ([hotel, badge], [badge, hotel]):
+        caplog.clear()
+        assert Card(order).atr() == badge.atr
+        assert "plugins 'badge', 'hotel' all answer hcekit_atr; presenting 'badge'" in caplog.text
+
+
+def test_a_wrapper_on_hcekit_atr_is_refused() -> None:
+    class Wrapping:
+        name = "wrapping"
+
+        @hookimpl(wrapper=True)
+        def hcekit_atr(self, card: Card) -> Generator[None, bytes | None, bytes | None]:
+            return (yield)
+
+    with pytest.raises(PluginLoadError, match=r"wrapper=True\) on hcekit_atr is not honoured"):
+        Card([Wrapping()])
 
 
 def test_no_plugin_atr_is_none_and_a_malformed_one_names_the_hook() -> None:

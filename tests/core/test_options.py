@@ -142,3 +142,34 @@ def test_plugins_and_serve_help_list_the_declared_options(
     assert "plugin options (--option PLUGIN.KEY=VALUE):" in out
     assert "ndef.writable (boolean, default False)" in out
     assert "payment.imk (hex bytes)" in out
+
+
+class Ranged:
+    """Checks its option's range at start-up, as docs/plugin-authoring.md's stamp card does."""
+
+    name = "ranged"
+
+    @hookimpl
+    def hcekit_addoption(self, options: OptionGroup) -> None:
+        options.add("goal", type=int, default=10, help="1..99")
+
+    @hookimpl
+    def hcekit_startup(self, plugin: PluginContext) -> None:
+        if not 1 <= plugin.options["goal"] <= 99:
+            raise OptionError(f"ranged.goal must be 1..99, got {plugin.options['goal']}")
+
+    @hookimpl
+    def hcekit_claims(self, plugin: PluginContext) -> list[Claim]:
+        return [Claim(AID)]
+
+
+def test_a_value_refused_at_startup_is_an_option_error_and_exit_2(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(OptionError, match=r"plugin 'ranged' refused its options: .*got 0"):
+        Card([Ranged()], options={"ranged": {"goal": 0}})
+    assert Card([Ranged()], options={"ranged": {"goal": 99}}).plugins["ranged"].options["goal"] == 99
+    code = main(["send", "--no-installed", "--store", ":memory:",
+                 "--plugin", "tests.core.test_options:Ranged", "--option", "ranged.goal=100",
+                 "00A4040006F0A1B2C3D401"])
+    err = capsys.readouterr().err
+    assert code == 2 and err.startswith("hcekit: error: plugin 'ranged' refused its options")

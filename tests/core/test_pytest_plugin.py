@@ -33,6 +33,16 @@ def test_factory_builds_independent_rigs(hce_card_factory: Any) -> None:
     assert two.host.device_state().nfc_enabled is False
 
 
+def test_factory_only_adds_the_named_built_ins_next_to_yours(hce_card_factory: Any) -> None:
+    rig = hce_card_factory([Recorder("mine", Claim(AID_A))], only=["ndef"])
+    assert list(rig.card.plugins) == ["ndef", "mine"]
+    with rig.terminal.tap():
+        assert rig.terminal.select(bytes.fromhex("D2760000850101")).ok
+        assert rig.terminal.select(AID_A).data == AID_A
+    with pytest.raises(Exception, match="no installed plugin named nope"):
+        hce_card_factory([], only=["nope"])
+
+
 def test_documented_markers_are_registered(tmp_path: Any) -> None:
     """A plugin project marking tests as docs/pcsc.md says runs under --strict-markers."""
     import subprocess

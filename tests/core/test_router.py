@@ -20,7 +20,7 @@ from hcekit.errors import PluginLoadError
 from hcekit.ppse import PPSE_AID
 from hcekit.testing import loopback_rig
 from hcekit.tlv import find, parse
-from hypothesis import given, settings
+from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from .routing_plugins import (
@@ -77,6 +77,47 @@ def test_partial_selection_and_next_occurrence(rig: Any) -> None:
     assert select(rig.card, partial, p2=0x02).sw == SW.FILE_NOT_FOUND
     assert rig.card.selected.aid == AID_B  # unchanged after the failed next
     assert select(rig.card, partial, p2=0x01).sw == SW.INCORRECT_P1P2
+
+
+@pytest.mark.parametrize("order", ["zeta first", "alpha first"])
+def test_partial_names_step_in_aid_order_whatever_the_plugin_order(order: str) -> None:
+    """ISO 7816-4 first/next occurrence, one rule for every plugin: by AID, then owner name."""
+    zeta = Recorder("zeta", Claim(bytes.fromhex("F0000000A1")))
+    alpha = Recorder("alpha", Claim(bytes.fromhex("F0000000B1")), Claim.parse("F0000000C1*"))
+    mid = Recorder("mid", Claim.parse("F0000000A2010203#"))
+    card = Card([zeta, alpha, mid] if order == "zeta first" else [mid, alpha, zeta])
+    partial = bytes.fromhex("F0000000")
+    walked = [select(card, partial)]
+    walked += [select(card, partial, p2=0x02) for _ in range(4)]
+    assert [r.data.hex().upper() for r in walked[:4]] == [
+        "F0000000A1", "F0000000A2010203", "F0000000B1", "F0000000C1"]
+    assert walked[4].sw == SW.FILE_NOT_FOUND
+    assert card.selected is not None and card.selected.aid == bytes.fromhex("F0000000C1")
+
+
+def test_a_partial_name_shorter_than_an_aid_reaches_subset_and_prefix_claims() -> None:
+    subset = Recorder("subset", Claim.parse("F0AABBCCDD0102#"))
+    prefix = Recorder("prefix", Claim.parse("F0BBCCDDEE*"))
+    card = Card([subset, prefix])
+    assert select(card, bytes.fromhex("F0AABB")).data == bytes.fromhex("F0AABBCCDD0102")
+    assert select(card, bytes.fromhex("F0AABBCCDD")).data == bytes.fromhex("F0AABBCCDD")
+    assert select(card, bytes.fromhex("F0BBCC")).data == bytes.fromhex("F0BBCCDDEE")
+
+
+def test_a_4_byte_partial_name_reaches_the_piv_badge_as_it_reaches_payment() -> None:
+    from hcekit_access.piv import PIV_AID
+
+    card = Card.with_installed_plugins(only=["access", "payment"])
+    name = bytes.fromhex("A0000003")
+    assert select(card, name).ok and card.selected is not None
+    assert (card.selected.plugin.name, card.selected.aid) == ("access", PIV_AID)
+    assert select(card, bytes.fromhex("A0000000")).ok
+    assert card.selected.plugin.name == "payment"
+    rid_start = bytes.fromhex("A00000")  # both: payment's A0000000031010 sorts first
+    assert select(card, rid_start).ok and card.selected.plugin.name == "payment"
+    assert select(card, rid_start, p2=0x02).ok and card.selected.plugin.name == "access"
+    assert select(card, rid_start, p2=0x02).sw == SW.FILE_NOT_FOUND
+    card.close()
 
 
 def test_prefix_claim_sees_the_full_selected_name() -> None:
@@ -272,3 +313,53 @@ def test_reselecting_the_same_application_does_not_deselect(rig: Any,
     assert rig.card.selected is not first  # a fresh AppContext (fresh session dict)
     select(rig.card, AID_A2)  # another claim of the same plugin: a different application
     assert [e[0] for e in a.events] == ["select", "select", "select", "deselect"]
+
+
+# -- the partial-name walk against a model ------------------------------------------------------
+
+_KINDS = st.sampled_from(["", "", "", "*", "#"])  # mostly exact: fewer conflicting draws
+#: AIDs from a tiny alphabet, so that names and claims share prefixes often.
+_AIDS = st.lists(st.sampled_from([0xF0, 0x01, 0x02]), min_size=5, max_size=7).map(bytes)
+
+
+def _model_reach(name: bytes, aid: bytes, kind: str) -> bytes | None:
+    """What ISO partial names + Android's claim kinds select, written out case by case."""
+    whole = len(name) >= 5
+    if kind == "":
+        return aid if aid.startswith(name) else None
+    if kind == "*":
+        if whole and name.startswith(aid):
+            return name
+        return aid if aid.startswith(name) else None
+    if aid.startswith(name):  # "#": the AID and its truncations down to 5 bytes
+        return name if whole else aid
+    return None
+
+
+@settings(max_examples=150, deadline=None)
+@given(claims=st.lists(st.tuples(_AIDS, _KINDS), min_size=1, max_size=5,
+                      unique_by=lambda c: c[0]),
+       cut=st.integers(1, 7), pick=st.integers(0, 4), data=st.data())
+def test_first_and_next_occurrence_walk_in_aid_order_whatever_the_load_order(
+        claims: list[tuple[bytes, str]], cut: int, pick: int, data: st.DataObject) -> None:
+    owners = [f"p{i}" for i in range(len(claims))]
+    parsed = [Claim.parse(aid.hex() + kind) for aid, kind in claims]
+    try:
+        probe = Card([Recorder(o, c) for o, c in zip(owners, parsed, strict=True)])
+    except ClaimConflictError:
+        return  # overlapping claims never make a card
+    probe.close()
+    name = claims[pick % len(claims)][0][:cut]
+    expected = sorted((reach, owner) for owner, (aid, kind) in zip(owners, claims, strict=True)
+                      if (reach := _model_reach(name, aid, kind)) is not None)
+    order = data.draw(st.permutations(range(len(claims))))
+    card = Card([Recorder(owners[i], parsed[i]) for i in order])
+    walked = []
+    response = select(card, name)
+    while response.ok:
+        assert card.selected is not None
+        walked.append((card.selected.aid, card.selected.plugin.name))
+        response = select(card, name, p2=0x02)
+    assert response.sw == SW.FILE_NOT_FOUND
+    assert walked == expected
+    event(f"{len(walked)} occurrence(s)")

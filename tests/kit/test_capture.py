@@ -35,6 +35,7 @@ from hcekit.capture.iso14443 import BlockError, parse_block
 from hcekit.cli import main
 from hcekit.conformance.checks import secret_material
 from hcekit.conformance.harness import Harness, resolve_plugin_under_test
+from hcekit.polling import FrameType, PollingFrame
 from hcekit.store import MemoryStore
 from hcekit.testing.requirements import missing
 from hcekit.tracefile import Exchange, FieldEvent, Trace, format_trace, parse_trace, replay_trace
@@ -269,8 +270,10 @@ def test_sniffer_capture_imports_and_replays(tmp_path: Path) -> None:
     _sniffer_capture(path)
     trace, report = capture_to_trace(read_capture(path))
     assert report.exchanges == 2 and not report.problems
+    assert report.polls == 1  # the REQA is the reader's NFC-A poll
+    assert [p.frame for p in trace.polls] == [PollingFrame(FrameType.A, b"\x26")]
     assert report.skipped == {
-        "ISO 14443-3 frame(s) or frame(s) with a bad CRC": 8,  # REQA … ATS
+        "ISO 14443-3 frame(s) or frame(s) with a bad CRC": 7,  # ATQA … ATS
         "R-block(s) (chaining acknowledgements)": 1,
         "S-block(s) (waiting-time extensions and DESELECT answers)": 3,
     }

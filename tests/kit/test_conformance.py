@@ -43,6 +43,16 @@ def test_sloppy_plugin_fails_with_reasons(tmp_path: Path) -> None:
     assert report.format().splitlines()[-1] == "3 passed, 5 failed, 0 skipped"
 
 
+def test_a_claim_on_the_cores_ppse_fails_the_claims_check(tmp_path: Path) -> None:
+    from tests.cli.conflicting_plugin import PpseSquatter
+
+    report = run_conformance(PpseSquatter, ["claims"], tmp=tmp_path)
+    (result,) = report.results
+    assert result.status == "failed"
+    assert ("ppse_squatter 325041592E5359532E4444463031 overlaps the core's PPSE "
+            "325041592E5359532E4444463031") in result.detail
+
+
 def test_claim_conflicts_with_installed_plugins_are_reported(tmp_path: Path) -> None:
     if not INSTALLED:
         pytest.skip("no installed plugins to conflict with")

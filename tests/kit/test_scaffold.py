@@ -53,6 +53,9 @@ def test_generated_project_installs_passes_its_tests_and_hcekit_check(
     assert (project / ".gitignore").exists()
     pyproject = (project / "pyproject.toml").read_text()
     assert 'kit_demo = "hcekit_kit_demo:KitDemoCard"' in pyproject
+    readme = (project / "README.md").read_text()  # hcekit is on no index: the README says so
+    assert "pypi.org" not in readme.lower()
+    assert "pip install --no-index --find-links wheels hcekit-kit-demo" in readme
 
     install = _run([str(VENV_BIN / "pip"), "--python", str(throwaway_python), "install",
                     "--no-deps", "--no-build-isolation", "--no-input", str(project)], tmp_path)
@@ -130,6 +133,17 @@ def test_names_and_aids_are_validated(tmp_path: Path) -> None:
     values = plugin_placeholders("door_badge", bytes.fromhex("F00102030405"))
     assert values["class_name"] == "DoorBadgeCard" and values["dist"] == "hcekit-door-badge"
     assert values["select_hex"] == "00A4040006F0010203040500"
+
+
+def test_an_aid_an_installed_plugin_or_the_core_routes_is_refused(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(ScaffoldError, match=r"overlaps what is installed \(ndef claims D2760000850101\)"):
+        new_plugin("hotel_key", tmp_path, aid=bytes.fromhex("D2760000850101"))
+    assert kit_main(["new", "plugin", "hotel_key", "--dir", str(tmp_path),
+                     "--aid", b"2PAY.SYS.DDF01".hex()]) == 2
+    assert capsys.readouterr().err.startswith(
+        "hcekit: error: AID 325041592E5359532E4444463031 overlaps what is installed (ppse claims")
+    assert not (tmp_path / "hcekit-hotel-key").exists()
 
 
 def test_existing_directory_is_not_overwritten(tmp_path: Path) -> None:

@@ -48,7 +48,9 @@ def _emvtool(served: PcscCard, *args: str) -> str:
 def test_emvtool_listapps_appdata_info(pcsc_card: PcscCardFactory) -> None:
     _require("emv", "emv")
     store = MemoryStore()
-    served = pcsc_card(PaymentPlugin(), store=store, connect=False)
+    # emvtool's GPO sends 83 00 whatever the PDOL says: the card refuses that unless told
+    served = pcsc_card(PaymentPlugin(), store=store, connect=False,
+                       options={"payment": {"accept_empty_pdol": "1"}})
 
     assert served.reader in _emvtool(served, "readers")
     apps = _emvtool(served, "listapps")
@@ -72,6 +74,19 @@ def test_emvtool_listapps_appdata_info(pcsc_card: PcscCardFactory) -> None:
         assert record in info
     assert "File: 3,1" not in info and "File: 2,3" not in info
     assert re.search(r"\batc\s+\S?\s*2\b", info), info[-400:]  # GET DATA 9F36 after 2 GPOs
+
+
+def test_emvtool_reads_a_card_with_oda_records(pcsc_card: PcscCardFactory) -> None:
+    """The certificate records (SFI 3, two-byte BER lengths) do not trouble a foreign reader."""
+    _require("emv", "emv")
+    served = pcsc_card(PaymentPlugin(), connect=False,
+                       options={"payment": {"accept_empty_pdol": "1", "oda": "sda,dda,cda"}})
+    data = _emvtool(served, "appdata", "0")
+    assert "[121, 0]" in data  # AIP 79 00: 18 plus SDA 40, DDA 20, CDA 01
+    assert "Issuer Public Key Certificate" in data and "ICC Public Key Certificate" in data
+    info = _emvtool(served, "info")
+    for record in ("File: 3,1", "File: 3,2", "File: 3,3"):
+        assert record in info
 
 
 def test_pyemv_verifies_an_arqc_made_through_pcsc(pcsc_card: PcscCardFactory) -> None:

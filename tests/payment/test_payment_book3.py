@@ -7,6 +7,8 @@ not by anything the card uses.
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from hcekit import Card
 from hcekit.hosts import LoopbackHost
@@ -213,8 +215,7 @@ def test_pos_terminates_on_a_book3_finding(monkeypatch: pytest.MonkeyPatch) -> N
 
     def old_layout(perso):  # type: ignore[no-untyped-def]
         built = real(perso)
-        return layout_module.CardLayout(built.fci, built.afl, built.afl, built.records,
-                                        built.sensitive, built.track2, built.psn)
+        return dataclasses.replace(built, afl_qvsdc=built.afl)
 
     monkeypatch.setattr("hcekit_payment.plugin.build_layout", old_layout)
     card = Card([PaymentPlugin()], store=MemoryStore())

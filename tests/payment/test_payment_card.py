@@ -193,9 +193,37 @@ def test_gpo_parameter_errors(selected: Terminal, data: bytes, p1p2: bytes, sw: 
     assert find(generate_ac(selected).data, 0x9F36) == b"\x00\x01"
 
 
-def test_empty_pdol_data_runs_the_generate_ac_flow(selected: Terminal) -> None:
-    assert gpo(selected, data=b"\x83\x00").sw == SW.NO_ERROR  # what emvtool sends
-    assert generate_ac(selected).sw == SW.NO_ERROR
+def test_empty_pdol_data_is_refused_because_the_card_has_a_pdol(selected: Terminal) -> None:
+    assert gpo(selected, data=b"\x83\x00").sw == SW.WRONG_LENGTH  # what emvtool sends
+    pdol = fill(PDOL, {})
+    for data in (pdol[:-1], pdol + b"\x00"):  # one byte short, one too many
+        assert gpo(selected, data=bytes((0x83, len(data))) + data).sw == SW.WRONG_LENGTH
+    assert generate_ac(selected).sw == SW.CONDITIONS_OF_USE_NOT_SATISFIED  # nothing started
+    assert gpo(selected).sw == SW.NO_ERROR
+    assert find(generate_ac(selected).data, 0x9F36) == b"\x00\x01"  # no ATC consumed
+
+
+def test_empty_pdol_data_runs_the_generate_ac_flow_when_personalised_to() -> None:
+    card = Card([PaymentPlugin()], store=MemoryStore(),
+                options={"payment": {"accept_empty_pdol": "1"}})
+    terminal = Terminal(LoopbackTransport(LoopbackHost(card)))
+    with terminal.tap():
+        terminal.select(AID)
+        assert gpo(terminal, data=b"\x83\x00").sw == SW.NO_ERROR
+        assert generate_ac(terminal).sw == SW.NO_ERROR
+    card.close()
+
+
+@pytest.mark.parametrize("command", ["00B2010C", "80CA9F36"])
+def test_le_follows_the_core_rules(payment_card: Card, command: str) -> None:
+    """Le = 01 gets one byte and 61xx (the rest by GET RESPONSE), Le = 00 everything."""
+    payment_card.transceive(bytes.fromhex("00A4040007") + AID + b"\x00")
+    full = payment_card.transceive(bytes.fromhex(command + "00"))
+    assert full[-2:] == b"\x90\x00" and len(full) > 3
+    first = payment_card.transceive(bytes.fromhex(command + "01"))
+    assert first[:1] == full[:1] and first[1:] == bytes((0x61, len(full) - 3))
+    rest = payment_card.transceive(bytes((0x00, 0xC0, 0, 0, len(full) - 3)))
+    assert first[:1] + rest == full
 
 
 @pytest.mark.parametrize(("p1", "p2"), [(0xC0, 0), (0x90, 0), (0x81, 0), (0x80, 1)])
@@ -220,8 +248,10 @@ def test_get_data_atc(selected: Terminal) -> None:
     gpo(selected)
     assert selected.transmit(CommandApdu(0x80, 0xCA, 0x9F, 0x36, b"", 256)).data \
         == bytes.fromhex("9F36020001")
-    assert selected.transmit(CommandApdu(0x80, 0xCA, 0x9F, 0x17, b"", 256)).sw \
-        == SW.REFERENCED_DATA_NOT_FOUND
+    assert selected.transmit(CommandApdu(0x80, 0xCA, 0x9F, 0x13, b"", 256)).sw \
+        == SW.REFERENCED_DATA_NOT_FOUND  # last online ATC: not kept
+    assert selected.transmit(CommandApdu(0x80, 0xCA, 0x9F, 0x17, b"", 256)).data \
+        == bytes.fromhex("9F170103")  # the PIN try counter issuer scripts reset
 
 
 def test_pan_bearing_exchanges_are_marked_sensitive() -> None:

@@ -72,3 +72,26 @@ def test_issuer_key_from_a_file(tmp_path: Path, capsys: pytest.CaptureFixture[st
                  "--imk-file", str(tmp_path / "missing.hex")]) == 2
     assert "--imk-file" in capsys.readouterr().err
     assert not (tmp_path / "c.sqlite").exists()
+
+
+def test_issuer_script_keys_from_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A lab's own SMI/SMC keys: the card's script keys derive from them, not the TEST ones."""
+    from hcekit_payment.keys import derive_icc_master_key_a
+
+    smi, smc = "11" * 16, "22" * 16
+    (tmp_path / "smi.hex").write_text(smi + "\n")
+    (tmp_path / "smc.hex").write_text(smc)
+    store = tmp_path / "store.sqlite"
+    assert main(["payment", "personalize", "--store", str(store),
+                 "--imk-smi-file", str(tmp_path / "smi.hex"),
+                 "--imk-smc-file", str(tmp_path / "smc.hex")]) == 0
+    assert smi not in capsys.readouterr().out
+    backend = SqliteStore(store)
+    perso = load(backend.namespace("payment"))
+    backend.close()
+    assert perso is not None
+    assert perso.icc_mk_smi == derive_icc_master_key_a(bytes.fromhex(smi), perso.pan, "00")
+    assert perso.icc_mk_smc == derive_icc_master_key_a(bytes.fromhex(smc), perso.pan, "00")
+    assert main(["payment", "personalize", "--store", str(store), "--force",
+                 "--imk-smc-file", str(tmp_path / "missing.hex")]) == 2
+    assert "--imk-smc-file" in capsys.readouterr().err

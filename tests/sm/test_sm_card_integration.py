@@ -193,3 +193,34 @@ def test_no_key_or_plaintext_reaches_the_logs(rig: Rig, caplog: pytest.LogCaptur
                    KEYS[1].hex(), KEYS[0].hex().upper(), KEYS[1].hex().upper()):
         assert needle not in text  # ... without secrets
     assert "hidden" in repr(session.suite) and KEYS[0].hex() not in repr(session.suite)
+
+
+def test_the_key_reference_picks_the_card_side_keys_for_one_attempt() -> None:
+    """mutual_authenticate(key_ref=…) puts the reference in P2; authenticate(keys=…) uses the
+    pair it names, and only for that attempt (docs/secure-messaging.md runs the whole card)."""
+    from hcekit.sm import CardAuthenticator
+
+    other = (os.urandom(16), os.urandom(16))
+    card_side = CardAuthenticator(AES128_PROFILE, *KEYS)
+    sent: list[CommandApdu] = []
+
+    class Wire:
+        def transmit(self, command: CommandApdu) -> object:
+            from hcekit import ResponseApdu
+
+            sent.append(command)
+            if command.ins == 0x84:
+                return ResponseApdu(card_side.get_challenge(command), SW.NO_ERROR)
+            keys = other if command.p2 == 0x82 else None
+            token, _ = card_side.authenticate(command.data, keys=keys)
+            return ResponseApdu(token, SW.NO_ERROR)
+
+    session = mutual_authenticate(Wire(), TerminalAuthenticator(AES128_PROFILE, *other),  # type: ignore[arg-type]
+                                  key_ref=0x82)
+    assert isinstance(session, TerminalSession) and sent[1].p2 == 0x82
+    challenge = card_side.get_challenge()
+    with pytest.raises(Exception, match="terminal MAC does not verify"):  # back to KEYS
+        card_side.authenticate(TerminalAuthenticator(AES128_PROFILE, *other).respond(challenge))
+    with pytest.raises(ValueError, match="key_ref is P2"):
+        mutual_authenticate(Wire(), TerminalAuthenticator(AES128_PROFILE, *KEYS),  # type: ignore[arg-type]
+                            key_ref=0x100)

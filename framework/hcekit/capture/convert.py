@@ -11,6 +11,15 @@ exchanges, exactly as the card saw them. Field on and field
 off are the pseudo-header's events ``FC``/``FD``, the deactivation reason in
 the packet comment.
 
+A polling-loop frame before activation (:mod:`hcekit.polling`) is an
+ISO 14443-3 frame from the reader (``FE``) carrying the frame's data as hcekit
+holds it (no CRC added), with the packet comment ``polling: TYPE …`` (the
+trace's ``poll`` line: gain, timestamp, auto-transact, plugin, decision); the
+field ON/OFF frames of a polling loop are ``FC``/``FD`` with that comment.
+Importing reads the comment back; in a foreign capture, reader frames that
+are polls — REQA/WUPA, REQB/WUPB, SENSF_REQ, ECP annotations
+(:func:`~hcekit.capture.iso14443.polling_frame_type`) — become ``poll`` lines.
+
 A redacted payload stays redacted: its bytes are replaced by
 :data:`REDACTED_FILLER` of the same length (the command header and the status
 word stay, as in the trace file) and the packet carries the comment
@@ -22,16 +31,26 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 from ..events import DeactivationReason
 from ..hookspecs import hookimpl
+from ..polling import Decision, FrameType, PollingEvent, PollingFrame
 from ..trace import TraceRecord
-from ..tracefile import Exchange, FieldEvent, Trace
-from .iso14443 import FRAME_SIZE, R_ACK, BlockError, BlockKind, crc_a, i_block, parse_block
+from ..tracefile import Exchange, FieldEvent, PollEvent, Trace, TraceFormatError, parse_poll, poll_text
+from .iso14443 import (
+    FRAME_SIZE,
+    R_ACK,
+    BlockError,
+    BlockKind,
+    crc_a,
+    i_block,
+    parse_block,
+    polling_frame_type,
+)
 from .pcapng import Capture, Event, Packet, PcapngWriter
 
 if TYPE_CHECKING:
@@ -52,6 +71,7 @@ REDACTED_FILLER = 0x00
 _REDACTED = re.compile(r"^redacted: (\d+) bytes$")
 _PLUGIN = re.compile(r"^plugin: (\S+)$")
 _FIELD_OFF = re.compile(r"^field off: ([A-Z_]+)")
+_POLLING = re.compile(r"^polling: (.+)$")
 _HEADER_LENGTH = 4
 
 
@@ -138,10 +158,24 @@ def _field_packet(when: datetime, active: bool, reason: DeactivationReason | Non
     return Packet(when, Event.FIELD_OFF, b"", (f"field off: {why.name} (Android reason {int(why)})",))
 
 
+def poll_packet(when: datetime, frame: PollingFrame, plugin: str | None,
+                decision: Decision | None) -> Packet:
+    """A polling-loop frame as a packet: FE with its data, or FC/FD for ON/OFF."""
+    # the data travels as the packet's frame; the comment keeps the rest of the poll line
+    text = poll_text(replace(frame, data=b""), plugin, decision)
+    comment = "polling: " + text.removeprefix("poll ")
+    event = {FrameType.ON: Event.FIELD_ON, FrameType.OFF: Event.FIELD_OFF}.get(
+        frame.type, Event.PCD_TO_PICC)
+    return Packet(when, event, frame.data, (comment,))
+
+
 def trace_to_packets(trace: Trace) -> Iterator[Packet]:
     """The packets of *trace*, in order (see the module docstring for the mapping)."""
     block_number = 0
     for event in trace.events:
+        if isinstance(event, PollEvent):
+            yield poll_packet(event.time, event.frame, event.plugin, event.decision)
+            continue
         if isinstance(event, FieldEvent):
             block_number = 0  # a new activation starts with block number 0
             yield _field_packet(event.time, event.active, event.reason)
@@ -186,6 +220,7 @@ class ImportReport:
     """What an import kept and what it left out, and why (one line per kind of frame)."""
 
     exchanges: int = 0
+    polls: int = 0
     skipped: dict[str, int] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
 
@@ -194,6 +229,8 @@ class ImportReport:
 
     def format(self) -> str:
         lines = [f"{self.exchanges} exchange(s) imported"]
+        if self.polls:
+            lines.append(f"{self.polls} polling frame(s) imported")
         lines += [f"skipped {n} {why}" for why, n in sorted(self.skipped.items())]
         lines += self.problems
         return "\n".join(lines)
@@ -244,6 +281,11 @@ def capture_to_trace(capture: Capture, *, with_crc: bool = True) -> tuple[Trace,
     command: _Pending | None = None
     response: _Pending | None = None
     for number, packet in enumerate(capture.packets, 1):
+        poll = _poll_event(number, packet, report, reader_idle=command is None)
+        if poll is not None:
+            trace.events.append(poll)
+            report.polls += 1
+            continue
         if packet.event in (Event.FIELD_ON, Event.FIELD_OFF):
             if command is not None:
                 report.problems.append(f"packet {command.number}: command without a response "
@@ -297,6 +339,28 @@ def capture_to_trace(capture: Capture, *, with_crc: bool = True) -> tuple[Trace,
         report.problems.append(f"packet {command.number}: the capture ends before this "
                                f"command's response")
     return trace, report
+
+
+def _poll_event(number: int, packet: Packet, report: ImportReport,
+                reader_idle: bool) -> PollEvent | None:
+    """The polling frame a packet carries (hcekit's comment, or a foreign poll), or None."""
+    noted = _noted(packet.comments, _POLLING)
+    if noted is not None:
+        tokens = noted.split()
+        kind = tokens[:1]
+        try:
+            event = parse_poll(kind + [f"{b:02X}" for b in packet.frame] + tokens[1:],
+                               number, packet.time)
+        except TraceFormatError as exc:
+            report.problems.append(f"packet {number}: polling comment not understood ({exc})")
+            return None
+        return event
+    if packet.event is not Event.PCD_TO_PICC or not reader_idle:
+        return None
+    kind_found = polling_frame_type(packet.frame)
+    if kind_found is None:
+        return None
+    return PollEvent(number, packet.time, PollingFrame(kind_found, packet.frame))
 
 
 def _exchange(command: _Pending, response: _Pending, answered: datetime) -> Exchange:
@@ -372,6 +436,10 @@ class PcapRecorder:
             sent=answered - timedelta(microseconds=record.elapsed_ns // 1000), answered=answered,
             hide_command=hide, hide_response=hide, plugin=record.plugin)
         self._write(*packets)
+
+    @hookimpl
+    def hcekit_polling(self, card: object, event: PollingEvent) -> None:
+        self._write(poll_packet(self._clock(), event.frame, event.plugin, event.decision))
 
     @hookimpl
     def hcekit_field(self, card: object, active: bool, reason: DeactivationReason | None) -> None:

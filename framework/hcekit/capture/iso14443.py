@@ -20,8 +20,10 @@ import enum
 from dataclasses import dataclass
 
 from ..errors import HcekitError
+from ..polling import ECP_HEADER, FrameType
 
-__all__ = ["FRAME_SIZE", "Block", "BlockKind", "BlockError", "crc_a", "i_block", "parse_block"]
+__all__ = ["FRAME_SIZE", "Block", "BlockKind", "BlockError", "crc_a", "i_block", "parse_block",
+           "polling_frame_type"]
 
 #: Largest frame, PCB and CRC_A included: FSC/FSD code 8 (ISO/IEC 14443-4:2008, 256 bytes).
 FRAME_SIZE = 256
@@ -45,6 +47,8 @@ class BlockError(HcekitError, ValueError):
 
 
 class BlockKind(enum.Enum):
+    """ISO/IEC 14443-4 block types: I (information), R (receive ready), S (supervisory)."""
+
     I = "I-block"  # noqa: E741 — the standard's name
     R = "R-block"
     S = "S-block"
@@ -124,3 +128,31 @@ def parse_block(frame: bytes, *, with_crc: bool = True) -> Block:
     if len(body) < skip:
         raise BlockError(f"PCB {pcb:02X} announces CID/NAD bytes that are missing")
     return Block(kind, pcb, body[skip:])
+
+
+#: ISO/IEC 14443-3 short frames (7 bits): REQA and WUPA, the NFC-A polls.
+_REQA, _WUPA = 0x26, 0x52
+#: ISO/IEC 14443-3 REQB/WUPB start with the anticollision prefix byte APf = 05.
+_APF = 0x05
+_REQB_LENGTHS = (3, 5)  # APf AFI PARAM, with or without CRC_B
+#: NFC Forum Digital SENSF_REQ: length 06, command 00, system code FF FF (any card).
+_SENSF_REQ = bytes([0x06, 0x00, 0xFF, 0xFF])
+_SENSF_LENGTHS = (6, 8)  # with or without the CRC
+
+
+def polling_frame_type(frame: bytes) -> FrameType | None:
+    """The polling-loop type of a reader frame seen before activation, or None.
+
+    REQA/WUPA → A, REQB/WUPB → B, SENSF_REQ (wildcard system code) → F, an
+    ECP annotation → UNKNOWN (a custom frame). Anticollision, SELECT, RATS,
+    HLTA and the rest are not polls: None.
+    """
+    if len(frame) == 1 and frame[0] in (_REQA, _WUPA):
+        return FrameType.A
+    if len(frame) in _REQB_LENGTHS and frame[0] == _APF:
+        return FrameType.B
+    if len(frame) in _SENSF_LENGTHS and frame.startswith(_SENSF_REQ):
+        return FrameType.F
+    if len(frame) >= 2 and frame[0] == ECP_HEADER:
+        return FrameType.UNKNOWN
+    return None

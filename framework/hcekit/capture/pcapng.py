@@ -39,6 +39,7 @@ __all__ = [
     "read_capture",
 ]
 
+#: pcapng link type of ISO 14443 frames (Wireshark's ``iso14443`` dissector).
 LINKTYPE_ISO_14443 = 264
 SUPPORTED_LINKTYPES = {LINKTYPE_ISO_14443: "LINKTYPE_ISO_14443"}
 _PSEUDO_HEADER = struct.Struct(">BBH")

@@ -22,6 +22,7 @@ from types import ModuleType
 
 from .. import __version__
 from ..errors import HcekitError
+from ..options import OptionError
 from ..plugins import call_own, installed_plugin_manager
 from .common import UsageError
 from .personalization import add_personalization_commands
@@ -136,7 +137,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return code
     except BrokenPipeError:
         return _quiet_broken_pipe()
-    except UsageError as exc:
+    except (UsageError, OptionError) as exc:  # the command line asked for what cannot be
         print(f"hcekit: error: {exc}", file=sys.stderr)
         return 2
     except HcekitError as exc:

@@ -16,7 +16,9 @@ from ..errors import ApduFormatError, ClaimConflictError, HcekitError
 from ..hookspecs import hookimpl
 from ..hosts.loopback import LoopbackHost
 from ..metrics import MetricsCollector
-from ..plugins import call_own, installed_plugins, resolve_plugins
+from ..plugins import call_own, resolve_plugins
+from ..polling import FrameType, PollingFilter, PollingFrame, check_filter_conflicts
+from ..ppse import CORE_OWNER, core_claims
 from ..sw import describe
 from ..terminal import (
     LoopbackTransport,
@@ -29,7 +31,16 @@ from ..terminal import (
 from ..terminal.transport import Transport
 from ..trace import TraceRecord, format_record, is_sensitive, redacted_hex
 from .arguments import add_force_option, open_binary_output, open_output
-from .common import UsageError, add_card_options, build_card, hexbytes, unstarted_plugins
+from .common import (
+    StoreOwningCard,
+    UsageError,
+    add_card_options,
+    build_card,
+    hexbytes,
+    open_cli_store,
+    plugin_specs,
+    unstarted_plugins,
+)
 
 __all__ = ["add_commands"]
 
@@ -39,24 +50,33 @@ SubParsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 def add_commands(subparsers: SubParsers) -> None:
     p = subparsers.add_parser(
         "plugins", help="list plugins, their AID claims, terminal scripts and conflicts",
-        description="Load the installed plugins (and any --plugin) and show what each claims. "
-                    "Exit status 1 when two plugins claim overlapping AIDs.")
+        description="Load the installed plugins (and any --plugin) and show what each claims, "
+                    "with the core's own claim (the PPSE, on every card holding a payment "
+                    "AID). Exit status 1 when two claims overlap.")
     p.add_argument("--plugin", action="append", default=[], metavar="MODULE:ATTR",
                    help="also load this plugin (repeatable)")
+    p.add_argument("--only", action="append", default=None, metavar="NAME",
+                   help="list only these installed plugins (repeatable; default: all)")
+    p.add_argument("--no-installed", action="store_true",
+                   help="list no installed (entry-point) plugin, only --plugin ones")
     p.set_defaults(handler=cmd_plugins)
 
     p = subparsers.add_parser(
         "demo", help="run the built-in card in-process and every plugin's demo terminal script",
         description="Builds a loopback card with every installed plugin and runs each "
                     "plugin's demo terminal script in its own tap, printing the APDU trace. "
-                    "The demo never touches your cards: unlike every other command it takes no "
-                    "--store and always uses a fresh in-memory store, so each plugin "
-                    "personalises itself with TEST keys.")
+                    "By default the demo never touches your cards: it uses a fresh in-memory "
+                    "store, so each plugin personalises itself with TEST keys. --store PATH "
+                    "runs the scripts against the card in that store instead (a personalised "
+                    "card), changing it as a tap would.")
     p.add_argument("--quiet", action="store_true", help="do not print the APDU trace")
     p.add_argument("--reveal-secrets", action="store_true",
                    help="show sensitive exchanges unredacted (debugging only)")
     p.add_argument("--only", action="append", default=None, metavar="NAME",
                    help="only these plugins (repeatable)")
+    p.add_argument("--store", default=None, metavar="PATH",
+                   help="run against the card in this store (a SQLite file, as 'hcekit "
+                        "serve --store' takes) instead of a fresh in-memory one")
     p.add_argument("--record", metavar="FILE",
                    help="also record the trace to FILE (hcekit replay); an existing file is "
                         "kept unless --force")
@@ -90,6 +110,11 @@ def add_commands(subparsers: SubParsers) -> None:
     p.add_argument("script", nargs="?", help="script name (omit to list them)")
     p.add_argument("-s", "--script-option", action="append", default=[], metavar="KEY=VALUE",
                    help="option for the script (repeatable; see the script's docs)")
+    p.add_argument("--record", metavar="FILE",
+                   help="record the tap to a trace file (hcekit replay), as 'hcekit serve "
+                        "--record' does; in-process only (with --reader, record on the serve "
+                        "behind it). An existing file is kept unless --force")
+    add_force_option(p, "the --record file")
     _add_reader_options(p)
     p.set_defaults(handler=cmd_tap)
 
@@ -101,6 +126,10 @@ def _add_reader_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--raw", action="store_true",
                    help="send the bytes exactly as given (no parsing, no automatic GET RESPONSE "
                         "or 6Cxx re-send)")
+    p.add_argument("--poll", action="append", type=hexbytes, default=[], metavar="HEX",
+                   help="a custom frame the reader sends in its polling loop before the tap, "
+                        "after field on and an NFC-A poll (Android 15 observe mode; e.g. an "
+                        "ECP transit gate 6A02C00100FFFFFF); repeatable; in-process card only")
     add_card_options(p)
 
 
@@ -163,12 +192,21 @@ class _ExchangePrinter(_Printer):
         self._emit([f"  >> {cmd}", f"  << {rsp}  ({describe(sw) if sw >= 0 else '?'})"])
 
 
+def _send_polling_loop(terminal: Terminal, frames: Sequence[bytes]) -> None:
+    """``--poll``: field on, an NFC-A poll (WUPA), then the custom frames, before the tap."""
+    if frames:
+        terminal.poll(PollingFrame(FrameType.ON), PollingFrame(FrameType.A, b"\x52"), *frames)
+
+
 def _card_only_options(args: argparse.Namespace) -> None:
     """Refuse options that shape the in-process card when the card is in a reader."""
     if args.reader is None:
         return
-    given = [name for name, value in (("--store", args.store), ("--option", args.option))
-             if value]
+    if args.poll:
+        raise UsageError("--poll: a PC/SC reader gives its clients no access to its polling "
+                         "loop; polling frames reach only the in-process card")
+    given = [name for name, value in (("--store", args.store), ("--option", args.option),
+                                      ("--record", getattr(args, "record", None))) if value]
     if given:
         raise UsageError(f"{' and '.join(given)} shape the in-process card; with --reader the "
                          "card is the one in the reader (give them to the 'hcekit serve' "
@@ -232,9 +270,9 @@ class _PrintTracer(_Printer):
 
 
 def cmd_plugins(args: argparse.Namespace) -> int:
-    specs: list[Any] = list(installed_plugins()) + list(args.plugin)
-    resolved = resolve_plugins(specs)
+    resolved = resolve_plugins(plugin_specs(args))
     owned = []
+    polling: list[tuple[str, PollingFilter]] = []
     failed = 0
     for name, obj in resolved:
         try:
@@ -244,21 +282,36 @@ def cmd_plugins(args: argparse.Namespace) -> int:
             failed += 1
             continue
         print(f"{name}  ({type(obj).__module__})")
-        for _, claim in card.claims():
-            if _ == "ppse":
+        for owner, claim in card.claims():
+            if owner == CORE_OWNER:
                 continue
             owned.append((name, claim))
             print(f"  {claim.filter:<34} {claim.category.value:<8} {claim.description}")
+        for _, flt in card.polling.filters():
+            polling.append((name, flt))
+            print(f"  polling-loop {flt.describe():<25} {flt.description}")
+        if card.polling.observe_by_default:
+            print("  observe mode by default (Android 15: silent until a filter or the plugin "
+                  "releases the card)")
         for _, script in _scripts(card):
             print(f"  script {script.name}: {script.description}{_option_list(script)}")
         for option in card.declared_options()[name]:
             print(option.describe("  option "))
         card.close()
+    for owner, claim in core_claims():
+        print(f"{owner}  (hcekit core, on every card holding a payment AID)")
+        print(f"  {claim.filter:<34} {claim.category.value:<8} {claim.description}")
+        owned.append((owner, claim))
     conflicts = find_conflicts(owned)
     for a, ca, b, cb in conflicts:
         print(f"CONFLICT: {a} claims {ca.filter}, {b} claims {cb.filter}")
+    try:
+        check_filter_conflicts(polling)
+    except ClaimConflictError as exc:
+        print(f"CONFLICT: {exc}")
+        return 1
     if not conflicts:
-        print(f"{len(resolved)} plugin(s), {len(owned)} claim(s), no conflicts")
+        print(f"{len(resolved)} plugin(s), {len(owned)} claim(s) with the core's, no conflicts")
     return 1 if conflicts or failed else 0
 
 
@@ -295,11 +348,16 @@ def _run_demo(args: argparse.Namespace, extra: list[Any], metrics: MetricsCollec
               pcap: IO[bytes] | None, tracer: _PrintTracer) -> int:
     from ..store import MemoryStore
 
+    store = MemoryStore() if args.store is None else open_cli_store(args.store)
     try:
-        card = Card.with_installed_plugins(extra, only=args.only, store=MemoryStore())
+        card = StoreOwningCard.with_installed_plugins(extra, only=args.only, store=store)
     except ClaimConflictError as exc:
+        store.close()
         print(f"hcekit demo: {exc}", file=sys.stderr)
         return 1
+    except BaseException:
+        store.close()
+        raise
     host = LoopbackHost(card)
     failures = 0
     scripts = [(p, s) for p, s in _scripts(card) if s.demo]
@@ -346,6 +404,7 @@ def cmd_send(args: argparse.Namespace) -> int:
     try:
         terminal = Terminal(transport, auto_get_response=not args.raw,
                             auto_resend_6c=not args.raw, on_trace=on_trace)
+        _send_polling_loop(terminal, args.poll)
         with terminal.tap():
             for apdu in args.apdus:
                 if args.raw:  # exactly these bytes: the card's answer to malformed input shows
@@ -381,11 +440,22 @@ def cmd_tap(args: argparse.Namespace) -> int:
     except ScriptOptionError as exc:
         raise UsageError(str(exc)) from None
     printer = _ExchangePrinter(args.reveal_secrets) if args.trace else None
-    transport, card = _transport(args, printer)
+    record = open_output(args.record, force=args.force, option="--record") if args.record else None
     try:
+        transport, card = _transport(args, printer)
+    except BaseException:
+        if record is not None:
+            record.close()
+        raise
+    try:
+        if card is not None and record is not None:
+            from ..tracefile import TraceRecorder
+
+            card.register(TraceRecorder(record), name="record")
         terminal = Terminal(transport, auto_get_response=not args.raw,
                             auto_resend_6c=not args.raw,
                             on_trace=_terminal_printer(card, printer) if printer else None)
+        _send_polling_loop(terminal, args.poll)
         with terminal.tap():
             status = matches[0].run(ScriptContext(terminal, options))
         if printer is not None:
@@ -394,3 +464,5 @@ def cmd_tap(args: argparse.Namespace) -> int:
     finally:
         if card is not None:
             card.close()
+        if record is not None:
+            record.close()

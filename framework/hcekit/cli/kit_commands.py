@@ -98,11 +98,11 @@ def add_commands(subparsers: SubParsers) -> None:
 def cmd_new(args: argparse.Namespace) -> int:
     from ..scaffold import ScaffoldError, new_plugin, plugin_placeholders
 
-    try:  # a name or AID that cannot be is a refused value: exit 2, nothing written
+    try:  # a name, AID or directory that cannot be used: a usage error, nothing written
         values = plugin_placeholders(args.name, args.aid)
+        path = new_plugin(args.name, args.dir, aid=args.aid, force=args.force)
     except (ScaffoldError, ClaimError) as exc:
         raise UsageError(str(exc)) from None
-    path = new_plugin(args.name, args.dir, aid=args.aid, force=args.force)
     print(f"created {path} (plugin {args.name!r}, AID {values['aid']})")
     print("next:")
     print(f"  cd {path}")
@@ -207,7 +207,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.handler(args))
     except HcekitError as exc:
         print(f"hcekit: error: {exc}", file=sys.stderr)
-        return 1
+        return 2 if isinstance(exc, UsageError) else 1
 
 
 if __name__ == "__main__":

@@ -29,7 +29,8 @@ def add_commands(subparsers: SubParsers) -> None:
     p = commands.add_parser(
         "export", help="write a trace as pcapng (link type 264, ISO 14443)",
         description="One packet per command and per response (ISO 14443-4 I-blocks with CRC_A), "
-                    "field on/off as the FC/FD events, the recorded timestamps. Redacted "
+                    "field on/off as the FC/FD events, polling-loop frames as frames from the "
+                    "reader with a 'polling:' comment, the recorded timestamps. Redacted "
                     "payloads stay redacted: same-length filler and a 'redacted: N bytes' "
                     f"packet comment. Read it with {_DECODE_AS}.")
     p.add_argument("trace", type=Path, metavar="FILE.trace", help="hcekit trace file")
@@ -44,8 +45,10 @@ def add_commands(subparsers: SubParsers) -> None:
         description="Read a capture of link type 264 (LINKTYPE_ISO_14443), e.g. from an "
                     "ISO 14443 sniffer between a real phone and reader, and write the APDU "
                     "exchanges as an hcekit trace that 'hcekit replay' re-sends against a "
-                    "plugin. Chained I-blocks are reassembled; ISO 14443-3 frames, R-blocks "
-                    "and waiting-time extensions are skipped and counted.")
+                    "plugin. Chained I-blocks are reassembled; the reader's polling loop "
+                    "(REQA/WUPA, REQB/WUPB, SENSF_REQ, ECP frames, and hcekit's own "
+                    "'polling:' packets) becomes poll lines; other ISO 14443-3 frames, "
+                    "R-blocks and waiting-time extensions are skipped and counted.")
     p.add_argument("capture", type=Path, metavar="FILE.pcapng", help="pcap or pcapng file")
     p.add_argument("-o", "--output", metavar="FILE.trace",
                    help="where to write ('-' for standard output; default: FILE with the "
@@ -92,4 +95,4 @@ def cmd_import(args: argparse.Namespace) -> int:
     with open_output(target, force=args.force) as out:
         out.write(format_trace(trace, note=f"imported by hcekit from {args.capture.name}"))
     print(f"{target}: {report.format()}", file=sys.stderr)
-    return 0 if report.exchanges else 1
+    return 0 if report.exchanges or report.polls else 1

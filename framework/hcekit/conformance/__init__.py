@@ -2,7 +2,8 @@
 
 Checks (each independent, each on fresh cards with a fresh plugin instance):
 
-- ``claims``: the plugin loads; its AID claims are valid and overlap no other installed plugin.
+- ``claims``: the plugin loads; its AID claims are valid and overlap no other installed plugin
+  nor the core's own (the PPSE).
 - ``select``: SELECT of each claim answers 9000 and selects it; repeated SELECT works; an FCI
   (tag 6F) is valid BER-TLV; a failed SELECT leaves the selection alone.
 - ``unknown-ins``: INS 60/6F/90/9F (invalid in ISO 7816) answer 6D00 (or 6E00).

@@ -31,6 +31,7 @@ from ..errors import ApduFormatError, HcekitError
 from ..events import DeactivationReason
 from ..hosts.loopback import LoopbackHost
 from ..plugins import ENTRY_POINT_GROUP
+from ..ppse import CORE_OWNER, core_claims
 from ..store import MemoryStore, SqliteStore
 from ..sw import SW, describe
 from ..terminal import LoopbackTransport, Terminal
@@ -39,7 +40,7 @@ from ..tlv import parse as parse_tlv
 from .harness import Harness, LogCapture, capture_logs
 
 __all__ = ["CheckFailed", "CheckSkipped", "CHECKS", "Check", "ReadProbe", "hex_read", "ne_probes",
-           "check_ne"]
+           "check_ne", "installed_claims"]
 
 
 class CheckFailed(AssertionError):
@@ -50,6 +51,7 @@ class CheckSkipped(HcekitError):
     """The check does not apply to this plugin (the message says why)."""
 
 
+#: A check: gets a harness and a scratch directory, raises CheckFailed / CheckSkipped.
 Check = Callable[[Harness, Path], None]
 
 #: ISO/IEC 7816-3 reserves INS 6X and 9X (they read as procedure bytes on T=0).
@@ -103,27 +105,39 @@ def _no_failures(h: Harness, logs: LogCapture, during: str) -> None:
 
 
 def check_claims(h: Harness, tmp: Path) -> None:
-    """Claims load, are valid Android AID filters, and overlap no other installed plugin."""
+    """Claims load, are valid AID filters, overlap no installed plugin nor the core's PPSE."""
     try:
         claims = h.claims()
     except HcekitError as exc:
         raise CheckFailed(f"{h.plugin.name} does not load on a card: {exc}") from exc
     if not claims:
         raise CheckSkipped(f"{h.plugin.name} claims no AIDs (an observer plugin?)")
-    owned = [(h.plugin.name, c) for c in claims]
-    with capture_logs():  # other plugins' start-up chatter is not this check's output
+    owned = [(h.plugin.name, c) for c in claims] + installed_claims(exclude=h.plugin.name)
+    conflicts = [c for c in find_conflicts(owned) if h.plugin.name in (c[0], c[2])]
+    if conflicts:
+        text = "; ".join(f"{_owner(a)} {ca.filter} overlaps {_owner(b)} {cb.filter}"
+                         for a, ca, b, cb in conflicts)
+        raise CheckFailed(f"AID claims conflict with installed plugins or the core: {text}")
+
+
+def _owner(name: str) -> str:
+    return "the core's PPSE" if name == CORE_OWNER else name
+
+
+def installed_claims(exclude: str | None = None) -> list[tuple[str, Claim]]:
+    """``(owner, claim)`` of every installed plugin but *exclude* that loads, and the core's
+    own (the PPSE): what a card holding them all would route."""
+    owned: list[tuple[str, Claim]] = []
+    with capture_logs():  # other plugins' start-up chatter is not the caller's output
         for name, obj in installed_plugins_quietly():
-            if name == h.plugin.name:
+            if name == exclude:
                 continue
             try:
                 with Card([(name, obj)]) as card:
                     owned.extend((n, c) for n, c in card.claims() if n == name)
             except Exception:  # another plugin's breakage is its own check's business
                 continue
-    conflicts = [c for c in find_conflicts(owned) if h.plugin.name in (c[0], c[2])]
-    if conflicts:
-        text = "; ".join(f"{a} {ca.filter} overlaps {b} {cb.filter}" for a, ca, b, cb in conflicts)
-        raise CheckFailed(f"AID claims conflict with installed plugins: {text}")
+    return owned + core_claims()
 
 
 def installed_plugins_quietly() -> Iterator[tuple[str, object]]:

@@ -25,6 +25,7 @@ __all__ = ["ConformanceItem", "pytest_addoption", "pytest_collection_modifyitems
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
+    """Add ``--hce-check PLUGIN`` and ``--hce-check-only CHECK`` to pytest."""
     group = parser.getgroup("hcekit", "hcekit card plugins")
     group.addoption("--hce-check", action="append", default=[], metavar="PLUGIN",
                     help="run hcekit's conformance suite against PLUGIN (installed name or "
@@ -66,6 +67,7 @@ class _CheckFailure(Exception):
 @pytest.hookimpl(tryfirst=True)  # before -k/-m deselection, so those apply to these items
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config,
                                   items: list[pytest.Item]) -> None:
+    """Add the conformance checks of ``--hce-check`` plugins to the session."""
     plugins: list[str] = config.getoption("hce_check", default=[]) or []
     if not plugins:
         return

@@ -79,6 +79,7 @@ class FuzzResult:
 
 
 def default_targets() -> list[str]:
+    """``core`` and every installed plugin: what ``hcekit fuzz`` runs without targets."""
     return ["core", *sorted(ep.name for ep in entry_points(group=ENTRY_POINT_GROUP))]
 
 

@@ -33,6 +33,7 @@ byte = st.integers(min_value=0, max_value=0xFF)
 
 
 def bytes_of(min_size: int = 0, max_size: int = 64) -> st.SearchStrategy[bytes]:
+    """Any bytes of *min_size* to *max_size* (APDU data fields, raw payloads)."""
     return st.binary(min_size=min_size, max_size=max_size)
 
 

@@ -235,7 +235,8 @@ def plugin_target(spec: PluginSpec, name: str | None = None) -> FuzzTarget:
 
 
 def seed_inputs(target: FuzzTarget) -> list[bytes]:
-    """Starting corpus: select each claim, then a few typical commands."""
+    """Starting corpus: select each claim, then a few typical commands, and one whose data
+    holds the boundary bytes FF 00 7F 80 (AFL's and libFuzzer's "interesting values")."""
     seeds: list[bytes] = []
     for i in range(len(target.names)):
         select = bytes((BYTE_SELECT, i))
@@ -245,4 +246,5 @@ def seed_inputs(target: FuzzTarget) -> list[bytes]:
         seeds.append(select + bytes((BYTE_COMMAND, 5, 0xDA, 0, 0, 0x48)) + bytes(8) +
                      bytes((BYTE_COMMAND, 0, 0xDA, 0, 0, 0xC2, 1, 2, 0)))
         seeds.append(select + bytes((BYTE_FIELD, 1, BYTE_RAW, 3, 0, 0xA4, 4)))
+        seeds.append(select + bytes((BYTE_COMMAND, 1, 0x01, 0, 0, 0xC4, 0xFF, 0x00, 0x7F, 0x80, 0)))
     return seeds

@@ -19,6 +19,7 @@ from ..aid import Category
 from ..card import Card
 from ..device import MAX_DYNAMIC_AIDS, DeviceState, ErrCode, HceError, check_ready
 from ..events import DeactivationReason
+from ..polling import PollingFrame, PollingUnsupportedError
 
 __all__ = ["Host", "SimulatedDeviceHost", "check_prefix_support"]
 
@@ -75,6 +76,29 @@ class Host(ABC):
         """One command APDU in, its response APDU out."""
         with self.lock:
             return self.card.transceive(command)
+
+    #: Why this host never sees a reader's polling loop (None: it can deliver frames).
+    polling_unsupported: str | None = "this host has no channel for a reader's polling loop"
+
+    def poll(self, frames: Sequence[PollingFrame]) -> bool:
+        """A reader's polling loop before activation; True if the card would now answer it.
+
+        Raises :class:`~hcekit.polling.PollingUnsupportedError` on hosts that
+        cannot see polling frames (vpcd), rather than pretend.
+        """
+        raise PollingUnsupportedError(self.polling_unsupported or "polling is not implemented")
+
+    def polling_downgrade(self) -> str | None:
+        """One log line when the card's plugins declared polling-loop filters or observe
+        mode that this host cannot honour (None: nothing to say)."""
+        if self.polling_unsupported is None:
+            return None
+        names = sorted({name for name, _ in self.card.polling.filters()}
+                       | set(self.card.polling.observe_requested_by()))
+        if not names:
+            return None
+        return (f"polling-loop filters and observe mode of {', '.join(names)} are inactive: "
+                f"{self.polling_unsupported}; the card answers every reader")
 
     def check_claims(self) -> None:
         """Raise :class:`HceError` unless the device can serve the card's claims now.

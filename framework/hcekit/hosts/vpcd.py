@@ -94,6 +94,7 @@ log = logging.getLogger("hcekit.vpcd")
 DEFAULT_PORT = 35963
 DEFAULT_DEADLINE = 2.0
 MAX_PORT = 65535
+#: The hint logged while nothing listens on the vpcd port.
 HELP_NOT_LISTENING = "is pcscd with vsmartcard-vpcd running? see docs/pcsc.md"
 
 _LENGTH = struct.Struct(">H")
@@ -220,6 +221,10 @@ class _Connection:
 class VpcdHost(SimulatedDeviceHost):
     """Serves one :class:`~hcekit.card.Card` on one vpcd slot.
 
+    vpcd has no message for a reader's polling loop, so this host never sees
+    one: :meth:`poll` refuses, and a card whose plugins declared polling-loop
+    filters or observe mode answers every reader, said in one log line at start.
+
     ``start()`` runs it in a background thread; ``serve_forever()`` in the
     calling one. Several hosts (one card each) may serve several slots of one
     process: each has its own port.
@@ -298,10 +303,16 @@ class VpcdHost(SimulatedDeviceHost):
     def wait_connected(self, timeout: float | None = None) -> bool:
         return self._connected.wait(timeout)
 
+    polling_unsupported = ("vpcd's protocol carries only power, reset, ATR and APDUs: "
+                           "no polling frame reaches a card behind pcscd")
+
     def start(self) -> None:
         """Serve in a background thread (returns at once)."""
         if self._running:
             return
+        downgrade = self.polling_downgrade()
+        if downgrade is not None:
+            log.warning("vpcd %s: %s", self.endpoint, downgrade)
         self._running = True
         self._stopped.clear()
         self._start_watchdog()

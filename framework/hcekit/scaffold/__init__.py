@@ -76,6 +76,19 @@ def _refuse_taken(name: str, module: str) -> None:
         raise ScaffoldError(f"a module named {module!r} is already importable; choose another name")
 
 
+def _refuse_overlap(name: str, aid: bytes) -> None:
+    """An AID another installed plugin (or the core's PPSE) routes would fail ``hcekit check``
+    and stop every card holding both: refuse it before a project is written around it."""
+    from ..conformance.checks import installed_claims
+
+    mine = Claim(aid)
+    taken = [f"{owner} claims {claim.filter}" for owner, claim in installed_claims(exclude=name)
+             if claim.overlaps(mine)]
+    if taken:
+        raise ScaffoldError(f"AID {mine.filter} overlaps what is installed ({'; '.join(taken)}); "
+                            "choose another --aid, or leave it out for one derived from the name")
+
+
 def _render(text: str, values: dict[str, str]) -> str:
     def sub(match: re.Match[str]) -> str:
         key = match.group(1)
@@ -102,6 +115,7 @@ def new_plugin(name: str, parent: str | Path = ".", *, aid: bytes | None = None,
     """Write the project for plugin *name* into ``parent/hcekit-NAME``; return its path."""
     values = plugin_placeholders(name, aid)
     _refuse_taken(name, values["module"])
+    _refuse_overlap(name, bytes.fromhex(values["aid"]))
     target = Path(parent) / values["dist"]
     if target.exists() and any(target.iterdir()) and not force:
         raise ScaffoldError(f"{target} exists and is not empty (use --force to write into it)")

@@ -132,12 +132,17 @@ class CardAuthenticator:
         self._challenge = self._random(n)
         return self._challenge
 
-    def authenticate(self, data: bytes) -> tuple[bytes, CardSession]:
+    def authenticate(self, data: bytes, *,
+                     keys: tuple[bytes, bytes] | None = None) -> tuple[bytes, CardSession]:
         """Verify ``E_IFD ‖ M_IFD``; return ``E_ICC ‖ M_ICC`` and the new session.
 
-        A challenge is used once: any outcome consumes it (no retries against
+        *keys* (``(k_enc, k_mac)``) replaces the constructor's keys for this
+        attempt: a card with several key sets picks one by the EXTERNAL
+        AUTHENTICATE's key reference (P2) after the challenge went out. A
+        challenge is used once: any outcome consumes it (no retries against
         the same nonce).
         """
+        k_enc, k_mac = keys if keys is not None else (self._k_enc, self._k_mac)
         p = self.profile
         challenge, self._challenge = self._challenge, None
         if challenge is None:
@@ -146,17 +151,17 @@ class CardAuthenticator:
             raise IsoError(SW.WRONG_LENGTH,
                            f"authentication data is {p.token_length} bytes, got {len(data)}")
         cryptogram, tag = data[:-MAC_LENGTH], data[-MAC_LENGTH:]
-        if not tags_equal(p.mac(self._k_mac, cryptogram), tag):
+        if not tags_equal(p.mac(k_mac, cryptogram), tag):
             raise IsoError(SW.VERIFICATION_FAILED, "terminal MAC does not verify")
-        s = p.decrypt(self._k_enc, cryptogram)
+        s = p.decrypt(k_enc, cryptogram)
         n = p.nonce_length
         rnd_ifd, rnd_icc, k_ifd = s[:n], s[n:2 * n], s[2 * n:]
         if not tags_equal(rnd_icc, challenge):
             raise IsoError(SW.VERIFICATION_FAILED, "the terminal answered another challenge")
         k_icc = self._random(p.key_material_length)
-        e_icc = p.encrypt(self._k_enc, challenge + rnd_ifd + k_icc)
+        e_icc = p.encrypt(k_enc, challenge + rnd_ifd + k_icc)
         suite, ssc = p.session(k_icc, k_ifd, challenge, rnd_ifd)
-        return e_icc + p.mac(self._k_mac, e_icc), CardSession(suite, ssc)
+        return e_icc + p.mac(k_mac, e_icc), CardSession(suite, ssc)
 
     def __repr__(self) -> str:
         return f"CardAuthenticator({self.profile.name}, <keys hidden>)"
@@ -210,8 +215,16 @@ class TerminalAuthenticator:
 
 
 def mutual_authenticate(terminal: Terminal, authenticator: TerminalAuthenticator, *,
-                        cla: int = 0x00) -> TerminalSession:
-    """Run GET CHALLENGE + EXTERNAL AUTHENTICATE over *terminal*; return the session."""
+                        cla: int = 0x00, key_ref: int = 0x00) -> TerminalSession:
+    """Run GET CHALLENGE + EXTERNAL AUTHENTICATE over *terminal*; return the session.
+
+    *key_ref* goes into the EXTERNAL AUTHENTICATE's P2, the ISO/IEC 7816-4
+    reference data qualifier (b8 = 1: a key specific to the selected
+    application, b5…b1: its number; 00: the card knows which) — how a card with
+    several key sets is told which one the authenticator's keys are.
+    """
+    if not 0 <= key_ref <= 0xFF:
+        raise ValueError(f"key_ref is P2, one byte; got {key_ref}")
     p = authenticator.profile
     challenge = terminal.transmit(CommandApdu(cla, INS_GET_CHALLENGE, 0, 0, b"",
                                               p.nonce_length))
@@ -219,7 +232,7 @@ def mutual_authenticate(terminal: Terminal, authenticator: TerminalAuthenticator
         raise AuthenticationError(f"GET CHALLENGE answered {challenge.sw:04X}")
     token = authenticator.respond(challenge.data)
     with terminal.sensitive():  # the token and the card's answer carry key material
-        answer = terminal.transmit(CommandApdu(cla, INS_EXTERNAL_AUTHENTICATE, 0, 0, token,
+        answer = terminal.transmit(CommandApdu(cla, INS_EXTERNAL_AUTHENTICATE, 0, key_ref, token,
                                                p.token_length))
     if not answer.ok:
         raise AuthenticationError(f"EXTERNAL AUTHENTICATE answered {answer.sw:04X}")

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from ..hosts.loopback import LoopbackHost
+from ..polling import PollingFrame
 
 __all__ = ["LoopbackTransport"]
 
@@ -22,6 +25,10 @@ class LoopbackTransport:
 
     def transmit(self, command: bytes) -> bytes:
         return self.host.transceive(command)
+
+    def poll(self, frames: Sequence[PollingFrame]) -> bool:
+        """The reader's polling loop before activation (see ``Terminal.poll``)."""
+        return self.host.poll(frames)
 
     def close(self) -> None:
         """Nothing to release in-process (the card is its owner's to close)."""

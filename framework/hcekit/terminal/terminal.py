@@ -2,9 +2,11 @@
 
 ``Terminal`` adds what real readers do on top of a raw transport: GET
 RESPONSE after 61xx and a re-send after 6Cxx (both switchable off), a
-``tap()`` context manager for one field-on … field-off, and an optional
-APDU log. The same script runs over loopback, over PC/SC against the virtual
-card, and over PC/SC against a real phone.
+``tap()`` context manager for one field-on … field-off, an optional APDU
+log, and ``poll()``: the polling loop a reader sends before its first APDU
+(Android 15 observe mode, :mod:`hcekit.polling`) where the transport carries
+one (loopback). The same script runs over loopback, over PC/SC against the
+virtual card, and over PC/SC against a real phone.
 
 Reader-side redaction: over a reader the terminal has no card whose marks
 say what is secret, so scripts mark what they read as the card would
@@ -23,6 +25,7 @@ from contextlib import contextmanager
 
 from ..apdu import INS_GET_RESPONSE, CommandApdu, ResponseApdu
 from ..errors import HcekitError
+from ..polling import FrameType, PollingFrame, PollingUnsupportedError
 from ..sw import SW, describe
 from ..trace import SecretValues, carries_reference_data
 from .transport import Transport
@@ -39,6 +42,8 @@ class TerminalError(HcekitError):
 
 
 class Terminal:
+    """The reader side of a tap: send APDUs over a transport, with GET RESPONSE and 6Cxx."""
+
     def __init__(
         self,
         transport: Transport,
@@ -125,6 +130,24 @@ class Terminal:
             self.flush_trace()
         finally:
             self.transport.disconnect()
+
+    def poll(self, *frames: PollingFrame | bytes, loops: int = 1) -> bool:
+        """Send a polling loop (*loops* times) before the tap; True if the card would answer.
+
+        Each frame is a :class:`~hcekit.polling.PollingFrame` or the bytes of
+        a custom frame (type UNKNOWN), e.g. an ECP annotation. Call it before
+        :meth:`tap`; a card in observe mode that nothing released then stays
+        silent (:class:`~hcekit.polling.CardSilentError` from ``tap()``).
+        """
+        poll = getattr(self.transport, "poll", None)
+        if poll is None:
+            raise PollingUnsupportedError(
+                f"{self.transport.name}: this reader transport cannot send a polling loop "
+                "(PC/SC gives a client no access to the reader's polling)")
+        loop = [f if isinstance(f, PollingFrame) else PollingFrame(FrameType.UNKNOWN, bytes(f))
+                for f in frames]
+        answered: bool = poll(loop * loops)
+        return answered
 
     # -- exchanges ------------------------------------------------------------------
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,13 +32,19 @@ def loopback_rig(
     plugins: Iterable[PluginSpec] = (),
     *,
     installed: bool = False,
+    only: Sequence[str] | None = None,
     store: Store | None = None,
     options: Mapping[str, Mapping[str, Any]] | None = None,
     device: DeviceState | None = None,
     config: CardConfig | None = None,
 ) -> LoopbackRig:
-    """Build a card with *plugins* (plus the installed ones if *installed*) on a loopback host."""
+    """Build a card with *plugins* on a loopback host, plus every installed plugin if
+    *installed*, or the installed plugins named in *only* (entry-point names, e.g.
+    ``["ndef", "access"]``; an unknown name is an error)."""
     kwargs: dict[str, Any] = {"store": store, "options": options, "config": config}
-    card = Card.with_installed_plugins(plugins, **kwargs) if installed else Card(plugins, **kwargs)
+    if installed or only is not None:
+        card = Card.with_installed_plugins(plugins, only=only, **kwargs)
+    else:
+        card = Card(plugins, **kwargs)
     host = LoopbackHost(card, device)
     return LoopbackRig(card, host, Terminal(LoopbackTransport(host)))

@@ -61,6 +61,7 @@ __all__ = [
     "CSOCK_ENV",
 ]
 
+#: The variable pointing pcsc-lite clients at a pcscd's socket (the private one here).
 CSOCK_ENV = "PCSCLITE_CSOCK_NAME"
 #: Override where the vpcd driver (libifdvpcd.so) is found.
 DRIVER_ENV = "HCEKIT_VPCD_DRIVER"

@@ -1,8 +1,10 @@
 """pytest plugin (entry point ``pytest11``): fixtures for testing card plugins.
 
-``hce_card_factory(plugins, installed=False, store=None, options=None, device=None)``
+``hce_card_factory(plugins, installed=False, only=None, store=None, options=None, device=None)``
   builds a :class:`~hcekit.testing.LoopbackRig` (card + loopback host +
-  terminal) and closes it after the test.
+  terminal) and closes it after the test. ``only=["ndef", "access"]`` adds
+  just these installed plugins (entry-point names, as ``hcekit plugins``
+  lists them) to *plugins*: your card next to some built-ins.
 ``hce_plugins``
   override it (in your conftest or a test module) to choose the plugins the
   ``hce_*`` fixtures below use; default: every installed plugin.
@@ -49,6 +51,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.fixture
 def hce_card_factory() -> Iterator[RigFactory]:
+    """``make(plugins, only=…, store=…, options=…)`` → a rig, closed after the test."""
     rigs: list[LoopbackRig] = []
 
     def make(plugins: Any = (), **kwargs: Any) -> LoopbackRig:
@@ -71,6 +74,7 @@ def hce_plugins() -> list[PluginSpec] | None:
 def hce_rig(
     hce_card_factory: RigFactory, hce_plugins: list[PluginSpec] | None
 ) -> Iterator[LoopbackRig]:
+    """A rig of ``hce_plugins``, its terminal already in a tap."""
     if hce_plugins is None:
         rig = hce_card_factory((), installed=True)
     else:
@@ -81,14 +85,17 @@ def hce_rig(
 
 @pytest.fixture
 def hce_card(hce_rig: LoopbackRig) -> Any:
+    """The ``hce_rig``'s card."""
     return hce_rig.card
 
 
 @pytest.fixture
 def hce_host(hce_rig: LoopbackRig) -> Any:
+    """The ``hce_rig``'s loopback host."""
     return hce_rig.host
 
 
 @pytest.fixture
 def hce_terminal(hce_rig: LoopbackRig) -> Any:
+    """The ``hce_rig``'s terminal, in a tap (field on)."""
     return hce_rig.terminal

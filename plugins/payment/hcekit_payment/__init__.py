@@ -1,4 +1,4 @@
-"""hcekit_payment: a TEST EMV contactless payment card (Visa qVSDC-like, CVN 10 / 18).
+"""hcekit_payment: a TEST EMV contactless payment card (Visa CVN 10 / 18, Mastercard CVN 16).
 
 Test data only: the card refuses PANs outside documented test ranges unless
 forced, and personalises itself with the TEST issuer master key by default.

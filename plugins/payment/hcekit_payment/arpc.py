@@ -65,16 +65,21 @@ def arpc_method_2(key: bytes, arqc: bytes, csu: bytes, proprietary: bytes = b"")
     return retail_mac(key, arqc + csu + proprietary)[:4]  # padding method 2
 
 
+#: CVNs answering with ARPC method 1 under the ICC master key itself (pyemv documents the
+#: same for Mastercard CVN 16: "ARPC session key derivation method = None, method 1").
+_METHOD_1 = (CVN.VISA_10, CVN.MASTERCARD_16)
+
+
 def _arpc_key(cvn: CVN, icc_mk: bytes, atc: bytes) -> bytes:
-    """CVN 10 uses the ICC master key itself, CVN 18 the common session key of the ATC."""
-    return icc_mk if cvn is CVN.VISA_10 else derive_common_session_key(icc_mk, atc)
+    """Method 1 CVNs use the ICC master key itself, CVN 18 the common session key of the ATC."""
+    return icc_mk if cvn in _METHOD_1 else derive_common_session_key(icc_mk, atc)
 
 
 def issuer_authentication_data(cvn: CVN, icc_mk: bytes, atc: bytes, arqc: bytes,
                                approve: bool) -> bytes:
     """Issuer side: the value of tag 91 answering *arqc* with a decision."""
     key = _arpc_key(cvn, icc_mk, atc)
-    if cvn is CVN.VISA_10:
+    if cvn in _METHOD_1:
         arc = _ARC_APPROVED if approve else _ARC_DECLINED
         return arpc_method_1(key, arqc, arc) + arc
     csu = bytes((0, CSU_APPROVED if approve else 0, 0, 0))
@@ -99,7 +104,7 @@ def check_issuer_authentication(cvn: CVN, icc_mk: bytes, atc: bytes, arqc: bytes
     if not any(data):
         return IssuerResponse(False, False, False)
     key = _arpc_key(cvn, icc_mk, atc)
-    if cvn is CVN.VISA_10:
+    if cvn in _METHOD_1:
         arpc, signed_arc = data[:8], data[8:8 + ARC_LENGTH]
         if len(data) != 8 + ARC_LENGTH:
             return IssuerResponse(True, False, False)

@@ -12,7 +12,8 @@ Rules (EMV 4.3 Book 3):
 
 * §6.5.8.4 GPO answer: format 1 (80: AIP || AFL) or format 2 (77 with 82, 94).
 * §6.5.5.4 GENERATE AC answer: format 1 (80: CID || ATC || AC [|| IAD]) or
-  format 2 (77 with 9F27, 9F36, 9F26, optional 9F10); a second GENERATE AC
+  format 2 (77 with 9F27, 9F36, 9F26, optional 9F10; with CDA requested 9F4B
+  may carry the cryptogram instead of 9F26); a second GENERATE AC
   gives TC or AAC, and no answer is above what was asked (AAC < ARQC < TC).
 * §10.2 AFL: entries of 4 bytes, SFI 1–30, first record ≥ 1, last ≥ first,
   ODA records ≤ records of the entry; every record read answers 9000; a
@@ -22,6 +23,10 @@ Rules (EMV 4.3 Book 3):
   offers GENERATE AC (the GPO answer did not already carry the cryptogram).
 * Annex A1: every primitive's format (n, cn, an, ans, b) and length; DOLs
   parse; dates are dates.
+* §10.10 issuer scripts: template 71 or 72 holding an optional Script
+  Identifier (9F18, 4 bytes) and Issuer Script Commands (86), sent in order;
+  a command whose SW1 is not 90, 62 or 63 ends that script
+  (:func:`issuer_script_commands`, :func:`script_command_succeeded`).
 * §10.3 offline data authentication input: for the records the AFL marks,
   the value of template 70 (SFI 1–10) or the whole record (SFI 11–30), then
   the AIP when the SDA Tag List (9F4A) names it (and it may name only 82).
@@ -44,11 +49,14 @@ __all__ = [
     "data_elements",
     "parse_ber",
     "check_transaction",
+    "issuer_script_commands",
+    "script_command_succeeded",
 ]
 
 _AIP, _AFL, _CID, _ATC, _AC, _IAD = 0x82, 0x94, 0x9F27, 0x9F36, 0x9F26, 0x9F10
 _PAN, _EXPIRY, _CDOL1, _CDOL2, _SDA_TAG_LIST = 0x5A, 0x5F24, 0x8C, 0x8D, 0x9F4A
 _FORMAT_1, _FORMAT_2, _RECORD = 0x80, 0x77, 0x70
+_SDAD, _P1_CDA = 0x9F4B, 0x10
 _OK = 0x9000
 #: GENERATE AC P1 / CID b8-b7: the order a card may never exceed (Book 3 §6.5.5.4).
 _AC_RANK = {0x00: 0, 0x80: 1, 0x40: 2}
@@ -337,7 +345,10 @@ class Book3Checker:
         else:
             self._check_formats([top], f"{nth} GENERATE AC answer")
             values = {o.tag: o.value for o in _primitives([top])}
-            missing = [f"{t:X}" for t in (_CID, _ATC, _AC) if t not in values]
+            # With CDA (P1 b5) the cryptogram travels inside the signature 9F4B (Book 2 §6.6.1).
+            signed = p1 & _P1_CDA and _SDAD in values
+            missing = [f"{t:X}" for t in (_CID, _ATC, _SDAD if signed else _AC)
+                       if t not in values]
             if missing:
                 self.fail("§6.5.5.4", f"{nth} GENERATE AC answer lacks {', '.join(missing)}")
                 return
@@ -422,3 +433,27 @@ def check_transaction(exchanges: Iterable[tuple[bytes, bytes]], *,
         checker.exchange(command, response)
     checker.finish()
     return checker
+
+
+_SCRIPT_TEMPLATES, _SCRIPT_ID, _SCRIPT_COMMAND = (0x71, 0x72), 0x9F18, 0x86
+
+
+def issuer_script_commands(template: bytes) -> tuple[bytes, list[bytes]]:
+    """§10.10: (script identifier, the commands) of one issuer script template 71/72."""
+    objects = parse_ber(template)
+    if len(objects) != 1 or objects[0].tag not in _SCRIPT_TEMPLATES:
+        raise BerError("an issuer script is one template 71 or 72")
+    script_id, commands = b"", list[bytes]()
+    for obj in parse_ber(objects[0].value):
+        if obj.tag == _SCRIPT_ID and len(obj.value) == 4 and not commands:
+            script_id = obj.value
+        elif obj.tag == _SCRIPT_COMMAND and len(obj.value) >= 4:
+            commands.append(obj.value)
+        else:
+            raise BerError(f"tag {obj.tag:X} does not belong in an issuer script here")
+    return script_id, commands
+
+
+def script_command_succeeded(sw: int) -> bool:
+    """§10.10: SW1 90, 62 or 63 lets the script go on; anything else ends it."""
+    return sw >> 8 in (0x90, 0x62, 0x63)

@@ -1,4 +1,4 @@
-"""Application cryptograms (ARQC / TC / AAC) for Visa CVN 10 and CVN 18.
+"""Application cryptograms (ARQC / TC / AAC): Visa CVN 10 and 18, Mastercard CVN 16.
 
 The cryptogram is an ISO/IEC 9797-1 MAC algorithm 3 ("retail MAC": single-DES
 CBC, then decrypt with the right key half and encrypt with the left) over the
@@ -10,7 +10,13 @@ CVN    key                         data ends with      padding
 =====  ==========================  ==================  ================
 10     ICC master key (option A)   CVR (4 bytes)       zeros ("Visa")
 18     common session key (ATC)    IAD (9F10)          80 00…  (EMV)
+16 MC  session key (ATC, UN)       CVR (6 bytes)       80 00…  (EMV)
 =====  ==========================  ==================  ================
+
+Mastercard CVN 16 derives the ICC master key with option A and the session
+key with EMV Book 2 A1.3's common derivation over R = ATC || 00 00 || UN, as
+pyemv's public ``MasterCardCVN16`` documents it; its IAD layout is decided
+in :mod:`hcekit_payment.assumptions`.
 
 Both the card (:mod:`hcekit_payment.application`) and the issuer host
 (:mod:`hcekit_payment.issuer`) compute it with :func:`application_cryptogram`.
@@ -25,11 +31,13 @@ from enum import IntEnum
 
 from hcekit.sm import pad, retail_mac, zero_pad
 
+from . import assumptions
 from .keys import (
     BLOCK,
     derive_common_session_key,
     derive_icc_master_key_a,
     derive_icc_master_key_b,
+    derive_session_key,
 )
 
 __all__ = [
@@ -49,6 +57,7 @@ class CVN(IntEnum):
 
     VISA_10 = 0x0A
     VISA_18 = 0x12
+    MASTERCARD_16 = 0x10
 
 
 class CryptogramType(IntEnum):
@@ -101,25 +110,39 @@ class TransactionData:
 
 
 def issuer_application_data(cvn: CVN, cryptogram: CryptogramType) -> bytes:
-    """Visa IAD (9F10) with the CVR saying which cryptogram this is."""
-    cvr = bytes((_CVR_LENGTH, _CVR_SECOND_AC_NOT_REQUESTED | _CVR_FIRST_AC[cryptogram], 0, 0))
+    """The IAD (9F10) with the CVR saying which cryptogram this is (second AC not requested)."""
+    state = _CVR_SECOND_AC_NOT_REQUESTED | _CVR_FIRST_AC[cryptogram]
+    if cvn is CVN.MASTERCARD_16:
+        cvr = bytes((state,)) + bytes(5)
+        return (bytes((assumptions.MC_KEY_DERIVATION_INDEX, int(cvn))) + cvr
+                + bytes(assumptions.MC_IAD_LENGTH - 2 - len(cvr)))
+    cvr = bytes((_CVR_LENGTH, state, 0, 0))
     return bytes((_IAD_LENGTH, _DERIVATION_KEY_INDEX, int(cvn))) + cvr
 
 
 def cvn_from_iad(iad: bytes) -> CVN:
-    """The CVN an IAD names (byte 3); ValueError for one this code does not know."""
-    if len(iad) < 7 or iad[0] != _IAD_LENGTH:
-        raise ValueError(f"not a Visa IAD: {iad.hex().upper()}")
+    """The CVN an IAD names; ValueError for one this code does not know."""
+    if len(iad) == assumptions.MC_IAD_LENGTH and iad[1] == CVN.MASTERCARD_16:
+        return CVN.MASTERCARD_16
+    if len(iad) < 7 or iad[0] != _IAD_LENGTH or iad[2] == CVN.MASTERCARD_16:
+        raise ValueError(f"not an IAD of a known CVN: {iad.hex().upper()}")
     return CVN(iad[2])
 
 
 def cvr_from_iad(iad: bytes) -> bytes:
+    if cvn_from_iad(iad) is CVN.MASTERCARD_16:
+        return iad[2:8]
     return iad[3:7]
+
+
+def cvr_state_index(cvn: CVN) -> int:
+    """Where in the IAD the CVR byte with the cryptogram types sits."""
+    return 2 if cvn is CVN.MASTERCARD_16 else 4
 
 
 def icc_master_key(cvn: CVN, imk: bytes, pan: str, psn: str) -> bytes:
     """The card's AC master key as its CVN derives it from the issuer master key."""
-    if cvn is CVN.VISA_10:
+    if cvn in (CVN.VISA_10, CVN.MASTERCARD_16):
         return derive_icc_master_key_a(imk, pan, psn)
     return derive_icc_master_key_b(imk, pan, psn)
 
@@ -136,6 +159,10 @@ def application_cryptogram(
     if cvn is CVN.VISA_10:
         message = data.to_bytes() + aip + atc + cvr_from_iad(iad)
         return retail_mac(icc_mk, zero_pad(message, BLOCK), padded=True)
+    if cvn is CVN.MASTERCARD_16:
+        key = derive_session_key(icc_mk, atc + bytes(2) + data.unpredictable_number)
+        message = data.to_bytes() + aip + atc + cvr_from_iad(iad)
+        return retail_mac(key, pad(message, BLOCK), padded=True)
     session_key = derive_common_session_key(icc_mk, atc)
     message = data.to_bytes() + aip + atc + iad
     return retail_mac(session_key, pad(message, BLOCK), padded=True)

@@ -6,6 +6,9 @@ time, and refuse an ATC it has already seen (a replayed cryptogram). It then
 answers with Issuer Authentication Data (tag 91, :mod:`hcekit_payment.arpc`)
 that the card checks before its second GENERATE AC; the final TC or AAC of
 that transaction verifies with :meth:`IssuerHost.verify_final` (same ATC).
+With the answer it may send an issuer script (:meth:`IssuerHost.script`):
+commands MACed, PIN blocks enciphered, under the card's SMI / SMC session
+keys for this transaction (:mod:`hcekit_payment.script_sm`).
 """
 
 from __future__ import annotations
@@ -13,7 +16,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from hcekit.sm import tags_equal
+from hcekit.tlv import encode as tlv
 
+from . import script_sm
 from .arpc import issuer_authentication_data
 from .cryptogram import (
     CVN,
@@ -23,9 +28,52 @@ from .cryptogram import (
     cvn_from_iad,
     icc_master_key,
 )
-from .testdata import TEST_IMK
+from .keys import derive_icc_master_key_a
+from .testdata import TEST_IMK, TEST_IMK_SMC, TEST_IMK_SMI
 
-__all__ = ["CryptogramRecord", "Verdict", "IssuerHost"]
+__all__ = ["CryptogramRecord", "Verdict", "IssuerHost", "ScriptCommand", "BEFORE_FINAL_AC",
+           "AFTER_FINAL_AC"]
+
+#: Issuer Script Templates 1 (sent before the final GENERATE AC) and 2 (after it).
+BEFORE_FINAL_AC, AFTER_FINAL_AC = 0x71, 0x72
+SCRIPT_ID, SCRIPT_COMMAND = 0x9F18, 0x86
+
+
+@dataclass(frozen=True)
+class ScriptCommand:
+    """One issuer script command before secure messaging: header and plain data."""
+
+    cla: int
+    ins: int
+    p1: int = 0
+    p2: int = 0
+    data: bytes = field(default=b"", repr=False)
+    #: Encipher *data* with the SMC session key (PIN blocks).
+    encipher: bool = False
+
+    @classmethod
+    def application_block(cls) -> ScriptCommand:
+        return cls(0x84, 0x1E)
+
+    @classmethod
+    def application_unblock(cls) -> ScriptCommand:
+        return cls(0x84, 0x18)
+
+    @classmethod
+    def card_block(cls) -> ScriptCommand:
+        return cls(0x84, 0x16)
+
+    @classmethod
+    def pin_unblock(cls) -> ScriptCommand:
+        return cls(0x84, 0x24, 0, 0x00)
+
+    @classmethod
+    def pin_change(cls, pin: str) -> ScriptCommand:
+        return cls(0x84, 0x24, 0, 0x02, script_sm.pin_block(pin), encipher=True)
+
+    @classmethod
+    def put_data(cls, tag: int, value: bytes) -> ScriptCommand:
+        return cls(0x04, 0xDA, tag >> 8, tag & 0xFF, value)
 
 
 @dataclass(frozen=True)
@@ -58,6 +106,8 @@ class IssuerHost:
     """Verifies cryptograms with one issuer master key (the TEST key by default)."""
 
     imk: bytes = field(default=TEST_IMK, repr=False)
+    imk_smi: bytes = field(default=TEST_IMK_SMI, repr=False)
+    imk_smc: bytes = field(default=TEST_IMK_SMC, repr=False)
     #: Highest ATC seen per PAN, for replay detection.
     seen: dict[str, int] = field(default_factory=dict)
 
@@ -98,3 +148,20 @@ class IssuerHost:
         if not tags_equal(self.expected(final), final.cryptogram):
             return Verdict(False, "final cryptogram does not verify with this issuer key", cvn)
         return Verdict(True, f"{final.cryptogram_type.name} verified (CVN {int(cvn)})", cvn)
+
+    def script(self, record: CryptogramRecord, commands: list[ScriptCommand],
+               script_id: bytes = b"\x00\x00\x00\x01",
+               template: int = AFTER_FINAL_AC) -> bytes:
+        """An issuer script (template 72, or 71) for the card that produced *record*."""
+        smi = script_sm.session_key(derive_icc_master_key_a(self.imk_smi, record.pan, record.psn),
+                                    record.cryptogram)
+        smc = script_sm.session_key(derive_icc_master_key_a(self.imk_smc, record.pan, record.psn),
+                                    record.cryptogram)
+        parts = [tlv(SCRIPT_ID, script_id)]
+        for command in commands:
+            data = script_sm.encipher(smc, command.data) if command.encipher else command.data
+            header = bytes((command.cla, command.ins, command.p1, command.p2,
+                            len(data) + script_sm.MAC_LENGTH))
+            mac = script_sm.command_mac(smi, header, record.atc, record.cryptogram, data)
+            parts.append(tlv(SCRIPT_COMMAND, header + data + mac))
+        return tlv(template, b"".join(parts))

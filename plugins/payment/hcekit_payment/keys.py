@@ -21,6 +21,7 @@ __all__ = [
     "derive_icc_master_key_a",
     "derive_icc_master_key_b",
     "derive_common_session_key",
+    "derive_session_key",
 ]
 
 BLOCK = DES_BLOCK
@@ -90,11 +91,21 @@ def derive_icc_master_key_b(imk: bytes, pan: str, psn: str = "00") -> bytes:
     return _udk_from_y(imk, "".join(decimal[:16]))
 
 
-def derive_common_session_key(icc_mk: bytes, atc: bytes) -> bytes:
-    """EMV common session key derivation with R = ATC || 00…00 (Book 2 A1.3.1)."""
+def derive_session_key(icc_mk: bytes, r: bytes) -> bytes:
+    """EMV common session key derivation (Book 2 A1.3.1) for an 8-byte diversifier R.
+
+    The left half encrypts R with byte 3 set to F0, the right half with 0F.
+    """
     _check_double_length(icc_mk)
+    if len(r) != BLOCK:
+        raise ValueError(f"the diversifier R is {BLOCK} bytes, got {len(r)}")
+    left = tdes_encrypt(icc_mk, r[:2] + b"\xf0" + r[3:])
+    right = tdes_encrypt(icc_mk, r[:2] + b"\x0f" + r[3:])
+    return odd_parity(left + right)
+
+
+def derive_common_session_key(icc_mk: bytes, atc: bytes) -> bytes:
+    """The common session key with R = ATC || 00…00 (Visa CVN 18)."""
     if len(atc) != 2:
         raise ValueError(f"the ATC is 2 bytes, got {len(atc)}")
-    left = tdes_encrypt(icc_mk, atc + b"\xf0" + bytes(5))
-    right = tdes_encrypt(icc_mk, atc + b"\x0f" + bytes(5))
-    return odd_parity(left + right)
+    return derive_session_key(icc_mk, atc + bytes(6))

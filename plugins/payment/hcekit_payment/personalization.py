@@ -10,16 +10,27 @@ from __future__ import annotations
 
 import calendar
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from hcekit import errors as hcekit_errors
 from hcekit.options import OptionGroup
 from hcekit.store import PluginStore
 
+from . import oda as oda_module
+from .assumptions import ODA_FAULTS, ODA_METHODS
+from .brands import BRANDS, Brand, brand_of
 from .cryptogram import CVN, icc_master_key
-from .keys import key_check_value
-from .testdata import DEFAULT_PAN, TEST_IMK, documented_test_range, luhn_valid
+from .keys import derive_icc_master_key_a, key_check_value
+from .layout import oda_static_data
+from .testdata import (
+    DEFAULT_PAN,
+    TEST_IMK,
+    TEST_IMK_SMC,
+    TEST_IMK_SMI,
+    documented_test_range,
+    luhn_valid,
+)
 
 __all__ = [
     "VISA_AID",
@@ -38,6 +49,9 @@ VISA_AID = bytes.fromhex("A0000000031010")
 
 PROFILE_KEY = "profile"
 ICC_MK_KEY = "icc_master_key_ac"
+ODA_KEY = "oda"
+ICC_RSA_KEY = "icc_rsa_key"
+ICC_MK_SMI_KEY, ICC_MK_SMC_KEY = "icc_master_key_smi", "icc_master_key_smc"
 
 
 class PersonalizationError(hcekit_errors.PersonalizationError):
@@ -69,6 +83,16 @@ class Personalization:
     test_key: bool = True
     #: True when the PAN was accepted outside the documented test ranges.
     forced: bool = False
+    #: Accept empty PDOL data (``83 00``, what emvtool sends) as "contact-style flow".
+    accept_empty_pdol: bool = False
+    #: Offline data authentication methods on (subset of ``sda dda fdda cda``), and a fault.
+    oda_methods: tuple[str, ...] = ()
+    oda_fault: str = ""
+    #: Certificates and the ICC private key, made by :func:`personalize` for the methods.
+    oda: oda_module.OdaData | None = field(default=None, repr=False, compare=False)
+    #: Secure messaging keys for issuer scripts (integrity, confidentiality); b"" = none.
+    icc_mk_smi: bytes = field(default=b"", repr=False)
+    icc_mk_smc: bytes = field(default=b"", repr=False)
 
     @property
     def key_check_value(self) -> str:
@@ -85,6 +109,12 @@ class Personalization:
     @property
     def effective_date(self) -> bytes:
         return bytes.fromhex(f"{self.effective}01")
+
+    @property
+    def brand(self) -> Brand:
+        brand = brand_of(self.pan)
+        assert brand is not None, "personalize() refuses a PAN of no supported brand"
+        return brand
 
     def masked_pan(self) -> str:
         return "*" * (len(self.pan) - 4) + self.pan[-4:]
@@ -105,27 +135,46 @@ def personalize(
     imk: bytes = TEST_IMK,
     *,
     force: bool = False,
+    imk_smi: bytes = TEST_IMK_SMI,
+    imk_smc: bytes = TEST_IMK_SMC,
     **fields: Any,
 ) -> Personalization:
-    """Validate the card data and derive the card key from the issuer master key *imk*."""
+    """Validate the card data and derive the card keys from the issuer master keys.
+
+    *imk* is the AC key; *imk_smi* / *imk_smc* the secure messaging keys of issuer
+    scripts (option A, as :mod:`hcekit_payment.script_sm` says).
+    """
     pan = pan.replace(" ", "")
     if not pan.isdigit() or not 12 <= len(pan) <= 19:
         raise PersonalizationError(f"a PAN is 12–19 digits, got {len(pan)} characters")
     if not luhn_valid(pan):
         raise PersonalizationError("the PAN fails the Luhn check")
+    brand = brand_of(pan)
+    if brand is None:
+        supported = "; ".join(f"{b.name} " + ", ".join(
+            first if first == last else f"{first}–{last}" for first, last in b.ranges)
+            for b in BRANDS)
+        raise PersonalizationError(f"PAN {pan[:6]}… is of no brand this card supports "
+                                   f"(IIN ranges: {supported})")
     if documented_test_range(pan) is None and not force:
         raise NotATestPanError(
             f"PAN {pan[:6]}…{pan[-4:]} is not in a documented test range; this card carries "
             "test data only (pass force=True / --force for your own lab BIN)"
         )
-    if len(imk) != 16:
-        raise PersonalizationError(f"the issuer master key is 16 bytes, got {len(imk)}")
+    for key, what in ((imk, "issuer master key"), (imk_smi, "issuer SMI key"),
+                      (imk_smc, "issuer SMC key")):
+        if len(key) != 16:
+            raise PersonalizationError(f"the {what} is 16 bytes, got {len(key)}")
     try:
-        cvn = CVN(int(fields.pop("cvn", CVN.VISA_18)))
+        cvn = CVN(int(fields.pop("cvn", brand.cvns[0])))
     except ValueError:
+        cvn = None
+    if cvn not in brand.cvns:
         raise PersonalizationError(
-            f"unsupported CVN; this card implements {', '.join(str(int(c)) for c in CVN)}"
-        ) from None
+            f"unsupported CVN for {brand.name}; this card implements "
+            f"{', '.join(str(int(c)) for c in brand.cvns)}")
+    fields.setdefault("label", brand.label)
+    fields["aid"] = brand.aid
     psn = str(fields.pop("psn", "00"))
     _check_numeric(psn, 2, "PAN sequence number")
     draft = Personalization(pan=pan, icc_mk=b"", psn=psn, cvn=cvn,
@@ -141,7 +190,33 @@ def personalize(
         raise PersonalizationError("application label must be 1–16 ASCII characters")
     if draft.offline_limit < 0:
         raise PersonalizationError("offline limit must be ≥ 0")
-    return replace(draft, icc_mk=icc_master_key(cvn, imk, pan, psn))
+    _check_oda(draft.oda_methods, draft.oda_fault)
+    draft = replace(draft, icc_mk=icc_master_key(cvn, imk, pan, psn),
+                    icc_mk_smi=derive_icc_master_key_a(imk_smi, pan, psn),
+                    icc_mk_smc=derive_icc_master_key_a(imk_smc, pan, psn))
+    if not draft.oda_methods:
+        return draft
+    return replace(draft, oda=oda_module.issue(pan, draft.oda_methods, draft.oda_fault,
+                                               oda_static_data(draft)))
+
+
+def _check_oda(methods: tuple[str, ...], fault: str) -> None:
+    unknown = [m for m in methods if m not in ODA_METHODS]
+    if unknown or len(set(methods)) != len(methods):
+        raise PersonalizationError(f"ODA methods are a subset of {', '.join(ODA_METHODS)}; "
+                                   f"got {', '.join(methods)}")
+    if fault and fault not in ODA_FAULTS:
+        raise PersonalizationError(f"ODA fault must be one of {', '.join(ODA_FAULTS)}; "
+                                   f"got {fault!r}")
+    if fault and not methods:
+        raise PersonalizationError("an ODA fault needs at least one ODA method")
+
+
+def parse_methods(text: str) -> tuple[str, ...]:
+    """``"sda,cda"`` → ``("sda", "cda")``; ``"none"`` or empty → ``()``."""
+    if text.strip().lower() in ("", "none"):
+        return ()
+    return tuple(m.strip().lower() for m in text.split(","))
 
 
 def add_options(options: OptionGroup) -> None:
@@ -161,7 +236,19 @@ def add_options(options: OptionGroup) -> None:
                 help="largest amount approved offline, minor units (default 0: online only)")
     options.add("imk", type=bytes, secret=True,
                 help="issuer master key, 16 bytes hex (default the TEST key)")
+    options.add("imk_smi", type=bytes, secret=True,
+                help="issuer key for script MACs (SMI), 16 bytes hex (default the TEST key)")
+    options.add("imk_smc", type=bytes, secret=True,
+                help="issuer key for enciphered script data (SMC), 16 bytes hex (default the "
+                     "TEST key)")
     options.add("force", type=bool, help="accept a PAN outside the documented test ranges")
+    options.add("accept_empty_pdol", type=bool,
+                help="take GPO data 83 00 (a terminal that ignores the PDOL, as emvtool) as the "
+                     "GENERATE AC flow instead of refusing it with 6700")
+    options.add("oda", help=f"offline data authentication methods, comma-separated from "
+                            f"{', '.join(ODA_METHODS)} (default none)")
+    options.add("oda_fault", choices=ODA_FAULTS,
+                help="a deliberately wrong ODA variant for a terminal's failure paths")
 
 
 def from_options(options: Mapping[str, Any]) -> Personalization:
@@ -169,10 +256,12 @@ def from_options(options: Mapping[str, Any]) -> Personalization:
 
     Options: ``pan``, ``psn``, ``expiry``, ``effective``, ``name``, ``cvn``,
     ``label``, ``country``, ``currency``, ``offline_limit``, ``imk`` (hex),
-    ``force``.
+    ``force``, ``accept_empty_pdol``, ``oda`` (comma-separated methods), ``oda_fault``,
+    ``imk_smi`` / ``imk_smc`` (issuer script keys, hex).
     """
     known = {"pan", "psn", "expiry", "effective", "name", "cvn", "label", "country",
-             "currency", "offline_limit", "imk", "force"}
+             "currency", "offline_limit", "imk", "force", "oda", "oda_fault",
+             "accept_empty_pdol", "imk_smi", "imk_smc"}
     unknown = set(options) - known
     if unknown:
         raise PersonalizationError(
@@ -184,30 +273,59 @@ def from_options(options: Mapping[str, Any]) -> Personalization:
                          ("country", "country"), ("currency", "currency")):
         if option in options:
             kwargs[name] = str(options[option])
+    if "oda" in options:
+        raw = options["oda"]
+        kwargs["oda_methods"] = parse_methods(raw) if isinstance(raw, str) else tuple(raw)
+    if "oda_fault" in options:
+        kwargs["oda_fault"] = str(options["oda_fault"])
     try:
         if "cvn" in options:
             kwargs["cvn"] = int(options["cvn"])
         if "offline_limit" in options:
             kwargs["offline_limit"] = int(options["offline_limit"])
-        raw_imk = options.get("imk", TEST_IMK)
-        imk = raw_imk if isinstance(raw_imk, bytes) else bytes.fromhex(str(raw_imk))
+        imk = _key(options.get("imk", TEST_IMK))
+        for name in ("imk_smi", "imk_smc"):
+            if name in options:
+                kwargs[name] = _key(options[name])
     except ValueError as exc:
         raise PersonalizationError(f"bad payment option: {exc}") from None
-    force = options.get("force", False)
-    if isinstance(force, str):
-        force = force.strip().lower() in ("1", "true", "yes", "on")
-    return personalize(str(options.get("pan", DEFAULT_PAN)), imk, force=bool(force), **kwargs)
+    if "accept_empty_pdol" in options:
+        kwargs["accept_empty_pdol"] = _flag(options["accept_empty_pdol"])
+    return personalize(str(options.get("pan", DEFAULT_PAN)), imk,
+                       force=_flag(options.get("force", False)), **kwargs)
+
+
+def _key(value: object) -> bytes:
+    return value if isinstance(value, bytes) else bytes.fromhex(str(value))
+
+
+def _flag(value: object) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "yes", "on")
+    return bool(value)
 
 
 def save(store: PluginStore, perso: Personalization) -> None:
     """Write the card data; the ATC is left alone (it never goes backwards)."""
-    profile = asdict(perso)
-    del profile["icc_mk"]
+    profile = {f.name: getattr(perso, f.name) for f in fields(perso)
+               if f.name not in ("icc_mk", "oda", "icc_mk_smi", "icc_mk_smc")}
     profile["aid"] = perso.aid.hex().upper()
     profile["cvn"] = int(perso.cvn)
+    profile["oda_methods"] = list(perso.oda_methods)
     with store.transaction():
         store.set_json(PROFILE_KEY, profile)
         store.set(ICC_MK_KEY, perso.icc_mk)
+        store.set(ICC_MK_SMI_KEY, perso.icc_mk_smi)
+        store.set(ICC_MK_SMC_KEY, perso.icc_mk_smc)
+        if perso.oda is None:
+            store.delete(ODA_KEY)
+            store.delete(ICC_RSA_KEY)
+            return
+        store.set_json(ODA_KEY, oda_module.to_json(perso.oda))
+        if perso.oda.icc_key is None:
+            store.delete(ICC_RSA_KEY)
+        else:
+            store.set(ICC_RSA_KEY, oda_module.icc_key_der(perso.oda.icc_key))
 
 
 def load(store: PluginStore) -> Personalization | None:
@@ -219,4 +337,9 @@ def load(store: PluginStore) -> Personalization | None:
     profile = dict(profile)
     profile["aid"] = bytes.fromhex(profile["aid"])
     profile["cvn"] = CVN(profile["cvn"])
-    return Personalization(icc_mk=key, **profile)
+    profile["oda_methods"] = tuple(profile.get("oda_methods", ()))
+    oda_raw, icc_der = store.get_json(ODA_KEY), store.get(ICC_RSA_KEY)
+    oda = None if oda_raw is None else oda_module.from_json(
+        oda_raw, None if icc_der is None else oda_module.load_icc_key(icc_der))
+    return Personalization(icc_mk=key, oda=oda, icc_mk_smi=store.get(ICC_MK_SMI_KEY) or b"",
+                           icc_mk_smc=store.get(ICC_MK_SMC_KEY) or b"", **profile)

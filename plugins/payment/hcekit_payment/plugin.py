@@ -1,4 +1,4 @@
-"""The payment plugin: a TEST EMV contactless card (Visa qVSDC-like, CVN 10/18).
+"""The payment plugin: a TEST EMV contactless card (Visa qVSDC-like CVN 10/18, Mastercard CVN 16).
 
 On an empty store it personalises itself from its options, or with the
 documented TEST PAN and the TEST issuer master key when there are none, so
@@ -12,7 +12,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from hcekit import AppContext, Category, Claim, CommandApdu, PluginContext, hookimpl
+from hcekit import (
+    AppContext,
+    Category,
+    Claim,
+    CommandApdu,
+    PluginContext,
+    ResponseApdu,
+    hookimpl,
+)
 from hcekit.options import OptionGroup
 from hcekit.terminal.script import TerminalScript
 
@@ -74,7 +82,7 @@ class PaymentPlugin:
                       label=perso.label, priority=1)]
 
     @hookimpl
-    def hcekit_select(self, app: AppContext, command: CommandApdu) -> bytes:
+    def hcekit_select(self, app: AppContext, command: CommandApdu) -> bytes | ResponseApdu:
         return self._app().select(app, command)
 
     @hookimpl

@@ -15,19 +15,32 @@ card in the second GENERATE AC (CDOL2) and asks for a TC when the issuer
 approved, an AAC otherwise. ``online=offline`` plays a terminal that could
 not reach the issuer: ARC ``Z3``, no issuer data.
 
+Offline data authentication follows the AIP (Book 3 §10.3): CDA when the
+card offers it (the GENERATE AC asks for a signature), else DDA (INTERNAL
+AUTHENTICATE with the DDOL), else SDA; in the qVSDC flow a signature in the
+GPO answer is checked as fDDA. Every check is :mod:`hcekit_payment.book2`'s,
+from the CA public keys loaded from an export (``capk``: the JSON of
+``hcekit payment capk --json``; default the TEST CAPK). The outcome is
+reported (``PosResult.oda``); a failure is what the terminal would note in
+the TVR, not an exception.
+
 Script options (``--option key=value``): ``amount`` (decimal, default
 12.34), ``currency`` / ``country`` (ISO numeric, default 0840), ``flow``
 (``generate-ac`` default, or ``qvsdc``: cryptogram in the GPO answer),
 ``request`` (``arqc`` default, ``tc``, ``aac``), ``online`` (``approve``
 default, ``decline``, ``offline``), ``imk`` (issuer master key hex, default
-the TEST key).
+the TEST key), ``capk`` (path of a CAPK JSON export), ``script`` (issuer
+script commands sent after an online approval or decline, comma-separated:
+``block``, ``unblock``, ``card-block``, ``pin-unblock``, ``pin-change:NNNN``,
+``put-data:9F14=05``), ``script_when`` (``after`` the final GENERATE AC,
+template 72, or ``before`` it, template 71).
 """
 
 from __future__ import annotations
 
 import datetime
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -39,10 +52,26 @@ from hcekit.terminal.terminal import Terminal, TerminalError
 from hcekit.tlv import Tlv, TlvError, encode, find, parse
 
 from . import tags
-from .book3 import Book3Checker, Finding
+from .book2 import (
+    OdaFailure,
+    PublicKey,
+    icc_public_key,
+    issuer_public_key,
+    load_capks,
+    verify_cda,
+    verify_dynamic_signature,
+    verify_sda,
+)
+from .book3 import (
+    Book3Checker,
+    Finding,
+    issuer_script_commands,
+    parse_ber,
+    script_command_succeeded,
+)
 from .cryptogram import CryptogramType, TransactionData, cvn_from_iad
 from .dol import DolEntry, fill, parse_dol
-from .issuer import CryptogramRecord, IssuerHost, Verdict
+from .issuer import BEFORE_FINAL_AC, CryptogramRecord, IssuerHost, ScriptCommand, Verdict
 from .testdata import TEST_IMK
 
 __all__ = ["PosError", "PosResult", "run_transaction", "run_pos", "POS_SCRIPT", "PPSE_AID"]
@@ -78,6 +107,10 @@ class PosResult:
     final_verdict: Verdict | None = None
     #: Book 3 findings (empty: a conforming kernel would have accepted every answer).
     findings: list[Finding] = field(default_factory=list)
+    #: Offline data authentication: "none", "<METHOD> verified" or "<METHOD> failed: why".
+    oda: str = "none"
+    #: The status word of each issuer script command delivered (in order; stops at a failure).
+    script_results: list[int] = field(default_factory=list)
 
     @property
     def approved(self) -> bool:
@@ -188,6 +221,9 @@ def run_transaction(
     issuer: IssuerHost | None = None,
     unpredictable_number: bytes | None = None,
     today: datetime.date | None = None,
+    capks: str | None = None,
+    scripts: list[ScriptCommand] | None = None,
+    scripts_before_final_ac: bool = False,
 ) -> PosResult:
     """One contactless purchase against the card in the field. Raises PosError."""
     if flow not in ("generate-ac", "qvsdc"):
@@ -210,10 +246,17 @@ def run_transaction(
 
     session = _Session(terminal)
     aid, label = _choose_application(session.expect(_select(PPSE_AID), "SELECT PPSE"))
-    fci = session.expect(_select(aid), f"SELECT {aid.hex().upper()}")
+    select = session.terminal.transmit(_select(aid))
+    session.book3.exchange(_select(aid), select.to_bytes())
+    if select.sw == SW.SELECTED_FILE_INVALIDATED:  # Book 1 §12.4: not a candidate
+        raise PosError(f"SELECT {aid.hex().upper()}: the application is blocked (6283)")
+    if select.sw != SW.NO_ERROR:
+        raise PosError(f"SELECT {aid.hex().upper()}: card answered {select.sw:04X}")
+    fci = select.data
     pdol_raw = find(fci, tags.PDOL)
     pdol: list[DolEntry] = parse_dol(pdol_raw) if pdol_raw else []
-    gpo_data = encode(tags.COMMAND_TEMPLATE, fill(pdol, values))
+    pdol_data = fill(pdol, values)
+    gpo_data = encode(tags.COMMAND_TEMPLATE, pdol_data)
     gpo = _response_objects(
         session.expect(bytes((0x80, 0xA8, 0, 0, len(gpo_data))) + gpo_data + b"\x00", "GPO"),
         ((tags.AIP, 2), (tags.AFL, 0)),
@@ -231,23 +274,41 @@ def run_transaction(
             _flatten(raw, card)
     session.book3.finish()
     session.conforming("reading the records")
+    oda = _Oda(aid[:5], card, session.book3.oda_input(), day, capks)
 
     final_answer: dict[int, bytes] | None = None
+    cda = False
     if tags.APPLICATION_CRYPTOGRAM in gpo:
         used_flow, answer = "qVSDC", gpo
+        if tags.SIGNED_DYNAMIC_APPLICATION_DATA in gpo:
+            oda.run("fDDA", lambda: verify_dynamic_signature(
+                oda.icc_key(), gpo[tags.SIGNED_DYNAMIC_APPLICATION_DATA],
+                values[tags.UNPREDICTABLE_NUMBER] + values[tags.AMOUNT_AUTHORISED]
+                + values[tags.TRANSACTION_CURRENCY_CODE]))
     else:
         cdol_raw = card.get(tags.CDOL1)
         if cdol_raw is None:
             raise PosError("the card has no CDOL1 and gave no cryptogram in GPO")
+        if aip[0] & _AIP_CDA:
+            cda = oda.run("CDA", oda.icc_key)  # key retrieval first (Book 3 §10.3)
+        elif aip[0] & _AIP_DDA:
+            oda.run("DDA", lambda: _dda(session, card, values, oda))
+        elif aip[0] & _AIP_SDA:
+            oda.run("SDA", lambda: verify_sda(oda.issuer_key(), card, oda.static_data))
         cdol_data = fill(parse_dol(cdol_raw), values)
-        command = bytes((0x80, 0xAE, int(request), 0, len(cdol_data))) + cdol_data + b"\x00"
-        answer = _generate_ac_answer(session.expect(command, "GENERATE AC"))
+        p1 = int(request) | (_P1_CDA if cda else 0)
+        command = bytes((0x80, 0xAE, p1, 0, len(cdol_data))) + cdol_data + b"\x00"
+        raw = session.expect(command, "GENERATE AC")
+        answer = _generate_ac_answer(raw)
         session.conforming("GENERATE AC")
+        if cda:
+            oda.cda(raw, answer, values, pdol_data + cdol_data)
         used_flow = "GENERATE AC"
 
     record = _cryptogram_record(card, values, aip, answer)
     verdict = issuer.verify(record)
     final = final_verdict = None
+    script_results: list[int] = []
     if used_flow == "GENERATE AC" and record.cryptogram_type is CryptogramType.ARQC:
         if online == "offline":
             values[tags.AUTHORISATION_RESPONSE_CODE] = _ARC_UNABLE_OFFLINE_DECLINED
@@ -262,16 +323,108 @@ def run_transaction(
         if cdol2_raw is None:
             raise PosError("the card has no CDOL2 for the second GENERATE AC")
         cdol2_data = fill(parse_dol(cdol2_raw), values)
+        if scripts and online != "offline" and scripts_before_final_ac:
+            script_results = _deliver_script(
+                session, issuer.script(record, scripts, template=BEFORE_FINAL_AC))
         second = CryptogramType.TC if approve else CryptogramType.AAC
-        command = bytes((0x80, 0xAE, int(second), 0, len(cdol2_data))) + cdol2_data + b"\x00"
-        final_answer = _generate_ac_answer(session.expect(command, "second GENERATE AC"))
+        p1 = int(second) | (_P1_CDA if cda else 0)
+        command = bytes((0x80, 0xAE, p1, 0, len(cdol2_data))) + cdol2_data + b"\x00"
+        raw = session.expect(command, "second GENERATE AC")
+        final_answer = _generate_ac_answer(raw)
         session.conforming("the second GENERATE AC")
+        if cda:
+            oda.cda(raw, final_answer, values, pdol_data + cdol_data + cdol2_data)
         final = _cryptogram_record(card, values, aip, final_answer)
         final_verdict = issuer.verify_final(record, final)
+        if scripts and online != "offline" and not scripts_before_final_ac:
+            script_results = _deliver_script(session, issuer.script(record, scripts))
 
     expiry = card.get(tags.EXPIRATION_DATE, b"").hex()
     return PosResult(aid, label, used_flow, record, verdict, expiry, amount_minor, currency,
-                     card, final, final_verdict, list(session.book3.findings))
+                     card, final, final_verdict, list(session.book3.findings), oda.outcome,
+                     script_results)
+
+
+def _deliver_script(session: _Session, template: bytes) -> list[int]:
+    """Book 3 §10.10: send a script's commands (71 before, 72 after the final GENERATE AC)."""
+    _script_id, commands = issuer_script_commands(template)
+    results = []
+    for command in commands:
+        sw = session.terminal.transmit(command).sw
+        results.append(int(sw))
+        if not script_command_succeeded(sw):
+            break
+    return results
+
+
+_AIP_SDA, _AIP_DDA, _AIP_CDA = 0x40, 0x20, 0x01
+_P1_CDA = 0x10
+_INTERNAL_AUTHENTICATE = bytes((0x00, 0x88, 0x00, 0x00))
+
+
+class _Oda:
+    """The terminal's ODA state: keys recovered once, the outcome of the method tried."""
+
+    def __init__(self, rid: bytes, card: dict[int, bytes], static_data: bytes,
+                 today: datetime.date, capks: str | None) -> None:
+        if capks is None:
+            from .ca import capks_json  # the TEST CAPK, as `hcekit payment capk --json` exports
+
+            capks = capks_json()
+        self.capks = load_capks(capks)
+        self.rid, self.card, self.static_data, self.today = rid, card, static_data, today
+        self.outcome = "none"
+        self._issuer: PublicKey | None = None
+        self._icc: PublicKey | None = None
+
+    def issuer_key(self) -> PublicKey:
+        if self._issuer is None:
+            self._issuer = issuer_public_key(self.capks, self.rid, self.card, self.today)
+        return self._issuer
+
+    def icc_key(self) -> PublicKey:
+        if self._icc is None:
+            self._icc = icc_public_key(self.issuer_key(), self.card, self.static_data,
+                                       self.today)
+        return self._icc
+
+    def run(self, method: str, check: Callable[[], object]) -> bool:
+        try:
+            check()
+        except OdaFailure as exc:
+            self.outcome = f"{method} failed: {exc}"
+            return False
+        self.outcome = f"{method} verified"
+        return True
+
+    def cda(self, raw: bytes, answer: dict[int, bytes], values: dict[int, bytes],
+            dol_data: bytes) -> None:
+        """Check a CDA answer (*raw*, parsed as *answer*); its cryptogram joins *answer*."""
+        sdad = answer.get(tags.SIGNED_DYNAMIC_APPLICATION_DATA)
+        if sdad is None:  # an AAC comes unsigned (Book 2 §6.6)
+            return
+        objects = parse_ber(parse_ber(raw)[0].value)
+        hashed = dol_data + b"".join(o.raw for o in objects
+                                     if o.tag != tags.SIGNED_DYNAMIC_APPLICATION_DATA)
+
+        def check() -> None:
+            answer[tags.APPLICATION_CRYPTOGRAM] = verify_cda(
+                self.icc_key(), sdad, values[tags.UNPREDICTABLE_NUMBER],
+                answer[tags.CRYPTOGRAM_INFORMATION_DATA][0], hashed)
+
+        if not self.run("CDA", check):
+            answer[tags.APPLICATION_CRYPTOGRAM] = bytes(8)
+
+
+def _dda(session: _Session, card: dict[int, bytes], values: dict[int, bytes],
+         oda: _Oda) -> None:
+    key = oda.icc_key()
+    ddol = card.get(tags.DDOL)
+    data = fill(parse_dol(ddol) if ddol else [(tags.UNPREDICTABLE_NUMBER, 4)], values)
+    answer = _response_objects(session.expect(
+        _INTERNAL_AUTHENTICATE + bytes((len(data),)) + data + b"\x00", "INTERNAL AUTHENTICATE"),
+        ((tags.SIGNED_DYNAMIC_APPLICATION_DATA, 0),))
+    verify_dynamic_signature(key, answer.get(tags.SIGNED_DYNAMIC_APPLICATION_DATA, b""), data)
 
 
 def _generate_ac_answer(data: bytes) -> dict[int, bytes]:
@@ -357,11 +510,36 @@ def format_receipt(result: PosResult) -> list[str]:
         f"Flow          {result.flow} ({cvn})",
         f"ATC           {int.from_bytes(rec.atc, 'big')}",
         f"Cryptogram    {rec.cryptogram_type.name} {rec.cryptogram.hex().upper()}",
+        f"Offline auth  {result.oda}",
         f"Issuer check  {'OK' if result.verdict.valid else 'FAILED'}: {result.verdict.reason}",
         *second,
+        *([f"Issuer script {' '.join(f'{sw:04X}' for sw in result.script_results)}"]
+          if result.script_results else []),
         f"Result        {outcome if valid else 'DECLINED (cryptogram invalid)'}",
         "==========================================================",
     ]
+
+
+def parse_script(text: str) -> list[ScriptCommand]:
+    """``block,pin-change:1234,put-data:9F14=05`` → the issuer script commands."""
+    simple = {"block": ScriptCommand.application_block,
+              "unblock": ScriptCommand.application_unblock,
+              "card-block": ScriptCommand.card_block,
+              "pin-unblock": ScriptCommand.pin_unblock}
+    commands = []
+    for item in filter(None, (part.strip().lower() for part in text.split(","))):
+        name, _, argument = item.partition(":")
+        if name in simple and not argument:
+            commands.append(simple[name]())
+        elif name == "pin-change" and argument:
+            commands.append(ScriptCommand.pin_change(argument))
+        elif name == "put-data" and "=" in argument:
+            tag, value = argument.split("=", 1)
+            commands.append(ScriptCommand.put_data(int(tag, 16), bytes.fromhex(value)))
+        else:
+            raise ValueError(f"script command {item!r}: use block, unblock, card-block, "
+                             "pin-unblock, pin-change:NNNN or put-data:TAG=HEX")
+    return commands
 
 
 def run_pos(ctx: ScriptContext) -> int:
@@ -377,11 +555,22 @@ def run_pos(ctx: ScriptContext) -> int:
     imk_file = ctx.path("imk-file")
     imk = TEST_IMK if imk_file is None else _read_imk(imk_file)
     issuer = ctx.extras.get("issuer") or IssuerHost(imk)
+    capk_file = ctx.path("capk")
+    try:
+        capks = capk_file.read_text("utf-8") if capk_file is not None else None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScriptOptionError(f"option capk={capk_file}: cannot read it ({exc})") from None
+    try:
+        scripts = parse_script(opts.get("script", ""))
+    except ValueError as exc:
+        raise ScriptOptionError(f"option script: {exc}") from None
+    when = ctx.choice("script_when", ("before", "after"), "after")
     try:  # the runner (hcekit demo / tap) holds the tap open around this script
         result = run_transaction(
             ctx.terminal, amount_minor=amount,
             currency=opts.get("currency", "0840"), country=opts.get("country", "0840"),
             flow=opts.get("flow", "generate-ac"), request=request, online=online, issuer=issuer,
+            capks=capks, scripts=scripts, scripts_before_final_ac=when == "before",
         )
     except (PosError, TerminalError, ValueError) as exc:
         ctx.echo(f"payment-pos: transaction failed: {exc}")
@@ -407,5 +596,9 @@ POS_SCRIPT = TerminalScript(
         "online": "issuer answer after an ARQC: approve, decline or offline (default approve)",
         "imk-file": "file holding the issuer master key, 16 bytes hex (default: the TEST "
                     "key)",
+        "capk": "CA public keys, the JSON of `hcekit payment capk --json` (default: the TEST CAPK)",
+        "script": "issuer script after the online answer: block, unblock, card-block, "
+                  "pin-unblock, pin-change:NNNN, put-data:9F14=05 (comma-separated)",
+        "script_when": "before or after (default) the final GENERATE AC: template 71 or 72",
     },
 )

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 __all__ = [
     "TEST_IMK",
+    "TEST_IMK_SMI",
+    "TEST_IMK_SMC",
     "DEFAULT_PAN",
     "TestRange",
     "TEST_RANGES",
@@ -23,6 +25,11 @@ __all__ = [
 #: (the one the EMV key-derivation examples and pyemv's vectors use); never
 #: a production key. The card only stores the UDK derived from it.
 TEST_IMK = bytes.fromhex("0123456789ABCDEFFEDCBA9876543210")
+
+#: TEST issuer master keys for secure messaging integrity (MACs of issuer script commands)
+#: and confidentiality (enciphered PIN blocks): the ones pyemv's published vectors use.
+TEST_IMK_SMI = bytes.fromhex("FEDCBA98765432100123456789ABCDEF")
+TEST_IMK_SMC = bytes.fromhex("89ABCDEF0123456776543210FEDCBA98")
 
 #: The Visa test number payment gateways document for card-not-present tests.
 DEFAULT_PAN = "4111111111111111"

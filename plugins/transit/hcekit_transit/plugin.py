@@ -7,7 +7,9 @@ application by its DF name, then send native DESFire commands wrapped as
 Options (``--option transit.KEY=VALUE``, declared in ``hcekit_addoption``),
 used only when the store holds no card yet: ``keys`` (issuer key file;
 default the TEST keys), ``uid`` (14 hex digits), ``balance`` and
-``max_balance`` (minor units).
+``max_balance`` (minor units); and ``gates_only`` (Android 15 observe mode:
+answer only readers whose polling loop announces a transit gate, see
+:mod:`hcekit_transit.gates`).
 """
 
 from __future__ import annotations
@@ -28,8 +30,10 @@ from hcekit import (
 )
 from hcekit.events import DeactivationReason
 from hcekit.options import OptionGroup
+from hcekit.polling import PollingLoop
 from hcekit.terminal import TerminalScript
 
+from .gates import polling_loop
 from .instructions import SENSITIVE_INS
 from .keys import IssuerKeys
 from .layout import (
@@ -92,6 +96,9 @@ class TransitPlugin:
     @hookimpl
     def hcekit_addoption(self, options: OptionGroup) -> None:
         add_options(options)
+        options.add("gates_only", type=bool, default=False,
+                    help="observe mode: answer only readers whose polling loop announces a "
+                         "transit gate (ECP), stay silent for payment terminals and door readers")
 
     @hookimpl
     def hcekit_startup(self, plugin: PluginContext) -> None:
@@ -115,6 +122,10 @@ class TransitPlugin:
             Claim.parse(TRANSIT_DF_NAME.hex().upper(), Category.OTHER,
                         "hcekit transit application (DESFire EV1 profile)"),
         ]
+
+    @hookimpl
+    def hcekit_polling_loop(self, plugin: PluginContext) -> PollingLoop | None:
+        return polling_loop(bool(plugin.options.get("gates_only", False)))
 
     @hookimpl
     def hcekit_select(self, app: AppContext, command: CommandApdu) -> None:

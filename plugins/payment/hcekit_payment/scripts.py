@@ -1,0 +1,145 @@
+"""Issuer script commands, card side (EMV Book 3 §6.5, Book 2 §9 secure messaging).
+
+The issuer sends them in its online answer (templates 71/72); the terminal
+passes each command to the card after the first cryptogram of the
+transaction. Every command ends with an 8-byte MAC under the session key
+of the card's SMI key (:mod:`hcekit_payment.script_sm`); a wrong MAC answers
+6988 and changes nothing. The card keeps what the scripts change in its
+store:
+
+==========================  ===========  =======================================
+command                     CLA INS P2   effect
+==========================  ===========  =======================================
+APPLICATION BLOCK           84 1E        SELECT answers 6283, every cryptogram AAC
+APPLICATION UNBLOCK         84 18        undoes the block
+CARD BLOCK                  84 16        SELECT answers 6A81 for good (this plugin's
+                                         application: other plugins of the card stay)
+PIN CHANGE/UNBLOCK          84 24 00     PIN try counter (9F17) back to the limit
+PIN CHANGE/UNBLOCK          84 24 02     new PIN (enciphered PIN block), counter reset
+PUT DATA                    04 DA        9F14 (GET DATA reads it back)
+==========================  ===========  =======================================
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from hcekit import SW, AppContext, CommandApdu, IsoError
+from hcekit.sm import SmError, unpad
+from hcekit.store import PluginStore
+
+from . import script_sm
+from .assumptions import PIN_TRY_LIMIT, PUT_DATA_TAGS, SW_SCRIPT_MAC_WRONG
+from .keys import BLOCK
+
+__all__ = ["SCRIPT_COMMANDS", "ScriptKeys", "run_script_command", "is_blocked",
+           "is_card_blocked", "pin_tries", "put_data_value", "BLOCKED_KEY"]
+
+CLA_SM_PROPRIETARY, CLA_SM_ISO = 0x84, 0x04
+INS_APPLICATION_BLOCK, INS_APPLICATION_UNBLOCK, INS_CARD_BLOCK = 0x1E, 0x18, 0x16
+INS_PIN_CHANGE_UNBLOCK, INS_PUT_DATA = 0x24, 0xDA
+P2_PIN_UNBLOCK, P2_PIN_CHANGE_WITH_PIN, P2_PIN_CHANGE = 0x00, 0x01, 0x02
+#: INS → the CLA it takes.
+SCRIPT_COMMANDS = {INS_APPLICATION_BLOCK: CLA_SM_PROPRIETARY,
+                   INS_APPLICATION_UNBLOCK: CLA_SM_PROPRIETARY,
+                   INS_CARD_BLOCK: CLA_SM_PROPRIETARY,
+                   INS_PIN_CHANGE_UNBLOCK: CLA_SM_PROPRIETARY, INS_PUT_DATA: CLA_SM_ISO}
+
+BLOCKED_KEY, PIN_KEY, PIN_TRIES_KEY, PUT_DATA_KEY = "blocked", "pin", "pin_tries", "put_data."
+CARD_BLOCKED_KEY = "card_blocked"
+
+
+@dataclass(frozen=True)
+class ScriptKeys:
+    """The card's secure messaging master keys and this transaction's MAC inputs."""
+
+    icc_mk_smi: bytes
+    icc_mk_smc: bytes
+    atc: bytes
+    #: The application cryptogram of the transaction's first cryptogram.
+    cryptogram: bytes
+
+
+def is_blocked(store: PluginStore) -> bool:
+    return bool(store.get_int(BLOCKED_KEY, 0))
+
+
+def is_card_blocked(store: PluginStore) -> bool:
+    return bool(store.get_int(CARD_BLOCKED_KEY, 0))
+
+
+def pin_tries(store: PluginStore) -> int:
+    return store.get_int(PIN_TRIES_KEY, PIN_TRY_LIMIT)
+
+
+def put_data_value(store: PluginStore, tag: int) -> bytes | None:
+    return store.get(f"{PUT_DATA_KEY}{tag:X}")
+
+
+def _check_parameters(command: CommandApdu, body: bytes) -> None:
+    """Everything that can be refused before the MAC is looked at (6A86 / 6A88 / 6700)."""
+    if command.ins in (INS_APPLICATION_BLOCK, INS_APPLICATION_UNBLOCK, INS_CARD_BLOCK):
+        if command.p1 or command.p2 or body:
+            raise IsoError(SW.INCORRECT_P1P2 if command.p1 or command.p2 else SW.WRONG_LENGTH,
+                           "APPLICATION BLOCK/UNBLOCK and CARD BLOCK take P1-P2 0000 and "
+                           "only the MAC")
+    elif command.ins == INS_PIN_CHANGE_UNBLOCK:
+        if command.p1 or command.p2 not in (P2_PIN_UNBLOCK, P2_PIN_CHANGE):
+            raise IsoError(SW.INCORRECT_P1P2, "PIN CHANGE/UNBLOCK: P2 00 (unblock) or 02 (change "
+                                              "without the current PIN); 01 is not supported")
+        if (command.p2 == P2_PIN_UNBLOCK) == bool(body):
+            raise IsoError(SW.WRONG_LENGTH, "PIN UNBLOCK carries only the MAC; PIN CHANGE an "
+                                            "enciphered PIN block and the MAC")
+    else:
+        tag = command.p1 << 8 | command.p2
+        if tag not in PUT_DATA_TAGS:
+            raise IsoError(SW.REFERENCED_DATA_NOT_FOUND, f"PUT DATA {tag:04X}: not writable")
+        if len(body) != PUT_DATA_TAGS[tag]:
+            raise IsoError(SW.WRONG_LENGTH, f"PUT DATA {tag:04X} takes {PUT_DATA_TAGS[tag]} "
+                                            f"byte(s), got {len(body)}")
+
+
+def run_script_command(app: AppContext, command: CommandApdu, keys: ScriptKeys) -> str:
+    """Verify and apply one script command; returns what it did (for the log)."""
+    if len(command.data) < script_sm.MAC_LENGTH:
+        raise IsoError(SW.WRONG_LENGTH, "an issuer script command ends with an 8-byte MAC")
+    body, mac = command.data[:-script_sm.MAC_LENGTH], command.data[-script_sm.MAC_LENGTH:]
+    _check_parameters(command, body)
+    header = bytes((command.cla, command.ins, command.p1, command.p2, len(command.data)))
+    sk_smi = script_sm.session_key(keys.icc_mk_smi, keys.cryptogram)
+    if not script_sm.verify_mac(sk_smi, header, keys.atc, keys.cryptogram, body, mac):
+        raise IsoError(SW_SCRIPT_MAC_WRONG, "issuer script MAC does not verify; nothing changed")
+    store = app.store
+    if command.ins == INS_PIN_CHANGE_UNBLOCK and command.p2 == P2_PIN_CHANGE:
+        app.mark_sensitive()
+        pin = _new_pin(script_sm.session_key(keys.icc_mk_smc, keys.cryptogram), body)
+        with store.transaction():
+            store.set(PIN_KEY, pin.encode("ascii"))
+            store.set_int(PIN_TRIES_KEY, PIN_TRY_LIMIT)
+        return "PIN changed, try counter reset"
+    with store.transaction():
+        if command.ins == INS_APPLICATION_BLOCK:
+            store.set_int(BLOCKED_KEY, 1)
+            return "application blocked"
+        if command.ins == INS_APPLICATION_UNBLOCK:
+            store.set_int(BLOCKED_KEY, 0)
+            return "application unblocked"
+        if command.ins == INS_CARD_BLOCK:
+            store.set_int(CARD_BLOCKED_KEY, 1)
+            return "card blocked"
+        if command.ins == INS_PIN_CHANGE_UNBLOCK:
+            store.set_int(PIN_TRIES_KEY, PIN_TRY_LIMIT)
+            return "PIN try counter reset"
+        tag = command.p1 << 8 | command.p2
+        store.set(f"{PUT_DATA_KEY}{tag:X}", body)
+        return f"PUT DATA {tag:04X}"
+
+
+def _new_pin(sk_smc: bytes, enciphered: bytes) -> str:
+    try:
+        plain = script_sm.decipher(sk_smc, enciphered)
+        block = plain if len(plain) == BLOCK else unpad(plain, BLOCK)
+        return script_sm.pin_from_block(block)
+    except (ValueError, SmError):  # SmError: the padding of a two-block PIN field
+        raise IsoError(SW.INCORRECT_DATA, "the enciphered PIN block does not decipher to an "
+                                          "ISO 9564 format 2 block; nothing changed") from None
