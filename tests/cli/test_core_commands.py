@@ -77,7 +77,7 @@ def test_plugins_only_lists_the_named_installed_plugins(
     listed = [line.split()[0] for line in out.splitlines() if line and not line[0].isspace()]
     assert listed[:2] == ["ndef", "ppse"]
     assert out.splitlines()[-1] == "1 plugin(s), 2 claim(s) with the core's, no conflicts"
-    assert main(["plugins", "--only", "nope"]) == 1
+    assert main(["plugins", "--only", "nope"]) == 2  # a refused value (issue 31)
     assert "no installed plugin named nope" in capsys.readouterr().err
 
 
