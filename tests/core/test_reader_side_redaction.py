@@ -38,9 +38,17 @@ def _all_scripts() -> list[tuple[str, TerminalScript]]:
         card.close()
 
 
-@pytest.mark.parametrize("name,script", _all_scripts(), ids=lambda v: v if isinstance(v, str)
-                         else "")
-def test_the_terminal_marks_what_the_card_marks(name: str, script: TerminalScript) -> None:
+_CASES = [(name, script, {}) for name, script in _all_scripts()] + [
+    # an issuer script with an enciphered new PIN (card side: app.mark_sensitive())
+    (name, script, {"script": "pin-change:4321"}) for name, script in _all_scripts()
+    if name == "payment-pos"]
+
+
+@pytest.mark.parametrize("name,script,options", _CASES,
+                         ids=[f"{n}{'-' + next(iter(o.values())) if o else ''}"
+                              for n, _, o in _CASES])
+def test_the_terminal_marks_what_the_card_marks(name: str, script: TerminalScript,
+                                               options: dict[str, str]) -> None:
     card_view = _CardView()
     card = Card.with_installed_plugins([("view", card_view)], store=MemoryStore())
     reader_view: list[tuple[bytes, bytes, bool]] = []
@@ -48,7 +56,7 @@ def test_the_terminal_marks_what_the_card_marks(name: str, script: TerminalScrip
                         on_trace=lambda c, r, s: reader_view.append((c, r, s)))
     try:
         with terminal.tap():
-            status = script.run(ScriptContext(terminal, {}, io.StringIO()))
+            status = script.run(ScriptContext(terminal, options, io.StringIO()))
     finally:
         card.close()
     assert status == 0

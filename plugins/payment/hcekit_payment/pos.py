@@ -72,6 +72,7 @@ from .book3 import (
 from .cryptogram import CryptogramType, TransactionData, cvn_from_iad
 from .dol import DolEntry, fill, parse_dol
 from .issuer import BEFORE_FINAL_AC, CryptogramRecord, IssuerHost, ScriptCommand, Verdict
+from .scripts import INS_PIN_CHANGE_UNBLOCK, P2_PIN_CHANGE, P2_PIN_CHANGE_WITH_PIN
 from .testdata import TEST_IMK
 
 __all__ = ["PosError", "PosResult", "run_transaction", "run_pos", "POS_SCRIPT", "PPSE_AID"]
@@ -345,12 +346,18 @@ def run_transaction(
                      script_results)
 
 
+#: PIN CHANGE/UNBLOCK P2 values whose command carries an enciphered new PIN.
+_NEW_PIN_P2 = (bytes((P2_PIN_CHANGE,)), bytes((P2_PIN_CHANGE_WITH_PIN,)))
+
+
 def _deliver_script(session: _Session, template: bytes) -> list[int]:
     """Book 3 §10.10: send a script's commands (71 before, 72 after the final GENERATE AC)."""
     _script_id, commands = issuer_script_commands(template)
     results = []
     for command in commands:
         sw = session.terminal.transmit(command).sw
+        if command[1:2] == bytes((INS_PIN_CHANGE_UNBLOCK,)) and command[3:4] in _NEW_PIN_P2:
+            session.terminal.mark_sensitive()  # an enciphered new PIN: redacted as on the card
         results.append(int(sw))
         if not script_command_succeeded(sw):
             break
