@@ -4,15 +4,22 @@ The names most plugin authors need are re-exported here; the plugin contract
 is :mod:`hcekit.hookspecs`.
 """
 
-from .aid import AidKind, Category, Claim
-from .apdu import CommandApdu, ResponseApdu
-from .card import Card, CardConfig
-from .context import AppContext, PluginContext
-from .device import DeviceState, ErrCode, HceError
-from .errors import ApduFormatError, ClaimConflictError, ClaimError, HcekitError, IsoError
-from .events import DeactivationReason
-from .hookspecs import hookimpl
-from .sw import SW
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from .aid import AidKind, Category, Claim
+    from .apdu import CommandApdu, ResponseApdu
+    from .card import Card, CardConfig
+    from .context import AppContext, PluginContext
+    from .device import DeviceState, ErrCode, HceError
+    from .errors import ApduFormatError, ClaimConflictError, ClaimError, HcekitError, IsoError
+    from .events import DeactivationReason
+    from .hookspecs import hookimpl
+    from .sw import SW
 
 __version__ = "0.1.0"
 
@@ -39,3 +46,26 @@ __all__ = [
     "__version__",
     "hookimpl",
 ]
+
+__getattr__ = lazy_exports(__name__, {
+    "AidKind": ".aid",
+    "Category": ".aid",
+    "Claim": ".aid",
+    "CommandApdu": ".apdu",
+    "ResponseApdu": ".apdu",
+    "Card": ".card",
+    "CardConfig": ".card",
+    "AppContext": ".context",
+    "PluginContext": ".context",
+    "DeviceState": ".device",
+    "ErrCode": ".device",
+    "HceError": ".device",
+    "ApduFormatError": ".errors",
+    "ClaimConflictError": ".errors",
+    "ClaimError": ".errors",
+    "HcekitError": ".errors",
+    "IsoError": ".errors",
+    "DeactivationReason": ".events",
+    "hookimpl": ".hookspecs",
+    "SW": ".sw",
+})

@@ -31,7 +31,8 @@ __all__ = [
 #: The shortest and longest AID Android accepts, in bytes.
 MIN_AID_LEN = 5
 MAX_AID_LEN = 16
-_AID_FILTER = re.compile(r"^(?:[0-9A-Fa-f]{2}){5,16}[*#]?$")
+#: Compiled on first use (``re`` caches it), not at import: a cold start pays for every import.
+_AID_FILTER = r"^(?:[0-9A-Fa-f]{2}){5,16}[*#]?$"
 
 
 class Category(StrEnum):
@@ -147,7 +148,7 @@ def parse_aid_filter(text: str) -> tuple[bytes, AidKind]:
     if not isinstance(text, str):
         raise ClaimError(f"an AID must be a hex string, got {type(text).__name__}")
     cleaned = text.strip().replace(" ", "").replace(":", "")
-    if not _AID_FILTER.match(cleaned):
+    if not re.match(_AID_FILTER, cleaned):
         body = cleaned.rstrip("*#")
         if body and not re.fullmatch(r"[0-9A-Fa-f]*", body):
             raise ClaimError(f"AID {text!r} has non-hex characters")

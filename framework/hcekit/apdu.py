@@ -33,6 +33,9 @@ CLA_FURTHER_MASK = 0xC0
 #: The interindustry instructions the card core itself answers.
 INS_SELECT = 0xA4
 INS_GET_RESPONSE = 0xC0
+#: Mutual authentication (ISO/IEC 7816-4 §11.5; :mod:`hcekit.sm.auth` answers them for a plugin).
+INS_GET_CHALLENGE = 0x84
+INS_EXTERNAL_AUTHENTICATE = 0x82
 P1_SELECT_BY_DF_NAME = 0x04
 
 

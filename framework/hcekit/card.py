@@ -57,7 +57,6 @@ and drops the chain.
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -82,6 +81,7 @@ from .apdu import (
 from .context import AppContext, PluginContext
 from .errors import ClaimError, HcekitError, IsoError, PluginLoadError
 from .events import DeactivationReason
+from .logs import get_logger
 from .options import OptionError, OptionGroup, closest
 from .plugins import (
     HcekitPluginManager,
@@ -98,7 +98,7 @@ from .trace import SecretValues, TraceRecord, is_sensitive
 
 __all__ = ["Card", "CardConfig", "RawExchange", "routing_select_aid"]
 
-log = logging.getLogger("hcekit.card")
+log = get_logger("hcekit.card")
 
 P2_OCCURRENCE_MASK = 0x03
 P2_FIRST_OCCURRENCE = 0x00
@@ -241,12 +241,7 @@ class Card:
         **kwargs: Any,
     ) -> Card:
         """A card with every plugin of the ``hcekit`` entry-point group (or *only* some)."""
-        chosen = [(n, obj) for n, obj in installed_plugins() if only is None or n in only]
-        specs: list[PluginSpec] = list(chosen)
-        if only is not None:
-            missing = set(only) - {n for n, _ in chosen}
-            if missing:
-                raise PluginLoadError(f"no installed plugin named {', '.join(sorted(missing))}")
+        specs: list[PluginSpec] = list(installed_plugins(only))
         specs.extend(extra)
         return cls(specs, **kwargs)
 

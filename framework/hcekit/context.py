@@ -8,15 +8,17 @@ transient state.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from .aid import Claim
 from .channel import SecureChannel
+from .logs import get_logger
 from .store import PluginStore
 
 if TYPE_CHECKING:
+    import logging
+
     from .card import Card
 
 __all__ = ["PluginContext", "AppContext"]
@@ -39,7 +41,7 @@ class PluginContext:
         self.plugin = plugin
         self.store = store
         self.options: Mapping[str, Any] = options
-        self.log = logging.getLogger(f"hcekit.plugin.{name}")
+        self.log = get_logger(f"hcekit.plugin.{name}")
 
     def mark_secret(self, *values: bytes) -> None:
         """Never print these bytes: an exchange containing one is redacted everywhere.

@@ -45,13 +45,14 @@ except ``hcekit_trace``, and that only when some plugin implements it.
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import pluggy
 
 if TYPE_CHECKING:
+    import argparse
+
     from .aid import Claim
     from .apdu import CommandApdu, ResponseApdu
     from .card import Card
@@ -139,7 +140,12 @@ def hcekit_claims(plugin: PluginContext) -> Sequence[Claim]:
     """Return the AIDs this plugin answers for.
 
     *Owner-only plugin hook*, called once per card on each plugin, right after
-    its ``hcekit_startup``; the answer is cached for the card's life. Each
+    its ``hcekit_startup``; the answer is cached for the card's life. A
+    listing (``hcekit plugins``, :mod:`hcekit.listing`) calls it *without*
+    ``hcekit_startup``, with the declared option defaults and an empty
+    in-memory store: answer from the options then, never personalise to
+    list (a plugin that raises is started on a throwaway card, and the
+    listing says so). Each
     :class:`hcekit.Claim` has an AID (exact, prefix ``*`` or subset ``#``), a
     category (``payment`` claims are listed in the PPSE and need the
     default-payment-app role on Android) and a description. Claims are

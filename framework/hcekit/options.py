@@ -17,8 +17,6 @@ already of the declared type is taken as it is.
 
 from __future__ import annotations
 
-import difflib
-import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -41,6 +39,8 @@ class OptionError(PluginLoadError, ValueError):
 
 def closest(word: str, known: Iterable[str]) -> str:
     """`` (did you mean 'x'?)`` for the nearest known word, else ``""``."""
+    import difflib  # only when an option is wrong: not on every start
+
     match = difflib.get_close_matches(word, list(known), n=1, cutoff=0.6)
     return f" (did you mean {match[0]!r}?)" if match else ""
 
@@ -71,6 +71,8 @@ def _parse_int(text: str) -> int:
 
 def json_value(text: str) -> Any:
     """Option type for structured values (lists, tables) given as JSON text."""
+    import json
+
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:

@@ -19,18 +19,18 @@ from __future__ import annotations
 
 import importlib
 import inspect
-import logging
 import os
 import sys
 import types
 from collections.abc import Callable, Iterable
-from importlib.metadata import entry_points
 from typing import Any
 
 import pluggy
 
 from . import hookspecs
+from .entrypoints import entry_points
 from .errors import PluginLoadError
+from .logs import get_logger
 from .options import OptionGroup
 
 __all__ = [
@@ -51,7 +51,7 @@ __all__ = [
 #: The entry-point group installed plugins register in (``[project.entry-points.hcekit]``).
 ENTRY_POINT_GROUP = "hcekit"
 
-log = logging.getLogger("hcekit.plugins")
+log = get_logger("hcekit.plugins")
 
 #: What callers may pass as a plugin: an object/module/class, a
 #: ``"module:attr"`` (or ``"module"``) string, or a ``(name, plugin)`` pair.
@@ -64,8 +64,22 @@ class HcekitPluginManager(pluggy.PluginManager):
     def __init__(self) -> None:
         super().__init__(hookspecs.PROJECT_NAME)
         self.add_hookspecs(hookspecs)
+        #: While :meth:`register` runs: each attribute's parse, shared by the contract check
+        #: and pluggy (pluggy's static lookup is the dearest part of starting a card).
+        self._parsed: dict[str, pluggy.HookimplOpts | None] | None = None
 
     def parse_hookimpl_opts(self, plugin: object, name: str) -> pluggy.HookimplOpts | None:
+        if name.startswith("__") and name.endswith("__"):
+            return None  # object's and the class's dunders are never hook implementations
+        parsed = self._parsed
+        if parsed is not None and name in parsed:
+            return parsed[name]
+        opts = self._parse(plugin, name)
+        if parsed is not None:
+            parsed[name] = opts
+        return opts
+
+    def _parse(self, plugin: object, name: str) -> pluggy.HookimplOpts | None:
         opts = super().parse_hookimpl_opts(plugin, name)
         if opts is not None or not name.startswith("hcekit_"):
             return opts
@@ -82,8 +96,12 @@ class HcekitPluginManager(pluggy.PluginManager):
 
     def register(self, plugin: object, name: str | None = None) -> str | None:
         """Register *plugin* after checking it against the hook contract (see module doc)."""
-        self._check_contract(plugin, name or self.get_canonical_name(plugin))
-        return super().register(plugin, name)
+        self._parsed = {}
+        try:
+            self._check_contract(plugin, name or self.get_canonical_name(plugin))
+            return super().register(plugin, name)
+        finally:
+            self._parsed = None
 
     def _check_contract(self, plugin: object, label: str) -> None:
         implemented: set[str] = set()
@@ -199,10 +217,22 @@ def _instantiate(obj: object) -> object:
     return obj
 
 
-def installed_plugins() -> list[tuple[str, object]]:
-    """Every plugin in the ``hcekit`` entry-point group, loaded (classes not yet instantiated)."""
+def installed_plugins(only: Iterable[str] | None = None) -> list[tuple[str, object]]:
+    """The plugins of the ``hcekit`` entry-point group, loaded (classes not yet instantiated).
+
+    With *only*, entry points are chosen by name before any is loaded: the
+    other plugins' modules are never imported. A name no entry point has is a
+    :class:`~hcekit.errors.PluginLoadError`.
+    """
+    wanted = None if only is None else set(only)
+    chosen = sorted((ep for ep in entry_points(ENTRY_POINT_GROUP)
+                     if wanted is None or ep.name in wanted), key=lambda e: e.name)
+    if wanted is not None:
+        missing = wanted - {ep.name for ep in chosen}
+        if missing:
+            raise PluginLoadError(f"no installed plugin named {', '.join(sorted(missing))}")
     found = []
-    for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+    for ep in chosen:
         try:
             found.append((ep.name, ep.load()))
         except Exception as exc:

@@ -32,7 +32,6 @@ plugin of the card implementing ``hcekit_polling_frame``.
 
 from __future__ import annotations
 
-import logging
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -40,6 +39,7 @@ from enum import IntEnum, StrEnum
 from typing import TYPE_CHECKING, Any
 
 from .errors import ClaimConflictError, ClaimError, HcekitError, PluginLoadError
+from .logs import get_logger
 
 if TYPE_CHECKING:
     from .context import PluginContext
@@ -60,7 +60,7 @@ __all__ = [
     "check_filter_conflicts",
 ]
 
-log = logging.getLogger("hcekit.polling")
+log = get_logger("hcekit.polling")
 
 
 class PollingFilterError(ClaimError):
@@ -140,8 +140,9 @@ class FilterKind(StrEnum):
 
 #: What ``CardEmulation.validatePollingLoopPatternFilter`` lets through (API 35):
 #: hex digits, '?', '*', '.' (and ',', which the hex of a frame never contains).
-_PATTERN_ALPHABET = re.compile(r"[0-9A-Fa-f,?*.]*")
-_HEX = re.compile(r"(?:[0-9A-Fa-f]{2})+")
+#: Patterns compiled on first use (``re`` caches them): a card starts without compiling any.
+_PATTERN_ALPHABET = r"[0-9A-Fa-f,?*.]*"
+_HEX = r"(?:[0-9A-Fa-f]{2})+"
 
 
 @dataclass(frozen=True)
@@ -210,7 +211,7 @@ class PollingFilter:
         else:
             raise PollingFilterError(f"a polling-loop filter is bytes or hex text, "
                                      f"got {type(data).__name__}")
-        if not _HEX.fullmatch(text):
+        if not re.fullmatch(_HEX, text):
             raise PollingFilterError(
                 f"polling-loop filter {text!r}: Android takes an even number of hex digits, "
                 "at least one byte (HexFormat.parseHex), no spaces or separators")
@@ -228,7 +229,7 @@ class PollingFilter:
         """
         if not isinstance(pattern, str):
             raise PollingFilterError(f"a polling-loop pattern is text, got {type(pattern).__name__}")
-        if not _PATTERN_ALPHABET.fullmatch(pattern):
+        if not re.fullmatch(_PATTERN_ALPHABET, pattern):
             raise PollingFilterError(
                 f"pattern {pattern!r}: polling-loop pattern filters may only contain hex "
                 "digits, '.', '?' and '*' (CardEmulation.registerPollingLoopPatternFilterForService)")
@@ -253,7 +254,7 @@ class PollingFilter:
             object.__setattr__(self, "value", built.value)
             object.__setattr__(self, "_items", built._items)
             object.__setattr__(self, "_regex", built._regex)
-        elif self.kind is FilterKind.EXACT and not _HEX.fullmatch(self.value):
+        elif self.kind is FilterKind.EXACT and not re.fullmatch(_HEX, self.value):
             raise PollingFilterError(f"polling-loop filter {self.value!r} is not hex bytes")
 
     @property

@@ -23,8 +23,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
-import json
-import logging
 import os
 import re
 import sqlite3
@@ -39,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import StoreError
+from .logs import get_logger
 
 __all__ = ["MEMORY", "Store", "MemoryStore", "SqliteStore", "PluginStore", "StoreHolder",
            "StoreLock", "StoreLockedError", "open_store"]
@@ -46,7 +45,7 @@ __all__ = ["MEMORY", "Store", "MemoryStore", "SqliteStore", "PluginStore", "Stor
 #: The ``--store`` value for a throwaway in-memory store.
 MEMORY = ":memory:"
 
-log = logging.getLogger("hcekit.store")
+log = get_logger("hcekit.store")
 
 
 class Store:
@@ -585,9 +584,13 @@ class PluginStore:
         self.set(key, value.to_bytes(length, "big", signed=True))
 
     def get_json(self, key: str, default: Any = None) -> Any:
+        import json  # on use: a card whose plugins store no JSON never imports it
+
         raw = self.get(key)
         return default if raw is None else json.loads(raw)
 
     def set_json(self, key: str, value: Any) -> None:
+        import json
+
         self.set(key, json.dumps(value, sort_keys=True, separators=(",", ":")).encode())
 

@@ -18,12 +18,15 @@ exchange with its header, lengths and status word only, unless ``reveal=True``
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from .hookspecs import hookimpl
 from .sw import describe
+
+if TYPE_CHECKING:
+    import logging
 
 __all__ = ["LoggingTracer", "SecretValues", "TraceRecord", "carries_reference_data",
            "format_record", "is_sensitive", "redacted_hex"]
@@ -133,6 +136,8 @@ class LoggingTracer:
 
     def __init__(self, reveal: bool = False, logger: logging.Logger | None = None) -> None:
         self.reveal = reveal
+        import logging
+
         self.log = logger or logging.getLogger("hcekit.trace")
 
     @hookimpl

@@ -330,7 +330,7 @@ def test_two_cards_on_one_store_never_spend_the_same_pin_try() -> None:
 
     from hcekit.store import PluginStore
     from hcekit.testing import loopback_rig
-    from hcekit_access.badge import KEY_PIN_TRIES
+    from hcekit_access.storage import KEY_PIN_TRIES
 
     threads: list[threading.Thread] = []
 

@@ -14,7 +14,7 @@ from hcekit import AppContext, Card, Claim, CommandApdu, PluginContext
 from hcekit.cli import main
 from hcekit.trace import LoggingTracer, SecretValues, carries_reference_data
 from hcekit.tracefile import TraceRecorder
-from hcekit_access.badge import DEFAULT_PIN
+from hcekit_access.storage import DEFAULT_PIN
 from hcekit_payment.layout import track2_equivalent
 from hcekit_payment.personalization import personalize
 

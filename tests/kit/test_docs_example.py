@@ -110,7 +110,7 @@ def test_a_wrong_issuer_key_is_caught_by_the_till(project: tuple[Path, dict[str,
 def test_the_atr_on_the_page_is_the_cards_and_pc_sc_part_3s(
         project: tuple[Path, dict[str, str]]) -> None:
     folder, env = project
-    stated = re.search(r"its own ATR,\s*`([0-9A-F ]+)`", _section("8. A complete card"))
+    stated = re.search(r"its own ATR,\s*`([0-9A-F ]+)`", _section("9. A complete card"))
     assert stated is not None
     historical = b"\x80\x56stamps"  # the page's HISTORICAL_BYTES: compact-TLV tag 5, 6 bytes
     body = bytes([0x80 | len(historical), 0x80, 0x01]) + historical

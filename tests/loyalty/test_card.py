@@ -68,7 +68,7 @@ def test_demo_script_is_offered_by_the_installed_plugin() -> None:
 
 def test_session_keys_agree_on_both_sides(lrig: LoyaltyRig) -> None:
     till = open_session(lrig)
-    tap = lrig.plugin._tap
+    tap = lrig.plugin.applet._tap
     assert tap is not None and tap.secure is not None and till._session is not None
     assert tap.secure.keys == till._session.keys
 
@@ -184,7 +184,7 @@ def test_ledger_update_must_be_signed_with_the_merchant_key(lrig: LoyaltyRig) ->
     till = open_session(lrig)
     assert _push(lrig, till, 1, signer=ec.generate_private_key(ec.SECP256R1())) == \
         SmartTapSW.AUTHENTICATION_FAILED
-    assert lrig.plugin._tap is not None and lrig.plugin._tap.secure is None  # session dropped
+    assert lrig.plugin.applet._tap is not None and lrig.plugin.applet._tap.secure is None  # session dropped
     assert lrig.book.counter(TEST_COLLECTOR_ID) == 0
     lrig.terminal.disconnect()
 

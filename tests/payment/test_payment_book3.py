@@ -217,7 +217,7 @@ def test_pos_terminates_on_a_book3_finding(monkeypatch: pytest.MonkeyPatch) -> N
         built = real(perso)
         return dataclasses.replace(built, afl_qvsdc=built.afl)
 
-    monkeypatch.setattr("hcekit_payment.plugin.build_layout", old_layout)
+    monkeypatch.setattr("hcekit_payment.layout.build_layout", old_layout)
     card = Card([PaymentPlugin()], store=MemoryStore())
     terminal = Terminal(LoopbackTransport(LoopbackHost(card)))
     with terminal.tap(), pytest.raises(PosError, match="redundant primitive data object 57"):

@@ -17,10 +17,10 @@ import logging
 import os
 import sys
 from collections.abc import Iterator, Sequence
-from importlib.metadata import entry_points
 from types import ModuleType
 
 from .. import __version__
+from ..entrypoints import entry_points
 from ..errors import HcekitError
 from ..options import OptionError
 from ..plugins import call_own, installed_plugin_manager
@@ -56,7 +56,9 @@ def _plugin_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentPar
             log.warning("plugin %s failed to add its commands: %s", name, exc)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The whole CLI; for a core *command* (``serve``, ``tap``…) without the installed
+    plugins' own sub-commands, so that ``--only`` imports only the plugins it names."""
     parser = argparse.ArgumentParser(
         prog="hcekit",
         description="NFC host card emulation: run card personalities in-process, behind "
@@ -70,7 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND")
     for module in _command_modules():
         module.add_commands(subparsers)
-    _plugin_commands(subparsers)
+    if command is None or command not in subparsers.choices:
+        _plugin_commands(subparsers)
     return parser
 
 
@@ -81,7 +84,7 @@ def _command_modules() -> Iterator[ModuleType]:
             yield importlib.import_module(module_name)
         except ModuleNotFoundError as exc:
             log.debug("command module %s skipped: %s", module_name, exc)
-    for ep in sorted(entry_points(group=COMMANDS_ENTRY_POINT_GROUP), key=lambda e: e.name):
+    for ep in sorted(entry_points(COMMANDS_ENTRY_POINT_GROUP), key=lambda e: e.name):
         try:
             module = ep.load()
         except ModuleNotFoundError as exc:
@@ -90,8 +93,8 @@ def _command_modules() -> Iterator[ModuleType]:
         except Exception as exc:  # a broken package must not take the whole CLI down
             log.warning("command module %s (%s) failed to load: %s", ep.name, ep.value, exc)
             continue
-        if not callable(getattr(module, "add_commands", None)):
-            log.warning("command module %s (%s) has no add_commands(subparsers)",
+        if not isinstance(module, ModuleType) or not callable(getattr(module, "add_commands", None)):
+            log.warning("command module %s (%s) is no module with add_commands(subparsers)",
                         ep.name, ep.value)
             continue
         yield module
@@ -120,8 +123,8 @@ def _quiet_broken_pipe() -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
     raw = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(next((a for a in raw if not a.startswith("-")), None))
     # -v is a global option; accept it after the sub-command too (hcekit demo -v).
     flags = [a for a in raw if a in _VERBOSE_FLAGS]
     args = parser.parse_args(flags + [a for a in raw if a not in _VERBOSE_FLAGS])

@@ -7,6 +7,7 @@ import functools
 import logging
 import os
 from collections.abc import Sequence
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from ..card import Card
 from ..card import _check_option_targets as check_option_targets
 from ..errors import HcekitError, PluginLoadError
 from ..plugins import (
+    ENTRY_POINT_GROUP,
     HcekitPluginManager,
     PluginSpec,
     cwd_importable,
@@ -172,12 +174,13 @@ def plugin_specs(args: argparse.Namespace) -> list[PluginSpec]:
     """The plugins the card options name (installed ones filtered by ``--only``), unstarted."""
     specs: list[PluginSpec] = []
     if not args.no_installed:
-        chosen = [(n, obj) for n, obj in installed_plugins()
-                  if args.only is None or n in args.only]
-        missing = set(args.only or ()) - {n for n, _ in chosen}
-        if missing:
-            raise UsageError(f"--only: no installed plugin named {', '.join(sorted(missing))}")
-        specs.extend(chosen)
+        if args.only is not None:  # a name no plugin has is a refused value
+            known = {ep.name for ep in entry_points(group=ENTRY_POINT_GROUP)}
+            missing = set(args.only) - known
+            if missing:
+                raise UsageError(f"--only: no installed plugin named "
+                                 f"{', '.join(sorted(missing))}")
+        specs.extend(installed_plugins(args.only))
     specs.extend(args.plugin)
     return specs
 

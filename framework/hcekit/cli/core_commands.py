@@ -15,10 +15,11 @@ from ..card import Card
 from ..errors import ApduFormatError, ClaimConflictError, HcekitError
 from ..hookspecs import hookimpl
 from ..hosts.loopback import LoopbackHost
+from ..listing import list_plugin
 from ..metrics import MetricsCollector
 from ..plugins import call_own, resolve_plugins
 from ..polling import FrameType, PollingFilter, PollingFrame, check_filter_conflicts
-from ..ppse import CORE_OWNER, core_claims
+from ..ppse import core_claims
 from ..sw import describe
 from ..terminal import (
     LoopbackTransport,
@@ -275,29 +276,29 @@ def cmd_plugins(args: argparse.Namespace) -> int:
     polling: list[tuple[str, PollingFilter]] = []
     failed = 0
     for name, obj in resolved:
-        try:
-            card = Card([(name, obj)])
+        try:  # claims and options without starting the plugin: no personalisation, no keys
+            listing = list_plugin(name, obj)
         except HcekitError as exc:
             print(f"{name}: FAILED TO LOAD: {exc}")
             failed += 1
             continue
         print(f"{name}  ({type(obj).__module__})")
-        for owner, claim in card.claims():
-            if owner == CORE_OWNER:
-                continue
+        if listing.started:
+            print("  (claims read from a started throwaway card: hcekit_claims needed "
+                  "hcekit_startup)")
+        for claim in listing.claims:
             owned.append((name, claim))
             print(f"  {claim.filter:<34} {claim.category.value:<8} {claim.description}")
-        for _, flt in card.polling.filters():
+        for _, flt in listing.polling.filters():
             polling.append((name, flt))
             print(f"  polling-loop {flt.describe():<25} {flt.description}")
-        if card.polling.observe_by_default:
+        if listing.polling.observe_by_default:
             print("  observe mode by default (Android 15: silent until a filter or the plugin "
                   "releases the card)")
-        for _, script in _scripts(card):
+        for _, script in _scripts_of(listing.plugin_manager):
             print(f"  script {script.name}: {script.description}{_option_list(script)}")
-        for option in card.declared_options()[name]:
+        for option in listing.options:
             print(option.describe("  option "))
-        card.close()
     for owner, claim in core_claims():
         print(f"{owner}  (hcekit core, on every card holding a payment AID)")
         print(f"  {claim.filter:<34} {claim.category.value:<8} {claim.description}")

@@ -34,46 +34,53 @@ Building blocks (usable on their own):
   :func:`ephemeral_ephemeral`; ECDSA :func:`ecdsa_sign` / :func:`ecdsa_verify`.
 """
 
-from .auth import (
-    AES128_PROFILE,
-    TDES_PROFILE,
-    AuthenticationError,
-    AuthProfile,
-    CardAuthenticator,
-    TerminalAuthenticator,
-    mutual_authenticate,
-)
-from .diversify import diversification_input, diversify_aes128
-from .ecdh import (
-    EcKeyPair,
-    decode_point,
-    encode_point,
-    ephemeral_ephemeral,
-    ephemeral_static,
-    generate_p256,
-    load_p256_private,
-    shared_secret,
-)
-from .ecdsa import sign as ecdsa_sign
-from .ecdsa import verify as ecdsa_verify
-from .errors import SmError
-from .iso7816 import is_protected, unwrap_command, unwrap_response, wrap_command, wrap_response
-from .kdf import (
-    ICAO_KDF_ENC,
-    ICAO_KDF_MAC,
-    ICAO_KDF_PI,
-    CounterLocation,
-    IcaoCipher,
-    hkdf,
-    icao_kdf,
-    kbkdf_cmac,
-    scp03_derive,
-    x963_kdf,
-)
-from .mac import aes_cmac, aes_cmac_chained, cmac_subkeys, retail_mac, tags_equal
-from .padding import pad, unpad, zero_pad
-from .session import CardSession, SendSequenceCounter, TerminalSession
-from .suites import AesSuite, CipherSuite, TdesSuite
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ..lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from .auth import (
+        AES128_PROFILE,
+        TDES_PROFILE,
+        AuthenticationError,
+        AuthProfile,
+        CardAuthenticator,
+        TerminalAuthenticator,
+        mutual_authenticate,
+    )
+    from .diversify import diversification_input, diversify_aes128
+    from .ecdh import (
+        EcKeyPair,
+        decode_point,
+        encode_point,
+        ephemeral_ephemeral,
+        ephemeral_static,
+        generate_p256,
+        load_p256_private,
+        shared_secret,
+    )
+    from .ecdsa import sign as ecdsa_sign
+    from .ecdsa import verify as ecdsa_verify
+    from .errors import SmError
+    from .iso7816 import is_protected, unwrap_command, unwrap_response, wrap_command, wrap_response
+    from .kdf import (
+        ICAO_KDF_ENC,
+        ICAO_KDF_MAC,
+        ICAO_KDF_PI,
+        CounterLocation,
+        IcaoCipher,
+        hkdf,
+        icao_kdf,
+        kbkdf_cmac,
+        scp03_derive,
+        x963_kdf,
+    )
+    from .mac import aes_cmac, aes_cmac_chained, cmac_subkeys, retail_mac, tags_equal
+    from .padding import pad, unpad, zero_pad
+    from .session import CardSession, SendSequenceCounter, TerminalSession
+    from .suites import AesSuite, CipherSuite, TdesSuite
 
 __all__ = [
     # secure messaging
@@ -131,3 +138,55 @@ __all__ = [
     "ecdsa_sign",
     "ecdsa_verify",
 ]
+
+__getattr__ = lazy_exports(__name__, {
+    "AES128_PROFILE": ".auth",
+    "TDES_PROFILE": ".auth",
+    "AuthenticationError": ".auth",
+    "AuthProfile": ".auth",
+    "CardAuthenticator": ".auth",
+    "TerminalAuthenticator": ".auth",
+    "mutual_authenticate": ".auth",
+    "diversification_input": ".diversify",
+    "diversify_aes128": ".diversify",
+    "EcKeyPair": ".ecdh",
+    "decode_point": ".ecdh",
+    "encode_point": ".ecdh",
+    "ephemeral_ephemeral": ".ecdh",
+    "ephemeral_static": ".ecdh",
+    "generate_p256": ".ecdh",
+    "load_p256_private": ".ecdh",
+    "shared_secret": ".ecdh",
+    "ecdsa_sign": ".ecdsa:sign",
+    "ecdsa_verify": ".ecdsa:verify",
+    "SmError": ".errors",
+    "is_protected": ".iso7816",
+    "unwrap_command": ".iso7816",
+    "unwrap_response": ".iso7816",
+    "wrap_command": ".iso7816",
+    "wrap_response": ".iso7816",
+    "ICAO_KDF_ENC": ".kdf",
+    "ICAO_KDF_MAC": ".kdf",
+    "ICAO_KDF_PI": ".kdf",
+    "CounterLocation": ".kdf",
+    "IcaoCipher": ".kdf",
+    "hkdf": ".kdf",
+    "icao_kdf": ".kdf",
+    "kbkdf_cmac": ".kdf",
+    "scp03_derive": ".kdf",
+    "x963_kdf": ".kdf",
+    "aes_cmac": ".mac",
+    "aes_cmac_chained": ".mac",
+    "cmac_subkeys": ".mac",
+    "retail_mac": ".mac",
+    "tags_equal": ".mac",
+    "pad": ".padding",
+    "unpad": ".padding",
+    "zero_pad": ".padding",
+    "CardSession": ".session",
+    "SendSequenceCounter": ".session",
+    "TerminalSession": ".session",
+    "AesSuite": ".suites",
+    "CipherSuite": ".suites",
+    "TdesSuite": ".suites",
+})

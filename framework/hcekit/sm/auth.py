@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
 from cryptography.hazmat.primitives.ciphers import BlockCipherAlgorithm, Cipher, algorithms, modes
 
-from ..apdu import CommandApdu
+from ..apdu import INS_EXTERNAL_AUTHENTICATE, INS_GET_CHALLENGE, CommandApdu
 from ..errors import HcekitError, IsoError
 from ..sw import SW
 from .kdf import IcaoCipher
@@ -50,8 +50,6 @@ __all__ = [
     "INS_EXTERNAL_AUTHENTICATE",
 ]
 
-INS_GET_CHALLENGE = 0x84
-INS_EXTERNAL_AUTHENTICATE = 0x82
 MAC_LENGTH = 8
 
 Random = Callable[[int], bytes]

@@ -11,11 +11,10 @@ session keys are :data:`~hcekit.sm.auth.TDES_PROFILE` (3DES, retail MAC).
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
-from cryptography.hazmat.primitives import hashes
-
-from .auth import TDES_PROFILE, CardAuthenticator, Random, TerminalAuthenticator
-from .kdf import ICAO_KDF_ENC, ICAO_KDF_MAC, icao_kdf
+if TYPE_CHECKING:  # the key recipes import them when called: check digits need no cryptography
+    from .auth import CardAuthenticator, Random, TerminalAuthenticator
 
 __all__ = ["check_digit", "mrz_information", "bac_key_seed", "bac_keys", "bac_card",
            "bac_terminal"]
@@ -49,6 +48,8 @@ def mrz_information(document_number: str, date_of_birth: str, date_of_expiry: st
 
 def bac_key_seed(mrz_info: str) -> bytes:
     """K_seed: the first 16 bytes of SHA-1 over MRZ_information."""
+    from cryptography.hazmat.primitives import hashes
+
     digest = hashes.Hash(hashes.SHA1())
     digest.update(mrz_info.encode("ascii"))
     return digest.finalize()[:16]
@@ -56,17 +57,23 @@ def bac_key_seed(mrz_info: str) -> bytes:
 
 def bac_keys(mrz_info: str) -> tuple[bytes, bytes]:
     """(K_enc, K_mac), the document basic access keys."""
+    from .kdf import ICAO_KDF_ENC, ICAO_KDF_MAC, icao_kdf
+
     seed = bac_key_seed(mrz_info)
     return icao_kdf(seed, ICAO_KDF_ENC), icao_kdf(seed, ICAO_KDF_MAC)
 
 
 def bac_card(mrz_info: str, *, random: Random = os.urandom) -> CardAuthenticator:
     """The chip's side of BAC for a document with this MRZ."""
+    from .auth import TDES_PROFILE, CardAuthenticator
+
     k_enc, k_mac = bac_keys(mrz_info)
     return CardAuthenticator(TDES_PROFILE, k_enc, k_mac, random=random)
 
 
 def bac_terminal(mrz_info: str, *, random: Random = os.urandom) -> TerminalAuthenticator:
     """The inspection system's side of BAC, keys from the MRZ it read optically."""
+    from .auth import TDES_PROFILE, TerminalAuthenticator
+
     k_enc, k_mac = bac_keys(mrz_info)
     return TerminalAuthenticator(TDES_PROFILE, k_enc, k_mac, random=random)

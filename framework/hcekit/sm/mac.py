@@ -20,8 +20,6 @@ Comparing tags: always :func:`tags_equal` (constant time).
 
 from __future__ import annotations
 
-import hmac
-
 from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
 from cryptography.hazmat.primitives import cmac
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
@@ -39,6 +37,8 @@ _ZERO_IV16 = bytes(AES_BLOCK)
 
 def tags_equal(a: bytes, b: bytes) -> bool:
     """Constant-time comparison of two MAC tags (or any secrets)."""
+    import hmac  # here, not at import: it loads OpenSSL's hashlib, which a cold start can skip
+
     return hmac.compare_digest(a, b)
 
 

@@ -18,13 +18,26 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
-from hcekit import errors as hcekit_errors
 from hcekit.store import PluginStore
 
 from . import testca
 from .fascn import Fascn
 from .objects import CCC_CARD_ID_LENGTH, NON_FEDERAL_FASCN, Chuid
 from .piv import OID_PIV_CARD_AUTH_EKU, OID_PIV_FASCN
+from .storage import (
+    DEFAULT_PIN,
+    KEY_CCC_ID,
+    KEY_CERT,
+    KEY_CHUID,
+    KEY_META,
+    KEY_PIN,
+    KEY_PIN_TRIES,
+    KEY_PRIVATE,
+    PIN_LENGTH,
+    PIN_TRIES,
+    PersonalizationError,
+    is_personalized,
+)
 
 __all__ = [
     "Badge",
@@ -38,24 +51,8 @@ __all__ = [
     "PIN_TRIES",
 ]
 
-KEY_PRIVATE = "cak.key"
-KEY_CERT = "cak.cert"
-KEY_CHUID = "chuid"
-KEY_META = "badge"
-KEY_PIN = "pin"
-KEY_PIN_TRIES = "pin.tries"
-KEY_CCC_ID = "ccc.id"
-
-#: PIN of a self-personalized TEST badge (SP 800-73-4: 6–8 digits, padded with FF to 8 bytes).
-DEFAULT_PIN = "123456"
-PIN_TRIES = 3
-PIN_LENGTH = 8
 DEFAULT_VALIDITY = datetime.timedelta(days=365)
 _BACKDATE = datetime.timedelta(minutes=5)
-
-
-class PersonalizationError(hcekit_errors.PersonalizationError):
-    """The personalization request is inconsistent (issuer key without cert, bad PIN, …)."""
 
 
 @dataclass(frozen=True)
@@ -228,12 +225,12 @@ def personalize(store: PluginStore, request: BadgeRequest | None = None) -> Badg
 
 def load_badge(store: PluginStore) -> Badge | None:
     """The stored badge, or None if this store was never personalized."""
-    private_der = store.get(KEY_PRIVATE)
-    if private_der is None:
+    if not is_personalized(store):
         return None
-    cert_der, chuid_raw, meta = store.get(KEY_CERT), store.get(KEY_CHUID), store.get_json(KEY_META)
-    ccc_id = store.get(KEY_CCC_ID)
-    if cert_der is None or chuid_raw is None or not isinstance(meta, dict) or ccc_id is None:
+    private_der, cert_der, chuid_raw = store.get(KEY_PRIVATE), store.get(KEY_CERT), store.get(KEY_CHUID)
+    meta, ccc_id = store.get_json(KEY_META), store.get(KEY_CCC_ID)
+    if private_der is None or cert_der is None or chuid_raw is None or not isinstance(meta, dict) \
+            or ccc_id is None:
         raise PersonalizationError("the badge store is incomplete; personalize again")
     key = serialization.load_der_private_key(private_der, password=None)
     if not isinstance(key, ec.EllipticCurvePrivateKey):

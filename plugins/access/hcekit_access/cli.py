@@ -22,16 +22,9 @@ from hcekit.cli.arguments import int_range, non_empty, open_output
 from hcekit.cli.personalization import Personalization
 from hcekit.store import PluginStore
 
-from .badge import (
-    DEFAULT_PIN,
-    KEY_PRIVATE,
-    Badge,
-    BadgeRequest,
-    PersonalizationError,
-    load_badge,
-    personalize,
-)
+from .badge import Badge, BadgeRequest, PersonalizationError, load_badge, personalize
 from .fascn import Fascn, FascnError
+from .storage import DEFAULT_PIN, KEY_PRIVATE
 
 __all__ = ["PERSONALIZATION"]
 

@@ -11,12 +11,9 @@ needs the PIN.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec, utils
 from hcekit import (
     SW,
     AidKind,
@@ -30,34 +27,22 @@ from hcekit import (
     hookimpl,
     tlv,
 )
-from hcekit.sm import tags_equal
-from hcekit.terminal.script import TerminalScript
+from hcekit.logs import get_logger
+
+from .piv import PIV_AID, PIV_ATR, Alg, Ins, KeyRef, ObjectTag, Tag
+from .storage import KEY_PIN, KEY_PIN_TRIES, PIN_LENGTH, PIN_TRIES, is_personalized
 
 if TYPE_CHECKING:
+    from cryptography.hazmat.primitives import hashes
     from hcekit.cli.personalization import Personalization
+    from hcekit.store import PluginStore
+    from hcekit.terminal.script import TerminalScript
 
-from .badge import (
-    KEY_PIN,
-    KEY_PIN_TRIES,
-    PIN_LENGTH,
-    PIN_TRIES,
-    Badge,
-    load_badge,
-    personalize,
-)
-from .objects import (
-    application_property_template,
-    capability_container,
-    certificate_object,
-    discovery_object,
-    key_history_object,
-    wrap_object,
-)
-from .piv import PIV_AID, PIV_ATR, Alg, Ins, KeyRef, ObjectTag, Tag
+    from .badge import Badge
 
 __all__ = ["AccessPlugin", "challenge_hash"]
 
-log = logging.getLogger("hcekit.plugin.access")
+log = get_logger("hcekit.plugin.access")
 
 P1P2_GET_DATA = 0x3FFF
 P2_SELECT_NO_RESPONSE_DATA = 0x0C
@@ -66,22 +51,23 @@ P1_VERIFY_RESET = 0xFF
 CLA_SECURE_MESSAGING = 0x0C
 _VERIFIED = "pin_verified"
 
-#: ECDSA signs a digest; the reader sends one (SP 800-73-4 Part 2, 3.2.4). Its
-#: length tells which hash made it, which ECDSA needs to truncate it right.
-_DIGESTS: dict[int, hashes.HashAlgorithm] = {
-    20: hashes.SHA1(), 28: hashes.SHA224(), 32: hashes.SHA256(),
-    48: hashes.SHA384(), 64: hashes.SHA512(),
-}
-
-
 def challenge_hash(challenge: bytes) -> hashes.HashAlgorithm:
-    """The hash whose digest size *challenge* has; IsoError 6A80 for other sizes."""
+    """The hash whose digest size *challenge* has; IsoError 6A80 for other sizes.
+
+    ECDSA signs a digest; the reader sends one (SP 800-73-4 Part 2, 3.2.4). Its
+    length tells which hash made it, which ECDSA needs to truncate it right.
+    """
+    from cryptography.hazmat.primitives import hashes
+
+    by_size: dict[int, type[hashes.HashAlgorithm]] = {
+        20: hashes.SHA1, 28: hashes.SHA224, 32: hashes.SHA256, 48: hashes.SHA384, 64: hashes.SHA512,
+    }
     try:
-        return _DIGESTS[len(challenge)]
+        return by_size[len(challenge)]()
     except KeyError:
         raise IsoError(SW.INCORRECT_DATA,
                        f"challenge of {len(challenge)} bytes is not a digest size "
-                       f"({', '.join(str(n) for n in _DIGESTS)})") from None
+                       f"({', '.join(str(n) for n in by_size)})") from None
 
 
 class AccessPlugin:
@@ -93,6 +79,7 @@ class AccessPlugin:
     conformance = {"reads": [{"aid": PIV_AID.hex(), "read": "00CB3FFF055C035FC101"}]}
 
     def __init__(self) -> None:
+        self._store: PluginStore | None = None
         self._badge: Badge | None = None
         self._objects: dict[int, bytes] = {}
         self._apt = b""
@@ -101,16 +88,27 @@ class AccessPlugin:
 
     @hookimpl
     def hcekit_startup(self, plugin: PluginContext) -> None:
-        badge = load_badge(plugin.store)
-        if badge is None:
+        self._store = plugin.store
+        if not is_personalized(plugin.store):
+            from .badge import personalize
+
             badge = personalize(plugin.store)
             plugin.log.warning(
                 "access badge self-personalized under the TEST CA (card %s); "
                 "run 'hcekit access personalize' for a real issuer", badge.identifier)
-        self.load(badge)
+            self.load(badge)
 
     def load(self, badge: Badge) -> None:
         """Serve *badge* (after startup or a re-personalization in this process)."""
+        from .objects import (
+            application_property_template,
+            capability_container,
+            certificate_object,
+            discovery_object,
+            key_history_object,
+            wrap_object,
+        )
+
         self._badge = badge
         self._apt = application_property_template(badge.label)
         self._objects = {
@@ -121,9 +119,22 @@ class AccessPlugin:
             ObjectTag.CARD_CAPABILITY_CONTAINER: wrap_object(capability_container(badge.ccc_card_id)),
         }
 
+    def _loaded(self) -> Badge:
+        """The badge, read from the store on first use: parsing its key and certificate
+        imports ``cryptography.x509``, which a card answering another AID never needs."""
+        if self._badge is None:
+            from .badge import load_badge
+
+            badge = load_badge(self._store) if self._store is not None else None
+            if badge is None:
+                raise IsoError(SW.CONDITIONS_OF_USE_NOT_SATISFIED, "badge not personalized")
+            self.load(badge)
+        assert self._badge is not None
+        return self._badge
+
     @property
     def badge(self) -> Badge | None:
-        return self._badge
+        return self._loaded() if self._store is not None else self._badge
 
     @hookimpl
     def hcekit_atr(self, card: Card) -> bytes:
@@ -141,6 +152,7 @@ class AccessPlugin:
 
     @hookimpl
     def hcekit_select(self, app: AppContext, command: CommandApdu) -> bytes | None:
+        self._loaded()
         if command.p2 & P2_SELECT_NO_RESPONSE_DATA == P2_SELECT_NO_RESPONSE_DATA:
             return None
         return self._apt
@@ -179,9 +191,7 @@ class AccessPlugin:
 
     def _general_authenticate(self, app: AppContext, command: CommandApdu) -> bytes:
         app.mark_sensitive()
-        badge = self._badge
-        if badge is None:
-            raise IsoError(SW.CONDITIONS_OF_USE_NOT_SATISFIED, "badge not personalized")
+        badge = self._loaded()
         if command.p2 != KeyRef.CARD_AUTHENTICATION:
             raise IsoError(SW.INCORRECT_P1P2,
                            f"key reference {command.p2:02X}: this badge has only the "
@@ -206,6 +216,8 @@ class AccessPlugin:
             raise IsoError(SW.INCORRECT_DATA,
                            "key 9E answers internal authentication only: 7C { 81 challenge, 82 empty }")
         challenge = fields[Tag.CHALLENGE]
+        from cryptography.hazmat.primitives.asymmetric import ec, utils
+
         signature = badge.private_key.sign(
             challenge, ec.ECDSA(utils.Prehashed(challenge_hash(challenge))))
         return tlv.encode(Tag.DYNAMIC_AUTHENTICATION_TEMPLATE, [tlv.encode(Tag.RESPONSE, signature)])
@@ -232,6 +244,8 @@ class AccessPlugin:
             raise IsoError(SW.VERIFICATION_FAILED | 0xC0 | min(tries, 15), "PIN not verified")
         if len(command.data) != PIN_LENGTH:
             raise IsoError(SW.INCORRECT_DATA, "the PIN is sent as 8 bytes padded with FF")
+        from hcekit.sm import tags_equal
+
         # The retry counter is read and written in one transaction: two cards serving one
         # store (or a stale copy) can never both spend the same try.
         with store.transaction():

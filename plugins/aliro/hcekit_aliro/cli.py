@@ -28,6 +28,7 @@ from hcekit.store import PluginStore
 from . import credential
 from .credential import Credential, TrustedGroup
 from .crypto import load_point, point_of
+from .storage import is_personalised
 from .testkeys import TEST_GROUP_ID, test_credential_issuer_key, test_issuer_key, test_reader_key
 
 __all__ = ["PERSONALIZATION", "cmd_reader"]
@@ -185,7 +186,7 @@ PERSONALIZATION: Personalization[credential.Personalization] = Personalization(
     add_arguments=_arguments,
     prepare=_prepare,
     write=_write,
-    exists=lambda store: credential.KEY_ENDPOINT in store,
+    exists=is_personalised,
     show=_show,
     show_description="Print the stored credential: reader groups, documents, how many readers "
                      "hold a Kpersistent, the mailbox (never a private key); --public-key "

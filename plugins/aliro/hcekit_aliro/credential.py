@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ec
-from hcekit.options import OptionGroup
 from hcekit.store import PluginStore
 
 from .assumptions import KPERSISTENT_CACHE_SIZE, MAILBOX_SIZE
@@ -34,17 +33,20 @@ from .protocol import (
     TIMESTAMP_LENGTH,
 )
 from .stepup import AccessDocument, build_access_document
+from .storage import (
+    KEY_CONFIG,
+    KEY_DOCUMENT,
+    KEY_ENDPOINT,
+    KEY_INDEX,
+    KEY_MAILBOX,
+    KEY_PERSISTENT_PREFIX,
+    KEY_REVOCATION,
+    add_options,
+    is_personalised,
+)
 from .testkeys import TEST_GROUP_ID, test_credential_issuer_key, test_issuer_key, test_reader_key
 
 __all__ = ["CachedReader", "Credential", "Personalization", "TrustedGroup", "add_options"]
-
-KEY_ENDPOINT = "endpoint_private_key"
-KEY_CONFIG = "config"
-KEY_INDEX = "kpersistent_index"
-KEY_PERSISTENT_PREFIX = "kpersistent/"
-KEY_MAILBOX = "mailbox"
-KEY_DOCUMENT = "access_document"
-KEY_REVOCATION = "revocation_document"
 
 
 @dataclass(frozen=True)
@@ -154,19 +156,6 @@ class Personalization:
                 store.set(KEY_REVOCATION, revocation.encoded)
 
 
-def add_options(options: OptionGroup) -> None:
-    """The options that personalise an empty store on first start (``--option aliro.KEY=…``)."""
-    options.add("group", type=bytes, help="reader group identifier, 16 bytes hex "
-                "(default: the public TEST group)")
-    options.add("reader_key", type=bytes, help="the readers' P-256 verification key, "
-                "uncompressed point hex (04…)")
-    options.add("issuer_key", type=bytes, help="the reader-system issuer's P-256 key, "
-                "uncompressed point hex, for reader certificates")
-    options.add("documents", type=bool, default=True,
-                help="provision the TEST-signed Access and Revocation Documents")
-    options.add("mailbox_write", type=bool, default=True, help="let readers write the mailbox")
-
-
 class Credential:
     """Typed access to the store; reads are cached per instance, writes are transactional."""
 
@@ -177,7 +166,7 @@ class Credential:
 
     @property
     def personalised(self) -> bool:
-        return KEY_ENDPOINT in self.store
+        return is_personalised(self.store)
 
     @property
     def endpoint_key(self) -> ec.EllipticCurvePrivateKey:

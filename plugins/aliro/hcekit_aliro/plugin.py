@@ -16,15 +16,17 @@ from typing import TYPE_CHECKING, Any
 
 from hcekit import AppContext, Category, Claim, CommandApdu, DeactivationReason, PluginContext, hookimpl
 from hcekit.options import OptionGroup
-from hcekit.terminal import TerminalScript
 
-from .applet import ExpeditedSession, StepUpSession
-from .credential import Credential, Personalization, add_options
-from .fci import select_answer, step_up_select_answer
+from .protocol import EXPEDITED_AID, STEP_UP_AID
+from .storage import add_options, is_personalised
 
 if TYPE_CHECKING:
     from hcekit.cli.personalization import Personalization as Declared
-from .protocol import EXPEDITED_AID, STEP_UP_AID
+    from hcekit.store import PluginStore
+    from hcekit.terminal import TerminalScript
+
+    from .applet import ExpeditedSession
+    from .credential import Credential, Personalization
 
 __all__ = ["AliroPlugin"]
 
@@ -48,7 +50,8 @@ class AliroPlugin:
 
     def __init__(self, personalization: Personalization | None = None) -> None:
         self._personalization = personalization
-        self.credential: Credential | None = None
+        self._store: PluginStore | None = None
+        self._loaded: Credential | None = None
         self._expedited: ExpeditedSession | None = None
 
     # -- lifecycle ------------------------------------------------------------------------------
@@ -59,20 +62,22 @@ class AliroPlugin:
 
     @hookimpl
     def hcekit_startup(self, plugin: PluginContext) -> None:
+        self._store = plugin.store
         given = {k for k, v in plugin.options.items()
                  if v is not None and k not in ("documents", "mailbox_write")}
-        if Credential(plugin.store).personalised:
+        if is_personalised(plugin.store):
             if given:
                 plugin.log.warning("options %s not applied: the store already holds an Aliro "
                                    "credential (hcekit aliro personalize --force replaces it)",
                                    ", ".join(sorted(given)))
-        else:
-            personalization = self._personalization or Personalization.from_options(plugin.options)
-            personalization.write(plugin.store)
-            if personalization.test:
-                plugin.log.info("personalised a new Aliro credential for the TEST reader group "
-                                "(public test keys)")
-        self.credential = Credential(plugin.store)
+            return
+        from .credential import Personalization  # key generation: only for an empty store
+
+        personalization = self._personalization or Personalization.from_options(plugin.options)
+        personalization.write(plugin.store)
+        if personalization.test:
+            plugin.log.info("personalised a new Aliro credential for the TEST reader group "
+                            "(public test keys)")
 
     @hookimpl
     def hcekit_claims(self, plugin: PluginContext) -> list[Claim]:
@@ -80,11 +85,19 @@ class AliroPlugin:
                 Claim(STEP_UP_AID, Category.OTHER, description="Aliro step-up phase")]
 
     def _credential(self) -> Credential:
-        assert self.credential is not None, "hcekit_startup has not run"
-        return self.credential
+        """The stored credential, opened at the first SELECT (the cold-start rule)."""
+        if self._loaded is None:
+            assert self._store is not None, "hcekit_startup has not run"
+            from .credential import Credential
+
+            self._loaded = Credential(self._store)
+        return self._loaded
 
     @hookimpl
     def hcekit_select(self, app: AppContext, command: CommandApdu) -> bytes:
+        from .applet import ExpeditedSession, StepUpSession
+        from .fci import select_answer, step_up_select_answer
+
         if app.claim.aid == STEP_UP_AID:
             app.session[_SESSION] = StepUpSession(self._credential(), self._expedited)
             return step_up_select_answer()

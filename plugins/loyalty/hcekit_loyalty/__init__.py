@@ -5,6 +5,17 @@ is :class:`hcekit_loyalty.till.SmartTapTill` and the ``loyalty-till`` terminal
 script.
 """
 
-from .plugin import LoyaltyPlugin
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from hcekit.lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from .plugin import LoyaltyPlugin
 
 __all__ = ["LoyaltyPlugin"]
+
+__getattr__ = lazy_exports(__name__, {
+    "LoyaltyPlugin": ".plugin",
+})

@@ -1,116 +1,41 @@
-"""The loyalty card personality: a Smart-Tap-2.1-style pass with a points ledger.
+"""The loyalty card personality: claims, options and the store; the protocol waits for a till.
 
-Flow a till drives (one tap)::
-
-    SELECT OSE.VAS.01            → FCI: label, device nonce, device ephemeral key
-    SELECT A000000476D0000111    → versions + the same device nonce (optional)
-    90 53 NEGOTIATE              → merchant signature checked, session keys derived
-    90 50 GET DATA               → encrypted loyalty object (member ID, balance), offers
-    90 C0 GET MORE DATA          → the rest of a long answer (after 9100)
-    90 52 PUSH DATA              → MAC'd earn/redeem; encrypted result
-
-The nonce and the ephemeral key live for one field presentation (both AIDs
-share them, as on a phone); the secure session lives until the next SELECT
-or the field drops. The card answers only collectors it holds a program for.
+This module is what the ``loyalty`` entry point imports, so it stays light
+(the cold-start rule in ``docs/plugin-authoring.md``): a card that answers
+another AID first never imports the Smart Tap protocol, its cryptography or
+the program code. :mod:`.applet` serves a till from the first SELECT on;
+:mod:`.programs` personalises a store that lacks programs.
 """
 
 from __future__ import annotations
 
-import os
-import zlib
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from cryptography.hazmat.primitives.asymmetric import ec
 from hcekit import (
-    SW,
     AppContext,
     Category,
     Claim,
     CommandApdu,
-    IsoError,
     PluginContext,
     ResponseApdu,
     hookimpl,
 )
 from hcekit.events import DeactivationReason
 from hcekit.options import OptionGroup, json_value
-from hcekit.terminal import TerminalScript
 
-from . import assumptions as A
-from .crypto import (
-    SessionKeys,
-    compressed,
-    derive_session_keys,
-    ecdh,
-    ledger_mac_ok,
-    ledger_signed_data,
-    new_ephemeral,
-    seal,
-    signed_data,
-    verify,
-)
-from .ledger import ReplayError, apply_update
-from .programs import Program, ProgramBook
-from .protocol import (
-    AID_OSE,
-    AID_SMART_TAP_2,
-    CLA_SMART_TAP,
-    INS_GET_DATA,
-    INS_GET_MORE_DATA,
-    INS_NEGOTIATE,
-    INS_PUSH_DATA,
-    NONCE_LENGTH,
-    VERSION,
-    WALLET_LABEL,
-    CustomerObject,
-    LedgerResult,
-    LoyaltyObject,
-    NegotiateRequest,
-    NegotiateResponse,
-    PushRequest,
-    PushResponse,
-    ServiceObjects,
-    ServiceRequest,
-    ServiceResponse,
-    ServiceType,
-    Session,
-    encode_ose_fci,
-    encode_select_response,
-)
-from .status import SmartTapSW
+from .aids import AID_OSE, AID_SMART_TAP_2, WALLET_LABEL
+from .storage import holds_programs
 
 if TYPE_CHECKING:
     from hcekit.cli.personalization import Personalization
+    from hcekit.store import PluginStore
+    from hcekit.terminal import TerminalScript
+
+    from .applet import LoyaltyApplet
+    from .programs import ProgramBook
 
 __all__ = ["LoyaltyPlugin"]
-
-SHORT_NE = 256
-
-
-@dataclass
-class _SecureSession:
-    id: bytes
-    expected_sequence: int
-    collector_id: int
-    key_version: int
-    keys: SessionKeys
-    live: bool
-
-
-@dataclass
-class _Tap:
-    """What lives for one presentation to the reader."""
-
-    nonce: bytes
-    ephemeral: ec.EllipticCurvePrivateKey
-    secure: _SecureSession | None = None
-    pending: bytes = b""
-    pending_sw: int = SmartTapSW.OK
-    device_key: bytes = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.device_key = compressed(self.ephemeral.public_key())
 
 
 class LoyaltyPlugin:
@@ -119,8 +44,8 @@ class LoyaltyPlugin:
     name = "loyalty"
 
     def __init__(self) -> None:
-        self.book: ProgramBook | None = None
-        self._tap: _Tap | None = None
+        self._store: PluginStore | None = None
+        self._applet: LoyaltyApplet | None = None
         self._label = WALLET_LABEL
 
     # -- lifecycle ------------------------------------------------------------------
@@ -137,13 +62,33 @@ class LoyaltyPlugin:
 
     @hookimpl
     def hcekit_startup(self, plugin: PluginContext) -> None:
-        self.book = ProgramBook(plugin.store)
+        self._store = plugin.store
         label = plugin.options.get("wallet_label")
         if label is not None:
             self._label = str(label).encode()
-        for program in self.book.personalise(plugin.options):
-            plugin.log.info("personalised %sprogram %d (%s)", "TEST " if program.test else "",
-                            program.collector_id, program.name)
+        if _asks_for_programs(plugin.options) or not holds_programs(plugin.store):
+            assert self.book is not None
+            for program in self.book.personalise(plugin.options):
+                plugin.log.info("personalised %sprogram %d (%s)", "TEST " if program.test else "",
+                                program.collector_id, program.name)
+
+    @property
+    def book(self) -> ProgramBook | None:
+        """The programs on this card (None before ``hcekit_startup``)."""
+        if self._store is None:
+            return None
+        return self.applet.book
+
+    @property
+    def applet(self) -> LoyaltyApplet:
+        """What serves the till, created on first use: the protocol's imports start here."""
+        if self._applet is None:
+            assert self._store is not None, "hcekit_startup has not run"
+            from .applet import LoyaltyApplet
+            from .programs import ProgramBook
+
+            self._applet = LoyaltyApplet(ProgramBook(self._store), self._label)
+        return self._applet
 
     @hookimpl
     def hcekit_claims(self, plugin: PluginContext) -> list[Claim]:
@@ -164,194 +109,30 @@ class LoyaltyPlugin:
 
         return [TILL_SCRIPT]
 
-    @hookimpl
-    def hcekit_field(self, card: object, active: bool, reason: DeactivationReason | None) -> None:
-        self._tap = None
-
-    @hookimpl
-    def hcekit_deactivated(self, app: AppContext, reason: DeactivationReason) -> None:
-        self._tap = None
-
-    def _current_tap(self) -> _Tap:
-        if self._tap is None:
-            self._tap = _Tap(os.urandom(NONCE_LENGTH), new_ephemeral())
-        return self._tap
-
-    # -- SELECT ------------------------------------------------------------------------
+    # -- APDUs ------------------------------------------------------------------------
 
     @hookimpl
     def hcekit_select(self, app: AppContext, command: CommandApdu) -> bytes:
-        tap = self._current_tap()
-        tap.secure = None
-        tap.pending = b""
-        if app.aid == AID_OSE:
-            return encode_ose_fci(tap.nonce, tap.device_key, self._label)
-        return encode_select_response(tap.nonce)
-
-    # -- commands ----------------------------------------------------------------------
+        return self.applet.select(app, command)
 
     @hookimpl
     def hcekit_process(self, app: AppContext, command: CommandApdu) -> ResponseApdu:
-        if command.cla != CLA_SMART_TAP:
-            raise IsoError(SW.CLA_NOT_SUPPORTED, f"Smart Tap commands use CLA 90, not {command.cla:02X}")
-        if command.p1 or command.p2:
-            raise IsoError(SW.INCORRECT_P1P2, "Smart Tap commands take P1-P2 = 0000")
-        tap = self._current_tap()
-        ins = command.ins
-        if ins == INS_NEGOTIATE:
-            app.mark_sensitive()
-            return self._negotiate(tap, command)
-        if ins == INS_GET_DATA:
-            app.mark_sensitive()
-            return self._get_data(tap, command)
-        if ins == INS_GET_MORE_DATA:
-            app.mark_sensitive()
-            return self._more(tap, command)
-        if ins == INS_PUSH_DATA:
-            app.mark_sensitive()
-            return self._push(tap, command)
-        raise IsoError(SW.INS_NOT_SUPPORTED, f"INS {ins:02X} is not a Smart Tap command")
+        return self.applet.process(app, command)
 
-    @property
-    def _book(self) -> ProgramBook:
-        if self.book is None:
-            raise IsoError(SW.UNKNOWN, "plugin not started")
-        return self.book
+    @hookimpl
+    def hcekit_field(self, card: object, active: bool, reason: DeactivationReason | None) -> None:
+        if self._applet is not None:
+            self._applet.end_tap()
 
-    def _program(self, collector_id: int) -> Program:
-        program = self._book.get(collector_id)
-        if program is None:
-            raise IsoError(SmartTapSW.UNKNOWN_MERCHANT,
-                           f"no program for collector {collector_id} on this card")
-        return program
-
-    @staticmethod
-    def _check_version(version: int) -> None:
-        if version != VERSION:
-            raise IsoError(SmartTapSW.UNSUPPORTED_VERSION,
-                           f"request version {version:04X}; this card speaks {VERSION:04X}")
-
-    @staticmethod
-    def _check_session(secure: _SecureSession, session: Session) -> None:
-        if session.id != secure.id:
-            raise IsoError(SmartTapSW.INVALID_SEQUENCE, "session ID differs from the negotiated one")
-        if session.sequence != secure.expected_sequence:
-            raise IsoError(SmartTapSW.INVALID_SEQUENCE,
-                           f"sequence {session.sequence}, expected {secure.expected_sequence}")
-
-    def _deliver(self, tap: _Tap, command: CommandApdu, data: bytes, sw: int) -> ResponseApdu:
-        """Smart Tap's own chaining: at most Ne bytes now, 9100 while more waits."""
-        ne = command.le if command.le is not None else SHORT_NE
-        if len(data) <= ne:
-            tap.pending = b""
-            return ResponseApdu(data, sw)
-        tap.pending = data[ne:]
-        tap.pending_sw = sw
-        return ResponseApdu(data[:ne], SmartTapSW.MORE_DATA)
-
-    def _negotiate(self, tap: _Tap, command: CommandApdu) -> ResponseApdu:
-        tap.secure = None
-        request = NegotiateRequest.parse(command.data)
-        self._check_version(request.version)
-        program = self._program(request.collector_id)
-        merchant_key = program.merchant_key(request.key_version)
-        if merchant_key is None:
-            raise IsoError(SmartTapSW.AUTHENTICATION_FAILED,
-                           f"collector {program.collector_id} has no key version "
-                           f"{request.key_version}")
-        signed = signed_data(request.terminal_nonce, tap.nonce, request.collector_id,
-                             request.terminal_key, live_auth=request.live_auth)
-        if not verify(merchant_key, request.signature, signed):
-            raise IsoError(SmartTapSW.AUTHENTICATION_FAILED,
-                           "merchant signature does not verify with the program's key")
-        try:
-            shared = ecdh(tap.ephemeral, request.terminal_key)
-        except ValueError:
-            raise IsoError(SmartTapSW.FORMAT_INVALID, "terminal ephemeral key is not a P-256 point") from None
-        info = signed if A.SIGNED_DATA_IN_HKDF_INFO else signed_data(
-            request.terminal_nonce, tap.nonce, request.collector_id, request.terminal_key)
-        keys = derive_session_keys(shared, tap.device_key, info, request.signature)
-        reply = request.session.next()
-        tap.secure = _SecureSession(request.session.id, reply.sequence, request.collector_id,
-                                    request.key_version, keys, request.live_auth)
-        sw = SmartTapSW.OK if request.live_auth else SmartTapSW.OK_PRESIGNED_AUTH
-        return ResponseApdu(NegotiateResponse(reply, tap.device_key).encode(), sw)
-
-    def _secure(self, tap: _Tap) -> _SecureSession:
-        if tap.secure is None:
-            raise IsoError(SmartTapSW.SESSION_REQUIRED, "negotiate a secure session first")
-        return tap.secure
-
-    def _get_data(self, tap: _Tap, command: CommandApdu) -> ResponseApdu:
-        secure = self._secure(tap)
-        request = ServiceRequest.parse(command.data)
-        self._check_version(request.version)
-        self._check_session(secure, request.session)
-        if request.collector_id != secure.collector_id:
-            raise IsoError(SmartTapSW.UNKNOWN_MERCHANT,
-                           "service request names another collector than the negotiation")
-        program = self._program(secure.collector_id)
-        objects = self._objects(program, set(request.service_types))
-        passes = bool(objects.loyalty or objects.offers)
-        plaintext = objects.encode() if (passes or objects.customer) else b""
-        flags = A.BUNDLE_FLAG_ENCRYPTED
-        if request.zlib_supported and plaintext:
-            plaintext = zlib.compress(plaintext)
-            flags |= A.BUNDLE_FLAG_COMPRESSED
-        reply = request.session.next()
-        secure.expected_sequence = reply.sequence
-        bundle = seal(secure.keys, plaintext)
-        data = ServiceResponse(reply, flags, bundle).encode()
-        return self._deliver(tap, command, data,
-                             SmartTapSW.OK if passes else SmartTapSW.OK_NO_PASSES)
-
-    def _objects(self, program: Program, wanted: set[int]) -> ServiceObjects:
-        everything = bool(wanted & {ServiceType.ALL, ServiceType.ALL_EXCEPT_PPSE})
-        objects = ServiceObjects()
-        if everything or ServiceType.LOYALTY in wanted:
-            book = self._book
-            objects.loyalty.append(LoyaltyObject(
-                program.object_id, program.member_id,
-                book.balance(program.collector_id), book.counter(program.collector_id)))
-        if everything or ServiceType.OFFER in wanted:
-            objects.offers.extend(program.offers)
-        if everything or ServiceType.WALLET_CUSTOMER in wanted:
-            objects.customer = CustomerObject(program.customer_id)
-        return objects
-
-    def _more(self, tap: _Tap, command: CommandApdu) -> ResponseApdu:
-        if not tap.pending:
-            raise IsoError(SW.CONDITIONS_OF_USE_NOT_SATISFIED, "no more data pending")
-        return self._deliver(tap, command, tap.pending, tap.pending_sw)
-
-    def _push(self, tap: _Tap, command: CommandApdu) -> ResponseApdu:
-        secure = self._secure(tap)
-        request, signed_part, covered = PushRequest.parse(command.data)
-        self._check_version(request.version)
-        self._check_session(secure, request.session)
-        if not secure.live:
-            raise IsoError(SmartTapSW.AUTHENTICATION_FAILED,
-                           "ledger updates need a live-authenticated session")
-        if not ledger_mac_ok(secure.keys, covered, request.mac):
-            tap.secure = None
-            raise IsoError(SmartTapSW.AUTHENTICATION_FAILED, "ledger MAC does not verify")
-        merchant_key = self._program(secure.collector_id).merchant_key(secure.key_version)
-        if merchant_key is None or not verify(merchant_key, request.signature,
-                                              ledger_signed_data(tap.nonce, signed_part)):
-            tap.secure = None
-            raise IsoError(SmartTapSW.AUTHENTICATION_FAILED,
-                           "ledger update is not signed with the merchant key")
-        try:
-            outcome = apply_update(self._book, secure.collector_id, request.object_id,
-                                   request.operation, request.points, request.counter)
-        except ReplayError as exc:
-            raise IsoError(SmartTapSW.INVALID_SEQUENCE, str(exc)) from None
-        reply = request.session.next()
-        secure.expected_sequence = reply.sequence
-        result = LedgerResult(request.object_id, outcome.status, outcome.balance, outcome.counter)
-        bundle = seal(secure.keys, result.encode())
-        return ResponseApdu(PushResponse(reply, A.BUNDLE_FLAG_ENCRYPTED, bundle).encode(),
-                            SmartTapSW.OK)
+    @hookimpl
+    def hcekit_deactivated(self, app: AppContext, reason: DeactivationReason) -> None:
+        if self._applet is not None:
+            self._applet.end_tap()
 
     def __repr__(self) -> str:
         return "LoyaltyPlugin()"
+
+
+def _asks_for_programs(options: Mapping[str, Any]) -> bool:
+    """Options that may add programs to a store that has some: only then is the book opened."""
+    return bool(options.get("programs")) or options.get("test_program") is not None

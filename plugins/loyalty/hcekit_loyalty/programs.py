@@ -35,12 +35,12 @@ from hcekit.store import PluginStore
 from . import assumptions as A
 from .crypto import compressed, load_public_key
 from .protocol import OfferObject
+from .storage import KEY_PROGRAMS
 from .testkeys import TEST_COLLECTOR_ID, TEST_KEY_VERSION, TEST_PROGRAM_NAME, load_test_merchant_key
 
 __all__ = ["KEY_PROGRAMS", "Program", "ProgramBook", "ProgramConfigError", "make_test_program",
            "parse_public_key", "program_from_options"]
 
-KEY_PROGRAMS = "programs"
 MAX_COLLECTOR_ID = (1 << 32) - 1
 
 

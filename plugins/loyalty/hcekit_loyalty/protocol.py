@@ -24,6 +24,7 @@ from hcekit.errors import IsoError
 from hcekit.ndef import NdefError, NdefRecord, Tnf, decode_message, encode_message
 
 from . import assumptions as A
+from .aids import AID_OSE, AID_SMART_TAP_2, WALLET_LABEL
 from .status import SmartTapSW
 
 __all__ = [
@@ -38,10 +39,6 @@ __all__ = [
     "smart_tap_name", "find_record",
 ]
 
-#: ``OSE.VAS.01``: the wallet-neutral value-added-services AID (public).
-AID_OSE = b"OSE.VAS.01"
-#: Smart Tap 2 (public).
-AID_SMART_TAP_2 = bytes.fromhex("A000000476D0000111")
 CLA_SMART_TAP = 0x90
 INS_NEGOTIATE = 0x53
 INS_GET_DATA = 0x50
@@ -49,8 +46,6 @@ INS_GET_MORE_DATA = 0xC0
 INS_PUSH_DATA = 0x52
 #: The Smart Tap 2 minor version every certified command uses (2.1).
 VERSION = 0x0001
-#: OSE application label a Smart Tap device answers (kormax notes; terminals key on it).
-WALLET_LABEL = b"AndroidPay"
 
 # OSE FCI tags (kormax notes, real-device capture)
 TAG_FCI = 0x6F

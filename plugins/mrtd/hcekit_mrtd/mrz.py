@@ -21,7 +21,7 @@ NAME_LENGTH = 39
 NUMBER_LENGTH = 9
 PERSONAL_NUMBER_LENGTH = 14
 FILLER = "<"
-_MRZ_CHARS = re.compile(r"[A-Z0-9<]*")
+_MRZ_CHARS = r"[A-Z0-9<]*"
 _SEXES = ("M", "F", "<")
 
 
@@ -30,7 +30,7 @@ class MrzError(HcekitError, ValueError):
 
 
 def _chars(name: str, value: str, length: int | None = None) -> str:
-    if not _MRZ_CHARS.fullmatch(value):
+    if not re.fullmatch(_MRZ_CHARS, value):
         raise MrzError(f"{name} {value!r}: only A-Z, 0-9 and < are allowed in the MRZ")
     if length is not None and len(value) > length:
         raise MrzError(f"{name} {value!r} is longer than {length} characters")

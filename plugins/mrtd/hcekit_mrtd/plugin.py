@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from hcekit import (
     SW,
@@ -26,16 +27,16 @@ from hcekit import (
     ResponseApdu,
     hookimpl,
 )
-from hcekit.apdu import INS_SELECT
+from hcekit.apdu import INS_EXTERNAL_AUTHENTICATE, INS_GET_CHALLENGE, INS_SELECT
 from hcekit.options import OptionGroup
 from hcekit.read_binary import read_binary
-from hcekit.sm import CardAuthenticator, is_protected
-from hcekit.sm.auth import INS_EXTERNAL_AUTHENTICATE, INS_GET_CHALLENGE
-from hcekit.sm.bac import bac_card
-from hcekit.terminal import TerminalScript
 
 from .lds import ElementaryFile
 from .personalization import Personalization, add_options
+
+if TYPE_CHECKING:
+    from hcekit.sm import CardAuthenticator
+    from hcekit.terminal import TerminalScript
 
 __all__ = ["MrtdPlugin", "EMRTD_AID", "INS_SELECT", "INS_READ_BINARY", "P1_SELECT_EF",
            "P2_NO_RESPONSE_DATA"]
@@ -88,6 +89,8 @@ class MrtdPlugin:
 
     def authenticator(self) -> CardAuthenticator:
         """The chip's side of BAC for this document (fresh per selection)."""
+        from hcekit.sm.bac import bac_card  # the 3DES recipe: at the first SELECT, not at start
+
         assert self.personalization is not None, "hcekit_startup has not run"
         return bac_card(self.personalization.mrz.bac_information, random=self._random)
 
@@ -143,6 +146,8 @@ class MrtdPlugin:
         return self._read_binary(app, command)
 
     def _before_bac(self, app: AppContext, command: CommandApdu) -> bytes:
+        from hcekit.sm import is_protected
+
         if is_protected(command):
             # Never opened, or ended by an SM error: ICAO answers as for missing rights.
             raise IsoError(SW.SECURITY_STATUS_NOT_SATISFIED, "no secure messaging session")

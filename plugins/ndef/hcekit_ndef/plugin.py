@@ -13,6 +13,8 @@ Options (``--option ndef.KEY=VALUE``, declared in ``hcekit_addoption``):
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from hcekit import (
     SW,
     AppContext,
@@ -27,7 +29,9 @@ from hcekit.apdu import INS_SELECT
 from hcekit.ndef import NdefRecord, encode_message, text_record, uri_record
 from hcekit.options import OptionGroup
 from hcekit.read_binary import read_binary
-from hcekit.terminal import TerminalScript
+
+if TYPE_CHECKING:
+    from hcekit.terminal import TerminalScript
 
 __all__ = ["NdefPlugin", "NDEF_APP_AID", "CC_FILE_ID", "NDEF_FILE_ID", "build_cc"]
 

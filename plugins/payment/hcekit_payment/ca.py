@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 from typing import Any
 
 from cryptography.hazmat.primitives import hashes
@@ -27,6 +26,8 @@ __all__ = ["Capk", "ca_key", "capks", "capks_json", "capks_table"]
 
 @cache
 def _ca_file() -> dict[str, Any]:
+    from importlib import resources  # imports tempfile, shutil, lzma…: only when read
+
     text = resources.files(__package__).joinpath("test_ca.json").read_text("utf-8")
     data: dict[str, Any] = json.loads(text)
     return data

@@ -43,7 +43,6 @@ from . import tags
 from .assumptions import DDOL
 from .cryptogram import CVN
 from .dol import DolEntry, encode_dol
-from .oda import aip_byte1
 
 if TYPE_CHECKING:
     from .personalization import Personalization
@@ -89,6 +88,8 @@ SDA_TAG_LIST = bytes((tags.AIP,))
 
 def aip(perso: Personalization) -> bytes:
     """The AIP with the ODA bits of the personalised methods (Book 3 Annex C1)."""
+    from .oda import aip_byte1  # RSA and the CA table: imported when a layout is built
+
     return bytes((AIP[0] | aip_byte1(perso.oda_methods), AIP[1]))
 
 #: CVM list: amounts X = Y = 0; online PIN (else next), signature, no CVM required.

@@ -8,16 +8,14 @@ test range (:mod:`hcekit_payment.testdata`) unless ``force`` is given.
 
 from __future__ import annotations
 
-import calendar
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hcekit import errors as hcekit_errors
 from hcekit.options import OptionGroup
 from hcekit.store import PluginStore
 
-from . import oda as oda_module
 from .assumptions import ODA_FAULTS, ODA_METHODS
 from .brands import BRANDS, Brand, brand_of
 from .cryptogram import CVN, icc_master_key
@@ -31,6 +29,9 @@ from .testdata import (
     documented_test_range,
     luhn_valid,
 )
+
+if TYPE_CHECKING:  # ODA's RSA keys and CA table load only for a card that has ODA
+    from . import oda as oda_module
 
 __all__ = [
     "VISA_AID",
@@ -102,6 +103,8 @@ class Personalization:
     @property
     def expiry_date(self) -> bytes:
         """5F24 YYMMDD: the last day of the expiry month."""
+        import calendar  # imports locale: only when the layout is built, not at start
+
         year, month = 2000 + int(self.expiry[:2]), int(self.expiry[2:])
         day = calendar.monthrange(year, month)[1]
         return bytes.fromhex(f"{self.expiry}{day:02d}")
@@ -196,6 +199,8 @@ def personalize(
                     icc_mk_smc=derive_icc_master_key_a(imk_smc, pan, psn))
     if not draft.oda_methods:
         return draft
+    from . import oda as oda_module
+
     return replace(draft, oda=oda_module.issue(pan, draft.oda_methods, draft.oda_fault,
                                                oda_static_data(draft)))
 
@@ -321,6 +326,8 @@ def save(store: PluginStore, perso: Personalization) -> None:
             store.delete(ODA_KEY)
             store.delete(ICC_RSA_KEY)
             return
+        from . import oda as oda_module
+
         store.set_json(ODA_KEY, oda_module.to_json(perso.oda))
         if perso.oda.icc_key is None:
             store.delete(ICC_RSA_KEY)
@@ -339,7 +346,11 @@ def load(store: PluginStore) -> Personalization | None:
     profile["cvn"] = CVN(profile["cvn"])
     profile["oda_methods"] = tuple(profile.get("oda_methods", ()))
     oda_raw, icc_der = store.get_json(ODA_KEY), store.get(ICC_RSA_KEY)
-    oda = None if oda_raw is None else oda_module.from_json(
-        oda_raw, None if icc_der is None else oda_module.load_icc_key(icc_der))
+    oda = None
+    if oda_raw is not None:
+        from . import oda as oda_module
+
+        oda = oda_module.from_json(
+            oda_raw, None if icc_der is None else oda_module.load_icc_key(icc_der))
     return Personalization(icc_mk=key, oda=oda, icc_mk_smi=store.get(ICC_MK_SMI_KEY) or b"",
                            icc_mk_smc=store.get(ICC_MK_SMC_KEY) or b"", **profile)

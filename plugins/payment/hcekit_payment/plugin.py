@@ -22,14 +22,14 @@ from hcekit import (
     hookimpl,
 )
 from hcekit.options import OptionGroup
-from hcekit.terminal.script import TerminalScript
 
-from .application import PaymentApplication
-from .layout import build_layout
 from .personalization import Personalization, add_options, from_options, load, save
 
 if TYPE_CHECKING:
     from hcekit.cli.personalization import Personalization as PersonalizationCommands
+    from hcekit.terminal.script import TerminalScript
+
+    from .application import PaymentApplication
 
 __all__ = ["PaymentPlugin"]
 
@@ -45,6 +45,7 @@ class PaymentPlugin:
     def __init__(self) -> None:
         self.perso: Personalization | None = None
         self.app: PaymentApplication | None = None
+        self._context: PluginContext | None = None
 
     @hookimpl
     def hcekit_addoption(self, options: OptionGroup) -> None:
@@ -65,19 +66,28 @@ class PaymentPlugin:
             plugin.log.warning("card already personalised; options ignored "
                                "(re-personalise with `hcekit payment personalize`)")
         self.perso = perso
-        layout = build_layout(perso)
-        # The PAN and track 2 are secret wherever they travel (GPO, records, any answer).
-        plugin.mark_secret(_bcd_pan(perso.pan), layout.track2)
-        self.app = PaymentApplication(perso, layout)
+        self._context = plugin
+        # The PAN is secret wherever it travels (GPO, records, any answer); track 2 as well,
+        # marked when the application is built, before its first answer.
+        plugin.mark_secret(_bcd_pan(perso.pan))
 
     def _app(self) -> PaymentApplication:
+        """The EMV application, built at the first SELECT (the cold-start rule)."""
         if self.app is None:
-            raise RuntimeError("payment plugin used before hcekit_startup")
+            if self.perso is None or self._context is None:
+                raise RuntimeError("payment plugin used before hcekit_startup")
+            from .application import PaymentApplication
+            from .layout import build_layout
+
+            layout = build_layout(self.perso)
+            self._context.mark_secret(layout.track2)
+            self.app = PaymentApplication(self.perso, layout)
         return self.app
 
     @hookimpl
     def hcekit_claims(self, plugin: PluginContext) -> list[Claim]:
-        perso = self._app().perso
+        # Unstarted (a listing): the claim an empty store would be personalised with.
+        perso = self.perso if self.perso is not None else from_options(plugin.options)
         return [Claim(perso.aid, Category.PAYMENT, "EMV contactless payment (TEST card)",
                       label=perso.label, priority=1)]
 

@@ -18,8 +18,15 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from .keys import IssuerKeys
+from .constants import (
+    DEFAULT_BALANCE,
+    DEFAULT_MAX_BALANCE,
+    PICC_DF_NAME,
+    TRANSIT_AID,
+    TRANSIT_DF_NAME,
+)
 from .model import (
     FREE,
     AccessRights,
@@ -42,16 +49,12 @@ from .records import (
     encode_contracts,
 )
 
+if TYPE_CHECKING:
+    from .keys import IssuerKeys
+
 __all__ = ["PICC_DF_NAME", "TRANSIT_DF_NAME", "TRANSIT_AID", "FILE_CARD_INFO", "FILE_TRIP",
            "FILE_PURSE", "FILE_LOG", "FILE_CONTRACTS", "LOG_RECORDS", "CardProfile",
            "build_card", "personalize", "DEFAULT_MAX_BALANCE", "DEFAULT_BALANCE"]
-
-#: ISO DF name of a DESFire EV1 PICC (selects the PICC level, application 000000).
-PICC_DF_NAME = bytes.fromhex("D2760000850100")
-#: ISO DF name of the transit application (proprietary RID F0).
-TRANSIT_DF_NAME = b"\xf0HCETRANSIT"
-#: DESFire application ID of the transit application (3 bytes as sent on the wire).
-TRANSIT_AID = bytes.fromhex("545201")
 
 FILE_CARD_INFO = 0x00
 FILE_TRIP = 0x01
@@ -59,9 +62,6 @@ FILE_PURSE = 0x02
 FILE_LOG = 0x03
 FILE_CONTRACTS = 0x04
 LOG_RECORDS = 10
-
-DEFAULT_BALANCE = 2000
-DEFAULT_MAX_BALANCE = 50000
 
 #: PICC: master key changeable, application list free, create/delete needs the master key.
 PICC_KEY_SETTINGS = 0x0B

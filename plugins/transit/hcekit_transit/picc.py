@@ -25,11 +25,11 @@ plugin's job.
 
 from __future__ import annotations
 
-import logging
 import os
 from collections.abc import Callable
 
 from hcekit.errors import StoreError
+from hcekit.logs import get_logger
 
 from . import card_commands as card
 from . import commit as txn
@@ -50,7 +50,7 @@ from .transaction import PendingChanges
 
 __all__ = ["DesfireCard", "Ins", "FRAME_SIZE", "VERSION_HW", "VERSION_SW", "HANDLERS"]
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 #: Every native command the card answers, and the function that answers it.
 HANDLERS: dict[int, Handler] = {

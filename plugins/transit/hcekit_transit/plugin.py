@@ -30,20 +30,10 @@ from hcekit import (
 )
 from hcekit.events import DeactivationReason
 from hcekit.options import OptionGroup
-from hcekit.polling import PollingLoop
-from hcekit.terminal import TerminalScript
 
+from .constants import DEFAULT_BALANCE, DEFAULT_MAX_BALANCE, PICC_DF_NAME, TRANSIT_DF_NAME
 from .gates import polling_loop
 from .instructions import SENSITIVE_INS
-from .keys import IssuerKeys
-from .layout import (
-    DEFAULT_BALANCE,
-    DEFAULT_MAX_BALANCE,
-    PICC_DF_NAME,
-    TRANSIT_DF_NAME,
-    CardProfile,
-    personalize,
-)
 from .model import PICC_AID
 from .persist import CardStore
 from .picc import DesfireCard
@@ -51,6 +41,10 @@ from .status import wrapped_sw
 
 if TYPE_CHECKING:
     from hcekit.cli.personalization import Personalization
+    from hcekit.polling import PollingLoop
+    from hcekit.terminal import TerminalScript
+
+    from .layout import CardProfile
 
 __all__ = ["TransitPlugin", "CLA_DESFIRE"]
 
@@ -70,6 +64,8 @@ def add_options(options: OptionGroup) -> None:
 
 def profile_from_options(options: Mapping[str, Any]) -> CardProfile:
     """The card profile the declared (already converted) options describe."""
+    from .layout import CardProfile
+
     kwargs = {key: options[key] for key in ("uid", "balance", "max_balance") if key in options}
     return CardProfile(**kwargs)
 
@@ -104,6 +100,9 @@ class TransitPlugin:
     def hcekit_startup(self, plugin: PluginContext) -> None:
         store = CardStore(plugin.store)
         if store.is_empty():
+            from .keys import IssuerKeys  # personalisation only: hashlib, the TEST key table
+            from .layout import personalize
+
             keys_path = plugin.options.get("keys")
             keys = IssuerKeys.load(keys_path) if keys_path else IssuerKeys.test_keys()
             personalize(store, keys, profile_from_options(plugin.options))
