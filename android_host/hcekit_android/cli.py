@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from hcekit.cli.common import add_card_options, build_card
+from hcekit.cli.common import UsageError, add_card_options, build_card
 from hcekit.errors import ClaimError, HcekitError
 
 from .bridge import SERVICE_CLASS
@@ -56,13 +56,9 @@ def _write(text: str, output: str | None, force: bool, command: str) -> int:
         return 0
     path = Path(output)
     if path.exists() and not force:
-        print(f"hcekit android {command}: {output} exists; pass --force to overwrite it",
-              file=sys.stderr)
-        return 1
+        raise HcekitError(f"android {command}: {output} exists; pass --force to overwrite it")
     if path.is_dir():
-        print(f"hcekit android {command}: {output} is a directory; name the file to write",
-              file=sys.stderr)
-        return 1
+        raise HcekitError(f"android {command}: {output} is a directory; name the file to write")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     print(f"wrote {output}", file=sys.stderr)
@@ -74,9 +70,8 @@ def _manifest(args: argparse.Namespace) -> int:
         text = service_xml(service_class=args.service_class, label=args.label,
                            xml_resource=args.xml_name, python_service=args.python_service,
                            cold_start_ms=args.cold_start_ms)
-    except ClaimError as exc:
-        print(f"hcekit android manifest: {exc}", file=sys.stderr)
-        return 1
+    except ClaimError as exc:  # a refused value (a label, a class name): exit 2
+        raise UsageError(f"android manifest: {exc}") from None
     if args.requirements:
         text = requirements_xml() + text
     return _write(text, args.output, args.force, "manifest")
@@ -93,8 +88,7 @@ def _aid_xml(args: argparse.Namespace) -> int:
                        dynamic_only=args.dynamic_only, polling=polling,
                        observe_by_default=observe)
     except HcekitError as exc:
-        print(f"hcekit android aid-xml: {exc}", file=sys.stderr)
-        return 1
+        raise HcekitError(f"android aid-xml: {exc}") from None
     return _write(text, args.output, args.force, "aid-xml")
 
 

@@ -77,3 +77,6 @@ class NfcStackTransport:
             raise HcekitError(f"no answer from the phone within {self.timeout_ms} ms "
                               "(Android has no timeout of its own: the reader gave up)")
         return bytes(answer)
+
+    def close(self) -> None:
+        """The stack is the phone's: nothing to release per tap."""

@@ -23,6 +23,7 @@ response pending       GET RESPONSE (00 C0 00 00 Le)           next chunk, 61xx 
 response pending       anything else                           pending data dropped
 any                    CLA b5 (chaining) set                   part buffered, 9000
 chain in progress      last part, same INS/P1/P2               reassembled command
+chain in progress      SELECT by DF name, not its last part    chain dropped, SELECT handled
 chain in progress      other INS/P1/P2                         6883, chain dropped
 any                    SELECT by DF name, match                app selected, old deselected
 any                    SELECT by DF name, no match             6A82, selection unchanged
@@ -42,6 +43,16 @@ goes to it as bytes, unparsed — no 61xx, no chaining, no CLA checks. A raw
 claim matches as Android matches (exact, ``*`` prefix, ``#`` subset), never
 by an ISO partial name. The raw rows apply only while a raw application is
 registered.
+
+A SELECT by DF name ends an unfinished command chain instead of being
+refused with 6883: a reader that gave up a chain starts over with SELECT,
+and must get its answer. ISO/IEC 7816-4 names 6883 ("last command of the
+chain expected") for a command that breaks a chain, without obliging a card
+to refuse a new selection; a Java Card runtime handles an applet SELECT
+(CLA without the chaining bit, INS A4, P1 04) itself before any applet's
+chaining logic sees it (Java Card Runtime Environment specification 4.5.2),
+so an applet's chain never swallows one. Any other command still gets 6883
+and drops the chain.
 """
 
 from __future__ import annotations
@@ -541,9 +552,13 @@ class Card:
                 self._chain_out = None
             if cla & CLA_CHAINING:
                 return self._chain_part(command)
+            is_select = command.ins == INS_SELECT and command.p1 == P1_SELECT_BY_DF_NAME
             if self._chain_in is not None:
-                command = self._chain_last(command)
-            if command.ins == INS_SELECT and command.p1 == P1_SELECT_BY_DF_NAME:
+                if is_select and self._chain_in[:3] != (command.ins, command.p1, command.p2):
+                    self._chain_in = None  # a reader starting over: SELECT wins (module doc)
+                else:
+                    command = self._chain_last(command)
+            if is_select:
                 return self._select(command)
         sel = self._selected
         if sel is None:

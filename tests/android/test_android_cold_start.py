@@ -97,8 +97,8 @@ def test_cli_manifest_with_a_python_service(capsys: pytest.CaptureFixture[str]) 
 @pytest.mark.parametrize(("argv", "code"), [
     (["--python-service", "hce kit"], 2),
     (["--python-service", "1card"], 2),
-    (["--cold-start-ms", "100"], 1),  # nothing to start
-    (["--python-service", "hcekit", "--cold-start-ms", "0"], 1),
+    (["--cold-start-ms", "100"], 2),  # nothing to start: a refused value
+    (["--python-service", "hcekit", "--cold-start-ms", "0"], 2),
 ])
 def test_cli_refuses_what_p4a_or_the_shim_cannot_use(
         argv: list[str], code: int, capsys: pytest.CaptureFixture[str]) -> None:

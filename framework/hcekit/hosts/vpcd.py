@@ -49,6 +49,21 @@ event seen meanwhile is replayed; from then on the card serves normally.
 Reconnects: when vpcd goes away (pcscd stopped or restarted) the host waits
 and connects again with exponential backoff; the card object, so the
 plugins' state, survives.
+
+Restarts: pcscd powers a card up when it sees it arrive, so a new connection
+gets POWER ON within a poll or two. One that gets only ATR polls for
+:data:`REANNOUNCE_AFTER` seconds is one pcscd never saw arrive: its reader
+state still holds the card of the previous connection (see docs/pcsc.md,
+"Restarts"). The host then closes that connection once, so pcscd's next poll
+sees the card leave and the following one sees it come back and powers it;
+it does so again only after a connection that was powered.
+
+A busy port: vpcd accepts one card per port (``listen`` with a backlog and an
+``accept`` only while it has no card), so a second card's TCP connect
+succeeds into the backlog and then hears nothing. vpcd asks a new card for
+its ATR within one presence poll of accepting it, so a connection that hears
+nothing for :data:`FIRST_FRAME_WAIT` seconds is refused: the host stops and
+:attr:`VpcdHost.failure` names the port (``hcekit serve`` exits with it).
 """
 
 from __future__ import annotations
@@ -90,6 +105,12 @@ _SW_UNKNOWN = sw_bytes(SW.UNKNOWN)
 #: pcscd asks for the ATR every 0.4 s (its presence poll); this long without any
 #: frame after a power message means vpcd is waiting for an answer instead.
 SILENCE_AFTER_POWER = 3.0
+#: vpcd asks a newly accepted card for its ATR at its next presence poll (0.4 s); a
+#: connection that hears nothing for this long sits in the backlog of a taken port.
+FIRST_FRAME_WAIT = 4.0
+#: pcscd powers a card up within a poll or two of seeing it arrive; a new connection
+#: that gets only ATR polls for this long is one pcscd never saw arrive (module doc).
+REANNOUNCE_AFTER = 3.0
 _HAS_QUICKACK = hasattr(socket, "TCP_QUICKACK")
 
 
@@ -117,6 +138,8 @@ class VpcdStats:
     card_errors: int = 0
     #: Times vpcd went silent after a power message (a client's 1-byte APDU, probably).
     silent_after_power: int = 0
+    #: Times the host dropped a new connection that pcscd polled but never powered.
+    reannounced: int = 0
 
 
 class _Connection:
@@ -255,6 +278,9 @@ class VpcdHost(SimulatedDeviceHost):
         self._busy = False
         self._pending_power: VpcdControl | None = None
         self._watchdog: threading.Thread | None = None
+        #: Why the host stopped on its own (a taken port), else None.
+        self.failure: str | None = None
+        self._may_reannounce = True
 
     # -- Host interface ------------------------------------------------------------
 
@@ -373,10 +399,34 @@ class VpcdHost(SimulatedDeviceHost):
                 continue
             sock.settimeout(None)
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            conn = _Connection(sock)
+            if not self._heard_from(conn):
+                conn.close()
+                if self._running:
+                    self.failure = (
+                        f"vpcd port {self.port} on {self.address} is taken: the connection was "
+                        f"accepted but vpcd sent nothing for {FIRST_FRAME_WAIT:g} s, as it "
+                        "does while it serves another card there (a second 'hcekit serve' "
+                        "on this port?); stop that one or use another --port")
+                    log.error("%s", self.failure)
+                    self._running = False
+                    self._stopped.set()
+                return None
             self.stats.connects += 1
             log.info("vpcd %s: connected", self.endpoint)
-            return _Connection(sock)
+            return conn
         return None
+
+    def _heard_from(self, conn: _Connection) -> bool:
+        """True once vpcd sends its first frame (left unread); False after FIRST_FRAME_WAIT."""
+        deadline = time.monotonic() + FIRST_FRAME_WAIT
+        while self._running:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            if not conn.quiet_for(min(0.2, left)):
+                return True
+        return False
 
     # -- the connection loop -----------------------------------------------------------
 
@@ -425,6 +475,8 @@ class VpcdHost(SimulatedDeviceHost):
             socket.MSG_WAITALL
         get_atr = VpcdControl.GET_ATR
         after_power: int | None = None
+        unpowered_since: float | None = None  # ATR polls, no power event yet on this connection
+        awaiting_power = True
         while True:
             if after_power is not None:
                 self._check_silence(conn, after_power)
@@ -456,8 +508,16 @@ class VpcdHost(SimulatedDeviceHost):
                 if control == get_atr:
                     if not send(self.atr):
                         return True
+                    if awaiting_power:
+                        now = time.monotonic()
+                        if unpowered_since is None:
+                            unpowered_since = now
+                        elif now - unpowered_since > REANNOUNCE_AFTER and self._may_reannounce:
+                            self._reannounce()
+                            return True
                     continue
                 if control in _POWER_EVENTS:
+                    awaiting_power, self._may_reannounce = False, True
                     if not self._power(VpcdControl(control)):
                         return False
                     after_power = control
@@ -471,6 +531,15 @@ class VpcdHost(SimulatedDeviceHost):
                 return False
             if not send(response):
                 return True
+
+    def _reannounce(self) -> None:
+        """Leave once, so pcscd sees the card go and come back (module doc, "Restarts")."""
+        self._may_reannounce = False  # again only after a connection that got powered
+        self.stats.reannounced += 1
+        log.warning("vpcd %s: pcscd polls the card but never powered it up after %g s: it "
+                    "still counts the previous connection's card as present (a restart while "
+                    "a client held the card); reconnecting so it sees the card arrive",
+                    self.endpoint, REANNOUNCE_AFTER)
 
     # -- card calls under the watchdog -----------------------------------------------------
 
