@@ -11,7 +11,7 @@ but not the switch, as on Android.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from hcekit.aid import Category
@@ -36,6 +36,16 @@ class NotDefaultPaymentApp(HceError):
         super().__init__(ErrCode.NOT_DEFAULT_PAYMENT_APP, detail)
         #: ``android.content.Intent`` (``CardEmulation.ACTION_CHANGE_DEFAULT``).
         self.intent = intent
+
+
+def _registered_or_13006(call: Callable[[], Any], what: str, refused: str) -> None:
+    """Run one CardEmulation registration: 13006 if it raised or returned false."""
+    try:
+        accepted = call()
+    except Exception as exc:
+        raise HceError(ErrCode.AID_REGISTRATION_FAILED, f"{what} raised {exc}") from exc
+    if not accepted:
+        raise HceError(ErrCode.AID_REGISTRATION_FAILED, refused)
 
 
 def android_context() -> Any:
@@ -165,15 +175,11 @@ class AndroidNfc:
         java_list = self._ArrayList()
         for aid in aids:
             java_list.add(aid)
-        try:
-            accepted = emulation.registerAidsForService(self.component, category.value, java_list)
-        except Exception as exc:
-            raise HceError(ErrCode.AID_REGISTRATION_FAILED,
-                           f"registerAidsForService raised {exc}") from exc
-        if not accepted:
-            raise HceError(ErrCode.AID_REGISTRATION_FAILED,
-                           f"registerAidsForService refused the {category.value} AIDs (is "
-                           f"{self.component.flattenToString()} declared in the manifest?)")
+        _registered_or_13006(
+            lambda: emulation.registerAidsForService(self.component, category.value, java_list),
+            "registerAidsForService",
+            f"registerAidsForService refused the {category.value} AIDs (is "
+            f"{self.component.flattenToString()} declared in the manifest?)")
 
     def remove(self, category: Category) -> bool:
         """``removeAidsForService``; False if Android had nothing or refused."""
@@ -209,17 +215,11 @@ class AndroidNfc:
 
     def register_polling_filter(self, registration: FilterRegistration) -> None:
         """``registerPollingLoop(Pattern)FilterForService``; 13006 when Android refuses."""
-        emulation = self.registration_emulation()
-        try:
-            accepted = getattr(emulation, registration.method)(
-                self.component, registration.value, registration.auto_transact)
-        except Exception as exc:
-            raise HceError(ErrCode.AID_REGISTRATION_FAILED,
-                           f"{registration.method}({registration.value}) raised {exc}") from exc
-        if not accepted:
-            raise HceError(ErrCode.AID_REGISTRATION_FAILED,
-                           f"{registration.method} refused {registration.value} (plugin "
-                           f"{registration.plugin})")
+        call = getattr(self.registration_emulation(), registration.method)
+        _registered_or_13006(
+            lambda: call(self.component, registration.value, registration.auto_transact),
+            f"{registration.method}({registration.value})",
+            f"{registration.method} refused {registration.value} (plugin {registration.plugin})")
 
     def remove_polling_filter(self, registration: FilterRegistration) -> None:
         method = registration.method.replace("register", "remove", 1)
