@@ -1,6 +1,6 @@
 """The APDU path between the Java shim and a :class:`~hcekit.card.Card`.
 
-The shim hands every command to an ``org.hcekit.android.ApduListener`` that
+The shim hands every command to an ``org.hcekit.bridge.ApduListener`` that
 Python implements with pyjnius; Python answers through the static
 ``HcekitBridge.respond(serial, byte[])`` because pyjnius cannot return a Java
 ``byte[]`` from a Python callback. :class:`CardBridge` serialises every call
@@ -29,32 +29,53 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import cache
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from hcekit.card import Card
 from hcekit.events import DeactivationReason
+from hcekit.polling import Decision, PollingFrame
 
-__all__ = ["SHIM_PACKAGE", "SERVICE_CLASS", "BRIDGE_CLASS", "CardBridge", "Dispatch",
-           "EVENT_COMMAND", "EVENT_DEACTIVATED",
+from .observe import decode_frames
+
+__all__ = ["SHIM_PACKAGE", "SERVICE_CLASS", "BRIDGE_CLASS", "CardBridge", "Dispatch", "ObserveMode",
+           "EVENT_COMMAND", "EVENT_DEACTIVATED", "EVENT_POLLING",
            "DISPATCH_MODES", "java_bridge", "make_listener"]
 
 log = logging.getLogger("hcekit.android")
 
 SHIM_PACKAGE = "org.hcekit.android"
+#: Plain Java, so one copy is shared even where the service runs in another class loader.
+BRIDGE_PACKAGE = "org.hcekit.bridge"
 #: ``HcekitBridge.awaitEvent`` kinds: kind byte, 4-byte big-endian value, data.
 EVENT_COMMAND = 1
 EVENT_DEACTIVATED = 2
+EVENT_POLLING = 3
 #: How long one ``awaitEvent`` call waits before the serving thread checks for a stop.
 POLL_MS = 250
 
 #: The class named in the manifest's ``<service android:name=…>``.
 SERVICE_CLASS = f"{SHIM_PACKAGE}.HcekitApduService"
-BRIDGE_CLASS = f"{SHIM_PACKAGE}.HcekitBridge"
-LISTENER_INTERFACE = "org/hcekit/android/ApduListener"
+BRIDGE_CLASS = f"{BRIDGE_PACKAGE}.HcekitBridge"
+LISTENER_INTERFACE = "org/hcekit/bridge/ApduListener"
+#: The bridge's platform on Android (logging, starting the Python service).
+BRIDGE_HOST_CLASS = f"{SHIM_PACKAGE}.AndroidBridgeHost"
 
 Dispatch = Literal["worker", "inline"]
+
+
+class ObserveMode(Protocol):
+    """The host's side of Android 15's observe mode, as the card's thread needs it."""
+
+    def enabled(self) -> bool:
+        """``NfcAdapter.isObserveModeEnabled()`` now."""
+
+    def decided(self, decision: Decision) -> None:
+        """The polling loop so far led to *decision* (leave observe mode, go silent…)."""
+
+    def tap_ended(self, decision: Decision) -> None:
+        """The reader left; *decision* was the tap's last."""
 DISPATCH_MODES: tuple[Dispatch, ...] = ("worker", "inline")
 Responder = Callable[[int, bytes], Any]
 
@@ -70,8 +91,11 @@ def java_bridge() -> Any:
 class CardBridge:
     """Feeds commands and deactivations from the shim into one card, one at a time."""
 
-    def __init__(self, card: Card, *, respond: Responder | None = None) -> None:
+    def __init__(self, card: Card, *, respond: Responder | None = None,
+                 observe: ObserveMode | None = None) -> None:
         self.card = card
+        #: Where a tap's polling decision and its end go (the host's observe-mode calls).
+        self.observe = observe
         #: Lock every host call into the card takes (Card is not thread-safe).
         self.lock = threading.RLock()
         self._respond: Responder = respond or java_bridge().respond
@@ -120,6 +144,8 @@ class CardBridge:
                 fail(value)
         elif kind == EVENT_DEACTIVATED:
             self.on_deactivated(value)
+        elif kind == EVENT_POLLING:
+            self.on_polling(decode_frames(value, event[5:]))
         else:
             log.error("unknown event kind %d from the shim; ignored", kind)
 
@@ -136,6 +162,17 @@ class CardBridge:
 
     def on_deactivated(self, reason: int) -> None:
         self.field_off(reason)
+
+    def on_polling(self, frames: Sequence[PollingFrame]) -> None:
+        """Polling frames (Android 15+): into the card, then the decision to the host."""
+        with self.lock:
+            if self.observe is not None:
+                self.card.polling.observe_mode = self.observe.enabled()
+            for frame in frames:
+                self.card.polling_frame(frame)
+            decision = self.card.polling.decision
+        if self.observe is not None and frames:
+            self.observe.decided(decision)
 
     # -- the card side -----------------------------------------------------------------
 
@@ -155,6 +192,10 @@ class CardBridge:
         with self.lock:
             self._in_field = False
             self.card.field_off(why)
+            decision = self.card.polling.decision
+            self.card.polling.end_tap()
+        if self.observe is not None:
+            self.observe.tap_ended(decision)
 
 
 @cache

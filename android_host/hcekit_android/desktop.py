@@ -9,11 +9,14 @@ script talks to a card through the real shim and the real pyjnius bridge.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from hcekit.errors import HcekitError
+from hcekit.polling import PollingFrame
 
 from .bridge import SERVICE_CLASS
+from .observe import encode_frames
 
 __all__ = ["NfcStackTransport", "phone", "reset_phone", "install_service", "nfc_stack"]
 
@@ -63,9 +66,17 @@ class NfcStackTransport:
     def disconnect(self) -> None:
         self.stack.fieldOff()
 
+    def poll(self, frames: Sequence[PollingFrame]) -> bool:
+        """The reader's polling loop (Android 15+); True if the phone now answers the reader."""
+        self.stack.poll(len(frames), encode_frames(frames))
+        return not bool(phone().observeModeEnabled())
+
     def transmit(self, command: bytes) -> bytes:
         answer = self.stack.transceive(command, self.timeout_ms)
         if answer is None:
             raise HcekitError(f"no answer from the phone within {self.timeout_ms} ms "
                               "(Android has no timeout of its own: the reader gave up)")
         return bytes(answer)
+
+    def close(self) -> None:
+        """The stack is the phone's: nothing to release per tap."""

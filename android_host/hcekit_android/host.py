@@ -20,11 +20,21 @@ from hcekit.card import Card
 from hcekit.device import MAX_DYNAMIC_AIDS, DeviceState, ErrCode, HceError, check_ready
 from hcekit.errors import ClaimError
 from hcekit.hosts.base import Host
+from hcekit.polling import Decision
 
 from .bridge import DISPATCH_MODES, SERVICE_CLASS, CardBridge, Dispatch, java_bridge, make_listener
+from .observe import (
+    MIN_OBSERVE_MODE_API,
+    FilterRegistration,
+    filter_registrations,
+    observe_mode_after_tap,
+    observe_mode_call,
+    observe_mode_downgrade,
+)
 from .platform import AndroidNfc, NotDefaultPaymentApp, android_context
 
-__all__ = ["AndroidHost", "validate_aids", "android_category", "claims_by_category"]
+__all__ = ["AndroidHost", "validate_aids", "android_category", "claims_by_category",
+           "routable_filters"]
 
 log = logging.getLogger("hcekit.android")
 
@@ -43,6 +53,36 @@ def claims_by_category(claims: Sequence[tuple[str, Claim]]) -> dict[Category, li
     for plugin, claim in claims:
         grouped[android_category(plugin, claim)].append(claim)
     return dict(grouped)
+
+
+def routable_filters(claims: Sequence[tuple[str, Claim]], *, prefixes: bool) -> list[str]:
+    """The filters to register for *claims* on a controller with or without prefix routing.
+
+    Android accepts a ``*`` (prefix) or ``#`` (subset) AID on a controller that
+    cannot route it and then ignores that one AID (AOSP RegisteredAidCache
+    generateAidCacheLocked skips them unless supportsAidPrefixRouting/
+    SubsetRouting). So a card never fails to start over one such claim: it is
+    degraded to its exact AID (which the prefix or subset set contains) with a
+    warning naming the AID and the plugin. No public API reports subset
+    routing, so every ``#`` claim is registered as written and warned about once.
+    """
+    filters: list[str] = []
+    for plugin, claim in claims:
+        kind = claim.kind.value
+        text = claim.aid.hex().upper()
+        if kind and not prefixes:
+            log.warning("plugin %s claims %s%s, but this phone's NFC controller routes no prefix "
+                        "or subset AIDs (supportsAidPrefixRegistration() is false): registering "
+                        "%s exactly; readers selecting other AIDs of that set will not reach it",
+                        plugin, text, kind, text)
+            filters.append(text)
+            continue
+        if kind == "#":
+            log.warning("plugin %s claims the subset AID %s#: Android routes it only where the "
+                        "controller supports subset routing, which no public API reports",
+                        plugin, text)
+        filters.append(text + kind)
+    return filters
 
 
 def validate_aids(aids: object) -> list[str]:
@@ -83,6 +123,10 @@ class AndroidHost(Host):
     as dynamic AIDs (they are usually in the static XML too; dynamic ones replace it).
     """
 
+    #: The phone's NFC controller delivers the polling loop (API 35+), through the shim.
+    polling_unsupported = ("on Android the reader's polling loop reaches the card through the "
+                           "phone's NFC controller (observe mode), not through the host")
+
     def __init__(
         self,
         card: Card,
@@ -100,10 +144,12 @@ class AndroidHost(Host):
         self.deadline_ms = deadline_ms
         self.dispatch: Dispatch = dispatch
         self.register_claims = register_claims
-        self.bridge = CardBridge(card)
+        self.bridge = CardBridge(card, observe=self)
         self._listener: Any = None
         self._attached = False
         self._registered: set[Category] = set()
+        self._polling: list[FilterRegistration] = []
+        self._observing = False
 
     @property
     def lock(self) -> AbstractContextManager[bool]:
@@ -134,6 +180,66 @@ class AndroidHost(Host):
         self._registered.discard(category)
         self.nfc.remove(category)
 
+    # -- observe mode (Android 15+) ------------------------------------------------------
+
+    def _start_observe_mode(self) -> None:
+        """Register the plugins' polling-loop filters, or say in one line why the phone cannot."""
+        with self.lock:
+            filters = self.card.polling.filters()
+            by_default = self.card.polling.observe_by_default
+            wanted = sorted({name for name, _ in filters} | set(self.card.polling.observe_requested_by()))
+        if not wanted:
+            return
+        api = self.nfc.api_level()
+        supported = self.nfc.observe_supported() if api >= MIN_OBSERVE_MODE_API else None
+        downgrade = observe_mode_downgrade(api, supported, plugins=wanted)
+        if downgrade is not None:
+            log.warning("%s", downgrade)
+            return
+        for registration in filter_registrations(filters):
+            self.nfc.register_polling_filter(registration)
+            self._polling.append(registration)
+        if by_default:
+            self.nfc.set_default_observe_mode(True)
+        self._observing = True
+
+    def _stop_observe_mode(self) -> None:
+        for registration in self._polling:
+            self.nfc.remove_polling_filter(registration)
+        self._polling.clear()
+        if self._observing and self.card.polling.observe_by_default:
+            self.nfc.set_default_observe_mode(False)
+        self._observing = False
+
+    def enabled(self) -> bool:
+        """Observe mode as the phone runs it now (the card's view before its frames)."""
+        return self._observing and self.nfc.observe_mode_enabled()
+
+    def decided(self, decision: Decision) -> None:
+        """Turn the polling loop's decision into ``setObserveModeEnabled`` (card's thread)."""
+        call = observe_mode_call(decision)
+        if self._observing and call is not None and not self.nfc.set_observe_mode(call):
+            log.warning("Android refused setObserveModeEnabled(%s): only the preferred service "
+                        "(in front, or the wallet role holder) may change observe mode", call)
+
+    def tap_ended(self, decision: Decision) -> None:
+        after = observe_mode_after_tap(self.card.polling.observe_by_default, decision)
+        if self._observing and after is not None:
+            self.nfc.set_observe_mode(after)
+
+    def _drop_stale(self, category: Category) -> None:
+        """Remove a *category* group this card does not claim, left by an earlier run.
+
+        Android persists dynamic AIDs (AOSP RegisteredServicesCache writes
+        dynamic_aids.xml): a process that died without stop() leaves its groups
+        routing to this service, across process death and reboot.
+        """
+        stale = self.nfc.registered(category)
+        if stale:
+            log.warning("removing %d stale %s AID(s) this card no longer claims, registered "
+                        "by an earlier run: %s", len(stale), category.value, ", ".join(stale))
+            self.nfc.remove(category)
+
     def _register(self, category: Category, aids: Sequence[str]) -> None:
         self.nfc.register(category, validate_aids(aids))
         self._registered.add(category)
@@ -145,16 +251,22 @@ class AndroidHost(Host):
         try:
             check_ready(self.device_state())
             with self.lock:
-                grouped = claims_by_category(self.card.claims())
+                claims = self.card.claims()
+            grouped = claims_by_category(claims)
             if Category.PAYMENT in grouped and not self.device_state().default_payment_app:
                 raise NotDefaultPaymentApp(
                     self.nfc.change_default_intent(Category.PAYMENT),
                     "payment AIDs route here only when this app is the default payment "
                     "service; start the exception's intent to ask the user")
+            self._start_observe_mode()
             if self.register_claims:
+                prefixes = self.nfc.supports_prefixes()
                 for category in (Category.OTHER, Category.PAYMENT):
-                    if category in grouped:
-                        self._register(category, [c.filter for c in grouped[category]])
+                    mine = [(p, c) for p, c in claims if android_category(p, c) is category]
+                    if mine:
+                        self._register(category, routable_filters(mine, prefixes=prefixes))
+                    else:
+                        self._drop_stale(category)
         except BaseException:
             self._detach()
             raise
@@ -184,6 +296,7 @@ class AndroidHost(Host):
             self._attached = False
         for category in list(self._registered):
             self.remove_aids(category)
+        self._stop_observe_mode()
 
     # -- Android extras ---------------------------------------------------------------
 

@@ -11,6 +11,13 @@ valid (its AIDs are all registered at run time); a payment group needs a
 banner (Android lists payment services in Tap & pay with it) and a service
 has at most one payment group (``ApduServiceInfo`` ignores a second).
 
+Descriptions are string resources: ``android:description`` of
+``host-apdu-service`` and ``aid-group`` is reference-only in the framework, and
+Android's resource compiler refuses a literal ("String types not allowed").
+So :func:`aid_xml` writes ``@string/…`` references and :func:`strings_xml` the
+values; :func:`write_res` writes the whole compile-ready ``res/`` folder
+(``hcekit android res``), which the suite compiles with ``aapt``.
+
 Android 15 (API 35) reads polling-loop filters from the same XML
 (``ApduServiceInfo``): ``<polling-loop-filter>`` and
 ``<polling-loop-pattern-filter>`` directly under ``<host-apdu-service>``, each
@@ -32,6 +39,7 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from hcekit.aid import AidKind, Category, Claim, parse_aid_filter
 from hcekit.errors import ClaimError
@@ -46,6 +54,8 @@ __all__ = [
     "AidGroup",
     "aid_groups",
     "aid_xml",
+    "strings_xml",
+    "write_res",
     "service_xml",
     "requirements_xml",
     "parse_aid_xml",
@@ -70,6 +80,12 @@ META_PYTHON_SERVICE = "org.hcekit.python_service"
 META_COLD_START_MS = "org.hcekit.cold_start_ms"
 HOST_APDU_SERVICE_META = "android.nfc.cardemulation.host_apdu_service"
 BIND_NFC_SERVICE = "android.permission.BIND_NFC_SERVICE"
+#: ``res/values/hcekit_strings.xml``: the texts the AID XML refers to.
+STRINGS_NAME = "hcekit_strings"
+SERVICE_DESCRIPTION = "hcekit_service_description"
+GROUP_DESCRIPTIONS = {Category.PAYMENT: "hcekit_payment_aids", Category.OTHER: "hcekit_other_aids"}
+#: A string resource reference, as aapt accepts for a reference-only attribute.
+_STRING_REFERENCE = re.compile(r"@(?:android:)?string/[a-z_][a-z0-9_]*")
 
 #: XML element per claim kind (Android names the subset filter "suffix").
 FILTER_ELEMENTS = {
@@ -203,11 +219,15 @@ def _pretty(root: ET.Element) -> str:
     return ET.tostring(root, encoding="unicode")
 
 
+def _string_ref(name: str) -> str:
+    return f"@string/{name}"
+
+
 def aid_xml(
     claims: Sequence[tuple[str, Claim]],
     *,
-    description: str = "hcekit",
     require_device_unlock: bool = False,
+    require_screen_on: bool = True,
     banner: str | None = None,
     dynamic_only: bool = False,
     polling: Sequence[tuple[str, PollingFilter]] = (),
@@ -215,11 +235,15 @@ def aid_xml(
 ) -> str:
     """``res/xml/hcekit_apduservice.xml`` for *claims* (``Card.claims()``).
 
-    *dynamic_only*: no aid-group at all; the app registers every AID at run
-    time (``registerAidsForService``), as a WeChat-style app does.
-    *polling*: ``(plugin, filter)`` pairs (``card.polling.filters()``), written as
-    polling-loop filters; *observe_by_default* writes
-    ``android:shouldDefaultToObserveMode="true"`` (``card.polling.observe_by_default``).
+    Descriptions are ``@string`` references to :func:`strings_xml`'s values.
+    *require_screen_on* False writes ``android:requireDeviceScreenOn="false"``
+    (read from API 31; host services default to true, and HostEmulationManager
+    answers 6A82 while the screen is off). *dynamic_only*: no aid-group at all;
+    the app registers every AID at run time (``registerAidsForService``), as a
+    WeChat-style app does. *polling*: ``(plugin, filter)`` pairs
+    (``card.polling.filters()``), written as polling-loop filters;
+    *observe_by_default* writes ``android:shouldDefaultToObserveMode="true"``
+    (``card.polling.observe_by_default``).
     """
     if banner is not None:
         check_drawable(banner)
@@ -233,9 +257,11 @@ def aid_xml(
                          "@drawable/NAME): Android's Tap & pay settings show payment services "
                          "by their banner")
     root = ET.Element("host-apdu-service", {
-        _a("description"): description,
+        _a("description"): _string_ref(SERVICE_DESCRIPTION),
         _a("requireDeviceUnlock"): "true" if require_device_unlock else "false",
     })
+    if not require_screen_on:
+        root.set(_a("requireDeviceScreenOn"), "false")
     if banner is not None:
         root.set(_a("apduServiceBanner"), banner)
     if observe_by_default:
@@ -243,7 +269,7 @@ def aid_xml(
     for group in groups:
         node = ET.SubElement(root, "aid-group", {
             _a("category"): group.category.value,
-            _a("description"): group.description,
+            _a("description"): _string_ref(GROUP_DESCRIPTIONS[group.category]),
         })
         for claim in group.claims:
             ET.SubElement(node, FILTER_ELEMENTS[claim.kind], {_a("name"): claim.aid.hex().upper()})
@@ -256,6 +282,72 @@ def aid_xml(
     text = '<?xml version="1.0" encoding="utf-8"?>\n' + _pretty(root) + "\n"
     parse_aid_xml(text)  # what we write must read back exactly
     return text
+
+
+def _xml_text(value: str) -> str:
+    """*value* as an aapt string: XML-escaped, and aapt's own escapes (' \" @ ?) quoted."""
+    escaped = value.replace("\\", "\\\\").replace("'", "\\'").replace('"', '\\"')
+    if escaped.startswith(("@", "?")):
+        escaped = "\\" + escaped
+    return escaped.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def strings_xml(claims: Sequence[tuple[str, Claim]], *, description: str = "hcekit",
+                dynamic_only: bool = False) -> str:
+    """``res/values/hcekit_strings.xml``: the service's description and each group's."""
+    if not description.strip():
+        raise ClaimError("the service description is empty; Android shows it in its NFC settings")
+    values = {SERVICE_DESCRIPTION: description}
+    for group in [] if dynamic_only else aid_groups(claims):
+        values[GROUP_DESCRIPTIONS[group.category]] = group.description
+    lines = [f'    <string name="{name}">{_xml_text(text)}</string>' for name, text in values.items()]
+    return ('<?xml version="1.0" encoding="utf-8"?>\n<resources>\n'
+            + "\n".join(lines) + "\n</resources>\n")
+
+
+#: A plain banner for Tap & pay when the app has none yet: a shape drawable (no image file).
+_BANNER_DRAWABLE = """<?xml version="1.0" encoding="utf-8"?>
+<!-- hcekit placeholder banner for Tap & pay: replace it with the app's own artwork -->
+<shape xmlns:android="http://schemas.android.com/apk/res/android" android:shape="rectangle">
+    <solid android:color="#FF1E3A5F" />
+    <size android:width="260dp" android:height="96dp" />
+</shape>
+"""
+
+
+def write_res(directory: Path, claims: Sequence[tuple[str, Claim]], *, description: str = "hcekit",
+              require_device_unlock: bool = False, require_screen_on: bool = True,
+              banner: str | None = None, dynamic_only: bool = False,
+              xml_name: str = AID_XML_NAME,
+              polling: Sequence[tuple[str, PollingFilter]] = (),
+              observe_by_default: bool = False) -> list[Path]:
+    """Write a compile-ready ``res/`` into *directory*; return the files written.
+
+    The AID XML, its strings and, for a banner ``@drawable/NAME`` that the
+    folder does not have yet, a placeholder drawable of that name. Existing
+    files of the same names are replaced; nothing else is touched.
+    """
+    check_resource_name(xml_name, "AID XML resource name")
+    xml_text = aid_xml(claims, require_device_unlock=require_device_unlock,
+                       require_screen_on=require_screen_on, banner=banner,
+                       dynamic_only=dynamic_only, polling=polling,
+                       observe_by_default=observe_by_default)
+    files = {Path("xml") / f"{xml_name}.xml": xml_text,
+             Path("values") / f"{STRINGS_NAME}.xml": strings_xml(
+                 claims, description=description, dynamic_only=dynamic_only)}
+    if banner is not None:
+        match = _DRAWABLE.fullmatch(banner)
+        assert match is not None  # check_drawable passed
+        name = match.group("name")
+        if match.group("package") is None and not any(directory.glob(f"drawable*/{name}.*")):
+            files[Path("drawable") / f"{name}.xml"] = _BANNER_DRAWABLE
+    written = []
+    for relative, text in files.items():
+        path = directory / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        written.append(path)
+    return written
 
 
 def service_xml(
@@ -310,6 +402,18 @@ def requirements_xml(*, hce_required: bool = True) -> str:
     )
 
 
+def _check_description(node: ET.Element, what: str) -> None:
+    """android:description must be a string resource reference, as aapt requires."""
+    value = node.get(_a("description"))
+    if not value:
+        raise ClaimError(f"{what} needs android:description (a @string/NAME reference)")
+    if not _STRING_REFERENCE.fullmatch(value):
+        raise ClaimError(f"{what} android:description={value!r}: the attribute is reference-only; "
+                         "Android's resource compiler refuses a literal (String types not "
+                         "allowed). Use @string/NAME with the text in res/values "
+                         "(hcekit android res writes both)")
+
+
 def parse_aid_xml(text: str) -> list[tuple[Category, str]]:
     """Read an AID XML as Android does, but raise :class:`ClaimError` where Android drops.
 
@@ -321,8 +425,10 @@ def parse_aid_xml(text: str) -> list[tuple[Category, str]]:
         raise ClaimError(f"AID XML is not well-formed: {exc}") from exc
     if root.tag != "host-apdu-service":
         raise ClaimError(f"root element is <{root.tag}>, Android expects <host-apdu-service>")
-    if not root.get(_a("description")):
-        raise ClaimError("<host-apdu-service> needs android:description")
+    _check_description(root, "<host-apdu-service>")
+    screen = root.get(_a("requireDeviceScreenOn"))
+    if screen is not None and screen not in ("true", "false"):
+        raise ClaimError(f"android:requireDeviceScreenOn={screen!r}: expected true or false")
     banner = root.get(_a("apduServiceBanner"))
     if banner is not None:
         check_drawable(banner)
@@ -338,8 +444,7 @@ def parse_aid_xml(text: str) -> list[tuple[Category, str]]:
         if category not in {c.value for c in Category}:
             raise ClaimError(f"aid-group category {category!r}: Android reads anything but "
                              "'payment' as 'other'; say which")
-        if not group.get(_a("description")):
-            raise ClaimError("an <aid-group> needs android:description")
+        _check_description(group, "an <aid-group>")
         if category == Category.PAYMENT.value:
             payment_groups += 1
             if payment_groups > 1:

@@ -14,6 +14,7 @@ touches the JVM, so it is tested without one.
 from __future__ import annotations
 
 import logging
+import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -21,6 +22,8 @@ from hcekit.polling import Decision, FrameType, PollingFilter, PollingFrame
 
 __all__ = [
     "MIN_OBSERVE_MODE_API",
+    "decode_frames",
+    "encode_frames",
     "FilterRegistration",
     "filter_registrations",
     "frame_from_android",
@@ -71,6 +74,31 @@ def frame_from_android(frame_type: int, data: bytes | None, gain: int, timestamp
     if kind in (FrameType.ON, FrameType.OFF):
         payload = b""  # field events carry no data (a controller may still send some)
     return PollingFrame(kind, payload, int(gain), int(timestamp), bool(triggered_auto_transact))
+
+
+#: One frame as the shim's bridge carries it: type, triggered, gain, timestamp, data length.
+_FRAME_HEAD = struct.Struct(">BBiqH")
+
+
+def encode_frames(frames: Sequence[PollingFrame]) -> bytes:
+    """Frames in the bridge's encoding (``HcekitBridge.pollingFrames``; the desktop reader too)."""
+    return b"".join(_FRAME_HEAD.pack(int(f.type), int(f.triggered_auto_transact), f.gain,
+                                     f.timestamp, len(f.data)) + f.data for f in frames)
+
+
+def decode_frames(count: int, data: bytes) -> list[PollingFrame]:
+    """The frames of one ``EVENT_POLLING`` (types hcekit does not know are left out, logged)."""
+    frames = []
+    offset = 0
+    for _ in range(count):
+        kind, triggered, gain, timestamp, length = _FRAME_HEAD.unpack_from(data, offset)
+        offset += _FRAME_HEAD.size
+        payload = data[offset:offset + length]
+        offset += length
+        frame = frame_from_android(kind, payload, gain, timestamp, bool(triggered))
+        if frame is not None:
+            frames.append(frame)
+    return frames
 
 
 def observe_mode_call(decision: Decision) -> bool | None:

@@ -1,4 +1,4 @@
-"""python-for-android hook: put hcekit's HCE ``<service>`` into the generated manifest.
+"""python-for-android hook: put hcekit's HCE ``<service>`` and its resources into the build.
 
 buildozer cannot add a ``<service>`` element with an intent filter and
 meta-data through ``buildozer.spec`` settings, so this hook edits
@@ -19,6 +19,11 @@ When the fragment names a Python service (``hcekit android manifest
 process, with the class's full name in the meta-data, so the shim's static
 bridge and the Python card share one process; a manifest without that
 service is an error that says which buildozer setting is missing.
+
+It also copies the folder ``res/`` next to this hook (``hcekit android res
+p4a/res``: the AID XML, the strings it refers to, the banner) into the
+build's ``src/main/res/``: buildozer's ``android.res_xml`` copies XML files
+only, and the AID XML's ``@string`` references need their values.
 """
 
 from __future__ import annotations
@@ -141,9 +146,26 @@ def patch_manifest_file(manifest_path: Path, fragment_path: Path) -> None:
                              encoding="utf-8")
 
 
+def copy_resources(source: Path, res_dir: Path) -> list[Path]:
+    """Copy every file under *source* (a res/ folder) into *res_dir*; the copies."""
+    if not source.is_dir():
+        raise ManifestHookError(f"{source} not found: run 'hcekit android res {source}'")
+    copied = []
+    for path in sorted(source.rglob("*")):
+        if path.is_file():
+            target = res_dir / path.relative_to(source)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(path.read_bytes())
+            copied.append(target)
+    return copied
+
+
 def after_apk_build(toolchain: Any) -> None:
     """p4a hook: the dist's manifest is rendered; Gradle has not run yet."""
     dist = getattr(getattr(toolchain, "_dist", None), "dist_dir", None) or os.getcwd()
-    manifest_path = Path(dist) / "src" / "main" / "AndroidManifest.xml"
+    main = Path(dist) / "src" / "main"
+    manifest_path = main / "AndroidManifest.xml"
     patch_manifest_file(manifest_path, _fragment_path())
     print(f"hcekit: HCE service added to {manifest_path}")
+    copied = copy_resources(_fragment_path().with_name("res"), main / "res")
+    print(f"hcekit: {len(copied)} resource file(s) copied into {main / 'res'}")

@@ -11,16 +11,22 @@ but not the switch, as on Android.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from hcekit.aid import Category
 from hcekit.device import DeviceState, ErrCode, HceError, check_ready
 from hcekit.hosts.base import check_prefix_support
 
+from .observe import FilterRegistration
+
 __all__ = ["AndroidNfc", "NotDefaultPaymentApp", "android_context"]
 
 log = logging.getLogger("hcekit.android")
+
+#: From Android 15 the wallet role holder takes the default payment service's place.
+WALLET_ROLE_API = 35
+ROLE_WALLET = "android.app.role.WALLET"
 
 
 class NotDefaultPaymentApp(HceError):
@@ -30,6 +36,16 @@ class NotDefaultPaymentApp(HceError):
         super().__init__(ErrCode.NOT_DEFAULT_PAYMENT_APP, detail)
         #: ``android.content.Intent`` (``CardEmulation.ACTION_CHANGE_DEFAULT``).
         self.intent = intent
+
+
+def _registered_or_13006(call: Callable[[], Any], what: str, refused: str) -> None:
+    """Run one CardEmulation registration: 13006 if it raised or returned false."""
+    try:
+        accepted = call()
+    except Exception as exc:
+        raise HceError(ErrCode.AID_REGISTRATION_FAILED, f"{what} raised {exc}") from exc
+    if not accepted:
+        raise HceError(ErrCode.AID_REGISTRATION_FAILED, refused)
 
 
 def android_context() -> Any:
@@ -91,16 +107,34 @@ class AndroidNfc:
     def _emulation(self, adapter: Any) -> Any:
         return self._CardEmulation.getInstance(adapter)
 
-    def change_default_intent(self, category: Category = Category.PAYMENT) -> Any:
-        """``ACTION_CHANGE_DEFAULT`` for this service (start it to ask the user)."""
-        from jnius import cast
+    def api_level(self) -> int:
+        """``Build.VERSION.SDK_INT`` of the phone."""
+        from jnius import autoclass
 
+        return int(autoclass("android.os.Build$VERSION").SDK_INT)
+
+    def change_default_intent(self, category: Category = Category.PAYMENT) -> Any:
+        """The intent that asks the user to make this app the payment default (start it).
+
+        Up to Android 14: ``CardEmulation.ACTION_CHANGE_DEFAULT`` for this
+        service. From Android 15 (API 35) the wallet role decides where payment
+        (and contested "other") AIDs go, so for payment it is
+        ``RoleManager.createRequestRoleIntent(ROLE_WALLET)``.
+        """
+        from jnius import autoclass, cast
+
+        if Category(category) is Category.PAYMENT and self.api_level() >= WALLET_ROLE_API:
+            roles = cast("android.app.role.RoleManager", self._context.getSystemService("role"))
+            return roles.createRequestRoleIntent(ROLE_WALLET)
+
+        # The extras go in through a Bundle: its putString/putParcelable have one overload
+        # each, where pyjnius may pick Intent.putExtra(String, CharSequence) for a str,
+        # which the framework's getStringExtra then reads as null (seen on the real classes).
+        extras = autoclass("android.os.Bundle")()
+        extras.putString(self._CardEmulation.EXTRA_CATEGORY, Category(category).value)
+        extras.putParcelable(self._CardEmulation.EXTRA_SERVICE_COMPONENT, self.component)
         intent = self._Intent(self._CardEmulation.ACTION_CHANGE_DEFAULT)
-        intent.putExtra(self._CardEmulation.EXTRA_CATEGORY, Category(category).value)
-        # pyjnius scores every putExtra overload alike for a ComponentName; casting to
-        # Parcelable makes putExtra(String, Parcelable) the one exact match.
-        intent.putExtra(self._CardEmulation.EXTRA_SERVICE_COMPONENT,
-                        cast("android.os.Parcelable", self.component))
+        intent.putExtras(extras)
         return intent
 
     def request_default(self, category: Category = Category.PAYMENT) -> None:
@@ -141,15 +175,11 @@ class AndroidNfc:
         java_list = self._ArrayList()
         for aid in aids:
             java_list.add(aid)
-        try:
-            accepted = emulation.registerAidsForService(self.component, category.value, java_list)
-        except Exception as exc:
-            raise HceError(ErrCode.AID_REGISTRATION_FAILED,
-                           f"registerAidsForService raised {exc}") from exc
-        if not accepted:
-            raise HceError(ErrCode.AID_REGISTRATION_FAILED,
-                           f"registerAidsForService refused the {category.value} AIDs (is "
-                           f"{self.component.flattenToString()} declared in the manifest?)")
+        _registered_or_13006(
+            lambda: emulation.registerAidsForService(self.component, category.value, java_list),
+            "registerAidsForService",
+            f"registerAidsForService refused the {category.value} AIDs (is "
+            f"{self.component.flattenToString()} declared in the manifest?)")
 
     def remove(self, category: Category) -> bool:
         """``removeAidsForService``; False if Android had nothing or refused."""
@@ -165,6 +195,43 @@ class AndroidNfc:
         aids = self.registration_emulation().getAidsForService(
             self.component, Category(category).value)
         return [] if aids is None else [str(a) for a in aids.toArray()]
+
+    # -- observe mode (Android 15+) --------------------------------------------------------
+
+    def observe_supported(self) -> bool:
+        """``NfcAdapter.isObserveModeSupported()`` (API 35+)."""
+        adapter = self._adapter()
+        return adapter is not None and bool(adapter.isObserveModeSupported())
+
+    def observe_mode_enabled(self) -> bool:
+        """``NfcAdapter.isObserveModeEnabled()`` (API 35+)."""
+        adapter = self._adapter()
+        return adapter is not None and bool(adapter.isObserveModeEnabled())
+
+    def set_observe_mode(self, enabled: bool) -> bool:
+        """``NfcAdapter.setObserveModeEnabled``; False where Android refused (not the preferred service)."""
+        adapter = self._adapter()
+        return adapter is not None and bool(adapter.setObserveModeEnabled(bool(enabled)))
+
+    def register_polling_filter(self, registration: FilterRegistration) -> None:
+        """``registerPollingLoop(Pattern)FilterForService``; 13006 when Android refuses."""
+        call = getattr(self.registration_emulation(), registration.method)
+        _registered_or_13006(
+            lambda: call(self.component, registration.value, registration.auto_transact),
+            f"{registration.method}({registration.value})",
+            f"{registration.method} refused {registration.value} (plugin {registration.plugin})")
+
+    def remove_polling_filter(self, registration: FilterRegistration) -> None:
+        method = registration.method.replace("register", "remove", 1)
+        try:
+            getattr(self.registration_emulation(), method)(self.component, registration.value)
+        except Exception:
+            log.exception("%s(%s) failed", method, registration.value)
+
+    def set_default_observe_mode(self, enabled: bool) -> None:
+        """``setShouldDefaultToObserveModeForService`` for this service."""
+        self.registration_emulation().setShouldDefaultToObserveModeForService(
+            self.component, bool(enabled))
 
     # -- foreground preference ----------------------------------------------------------
 

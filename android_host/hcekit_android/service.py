@@ -109,10 +109,12 @@ def start_python_service(name: str, context: Any = None) -> bool:
     Calls the generated class's ``start(Context, String)`` through the shim, as a
     cold start does; False if the class is missing (see the ``hcekit`` log tag).
     """
-    from .bridge import java_bridge
+    from jnius import autoclass
+
+    from .bridge import BRIDGE_HOST_CLASS
     from .manifest import p4a_service_class
     from .platform import android_context
 
     ctx = context if context is not None else android_context()
     class_name = str(ctx.getPackageName()) + p4a_service_class(name)
-    return bool(java_bridge().startPythonService(ctx, class_name))
+    return bool(autoclass(BRIDGE_HOST_CLASS)(ctx).startPythonService(class_name))

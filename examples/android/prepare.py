@@ -2,7 +2,9 @@
 
 Writes, into this directory (or the one given):
 
-- ``res/xml/hcekit_apduservice.xml``  the AID groups (``android.res_xml``)
+- ``p4a/res/``                        the service's resources (the AID groups in
+                                      ``xml/hcekit_apduservice.xml`` and their strings);
+                                      the hook copies them into the APK's ``res/``
 - ``p4a/hcekit_service.xml``          the ``<service>`` element the hook inserts, in the
                                       process of the Python service ``hcekit``
 - ``p4a/hcekit_p4a_hook.py``          the python-for-android hook (``p4a.hook``)
@@ -29,7 +31,7 @@ from pathlib import Path
 from hcekit import Card
 from hcekit.plugins import load_object
 from hcekit_android.jvm import SHIM_SOURCES
-from hcekit_android.manifest import aid_xml, service_xml
+from hcekit_android.manifest import service_xml, write_res
 
 REPO = Path(__file__).resolve().parents[2]
 PACKAGES = {
@@ -67,13 +69,10 @@ def prepare(target: Path, plugins: Sequence[str] = ()) -> None:
     specs = [*BUILT_IN, *plugins]
     with Card([load_object(spec) for spec in specs]) as card:
         claims = card.claims()
-    xml_dir = target / "res" / "xml"
-    xml_dir.mkdir(parents=True, exist_ok=True)
-    (xml_dir / "hcekit_apduservice.xml").write_text(
-        aid_xml(claims, description="hcekit NDEF tag"), encoding="utf-8")
     (target / "app_plugins.py").write_text(_plugins_module(specs), encoding="utf-8")
     hook_dir = target / "p4a"
-    hook_dir.mkdir(exist_ok=True)
+    shutil.rmtree(hook_dir / "res", ignore_errors=True)
+    write_res(hook_dir / "res", claims, description="hcekit NDEF tag")
     (hook_dir / "hcekit_service.xml").write_text(
         service_xml(python_service=PYTHON_SERVICE), encoding="utf-8")
     shutil.copy2(HOOK, hook_dir / "hcekit_p4a_hook.py")

@@ -263,8 +263,12 @@ class ResponseApdu:
     def check(self) -> ResponseApdu:
         """Return self if 9000, else raise :class:`IsoError` (terminal-side convenience)."""
         if self.sw != SW.NO_ERROR:
-            from .errors import IsoError
+            from .errors import HcekitError, IsoError
+            from .sw import is_error_sw
 
+            if not is_error_sw(self.sw):  # 61xx/6Cxx left over, or no status word at all
+                raise HcekitError(f"card answered {self.sw:04X}, which is not an error "
+                                  "status word IsoError can carry")
             raise IsoError(self.sw, f"card answered {self.sw:04X} {describe(self.sw)}")
         return self
 

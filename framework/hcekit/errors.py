@@ -6,7 +6,7 @@ plugin raises it anywhere inside a hook and the card answers that status word.
 
 from __future__ import annotations
 
-from .sw import SW, describe
+from .sw import SW, describe, is_error_sw
 
 __all__ = [
     "HcekitError",
@@ -29,9 +29,10 @@ class IsoError(HcekitError):
     """Answer status word *sw*; *message* says precisely why (logs only, never on the wire)."""
 
     def __init__(self, sw: int, message: str = "") -> None:
-        if not 0 <= int(sw) <= 0xFFFF or int(sw) == SW.NO_ERROR:
-            # 9000 is not an error: a hook returns data (or None) for it.
-            raise ValueError(f"IsoError needs an error or warning status word, not {int(sw):04X}")
+        if not is_error_sw(int(sw)):
+            # 9000 is not an error (a hook returns data for it); 61xx/6Cxx are the core's
+            raise ValueError(f"IsoError needs an error or warning status word (SW1 62-6F but "
+                             f"not 6C, or 9X but not 9000), not {int(sw):04X}")
         self.sw = int(sw)
         self.message = message or describe(self.sw)
         super().__init__(f"{self.sw:04X} {describe(self.sw)}: {self.message}")

@@ -268,6 +268,18 @@ def installed_plugin_manager(*, strict: bool = True) -> HcekitPluginManager:
     return pm
 
 
+def _check_has_hooks(spec: str, obj: object) -> None:
+    """A plugin named on a command line must implement at least one ``hcekit_`` hook.
+
+    Anything importable would otherwise load as a plugin that does nothing
+    (``--plugin json:dumps``): a typo that looks like success.
+    """
+    hooks = [n for n in dir(hookspecs) if n.startswith("hcekit_")]
+    if not any(inspect.isroutine(getattr(obj, hook, None)) for hook in hooks):
+        raise PluginLoadError(f"{spec!r} is not an hcekit plugin: it has no hcekit hook "
+                              "(a function such as hcekit_claims or hcekit_trace)")
+
+
 def resolve_plugins(specs: Iterable[PluginSpec]) -> list[tuple[str, object]]:
     """Turn specs into ``(name, plugin object)`` pairs; classes are instantiated."""
     resolved: list[tuple[str, object]] = []
@@ -278,6 +290,7 @@ def resolve_plugins(specs: Iterable[PluginSpec]) -> list[tuple[str, object]]:
         elif isinstance(spec, str):
             obj = load_object(spec)
             name = plugin_name(obj)
+            _check_has_hooks(spec, obj)
         else:
             obj = spec
             name = plugin_name(obj)

@@ -74,7 +74,7 @@ class PluginRegistry:
         starts, so a typo in one plugin's options stops the card before another personalised
         itself."""
         resolved = resolve_plugins(plugins)
-        _check_option_targets(self._options, [name for name, _ in resolved])
+        check_option_targets(self._options, [name for name, _ in resolved])
         pending: list[Registered] = []
         try:
             for name, obj in resolved:  # names are unique (resolve_plugins checks)
@@ -212,7 +212,7 @@ class PluginRegistry:
         return plugin_atr(self.pm, card=self._card)
 
 
-def _check_option_targets(options: Mapping[str, object], names: Sequence[str]) -> None:
+def check_option_targets(options: Mapping[str, object], names: Sequence[str]) -> None:
     """Options for a plugin the card does not have are an error, before any plugin starts."""
     for target in options:
         if target not in names:

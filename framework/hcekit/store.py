@@ -172,7 +172,13 @@ class SqliteStore(Store):
     def __init__(self, path: str | Path, *, read_only: bool = False,
                  create_parent: bool = False, owner: str | None = None) -> None:
         super().__init__()
+        if not str(path):
+            raise StoreError("the store path is empty: give a file name, or "
+                             f"'{MEMORY}' for a throwaway card")
         self.path = Path(path)
+        #: The file itself, every symlink resolved: the lock and SQLite work on this name,
+        #: so every path to one store meets one lock.
+        self.file = Path(os.path.realpath(self.path))
         self.read_only = read_only
         #: True when this object created the store file (see :meth:`discard`).
         self.created = False
@@ -181,39 +187,24 @@ class SqliteStore(Store):
         if read_only:
             self._db = self._open_read_only()
             return
-        self._prepare_directory(create_parent)
-        self._lock_file = StoreLock.acquire(self.path, owner)
+        _check_existing_file(self.path, self.file)
+        _prepare_directory(self.path, self.file.parent, create_parent)
+        self._lock_file = StoreLock.acquire(self.file, owner, shown_as=self.path)
         try:
-            self.created = _create_private_file(self.path)
+            self.created = _create_private_file(self.file)
             self._db = self._open_writable()
         except BaseException:
             if self.created:  # nothing left behind by a store that never opened
-                self.path.unlink(missing_ok=True)
-            self._lock_file.release()
+                self.file.unlink(missing_ok=True)
+            self._lock_file.release(remove=True)
             raise
         if not self.created:
             _warn_if_readable_by_others(self.path)
 
-    def _prepare_directory(self, create_parent: bool) -> None:
-        parent = self.path.parent
-        if parent.is_dir():
-            return
-        if parent.exists():
-            raise StoreError(f"cannot open store {self.path}: {parent} is not a directory")
-        if not create_parent:
-            raise StoreError(f"cannot open store {self.path}: directory {parent} does not "
-                             "exist (create it first; only the default store's directory is "
-                             "created for you)")
-        try:
-            parent.mkdir(mode=0o700, parents=True)
-        except OSError as exc:
-            raise StoreError(f"cannot create the store directory {parent}: "
-                             f"{exc.strerror or exc}") from exc
-
     def _open_read_only(self) -> sqlite3.Connection:
-        if not self.path.is_file():
+        if not self.file.is_file():
             raise StoreError(f"no store at {self.path}")
-        base = f"file:{urllib.parse.quote(str(self.path.resolve()))}?mode=ro"
+        base = f"file:{urllib.parse.quote(str(self.file))}?mode=ro"
         # A WAL database needs its -shm file to be read; when nobody has it open and the
         # directory is not ours to write, read the (checkpointed) file as immutable.
         for uri in (base, base + "&immutable=1"):
@@ -230,7 +221,10 @@ class SqliteStore(Store):
 
     def _open_writable(self) -> sqlite3.Connection:
         try:
-            db = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False)
+            db = sqlite3.connect(str(self.file), isolation_level=None, check_same_thread=False)
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open store {self.path}: {exc}") from exc
+        try:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=FULL")
             db.execute(
@@ -242,6 +236,10 @@ class SqliteStore(Store):
             db.execute("BEGIN IMMEDIATE")
             db.execute("ROLLBACK")
         except sqlite3.Error as exc:
+            db.close()
+            if "not a database" in str(exc):
+                raise StoreError(f"cannot open store {self.path}: not an hcekit store (the "
+                                 "file is not a SQLite database)") from exc
             if "readonly" in str(exc) or "read-only" in str(exc):
                 raise StoreError(
                     f"store {self.path} is read-only ({exc}): a card on it could not commit "
@@ -312,23 +310,71 @@ class SqliteStore(Store):
             self._db.close()
             if created:
                 for suffix in ("", "-wal", "-shm", "-journal"):
-                    Path(f"{self.path}{suffix}").unlink(missing_ok=True)
-                if lock is not None:
-                    lock.path.unlink(missing_ok=True)
+                    Path(f"{self.file}{suffix}").unlink(missing_ok=True)
             if lock is not None:
-                lock.release()
+                lock.release(remove=created)
                 self._lock_file = None
 
 
+def _check_existing_file(given: Path, file: Path) -> None:
+    """Refuse, before anything is created or locked, what can never be a store.
+
+    A hard link is refused: SQLite keeps a database's ``-wal`` and journal per
+    *name*, so two names of one database are a documented corruption risk
+    (https://www.sqlite.org/howtocorrupt.html §2.5), and would meet two locks.
+    Only ``stat``: opening and closing the file here would drop the POSIX locks
+    an SQLite connection of this process holds on it (same page, §2.2).
+    """
+    try:
+        info = file.stat()
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise StoreError(f"cannot open store {given}: {exc.strerror or exc}") from exc
+    if stat.S_ISDIR(info.st_mode):
+        raise StoreError(f"cannot open store {given}: it is a directory; name a file in it, "
+                         f"e.g. {given / 'store.sqlite'}")
+    if not stat.S_ISREG(info.st_mode):
+        raise StoreError(f"cannot open store {given}: not a regular file")
+    if info.st_nlink > 1:
+        raise StoreError(
+            f"cannot open store {given}: the file has {info.st_nlink} hard links, and SQLite "
+            "keeps a database's journal per name, so two names can corrupt it; keep one name "
+            "(a symlink is fine)")
+
+
+def _prepare_directory(given: Path, parent: Path, create_parent: bool) -> None:
+    """Make sure *parent* exists; create it (and every missing folder above) 0700 if asked."""
+    if parent.is_dir():
+        return
+    if parent.exists():
+        raise StoreError(f"cannot open store {given}: {parent} is not a directory")
+    if not create_parent:
+        raise StoreError(f"cannot open store {given}: directory {parent} does not "
+                         "exist (create it first; only the default store's directory is "
+                         "created for you)")
+    missing = [folder for folder in (parent, *parent.parents) if not folder.exists()]
+    try:
+        for folder in reversed(missing):
+            os.mkdir(folder, 0o700)
+            os.chmod(folder, 0o700)  # the umask may have taken bits away
+    except OSError as exc:
+        raise StoreError(f"cannot create the store directory {parent}: "
+                         f"{exc.strerror or exc}") from exc
+
+
 def _create_private_file(path: Path) -> bool:
-    """Create *path* empty with mode 0600 (before SQLite does, with the umask's mode)."""
+    """Create *path* empty with mode 0600 whatever the umask (before SQLite creates it)."""
     try:
         fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
     except FileExistsError:
         return False
     except OSError as exc:
         raise StoreError(f"cannot create store {path}: {exc.strerror or exc}") from exc
-    os.close(fd)
+    try:
+        os.fchmod(fd, 0o600)
+    finally:
+        os.close(fd)
     return True
 
 
@@ -364,37 +410,60 @@ def describe_this_process() -> str:
 class StoreLock:
     """The advisory lock that makes one process the owner of a store.
 
-    A ``flock`` on the sidecar file ``STORE.lock`` (not on the database,
-    whose POSIX locks SQLite manages itself). The owner writes its pid and
-    command into the file, so a refused opener can name it. ``flock`` locks
-    belong to the open file, so a second open in the same process is refused
-    too, and the kernel drops the lock when the owner dies — a killed
-    ``hcekit serve`` never leaves a store locked.
+    A ``flock`` on the sidecar file ``STORE.lock`` next to the store's
+    resolved file (not on the database, whose POSIX locks SQLite manages
+    itself), so a symlink to a store meets the store's own lock. The owner
+    writes its pid and command into the file, so a refused opener can name
+    it. ``flock`` locks belong to the open file, so a second open in the same
+    process is refused too, and the kernel drops the lock when the owner
+    dies: a killed ``hcekit serve`` never leaves a store locked.
     """
 
-    def __init__(self, path: Path, fd: int) -> None:
+    def __init__(self, path: Path, fd: int, *, created: bool = False) -> None:
         self.path = path
         self._fd: int | None = fd
+        #: This object created the lock file (a store that never opened removes it).
+        self.created = created
 
     @classmethod
-    def acquire(cls, store_path: Path, owner: str | None = None) -> StoreLock:
+    def acquire(cls, store_path: Path, owner: str | None = None, *,
+                shown_as: Path | None = None) -> StoreLock:
+        """Lock *store_path* (a resolved path); messages name it *shown_as*."""
         path = Path(f"{store_path}.lock")
+        shown = shown_as or store_path
         try:
-            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+            created = True
+        except FileExistsError:
+            created = False
+            fd = -1
         except OSError as exc:
-            if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS) and path.exists():
-                # someone else's lock file: lock it read-only, and let the database say
-                # whether the store itself is writable
-                with contextlib.suppress(OSError):
-                    fd = os.open(path, os.O_RDONLY)
-                    return cls._lock(fd, store_path, path, record=False, owner=owner)
-            if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-                raise StoreError(
-                    f"store {store_path} is read-only: cannot create its lock file {path} "
-                    f"({exc.strerror}); fix the directory's permissions, or use "
-                    "--store :memory: for a throwaway card") from exc
-            raise StoreError(f"cannot lock store {store_path}: {exc.strerror or exc}") from exc
-        return cls._lock(fd, store_path, path, record=True, owner=owner)
+            raise cls._open_error(exc, shown, path) from exc
+        if fd < 0:
+            try:
+                fd = os.open(path, os.O_RDWR)
+            except OSError as exc:
+                if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+                    # someone else's lock file: lock it read-only, and let the database say
+                    # whether the store itself is writable
+                    with contextlib.suppress(OSError):
+                        fd = os.open(path, os.O_RDONLY)
+                        return cls._lock(fd, shown, path, record=False, owner=owner)
+                raise cls._open_error(exc, shown, path) from exc
+        else:
+            os.fchmod(fd, 0o600)  # whatever the umask
+        lock = cls._lock(fd, shown, path, record=True, owner=owner)
+        lock.created = created
+        return lock
+
+    @staticmethod
+    def _open_error(exc: OSError, store_path: Path, path: Path) -> StoreError:
+        if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+            return StoreError(
+                f"store {store_path} is read-only: cannot create its lock file {path} "
+                f"({exc.strerror}); fix the directory's permissions, or use "
+                "--store :memory: for a throwaway card")
+        return StoreError(f"cannot lock store {store_path}: {exc.strerror or exc}")
 
     @classmethod
     def _lock(cls, fd: int, store_path: Path, path: Path, *, record: bool,
@@ -413,9 +482,12 @@ class StoreLock:
             os.pwrite(fd, text.encode(), 0)
         return cls(path, fd)
 
-    def release(self) -> None:
+    def release(self, *, remove: bool = False) -> None:
+        """Give up the lock; *remove* also deletes a lock file this object created."""
         if self._fd is not None:
             fd, self._fd = self._fd, None
+            if remove and self.created:  # while still locked: nobody is waiting on it
+                self.path.unlink(missing_ok=True)
             with contextlib.suppress(OSError):
                 os.ftruncate(fd, 0)
             os.close(fd)  # closing drops the flock

@@ -14,7 +14,23 @@ from __future__ import annotations
 from collections.abc import Callable
 from enum import IntEnum
 
-__all__ = ["SW", "sw_bytes", "describe", "bytes_remaining", "wrong_le", "register_sw1"]
+__all__ = ["SW", "sw_bytes", "describe", "bytes_remaining", "wrong_le", "register_sw1",
+           "is_error_sw"]
+
+
+def is_error_sw(sw: int) -> bool:
+    """True for a status word an application may answer instead of data (``IsoError``).
+
+    ISO/IEC 7816-3 and -4 allow SW1 only as 6X (not 60) or 9X. Of those, 9000
+    is success (return data instead), and SW1 61 and 6C belong to the card
+    core, which answers them for response chaining and Le: from a plugin they
+    would announce bytes nothing holds. Proprietary 9XXX (DESFire's 91XX, Smart
+    Tap's) pass.
+    """
+    if not 0 <= sw <= 0xFFFF or sw == SW.NO_ERROR:
+        return False
+    sw1 = sw >> 8
+    return (0x62 <= sw1 <= 0x6F and sw1 != SW.WRONG_LE >> 8) or 0x90 <= sw1 <= 0x9F
 
 
 class SW(IntEnum):

@@ -28,16 +28,16 @@ def static_xml(other: list[str] | tuple[str, ...] = (), payment: list[str] | tup
     for category, aids in (("payment", payment), ("other", other)):
         if aids:
             filters = "".join(f'<aid-filter android:name="{aid}"/>' for aid in aids)
-            groups += (f'<aid-group android:category="{category}" android:description="t">'
+            groups += (f'<aid-group android:category="{category}" android:description="@string/t">'
                        f"{filters}</aid-group>")
     extra = ' android:apduServiceBanner="@drawable/banner"' if banner else ""
-    return (f'<host-apdu-service xmlns:android="{ANDROID_NS}" android:description="t" '
+    return (f'<host-apdu-service xmlns:android="{ANDROID_NS}" android:description="@string/t" '
             f'android:requireDeviceUnlock="{"true" if unlock else "false"}"{extra}>'
             f"{groups}</host-apdu-service>")
 
 
 def log_lines(jvm: SimpleNamespace) -> list[str]:
-    return [str(line) for line in jvm.Log.desktopLines()]
+    return [str(line) for line in jvm.Phone.logLines()]
 
 
 def load_p4a_hook() -> Any:

@@ -1,9 +1,11 @@
-"""A real desktop JVM for the Android tests: javac + pyjnius, classpath set before ``import jnius``.
+"""The real Android framework for the Android tests: Robolectric in a desktop JVM through pyjnius.
 
-The session fixture compiles the shim and the android.* stand-ins, then starts
-the JVM (once per process). Per test, the simulated phone is reset (fresh
-app and NFC threads) with hcekit's HCE service installed without static AIDs,
-the shim's deadline and dispatch mode restored, and every host stopped.
+The session fixture compiles the shim (against ``android-all`` of the level
+``$HCEKIT_ANDROID_API`` names, 34 by default) with the desktop model of the
+phone, then starts the JVM and Robolectric's sandbox (once per process).
+Per test, the phone is reset (fresh NFC thread, nothing installed, settings
+back to a capable phone) with hcekit's HCE service installed without static
+AIDs, the shim's deadline and dispatch mode restored, and every host stopped.
 """
 
 from __future__ import annotations
@@ -25,19 +27,19 @@ def jvm(tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
         missing("pyjnius is not installed (pip install -e '.[android]')")
     if find_java_home() is None:
         missing("no JDK (scripts/install-system-deps.sh installs openjdk-17-jdk-headless)")
-    classes = compile_java(tmp_path_factory.mktemp("java-classes"))
     try:
-        start_desktop_jvm(classes)
+        classes = compile_java(tmp_path_factory.mktemp("java-classes"))
+        api = start_desktop_jvm(classes)
     except JavaSetupError as exc:
         pytest.fail(str(exc))
     from jnius import autoclass
 
+    phone_class = autoclass("org.hcekit.desktop.Phone")
     return SimpleNamespace(
-        Bridge=autoclass("org.hcekit.android.HcekitBridge"),
-        Phone=autoclass("org.hcekit.desktop.Phone"),
-        Log=autoclass("android.util.Log"),
-        Context=autoclass("android.content.Context"),
-        Activity=autoclass("android.app.Activity"),
+        api=api,
+        Bridge=autoclass("org.hcekit.bridge.HcekitBridge"),
+        Phone=phone_class,
+        context=phone_class.context,
         EchoListener=autoclass("org.hcekit.desktop.EchoListener"),
     )
 
@@ -69,7 +71,7 @@ def make_host(jvm: SimpleNamespace, phone: Any) -> Iterator[Callable[..., Any]]:
 
     def make(plugins: Any, *, start: bool = True, **kwargs: Any) -> Any:
         card = plugins if isinstance(plugins, Card) else Card(plugins)
-        host = AndroidHost(card, context=jvm.Context(), **kwargs)
+        host = AndroidHost(card, context=jvm.context(), **kwargs)
         hosts.append(host)
         if start:
             host.start()

@@ -178,7 +178,7 @@ def test_raising_python_listener_never_leaves_the_reader_hanging(
     from jnius import PythonJavaClass, java_method
 
     class Raising(PythonJavaClass):  # type: ignore[misc]
-        __javainterfaces__ = ["org/hcekit/android/ApduListener"]
+        __javainterfaces__ = ["org/hcekit/bridge/ApduListener"]
         __javacontext__ = "app"
 
         @java_method("(I[B)Z")  # type: ignore[untyped-decorator]

@@ -46,7 +46,7 @@ def app_manifest(*, cold_start_ms: int | None = None) -> str:
 
 def install_app(phone: Any, *, cold_start_ms: int | None = 60_000) -> None:
     with Card([Probe()]) as card:
-        xml = aid_xml(card.claims(), description="cold start")
+        xml = aid_xml(card.claims())
     accepted = phone.installFromManifest(app_manifest(cold_start_ms=cold_start_ms),
                                          AID_XML_NAME, xml)
     assert accepted == 1, "Android's registry would not accept the generated HCE service"
@@ -97,8 +97,8 @@ def test_cli_manifest_with_a_python_service(capsys: pytest.CaptureFixture[str]) 
 @pytest.mark.parametrize(("argv", "code"), [
     (["--python-service", "hce kit"], 2),
     (["--python-service", "1card"], 2),
-    (["--cold-start-ms", "100"], 1),  # nothing to start
-    (["--python-service", "hcekit", "--cold-start-ms", "0"], 1),
+    (["--cold-start-ms", "100"], 2),  # nothing to start: a refused value
+    (["--python-service", "hcekit", "--cold-start-ms", "0"], 2),
 ])
 def test_cli_refuses_what_p4a_or_the_shim_cannot_use(
         argv: list[str], code: int, capsys: pytest.CaptureFixture[str]) -> None:
@@ -219,7 +219,7 @@ def test_service_main_serves_until_stopped(
     stop = threading.Event()
     probe = Probe()
     thread = threading.Thread(target=service_main, args=([probe],),
-                              kwargs={"context": jvm.Context(), "stop": stop,
+                              kwargs={"context": jvm.context(), "stop": stop,
                                       "pcap": "taps.pcapng"}, daemon=True)
     stack.submit(SELECT_PROBE)  # the tap that starts it all
     stack.drain()

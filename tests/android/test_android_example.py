@@ -34,10 +34,12 @@ def test_prepared_files_match_the_spec(tmp_path: Path) -> None:
     spec.read(EXAMPLE / "buildozer.spec")
     app = spec["app"]
     assert app["android.permissions"].strip() == "NFC"
-    for key in ("android.add_src", "android.res_xml", "p4a.hook"):
+    for key in ("android.add_src", "p4a.hook"):
         assert (tmp_path / app[key]).exists(), f"{key} = {app[key]} is not prepared"
+    assert "android.res_xml" not in app, "the hook copies the whole res/ (strings included)"
     assert (tmp_path / app["android.add_src"] / "org/hcekit/android/HcekitApduService.java").exists()
-    aids = parse_aid_xml((tmp_path / app["android.res_xml"]).read_text())
+    res_xml = Path(app["p4a.hook"]).parent / "res" / "xml" / "hcekit_apduservice.xml"
+    aids = parse_aid_xml((tmp_path / res_xml).read_text())
     assert aids == [(Category.OTHER, "D2760000850101")]
     for package in ("hcekit", "hcekit_ndef", "hcekit_android"):
         assert (tmp_path / package / "__init__.py").exists()
@@ -56,7 +58,7 @@ def test_prepared_files_match_the_spec(tmp_path: Path) -> None:
     python = by_name[f"{package}.ServiceHcekit"]
     assert hce.get(A + "process") == python.get(A + "process") == ":service_hcekit"
     resources = [m.get(A + "resource") for m in hce.iter("meta-data") if m.get(A + "resource")]
-    xml_name = Path(app["android.res_xml"]).stem
+    xml_name = res_xml.stem
     assert resources == [f"@xml/{xml_name}"]
 
 
@@ -78,7 +80,7 @@ def test_a_third_party_plugin_goes_into_the_app(tmp_path: Path,
     app_dir.mkdir()
     load_prepare().prepare(app_dir, ["hcekit_p4a_guest:P4aGuestCard"])
     assert (app_dir / "hcekit_p4a_guest" / "plugin.py").exists()
-    aids = parse_aid_xml((app_dir / "res" / "xml" / "hcekit_apduservice.xml").read_text())
+    aids = parse_aid_xml((app_dir / "p4a" / "res" / "xml" / "hcekit_apduservice.xml").read_text())
     assert sorted(aids) == [(Category.OTHER, "D2760000850101"), (Category.OTHER, "F0484F54454C01")]
     plugins_module = (app_dir / "app_plugins.py").read_text()
     assert "from hcekit_p4a_guest import P4aGuestCard" in plugins_module

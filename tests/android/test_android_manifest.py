@@ -63,15 +63,17 @@ def test_requirements_declare_nfc_and_hce() -> None:
 
 def test_aid_xml_groups_claims_by_category_with_android_elements() -> None:
     with Card([Probe(), Payment(), Prefixes(), NdefPlugin]) as card:
-        text = aid_xml(card.claims(), description="demo", banner="@drawable/banner")
+        text = aid_xml(card.claims(), banner="@drawable/banner")
     assert text.startswith('<?xml version="1.0" encoding="utf-8"?>')
     root = ET.fromstring(text)
     assert root.tag == "host-apdu-service"
-    assert root.attrib == {A + "description": "demo", A + "requireDeviceUnlock": "false",
+    assert root.attrib == {A + "description": "@string/hcekit_service_description",
+                           A + "requireDeviceUnlock": "false",
                            A + "apduServiceBanner": "@drawable/banner"}
     groups = {g.get(A + "category"): g for g in root.findall("aid-group")}
     assert set(groups) == {"payment", "other"}
-    assert all(g.get(A + "description") for g in groups.values())
+    assert {g.get(A + "description") for g in groups.values()} == {
+        "@string/hcekit_payment_aids", "@string/hcekit_other_aids"}
     payment = [(e.tag, e.get(A + "name")) for e in groups["payment"]]
     assert sorted(payment) == sorted([("aid-filter", PAY_AID.hex().upper()),
                                       ("aid-filter", PPSE)])
@@ -157,9 +159,9 @@ def test_service_class_must_be_a_fully_qualified_java_name(name: str) -> None:
 
 
 def test_parse_refuses_a_second_payment_group() -> None:
-    group = ('<aid-group android:category="payment" android:description="d">'
+    group = ('<aid-group android:category="payment" android:description="@string/d">'
              '<aid-filter android:name="{}"/></aid-group>')
-    text = (f'<host-apdu-service xmlns:android="{ANDROID_NS}" android:description="x" '
+    text = (f'<host-apdu-service xmlns:android="{ANDROID_NS}" android:description="@string/x" '
             f'android:apduServiceBanner="@drawable/b">'
             f'{group.format("A0000000031010")}{group.format("A0000000041010")}'
             "</host-apdu-service>")
@@ -168,8 +170,8 @@ def test_parse_refuses_a_second_payment_group() -> None:
 
 
 def test_parse_refuses_a_payment_group_without_banner() -> None:
-    text = (f'<host-apdu-service xmlns:android="{ANDROID_NS}" android:description="x">'
-            '<aid-group android:category="payment" android:description="d">'
+    text = (f'<host-apdu-service xmlns:android="{ANDROID_NS}" android:description="@string/x">'
+            '<aid-group android:category="payment" android:description="@string/d">'
             '<aid-filter android:name="A0000000031010"/></aid-group></host-apdu-service>')
     with pytest.raises(ClaimError, match="apduServiceBanner"):
         parse_aid_xml(text)
@@ -178,24 +180,26 @@ def test_parse_refuses_a_payment_group_without_banner() -> None:
 @pytest.mark.parametrize(
     ("body", "message"),
     [
-        ('<aid-group android:category="other" android:description="d">'
+        ('<aid-group android:category="other" android:description="@string/d">'
          '<aid-filter android:name="A00000"/></aid-group>', "bytes"),
-        ('<aid-group android:category="transit" android:description="d">'
+        ('<aid-group android:category="transit" android:description="@string/d">'
          '<aid-filter android:name="A0000000031010"/></aid-group>', "category"),
-        ('<aid-group android:category="other" android:description="d"/>', "empty"),
-        ('<aid-group android:category="other" android:description="d">'
+        ('<aid-group android:category="other" android:description="@string/d"/>', "empty"),
+        ('<aid-group android:category="other" android:description="@string/d">'
          '<aid-filter android:name="A0000000031010"/>'
          '<aid-filter android:name="a0000000031010"/></aid-group>', "twice"),
-        ('<aid-group android:category="other" android:description="d">'
+        ('<aid-group android:category="other" android:description="@string/d">'
          '<aid-prefix-filter android:name="A0000000031010*"/></aid-group>', "bare AID"),
-        ('<aid-group android:category="other" android:description="d">'
+        ('<aid-group android:category="other" android:description="@string/d">'
          '<aid-filter android:name="A00000000310G0"/></aid-group>', "non-hex"),
         ('<aid-group android:category="other">'
          '<aid-filter android:name="A0000000031010"/></aid-group>', "description"),
+        ('<aid-group android:category="other" android:description="payment cards">'
+         '<aid-filter android:name="A0000000031010"/></aid-group>', "reference-only"),
     ],
 )
 def test_parse_refuses_what_android_would_silently_drop(body: str, message: str) -> None:
-    text = (f'<host-apdu-service xmlns:android="{ANDROID_NS}" android:description="x">'
+    text = (f'<host-apdu-service xmlns:android="{ANDROID_NS}" android:description="@string/x">'
             f"{body}</host-apdu-service>")
     with pytest.raises(ClaimError, match=message):
         parse_aid_xml(text)
@@ -289,8 +293,13 @@ def test_p4a_hook_runs_on_a_dist_directory(tmp_path: Path,
     fragment.write_text(service_xml(), encoding="utf-8")
     monkeypatch.setenv(hook.SERVICE_XML_ENV, str(fragment))
     monkeypatch.chdir(tmp_path)
+    with pytest.raises(hook.ManifestHookError, match="hcekit android res"):
+        hook.after_apk_build(object())  # no res/ beside the fragment: says how to make it
+    assert main(["android", "res", str(tmp_path / "res"), "--no-installed",
+                 "--plugin", "hcekit_ndef:NdefPlugin"]) == 0
     hook.after_apk_build(object())  # p4a calls it with the cwd at the dist directory
     assert ET.fromstring(manifest.read_text()).find("application/service") is not None
+    assert (tmp_path / "src" / "main" / "res" / "values" / "hcekit_strings.xml").exists()
 
 
 def test_p4a_hook_refuses_a_broken_fragment() -> None:

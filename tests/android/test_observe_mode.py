@@ -75,7 +75,7 @@ def test_conflicting_filters_are_refused_in_the_xml_too() -> None:
     ('<polling-loop-filter android:name="6A02"/><polling-loop-filter android:name="6a02"/>', "twice"),
 ])
 def test_parse_refuses_filters_android_would_throw_on_or_drop(element: str, message: str) -> None:
-    text = (f'<host-apdu-service xmlns:android="{ANDROID_NS}" android:description="d">'
+    text = (f'<host-apdu-service xmlns:android="{ANDROID_NS}" android:description="@string/d">'
             f'{element}</host-apdu-service>')
     with pytest.raises(ClaimError, match=message):
         parse_aid_xml(text)

@@ -77,7 +77,7 @@ def test_plugins_only_lists_the_named_installed_plugins(
     listed = [line.split()[0] for line in out.splitlines() if line and not line[0].isspace()]
     assert listed[:2] == ["ndef", "ppse"]
     assert out.splitlines()[-1] == "1 plugin(s), 2 claim(s) with the core's, no conflicts"
-    assert main(["plugins", "--only", "nope"]) == 1
+    assert main(["plugins", "--only", "nope"]) == 2  # a refused value (issue 31)
     assert "no installed plugin named nope" in capsys.readouterr().err
 
 
@@ -87,7 +87,7 @@ def test_tap_lists_and_runs_scripts(capsys: pytest.CaptureFixture[str]) -> None:
     code, out = run(capsys, "tap", "ndef-read", "--option", "ndef.url=https://example.org/t")
     assert code == 0 and "URI  https://example.org/t" in out
     code = main(["tap", "no-such-script"])
-    assert code == 1
+    assert code == 2
     assert "no terminal script named 'no-such-script'" in capsys.readouterr().err
 
 

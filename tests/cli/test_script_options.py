@@ -54,7 +54,7 @@ def test_undeclared_options_are_refused_and_a_script_declaring_none_takes_none()
 
 
 def test_cli_reports_bad_script_options_without_traceback(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["tap", "ndef-read", "-s", "bogus=1"]) == 1
+    assert main(["tap", "ndef-read", "-s", "bogus=1"]) == 2
     err = capsys.readouterr().err
     assert "script ndef-read has no option bogus" in err
     assert "Traceback" not in err

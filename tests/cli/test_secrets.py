@@ -140,3 +140,21 @@ def test_a_secret_split_across_get_response_parts_is_redacted_in_each(
     assert logged.count("bytes redacted") >= 4  # command and response of both parts
     for part in (PAN[:4], PAN[4:]):
         assert spaced(part) not in logged
+
+
+def test_the_user_guide_lists_every_namespace_a_store_holds() -> None:
+    """Issue 31 item 7: the list of what a store holds in clear names every plugin that writes."""
+    import re
+    from pathlib import Path
+
+    from hcekit import Card
+    from hcekit.store import MemoryStore
+
+    guide = (Path(__file__).parents[2] / "docs" / "user-guide.md").read_text(encoding="utf-8")
+    rows = dict(re.findall(r"^\| (\w+) \| (.+) \|$", guide, re.MULTILINE))
+    store = MemoryStore()
+    Card.with_installed_plugins(store=store).close()  # every plugin personalises itself
+    for namespace in store.namespaces():
+        assert namespace in rows, f"user-guide.md does not say what {namespace} stores in clear"
+    assert "endpoint private key" in rows["aliro"]
+    assert "full PAN" in rows["payment"]

@@ -159,11 +159,11 @@ def test_listing_and_refused_commands_create_no_store_and_print_only_the_error()
     assert listed.returncode == 0 and "loyalty-till" in listed.stdout
     assert listed.stderr == ""
     unknown = hcekit("tap", "no-such-script")
-    assert unknown.returncode == 1
+    assert unknown.returncode == 2
     assert unknown.stderr.splitlines() == [
         unknown.stderr.splitlines()[0]] and "no terminal script named" in unknown.stderr
     bad_option = hcekit("tap", "ndef-read", "-s", "nope=1")
-    assert bad_option.returncode == 1 and len(bad_option.stderr.splitlines()) == 1
+    assert bad_option.returncode == 2 and len(bad_option.stderr.splitlines()) == 1
     bad_apdu = hcekit("send", "00A404000AA000000476D0000111")  # Lc says 10, 9 bytes follow
     assert bad_apdu.returncode == 2
     assert bad_apdu.stderr.splitlines() == [

@@ -186,6 +186,24 @@ def test_command_chaining(rig: Any, plugins: tuple[Recorder, Recorder]) -> None:
     assert tx(rig.card, "0002000001BB").sw == SW.LAST_COMMAND_OF_CHAIN_EXPECTED
 
 
+def test_a_select_after_an_abandoned_chain_is_answered(
+        rig: Any, plugins: tuple[Recorder, Recorder]) -> None:
+    """A reader that gives up a chain and starts again with SELECT must get its answer.
+
+    Issue 31 item 10: the card answered 6883 and lost the SELECT. As a Java Card
+    runtime handles SELECT itself, before any applet sees it, a SELECT by DF
+    name ends the abandoned chain and is processed; any other command still
+    gets 6883.
+    """
+    select(rig.card, AID_A)
+    assert tx(rig.card, "1001000002AABB").sw == SW.NO_ERROR
+    answer = tx(rig.card, f"00A40400{len(AID_B):02X}{AID_B.hex()}00")
+    assert answer.ok and answer.data == AID_B
+    assert tx(rig.card, "0001000001EE00").data == b"\xee"  # the chain is gone, not resumed
+    assert not any(e[0] == "process" and e[2] == bytes.fromhex("AABBEE")
+                   for p in plugins for e in p.events)
+
+
 def test_proprietary_class_is_not_interpreted(rig: Any) -> None:
     select(rig.card, AID_A)
     # CLA 90 has b5 set but is proprietary (DESFire): no chaining, passed through.

@@ -180,12 +180,17 @@ class PageRun:
         return bin_dir
 
     def env(self) -> dict[str, str]:
+        from hcekit_android.robolectric import cache_dir as robolectric_cache_dir
+
         keep = {k: v for k, v in os.environ.items()
                 if not k.startswith(("HCEKIT_", "PYTEST", "COV_")) and k != "PYTHONPATH"}
         env = {**keep, "HOME": str(self.home), "VIRTUAL_ENV": str(self.venv_bin.parent),
                "PATH": f"{self.venv_bin}{os.pathsep}{keep.get('PATH', '')}",
                "PYTHONUNBUFFERED": "1", "COLUMNS": "100", "NO_COLOR": "1"}
         env.pop("XDG_DATA_HOME", None)
+        # what the install script fetched once lives under the real HOME: a reader's machine
+        # has it there too (scripts/fetch-robolectric.sh)
+        env["HCEKIT_ROBOLECTRIC_DIR"] = str(robolectric_cache_dir())
         if self._pcscd is not None:
             env.update(self._pcscd.env)
         return env

@@ -44,6 +44,9 @@ class TamperingTransport:
         self.log.append((command, response))
         return response
 
+    def close(self) -> None:
+        self.inner.close()
+
 
 @dataclass
 class LoyaltyRig:

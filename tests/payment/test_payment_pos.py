@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import pytest
 from hcekit import Card
 from hcekit.hosts import LoopbackHost
 from hcekit.store import MemoryStore
 from hcekit.terminal import LoopbackTransport, Terminal
-from hcekit.terminal.script import ScriptContext
+from hcekit.terminal.script import ScriptContext, ScriptOptionError, rehearse
 from hcekit_payment import IssuerHost, PaymentPlugin
 from hcekit_payment.pos import POS_SCRIPT, run_transaction
+from hcekit_payment.testdata import TEST_IMK
 
 
 def _run(terminal: Terminal, options: dict[str, str] | None = None,
@@ -34,9 +36,10 @@ def test_pos_script_completes_and_prints_a_receipt(terminal: Terminal, flow: str
     assert ("qVSDC" if flow == "qvsdc" else "GENERATE AC") in text
 
 
-def test_wrong_issuer_key_fails_verification(terminal: Terminal) -> None:
+def test_wrong_issuer_key_fails_verification(terminal: Terminal, tmp_path: Path) -> None:
     terminal.disconnect()
-    status, text = _run(terminal, {"imk": "00" * 16})
+    (tmp_path / "imk.hex").write_text("00" * 16 + "\n")
+    status, text = _run(terminal, {"imk-file": str(tmp_path / "imk.hex")})
     assert status == 1
     assert "does not verify" in text and "DECLINED" in text
 
@@ -57,11 +60,23 @@ def test_aac_request_is_declined_but_verified(terminal: Terminal) -> None:
 
 
 @pytest.mark.parametrize("options", [{"amount": "1.234"}, {"amount": "x"}, {"request": "zz"},
-                                     {"imk": "nothex"}, {"flow": "magnetic"}])
-def test_bad_options_exit_2(terminal: Terminal, options: dict[str, str]) -> None:
+                                     {"imk-file": "/no/such/file"}, {"flow": "magnetic"}])
+def test_bad_options_are_refused_before_the_first_command(options: dict[str, str]) -> None:
+    (name,) = options
+    with pytest.raises(ScriptOptionError, match=f"option {name}"):
+        rehearse(POS_SCRIPT, options)
+
+
+def test_the_issuer_key_comes_from_a_file(terminal: Terminal, tmp_path: Path) -> None:
+    """Never on argv, where ps and shell history show it (issue 31 item 6)."""
+    assert "imk" not in (POS_SCRIPT.options or {})
+    (tmp_path / "imk.hex").write_text(TEST_IMK.hex() + "\n")
     terminal.disconnect()
-    status, text = _run(terminal, options)
-    assert status == 2 and "payment-pos" in text
+    status, text = _run(terminal, {"imk-file": str(tmp_path / "imk.hex")})
+    assert status == 0 and "Issuer check  OK" in text
+    (tmp_path / "short.hex").write_text("0011")
+    with pytest.raises(ScriptOptionError, match="2 bytes, expected 16"):
+        rehearse(POS_SCRIPT, {"imk-file": str(tmp_path / "short.hex")})
 
 
 def test_script_is_offered_for_the_demo() -> None:

@@ -112,8 +112,11 @@ def test_serve_atr_option_wins_over_the_plugin(pcscd: PrivatePcscd, tmp_path: Pa
 def test_serve_rejects_a_bad_atr() -> None:
     result = subprocess.run([*_hcekit(), "serve", "--no-installed", "--store", ":memory:",
                              "--atr", "3B80800100"], capture_output=True, text=True, timeout=60)
-    assert result.returncode == 1
-    assert "TCK" in result.stderr
+    assert result.returncode == 2  # a refused value (issue 31 item 12)
+    assert result.stderr.startswith("hcekit: error: --atr") and "TCK" in result.stderr
+    short = subprocess.run([*_hcekit(), "serve", "--no-installed", "--store", ":memory:",
+                            "--atr", "3B"], capture_output=True, text=True, timeout=60)
+    assert short.returncode == 2 and len(short.stderr.splitlines()) == 1, short.stderr
 
 
 def test_serve_without_vpcd_says_what_to_run() -> None:

@@ -36,3 +36,19 @@ def test_send_over_a_reader_hides_a_verify_pin(pcsc_card: PcscCardFactory) -> No
     assert ECHO_AID.hex(" ").upper() in out  # the rest is printed as it is
     revealed = _send(served.env, "--reader", served.reader, "--reveal-secrets", select, verify)
     assert PIN.hex(" ").upper() in revealed
+
+
+def test_tap_over_a_reader_hides_the_pan_and_track_2(pcsc_card: PcscCardFactory) -> None:
+    """Issue 31 item 5: over a reader the POS marks what it reads, as the card would."""
+    from hcekit.store import MemoryStore
+    from hcekit_payment.plugin import PaymentPlugin
+
+    served = pcsc_card(PaymentPlugin(), store=MemoryStore(), connect=False)
+    exe = shutil.which("hcekit", path=str(Path(sys.executable).parent))
+    command = [*([exe] if exe else [sys.executable, "-m", "hcekit.cli"]), "tap", "--reader",
+               served.reader, "--trace", "payment-pos"]
+    result = subprocess.run(command, env=served.env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "redacted" in result.stdout
+    pan = "41 11 11 11 11 11 11 11"
+    assert pan not in result.stdout and pan.replace(" ", "") not in result.stdout

@@ -9,6 +9,7 @@ with the terminal side wrapping and unwrapping through TerminalSession.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterator
 
@@ -205,6 +206,10 @@ def test_the_key_reference_picks_the_card_side_keys_for_one_attempt() -> None:
     sent: list[CommandApdu] = []
 
     class Wire:
+        @contextlib.contextmanager
+        def sensitive(self) -> Iterator[None]:  # Terminal's redaction mark: nothing to print
+            yield
+
         def transmit(self, command: CommandApdu) -> object:
             from hcekit import ResponseApdu
 

@@ -148,6 +148,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except OSError as exc:  # a file that is missing, unreadable, not a directory …
+        log.debug("file error", exc_info=True)
+        where = f"{exc.filename}: " if exc.filename is not None else ""
+        print(f"hcekit: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 1
     except Exception as exc:  # anything else: one clear line, the traceback with -vv
         log.debug("unexpected error", exc_info=True)
         hint = "" if args.verbose >= 2 else " (run with -vv for the traceback)"

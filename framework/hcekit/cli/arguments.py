@@ -28,6 +28,8 @@ __all__ = [
     "add_force_option",
     "calendar_date",
     "hexbytes",
+    "int_range",
+    "non_empty",
     "open_output",
     "positive_int",
     "positive_seconds",
@@ -68,6 +70,31 @@ def positive_int(text: str) -> int:
     if value <= 0:
         raise argparse.ArgumentTypeError(f"{text!r}: give a whole number above 0")
     return value
+
+
+def int_range(minimum: int, maximum: int) -> Callable[[str], int]:
+    """An argparse type for a whole number from *minimum* to *maximum* (both included)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text, 10)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+        if not minimum <= value <= maximum:
+            raise argparse.ArgumentTypeError(f"{text!r}: give a whole number from {minimum} "
+                                             f"to {maximum}")
+        return value
+
+    parse.__name__ = "whole number"
+    return parse
+
+
+def non_empty(text: str) -> str:
+    """Any text but the empty one (an empty value is a mistake, never a choice)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("the value is empty; leave the option out for the "
+                                         "default")
+    return text
 
 
 def tcp_port(text: str) -> int:

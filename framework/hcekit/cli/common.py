@@ -7,26 +7,31 @@ import functools
 import logging
 import os
 from collections.abc import Sequence
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
 from ..card import Card
-from ..errors import HcekitError
+from ..errors import HcekitError, PluginLoadError
 from ..plugins import (
+    ENTRY_POINT_GROUP,
+    HcekitPluginManager,
     PluginSpec,
     cwd_importable,
     declared_options,
     installed_plugin_manager,
     installed_plugins,
+    resolve_plugins,
 )
+from ..registry import check_option_targets
 from ..store import MEMORY, SqliteStore, Store, open_store
 from ..trace import LoggingTracer
-from .arguments import hexbytes
+from .arguments import hexbytes, non_empty
 
 __all__ = ["STORE_ENV", "StoreOwningCard", "UsageError", "add_card_options", "add_store_option",
            "build_card", "cwd_importable", "default_store_path", "hexbytes",
            "installed_options_text", "open_cli_store", "parse_options", "plugin_specs",
-           "store_location"]
+           "store_location", "unstarted_plugins"]
 
 
 class UsageError(HcekitError):
@@ -54,11 +59,13 @@ def add_store_option(parser: argparse.ArgumentParser | argparse._ArgumentGroup, 
     """The one ``--store`` option (``per_port``: repeatable, one per ``--port``)."""
     if per_port:
         parser.add_argument("--store", action="append", default=None, metavar="PATH",
+                            type=non_empty,
                             help=STORE_HELP + ". With several --port: one --store per port, "
                                  "in the same order (a store holds one card), or "
                                  f"--store {MEMORY} once for throwaway cards")
     else:
-        parser.add_argument("--store", default=None, metavar="PATH", help=STORE_HELP)
+        parser.add_argument("--store", default=None, metavar="PATH", type=non_empty,
+                            help=STORE_HELP)
 
 
 def store_location(value: str | None) -> str:
@@ -155,7 +162,10 @@ def parse_options(pairs: Sequence[str]) -> dict[str, dict[str, Any]]:
         key, sep, value = pair.partition("=")
         plugin, dot, name = key.partition(".")
         if not sep or not dot or not plugin or not name:
-            raise SystemExit(f"hcekit: --option {pair!r}: expected PLUGIN.KEY=VALUE")
+            raise UsageError(f"--option {pair!r}: expected PLUGIN.KEY=VALUE")
+        if not value:
+            raise UsageError(f"--option {pair!r}: the value is empty (leave the option out "
+                             "for the plugin's default)")
         options.setdefault(plugin, {})[name] = value
     return options
 
@@ -164,9 +174,43 @@ def plugin_specs(args: argparse.Namespace) -> list[PluginSpec]:
     """The plugins the card options name (installed ones filtered by ``--only``), unstarted."""
     specs: list[PluginSpec] = []
     if not args.no_installed:
+        if args.only is not None:  # a name no plugin has is a refused value
+            known = {ep.name for ep in entry_points(group=ENTRY_POINT_GROUP)}
+            missing = set(args.only) - known
+            if missing:
+                raise UsageError(f"--only: no installed plugin named "
+                                 f"{', '.join(sorted(missing))}")
         specs.extend(installed_plugins(args.only))
     specs.extend(args.plugin)
     return specs
+
+
+def unstarted_plugins(args: argparse.Namespace) -> HcekitPluginManager:
+    """Everything the card options can refuse, checked before any store or file is touched.
+
+    The plugins are loaded and registered (the hook contract checked) and the
+    ``--option`` values resolved against what they declare, but nothing is
+    started. A refusal is a :class:`UsageError` (exit 2).
+    """
+    try:
+        options = parse_options(args.option)
+        pm = HcekitPluginManager()
+        names = []
+        for name, obj in resolve_plugins(plugin_specs(args)):
+            try:
+                pm.register(obj, name=name)
+            except HcekitError:
+                raise
+            except Exception as exc:
+                raise PluginLoadError(f"plugin {name!r} is invalid: {exc}") from exc
+            declared_options(pm, obj, name).resolve(options.get(name, {}))
+            names.append(name)
+        check_option_targets(options, names)
+    except UsageError:
+        raise
+    except HcekitError as exc:
+        raise UsageError(str(exc)) from exc
+    return pm
 
 
 def build_card(args: argparse.Namespace, *, store: Store | None = None) -> Card:
@@ -175,6 +219,7 @@ def build_card(args: argparse.Namespace, *, store: Store | None = None) -> Card:
     A store opened here belongs to the card: closing the card closes and
     unlocks it. Pass *store* to keep it (the caller closes it).
     """
+    unstarted_plugins(args)
     specs = plugin_specs(args)
     if args.trace:
         specs.append(("trace", LoggingTracer(reveal=args.reveal_secrets)))

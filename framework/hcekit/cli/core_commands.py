@@ -12,16 +12,23 @@ import pluggy
 from ..aid import find_conflicts
 from ..apdu import CommandApdu
 from ..card import Card
-from ..errors import ApduFormatError, ClaimConflictError, HcekitError, PluginLoadError
+from ..errors import ApduFormatError, ClaimConflictError, HcekitError
 from ..hosts.loopback import LoopbackHost
 from ..listing import list_plugin
 from ..markers import hookimpl
 from ..metrics import MetricsCollector
-from ..plugins import HcekitPluginManager, call_own, resolve_plugins
+from ..plugins import call_own, resolve_plugins
 from ..polling import FrameType, PollingFilter, PollingFrame, check_filter_conflicts
 from ..ppse import core_claims
 from ..sw import describe
-from ..terminal import LoopbackTransport, ScriptContext, Terminal, TerminalScript, check_options
+from ..terminal import (
+    LoopbackTransport,
+    ScriptContext,
+    ScriptOptionError,
+    Terminal,
+    TerminalScript,
+    rehearse,
+)
 from ..terminal.transport import Transport
 from ..trace import TraceRecord, format_record, is_sensitive, redacted_hex
 from .arguments import add_force_option, open_binary_output, open_output
@@ -33,6 +40,7 @@ from .common import (
     hexbytes,
     open_cli_store,
     plugin_specs,
+    unstarted_plugins,
 )
 
 __all__ = ["add_commands"]
@@ -162,8 +170,9 @@ class _ExchangePrinter(_Printer):
     In-process it is a trace observer on the card, so the card's own marks
     decide what is hidden (``hcekit.trace``: the application's mark, a secure
     channel, values plugins marked secret, reference data). Over ``--reader``
-    only the bytes are known: reference data (VERIFY & co.) is hidden; the
-    card's other secrets are its host's to redact.
+    the terminal script's marks decide (``Terminal.mark_secret`` & co.: the
+    PAN, keys, authentications it reads), plus reference data; ``send`` has
+    no script, so only reference data is hidden there.
     """
 
     @hookimpl
@@ -171,7 +180,12 @@ class _ExchangePrinter(_Printer):
         self._print(record.command, record.response, record.sensitive)
 
     def on_exchange(self, command: bytes, response: bytes) -> None:
+        """A raw exchange (``send --raw``): only reference data is known to be secret."""
         self._print(command, response, is_sensitive(command, response))
+
+    def on_trace(self, command: bytes, response: bytes, sensitive: bool) -> None:
+        """An exchange as the terminal script marked it (``tap --reader``)."""
+        self._print(command, response, sensitive)
 
     def _print(self, command: bytes, response: bytes, sensitive: bool) -> None:
         sw = int.from_bytes(response[-2:], "big") if len(response) >= 2 else -1
@@ -222,8 +236,8 @@ def _transport(args: argparse.Namespace,
 
 
 def _terminal_printer(card: Card | None, printer: _ExchangePrinter) -> Any:
-    """The terminal's ``on_exchange``: None when the in-process card prints itself."""
-    return printer.on_exchange if card is None else None
+    """The terminal's ``on_trace``: None when the in-process card prints itself."""
+    return printer.on_trace if card is None else None
 
 
 def _scripts_of(pm: pluggy.PluginManager) -> list[tuple[str, TerminalScript]]:
@@ -241,13 +255,7 @@ def _scripts(card: Card) -> list[tuple[str, TerminalScript]]:
 
 def _unstarted_scripts(args: argparse.Namespace) -> list[tuple[str, TerminalScript]]:
     """The scripts of the plugins the card options name, without starting a card or a store."""
-    pm = HcekitPluginManager()
-    for name, obj in resolve_plugins(plugin_specs(args)):
-        try:
-            pm.register(obj, name=name)
-        except Exception as exc:
-            raise PluginLoadError(f"plugin {name!r} is invalid: {exc}") from exc
-    return _scripts_of(pm)
+    return _scripts_of(unstarted_plugins(args))
 
 
 class _PrintTracer(_Printer):
@@ -393,17 +401,17 @@ def cmd_send(args: argparse.Namespace) -> int:
                                  "--raw sends it as it is") from None
     printer = _ExchangePrinter(args.reveal_secrets)
     transport, card = _transport(args, printer)
-    on_exchange = _terminal_printer(card, printer)
+    on_trace = _terminal_printer(card, printer)
     try:
         terminal = Terminal(transport, auto_get_response=not args.raw,
-                            auto_resend_6c=not args.raw, on_exchange=on_exchange)
+                            auto_resend_6c=not args.raw, on_trace=on_trace)
         _send_polling_loop(terminal, args.poll)
         with terminal.tap():
             for apdu in args.apdus:
                 if args.raw:  # exactly these bytes: the card's answer to malformed input shows
                     response = transport.transmit(apdu)
-                    if on_exchange is not None:
-                        on_exchange(apdu, response)
+                    if on_trace is not None:
+                        printer.on_exchange(apdu, response)
                 else:
                     terminal.transmit(apdu)
                 printer.check()
@@ -426,9 +434,12 @@ def cmd_tap(args: argparse.Namespace) -> int:
     matches = [s for _, s in scripts if s.name == args.script]
     if not matches:
         known = ", ".join(s.name for _, s in scripts) or "none"
-        raise PluginLoadError(f"no terminal script named {args.script!r} (known: {known})")
+        raise UsageError(f"no terminal script named {args.script!r} (known: {known})")
     options = dict(pair.partition("=")[::2] for pair in args.script_option)
-    check_options(matches[0], options)
+    try:
+        rehearse(matches[0], options)
+    except ScriptOptionError as exc:
+        raise UsageError(str(exc)) from None
     printer = _ExchangePrinter(args.reveal_secrets) if args.trace else None
     record = open_output(args.record, force=args.force, option="--record") if args.record else None
     try:
@@ -444,7 +455,7 @@ def cmd_tap(args: argparse.Namespace) -> int:
             card.register(TraceRecorder(record), name="record")
         terminal = Terminal(transport, auto_get_response=not args.raw,
                             auto_resend_6c=not args.raw,
-                            on_exchange=_terminal_printer(card, printer) if printer else None)
+                            on_trace=_terminal_printer(card, printer) if printer else None)
         _send_polling_loop(terminal, args.poll)
         with terminal.tap():
             status = matches[0].run(ScriptContext(terminal, options))

@@ -9,6 +9,7 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import TypeAlias
 
+from ..errors import ClaimError, PluginLoadError
 from ..plugins import ENTRY_POINT_GROUP
 from .arguments import positive_int, positive_seconds
 from .common import UsageError, add_card_options, build_card, hexbytes
@@ -97,11 +98,11 @@ def add_commands(subparsers: SubParsers) -> None:
 def cmd_new(args: argparse.Namespace) -> int:
     from ..scaffold import ScaffoldError, new_plugin, plugin_placeholders
 
-    try:
+    try:  # a name, AID or directory that cannot be used: a usage error, nothing written
+        values = plugin_placeholders(args.name, args.aid)
         path = new_plugin(args.name, args.dir, aid=args.aid, force=args.force)
-    except ScaffoldError as exc:  # a name, AID or directory that cannot be used: a usage error
+    except (ScaffoldError, ClaimError) as exc:
         raise UsageError(str(exc)) from None
-    values = plugin_placeholders(args.name, args.aid)
     print(f"created {path} (plugin {args.name!r}, AID {values['aid']})")
     print("next:")
     print(f"  cd {path}")
@@ -121,13 +122,11 @@ def cmd_check(args: argparse.Namespace) -> int:
     if args.check:
         unknown = [c for c in args.check if c not in CHECKS]
         if unknown:
-            print(f"hcekit check: no check named {', '.join(unknown)}; checks: "
-                  f"{', '.join(CHECKS)}", file=sys.stderr)
-            return 2
+            raise UsageError(f"no check named {', '.join(unknown)}; checks: "
+                             f"{', '.join(CHECKS)}")
     plugins = args.plugins or sorted(ep.name for ep in entry_points(group=ENTRY_POINT_GROUP))
     if not plugins:
-        print("hcekit check: no plugin given and none installed", file=sys.stderr)
-        return 2
+        raise UsageError("check: no plugin given and none installed")
     failed = 0
     for plugin in plugins:
         report = run_conformance(plugin, args.check)
@@ -160,10 +159,11 @@ def cmd_replay(args: argparse.Namespace) -> int:
 def cmd_fuzz(args: argparse.Namespace) -> int:
     from ..fuzzing.runner import reproduce, run_targets
 
+    for target in args.targets:
+        _check_fuzz_target(target)
     if args.reproduce is not None:
         if len(args.targets) != 1:
-            print("hcekit fuzz --reproduce: name exactly one TARGET", file=sys.stderr)
-            return 2
+            raise UsageError("fuzz --reproduce: name exactly one TARGET")
         return reproduce(args.targets[0], args.reproduce.read_bytes())
 
     return run_targets(
@@ -176,6 +176,18 @@ def cmd_fuzz(args: argparse.Namespace) -> int:
         allow_plugin_exceptions=args.allow_plugin_exceptions,
         max_len=args.max_len,
     )
+
+
+def _check_fuzz_target(target: str) -> None:
+    """A target that names nothing is a usage error, not a crash of that target."""
+    from ..conformance.harness import resolve_plugin_under_test
+
+    if target == "core":
+        return
+    try:
+        resolve_plugin_under_test(target)
+    except PluginLoadError as exc:
+        raise UsageError(f"fuzz target {target!r}: {exc}") from None
 
 
 def main(argv: Sequence[str] | None = None) -> int:

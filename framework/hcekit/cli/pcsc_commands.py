@@ -14,7 +14,8 @@ from typing import IO, Any, TypeAlias
 from ..atr import AtrError, check_atr
 from ..errors import HcekitError
 from ..hosts.reader_commands import check_uid
-from ..hosts.vpcd import DEFAULT_DEADLINE, DEFAULT_PORT, HELP_NOT_LISTENING, VpcdHost
+from ..hosts.vpcd import DEFAULT_DEADLINE, DEFAULT_PORT, VpcdHost
+from ..hosts.vpcd_connection import HELP_NOT_LISTENING
 from ..store import MEMORY
 from .arguments import (
     add_force_option,
@@ -23,7 +24,14 @@ from .arguments import (
     positive_seconds,
     tcp_port,
 )
-from .common import UsageError, add_card_options, build_card, hexbytes, store_location
+from .common import (
+    UsageError,
+    add_card_options,
+    build_card,
+    hexbytes,
+    store_location,
+    unstarted_plugins,
+)
 
 __all__ = ["PORT_ENV", "add_commands", "cmd_serve", "cmd_readers", "default_port"]
 
@@ -133,7 +141,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         try:
             atr_kwargs["atr"] = check_atr(args.atr)
         except AtrError as exc:
-            raise HcekitError(f"--atr {args.atr.hex().upper()}: {exc}") from exc
+            raise UsageError(f"--atr {args.atr.hex().upper()}: {exc}") from exc
+    unstarted_plugins(args)  # refused options touch no file and no store
     if args.trace:
         logging.getLogger("hcekit.trace").setLevel(logging.INFO)
     logging.getLogger("hcekit.vpcd").setLevel(min(logging.INFO,
@@ -198,7 +207,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print("hcekit: Ctrl-C to stop", flush=True)
         try:
             while not stop.wait(0.5):
-                pass
+                failed = next((host.failure for host in hosts if host.failure), None)
+                if failed is not None:  # a taken port: one clear line, exit status 1
+                    raise HcekitError(failed)
         except KeyboardInterrupt:
             pass
     finally:

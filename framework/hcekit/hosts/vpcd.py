@@ -43,16 +43,27 @@ the stuck call returns, then reset).
 Reconnects: when vpcd goes away (pcscd stopped or restarted) the host waits
 and connects again with exponential backoff; the card object, so the
 plugins' state, survives.
+
+Restarts: pcscd powers a card up when it sees it arrive, so a new connection
+gets POWER ON within a poll or two. One that gets only ATR polls for
+:data:`REANNOUNCE_AFTER` seconds is one pcscd never saw arrive: its reader
+state still holds the card of the previous connection (see docs/pcsc.md,
+"Restarts"). The host then closes that connection once, so pcscd's next poll
+sees the card leave and the following one sees it come back and powers it;
+it does so again only after a connection that was powered.
+
+A busy port (vpcd serves one card per port) is told apart from a slow one
+when dialling (:mod:`hcekit.hosts.vpcd_connection`): the host stops and
+:attr:`VpcdHost.failure` names the port (``hcekit serve`` exits with it).
 """
 
 from __future__ import annotations
 
 import logging
 import math
-import select
 import socket
-import struct
 import threading
+import time
 from dataclasses import replace
 
 from ..atr import DEFAULT_ATR, check_atr
@@ -62,8 +73,9 @@ from ..sw import SW, sw_bytes
 from .base import SimulatedDeviceHost
 from .reader_commands import ContactlessReader
 from .vpcd_calls import CardCalls, VpcdControl, VpcdStats
+from .vpcd_connection import HAS_QUICKACK, Dialer, VpcdConnection
 
-__all__ = ["DEFAULT_PORT", "MAX_RESPONSE_DATA", "VpcdControl", "VpcdHost", "VpcdStats", "HELP_NOT_LISTENING"]
+__all__ = ["DEFAULT_PORT", "MAX_RESPONSE_DATA", "VpcdControl", "VpcdHost", "VpcdStats"]
 
 log = logging.getLogger("hcekit.vpcd")
 
@@ -71,10 +83,7 @@ log = logging.getLogger("hcekit.vpcd")
 DEFAULT_PORT = 35963
 DEFAULT_DEADLINE = 2.0
 MAX_PORT = 65535
-#: The hint logged while nothing listens on the vpcd port.
-HELP_NOT_LISTENING = "is pcscd with vsmartcard-vpcd running? see docs/pcsc.md"
 
-_LENGTH = struct.Struct(">H")
 #: A frame's length is 16 bits, so a response APDU carries at most this much data
 #: (+ SW1 SW2); longer answers go out in pieces with 61xx / GET RESPONSE.
 MAX_RESPONSE_DATA = 0xFFFF - 2
@@ -82,86 +91,12 @@ _SW_UNKNOWN = sw_bytes(SW.UNKNOWN)
 #: pcscd asks for the ATR every 0.4 s (its presence poll); this long without any
 #: frame after a power message means vpcd is waiting for an answer instead.
 SILENCE_AFTER_POWER = 3.0
-_HAS_QUICKACK = hasattr(socket, "TCP_QUICKACK")
+#: pcscd powers a card up within a poll or two of seeing it arrive; a new connection
+#: that gets only ATR polls for this long is one pcscd never saw arrive (module doc).
+REANNOUNCE_AFTER = 3.0
 
 
 _POWER_EVENTS = frozenset({VpcdControl.POWER_OFF, VpcdControl.POWER_ON, VpcdControl.RESET})
-
-
-class _Connection:
-    """One TCP connection to vpcd.
-
-    Exactly one thread sends at a time, by construction rather than a lock:
-    the thread that read a frame answers it, unless the watchdog popped that
-    call from the in-flight table first, in which case only the watchdog
-    answers (6F00) and the reading thread sends nothing (``CardCalls.apdu`` → None).
-    """
-
-    __slots__ = ("closed", "sock")
-
-    def __init__(self, sock: socket.socket) -> None:
-        self.sock = sock
-        self.closed = False
-
-    def recv_exact(self, size: int) -> bytes | None:
-        """*size* bytes, or None when the peer closed (or we shut down)."""
-        sock = self.sock
-        if _HAS_QUICKACK:
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK, 1)
-        try:
-            data = sock.recv(size, socket.MSG_WAITALL)
-        except OSError:
-            return None
-        if len(data) == size:
-            return data
-        if not data:
-            return None
-        chunks = [data]
-        got = len(data)
-        while got < size:  # MSG_WAITALL may still return early on a signal
-            try:
-                more = sock.recv(size - got)
-            except OSError:
-                return None
-            if not more:
-                return None
-            chunks.append(more)
-            got += len(more)
-        return b"".join(chunks)
-
-    def send_frame(self, payload: bytes) -> bool:
-        if len(payload) > 0xFFFF:
-            log.error("a %d-byte response does not fit a vpcd frame; answering 6F00", len(payload))
-            payload = _SW_UNKNOWN
-        try:
-            self.sock.sendall(_LENGTH.pack(len(payload)) + payload)
-        except OSError:
-            return False
-        return True
-
-    def shutdown_read(self) -> None:
-        """Take no further frame: a blocked read returns; answers can still be sent."""
-        try:
-            self.sock.shutdown(socket.SHUT_RD)
-        except OSError:
-            pass
-
-    def quiet_for(self, seconds: float) -> bool:
-        """True when vpcd sends nothing (and does not close) for *seconds*."""
-        poller = select.poll()
-        poller.register(self.sock, select.POLLIN)
-        try:
-            return not poller.poll(seconds * 1000)
-        except OSError:
-            return False
-
-    def close(self) -> None:
-        self.closed = True
-        try:
-            self.sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-        self.sock.close()
 
 
 class VpcdHost(SimulatedDeviceHost):
@@ -211,11 +146,16 @@ class VpcdHost(SimulatedDeviceHost):
         self._running = False
         self._stopped = threading.Event()
         self._connected = threading.Event()
-        self._conn: _Connection | None = None
+        self._conn: VpcdConnection | None = None
         self._threads: list[threading.Thread] = []
         self._owner: object = None
+        self._dialer = Dialer(address, port, backoff=backoff, reconnect=reconnect,
+                              stopped=self._stopped)
         self._calls = CardCalls(self, self.reader, self.stats, deadline=deadline,
                                 endpoint=self.endpoint, lock=self._lock, take_over=self._take_over)
+        #: Why the host stopped on its own (a taken port), else None.
+        self.failure: str | None = None
+        self._may_reannounce = True
 
     # -- Host interface ------------------------------------------------------------
 
@@ -296,7 +236,7 @@ class VpcdHost(SimulatedDeviceHost):
             conn.close()
         self._calls.stop_watchdog()
 
-    def _spawn(self, conn: _Connection | None) -> None:
+    def _spawn(self, conn: VpcdConnection | None) -> None:
         token = object()
         self._owner = token
         thread = threading.Thread(target=self._run, args=(token, conn),
@@ -307,38 +247,23 @@ class VpcdHost(SimulatedDeviceHost):
 
     # -- connecting -------------------------------------------------------------------
 
-    def _connect(self) -> _Connection | None:
-        """Connect with backoff; None when stopped (or reconnecting is off and it failed)."""
-        delay, cap = self.backoff
-        warned = False
-        while self._running:
-            try:
-                sock = socket.create_connection((self.address, self.port), timeout=2.0)
-            except OSError as exc:
-                if not self.reconnect:
-                    log.error("vpcd %s: %s; %s", self.endpoint, exc, HELP_NOT_LISTENING)
-                    self._stopped.set()
-                    return None
-                message = "vpcd %s: nothing listens (%s); retrying — " + HELP_NOT_LISTENING
-                if not warned:
-                    log.warning(message, self.endpoint, exc.strerror or exc)
-                    warned = True
-                else:
-                    log.debug(message, self.endpoint, exc.strerror or exc)
-                if self._stopped.wait(delay):
-                    return None
-                delay = min(cap, delay * 2)
-                continue
-            sock.settimeout(None)
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    def _connect(self) -> VpcdConnection | None:
+        """A connection vpcd spoke on; None when stopped, or when the port is taken (``failure``)."""
+        got = self._dialer.dial(lambda: self._running)
+        if isinstance(got, str):
+            self.failure = got
+            log.error("%s", got)
+            self._running = False
+            self._stopped.set()
+            return None
+        if got is not None:
             self.stats.connects += 1
             log.info("vpcd %s: connected", self.endpoint)
-            return _Connection(sock)
-        return None
+        return got
 
     # -- the connection loop -----------------------------------------------------------
 
-    def _run(self, token: object, conn: _Connection | None) -> None:
+    def _run(self, token: object, conn: VpcdConnection | None) -> None:
         try:
             while self._running and self._owner is token:
                 if conn is None:
@@ -370,7 +295,7 @@ class VpcdHost(SimulatedDeviceHost):
             log.exception("vpcd %s: connection thread failed", self.endpoint)
             self._stopped.set()
 
-    def _pump(self, conn: _Connection) -> bool:
+    def _pump(self, conn: VpcdConnection) -> bool:
         """Serve frames until the connection ends (True) or another thread owns it (False)."""
         # The hot loop: locals only, one recv per header and per payload.
         sock = conn.sock
@@ -378,14 +303,17 @@ class VpcdHost(SimulatedDeviceHost):
         setsockopt = sock.setsockopt
         send = conn.send_frame
         finish = conn.recv_exact
-        quickack = _HAS_QUICKACK
+        quickack = HAS_QUICKACK
         tcp, quick, waitall = socket.IPPROTO_TCP, getattr(socket, "TCP_QUICKACK", 0), \
             socket.MSG_WAITALL
         get_atr = VpcdControl.GET_ATR
         after_power: int | None = None
+        unpowered_since: float | None = None  # ATR polls, no power event yet on this connection
+        awaiting_power = True
         while True:
             if after_power is not None:
-                self._check_silence(conn, after_power)
+                if conn.quiet_for(SILENCE_AFTER_POWER) and self._running:
+                    _warn_silent_after_power(self.stats, self.endpoint, after_power)
                 after_power = None
             try:
                 if quickack:
@@ -414,8 +342,16 @@ class VpcdHost(SimulatedDeviceHost):
                 if control == get_atr:
                     if not send(self.atr):
                         return True
+                    if awaiting_power:
+                        now = time.monotonic()
+                        if unpowered_since is None:
+                            unpowered_since = now
+                        elif now - unpowered_since > REANNOUNCE_AFTER and self._may_reannounce:
+                            self._reannounce()
+                            return True
                     continue
                 if control in _POWER_EVENTS:
+                    awaiting_power, self._may_reannounce = False, True
                     if not self._calls.power(VpcdControl(control)):
                         return False
                     after_power = control
@@ -430,27 +366,14 @@ class VpcdHost(SimulatedDeviceHost):
             if not send(response):
                 return True
 
-    def _check_silence(self, conn: _Connection, control: int) -> None:
-        """Warn when vpcd goes quiet after a power message: it may be a client's APDU.
-
-        vpcd frames a client's 1-byte APDU 00, 01 or 02 exactly like its power
-        off / on / reset message (and 04 like its ATR request), so the card
-        cannot tell them apart. A real power message needs no answer and
-        pcscd's presence poll follows within 0.4 s; a 1-byte APDU leaves vpcd
-        waiting for an answer, with no timeout, and nothing more arrives.
-        Answering would desynchronise the protocol if it was a real power
-        message, so the host only says what happened.
-        """
-        if not conn.quiet_for(SILENCE_AFTER_POWER) or not self._running:
-            return
-        self.stats.silent_after_power += 1
-        log.warning(
-            "vpcd %s: nothing from vpcd for %.0f s after its %s message %02X, although pcscd "
-            "polls every 0.4 s: a PC/SC client probably sent the 1-byte APDU %02X, which vpcd "
-            "frames exactly like that control message. vpcd now waits for an answer without a "
-            "timeout, so that client and this reader hang until pcscd or this host restarts. "
-            "Fix the client: an ISO 7816-4 command is at least 4 bytes (see docs/pcsc.md)",
-            self.endpoint, SILENCE_AFTER_POWER, VpcdControl(control).name, control, control)
+    def _reannounce(self) -> None:
+        """Leave once, so pcscd sees the card go and come back (module doc, "Restarts")."""
+        self._may_reannounce = False  # again only after a connection that got powered
+        self.stats.reannounced += 1
+        log.warning("vpcd %s: pcscd polls the card but never powered it up after %g s: it "
+                    "still counts the previous connection's card as present (a restart while "
+                    "a client held the card); reconnecting so it sees the card arrive",
+                    self.endpoint, REANNOUNCE_AFTER)
 
     def _take_over(self, is_apdu: bool) -> None:
         """The watchdog gave up on a card call (under ``self._lock``): 6F00 for an APDU, and a
@@ -459,3 +382,24 @@ class VpcdHost(SimulatedDeviceHost):
         if is_apdu and conn is not None:
             conn.send_frame(_SW_UNKNOWN)
         self._spawn(conn)
+
+
+def _warn_silent_after_power(stats: VpcdStats, endpoint: str, control: int) -> None:
+    """Warn when vpcd goes quiet after a power message: it may be a client's APDU.
+
+    vpcd frames a client's 1-byte APDU 00, 01 or 02 exactly like its power
+    off / on / reset message (and 04 like its ATR request), so the card
+    cannot tell them apart. A real power message needs no answer and
+    pcscd's presence poll follows within 0.4 s; a 1-byte APDU leaves vpcd
+    waiting for an answer, with no timeout, and nothing more arrives.
+    Answering would desynchronise the protocol if it was a real power
+    message, so the host only says what happened.
+    """
+    stats.silent_after_power += 1
+    log.warning(
+        "vpcd %s: nothing from vpcd for %.0f s after its %s message %02X, although pcscd "
+        "polls every 0.4 s: a PC/SC client probably sent the 1-byte APDU %02X, which vpcd "
+        "frames exactly like that control message. vpcd now waits for an answer without a "
+        "timeout, so that client and this reader hang until pcscd or this host restarts. "
+        "Fix the client: an ISO 7816-4 command is at least 4 bytes (see docs/pcsc.md)",
+        endpoint, SILENCE_AFTER_POWER, VpcdControl(control).name, control, control)

@@ -53,6 +53,8 @@ class VpcdStats:
     card_errors: int = 0
     #: Times vpcd went silent after a power message (a client's 1-byte APDU, probably).
     silent_after_power: int = 0
+    #: Times the host dropped a new connection that pcscd polled but never powered.
+    reannounced: int = 0
 
 
 class CardCalls:

@@ -229,8 +229,9 @@ def mutual_authenticate(terminal: Terminal, authenticator: TerminalAuthenticator
     if not challenge.ok:
         raise AuthenticationError(f"GET CHALLENGE answered {challenge.sw:04X}")
     token = authenticator.respond(challenge.data)
-    answer = terminal.transmit(CommandApdu(cla, INS_EXTERNAL_AUTHENTICATE, 0, key_ref, token,
-                                           p.token_length))
+    with terminal.sensitive():  # the token and the card's answer carry key material
+        answer = terminal.transmit(CommandApdu(cla, INS_EXTERNAL_AUTHENTICATE, 0, key_ref, token,
+                                               p.token_length))
     if not answer.ok:
         raise AuthenticationError(f"EXTERNAL AUTHENTICATE answered {answer.sw:04X}")
     return authenticator.finish(answer.data)

@@ -144,4 +144,6 @@ class TerminalSession(_Session):
             command = CommandApdu.from_hex(command)
         elif isinstance(command, bytes | bytearray):
             command = CommandApdu.parse(bytes(command))
-        return self.unwrap_response(terminal.transmit(self.wrap_command(command)))
+        with terminal.sensitive():  # a secure channel is redacted on both sides
+            response = terminal.transmit(self.wrap_command(command))
+        return self.unwrap_response(response)

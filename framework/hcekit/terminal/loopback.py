@@ -29,3 +29,12 @@ class LoopbackTransport:
     def poll(self, frames: Sequence[PollingFrame]) -> bool:
         """The reader's polling loop before activation (see ``Terminal.poll``)."""
         return self.host.poll(frames)
+
+    def close(self) -> None:
+        """Nothing to release in-process (the card is its owner's to close)."""
+
+    def __enter__(self) -> LoopbackTransport:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -221,6 +221,17 @@ class PcscTransport:
         return self._card is not None
 
     @property
+    def holds_context(self) -> bool:
+        """True while this transport holds a PC/SC context (pcscd allows 200 in all)."""
+        return self._context.handle is not None
+
+    def __enter__(self) -> PcscTransport:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
     def active_protocol(self) -> str:
         """``"T0"`` or ``"T1"`` while connected, else ``""``."""
         scard = _scard()
@@ -288,7 +299,11 @@ class PcscTransport:
         return bytes(response)
 
     def close(self) -> None:
-        """Disconnect and release the PC/SC context."""
+        """Disconnect and release the PC/SC context (``connect`` makes a new one).
+
+        ``Terminal.tap()`` calls it when the tap ends, so a long-running
+        terminal never piles up contexts.
+        """
         try:
             self.disconnect()
         finally:

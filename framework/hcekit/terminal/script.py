@@ -10,10 +10,16 @@ takes (``TerminalScript.options``: name → help) so a misspelt option is an
 error rather than silently ignored, and reads them with the typed getters of
 :class:`ScriptContext`, which raise :class:`ScriptOptionError` with a precise
 message for a bad value.
+
+:func:`rehearse` checks a script's options before any card, store or reader
+exists: it runs the script against a terminal that stops it at its first
+command, so every option a script reads before talking to the card is
+refused with nothing touched. Scripts therefore read all their options first.
 """
 
 from __future__ import annotations
 
+import io
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -24,7 +30,7 @@ from ..errors import HcekitError
 from ..options import closest
 from .terminal import Terminal
 
-__all__ = ["ScriptContext", "ScriptOptionError", "TerminalScript", "check_options"]
+__all__ = ["ScriptContext", "ScriptOptionError", "TerminalScript", "check_options", "rehearse"]
 
 
 class ScriptOptionError(HcekitError):
@@ -112,3 +118,44 @@ def check_options(script: TerminalScript, given: Mapping[str, str]) -> None:
         raise ScriptOptionError(
             f"script {script.name} has no option {', '.join(unknown)}"
             f"{closest(unknown[0], declared)} (it takes: {known})")
+
+
+class _FirstCommand(BaseException):
+    """Ends a rehearsal at the script's first command (a BaseException: scripts catch Exception)."""
+
+
+class _RehearsalTransport:
+    """A reader with a card that ends the script at its first command."""
+
+    name = "rehearsal"
+
+    def connect(self) -> None:
+        pass
+
+    def disconnect(self) -> None:
+        pass
+
+    def transmit(self, command: bytes) -> bytes:
+        raise _FirstCommand
+
+    def close(self) -> None:
+        pass
+
+
+def rehearse(script: TerminalScript, given: Mapping[str, str]) -> None:
+    """Refuse *given* options before anything is touched: unknown names, then bad values.
+
+    Runs the script up to its first command against no card. A script that
+    raises :class:`ScriptOptionError`, or returns a non-zero status, before
+    that command refused its options; the last line it printed says why.
+    """
+    check_options(script, given)
+    out = io.StringIO()
+    try:
+        status = script.run(ScriptContext(Terminal(_RehearsalTransport()), given, out=out))
+    except _FirstCommand:
+        return
+    if status:
+        said = out.getvalue().strip().splitlines()
+        raise ScriptOptionError(said[-1] if said else
+                                f"script {script.name} refused its options (status {status})")

@@ -7,6 +7,14 @@ log, and ``poll()``: the polling loop a reader sends before its first APDU
 (Android 15 observe mode, :mod:`hcekit.polling`) where the transport carries
 one (loopback). The same script runs over loopback, over PC/SC against the
 virtual card, and over PC/SC against a real phone.
+
+Reader-side redaction: over a reader the terminal has no card whose marks
+say what is secret, so scripts mark what they read as the card would
+(:meth:`Terminal.mark_secret` for a PAN or track 2, :meth:`Terminal.mark_sensitive`
+and :meth:`Terminal.sensitive` for keys, cryptograms and secure-channel
+exchanges). ``on_trace`` therefore sees each exchange one step late: when
+the script sends its next command or the tap ends, after it had the chance
+to mark what the answer held.
 """
 
 from __future__ import annotations
@@ -19,6 +27,7 @@ from ..apdu import INS_GET_RESPONSE, CommandApdu, ResponseApdu
 from ..errors import HcekitError
 from ..polling import FrameType, PollingFrame, PollingUnsupportedError
 from ..sw import SW, describe
+from ..trace import SecretValues, carries_reference_data
 from .transport import Transport
 
 __all__ = ["Terminal", "TerminalError"]
@@ -42,24 +51,74 @@ class Terminal:
         auto_get_response: bool = True,
         auto_resend_6c: bool = True,
         on_exchange: Callable[[bytes, bytes], None] | None = None,
+        on_trace: Callable[[bytes, bytes, bool], None] | None = None,
     ) -> None:
         self.transport = transport
         self.auto_get_response = auto_get_response
         self.auto_resend_6c = auto_resend_6c
-        #: Called with (command, response) raw bytes for every wire exchange.
+        #: Called with (command, response) raw bytes for every wire exchange, at once.
         self.on_exchange = on_exchange
+        #: Called with (command, response, sensitive) for every wire exchange once the
+        #: script could mark it (see the module docstring): what printouts use.
+        self.on_trace = on_trace
+        #: Values the scripts marked secret: an exchange holding one is sensitive.
+        self.secrets = SecretValues()
         self.connected = False
+        self._pending: list[tuple[bytes, bytes]] = []  # the last transmit's wire exchanges
+        self._pending_sensitive = False
+        self._sensitive_depth = 0
+
+    # -- what is secret ---------------------------------------------------------------
+
+    def mark_secret(self, *values: bytes) -> None:
+        """Never print these bytes (a PAN, track 2, a key): as ``PluginContext.mark_secret``."""
+        for value in values:
+            self.secrets.add(value)
+
+    def mark_sensitive(self) -> None:
+        """The last command and its answer (all its GET RESPONSE parts) are sensitive."""
+        self._pending_sensitive = True
+
+    @contextmanager
+    def sensitive(self) -> Iterator[None]:
+        """Every exchange inside the block is sensitive (a secure channel, an authentication)."""
+        self._sensitive_depth += 1
+        try:
+            yield
+        finally:
+            self._sensitive_depth -= 1
+
+    def flush_trace(self) -> None:
+        """Hand the last transmit's exchanges to ``on_trace`` (done before the next one)."""
+        pending, self._pending = self._pending, []
+        sensitive, self._pending_sensitive = self._pending_sensitive, False
+        if self.on_trace is None or not pending:
+            return
+        data = b"".join(response[:-2] for _, response in pending)
+        sensitive = (sensitive or any(carries_reference_data(c) for c, _ in pending)
+                     or self.secrets.found_in(data, *(b for pair in pending for b in pair)))
+        for command, response in pending:
+            self.on_trace(command, response, sensitive)
 
     # -- taps -------------------------------------------------------------------
 
     @contextmanager
     def tap(self) -> Iterator[Terminal]:
-        """One presentation of the card: field on … field off, even on error."""
-        self.connect()
+        """One presentation of the card: field on … field off, even on error.
+
+        The transport is closed afterwards (a PC/SC context released; the next
+        tap makes a new one), so a long-running terminal holds nothing between taps.
+        """
         try:
-            yield self
+            self.connect()
+            try:
+                yield self
+            finally:
+                self.disconnect()
         finally:
-            self.disconnect()
+            close = getattr(self.transport, "close", None)  # older transports may lack it
+            if close is not None:
+                close()
 
     def connect(self) -> None:
         self.transport.connect()
@@ -67,7 +126,10 @@ class Terminal:
 
     def disconnect(self) -> None:
         self.connected = False
-        self.transport.disconnect()
+        try:
+            self.flush_trace()
+        finally:
+            self.transport.disconnect()
 
     def poll(self, *frames: PollingFrame | bytes, loops: int = 1) -> bool:
         """Send a polling loop (*loops* times) before the tap; True if the card would answer.
@@ -93,6 +155,9 @@ class Terminal:
         response = self.transport.transmit(raw)
         if self.on_exchange is not None:
             self.on_exchange(raw, response)
+        self._pending.append((raw, response))
+        if self._sensitive_depth:
+            self._pending_sensitive = True
         return ResponseApdu.parse(response)
 
     def transmit(self, command: CommandApdu | bytes | str) -> ResponseApdu:
@@ -101,6 +166,7 @@ class Terminal:
             command = CommandApdu.from_hex(command)
         elif isinstance(command, bytes | bytearray):
             command = CommandApdu.parse(bytes(command))
+        self.flush_trace()
         response = self._wire(command.to_bytes())
         if self.auto_resend_6c and response.sw1 == SW.WRONG_LE >> 8 and not command.extended:
             command = command.replace(le=response.sw2 or 256)

@@ -1,4 +1,4 @@
-"""What a terminal needs from a reader: connect (field on), transmit, disconnect."""
+"""What a terminal needs from a reader: connect (field on), transmit, disconnect, close."""
 
 from __future__ import annotations
 
@@ -24,4 +24,12 @@ class Transport(Protocol):
 
     def transmit(self, command: bytes) -> bytes:
         """Send one command APDU, return the raw response APDU (data + SW1 SW2)."""
+        ...
+
+    def close(self) -> None:
+        """Release what the transport holds (a PC/SC context); ``connect`` makes it again.
+
+        ``Terminal.tap()`` calls it after every tap; transports are context
+        managers that call it too.
+        """
         ...

@@ -18,7 +18,7 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from hcekit.cli.arguments import open_output, positive_int
+from hcekit.cli.arguments import int_range, non_empty, open_output
 from hcekit.personalization import Personalization
 from hcekit.store import PluginStore
 
@@ -27,6 +27,9 @@ from .fascn import Fascn, FascnError
 from .storage import DEFAULT_PIN, KEY_PRIVATE
 
 __all__ = ["PERSONALIZATION"]
+
+#: Longest certificate validity --days accepts (100 years; X.509 ends at 9999-12-31).
+MAX_DAYS = 36500
 
 
 @dataclass(frozen=True)
@@ -47,10 +50,12 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--uuid", type=uuid.UUID, default=None, help="card UUID (default: random)")
     parser.add_argument("--fascn", default=None, metavar="A-S-C-S-I-P-O-O-A",
                         help="FASC-N fields, e.g. 9999-9999-999999-0-1-0000000000-3-0000-1")
-    parser.add_argument("--days", type=positive_int, default=365,
+    parser.add_argument("--days", type=int_range(1, MAX_DAYS), default=365,
                         help="certificate validity in days (default %(default)s)")
-    parser.add_argument("--subject", default="", help="certificate subject common name")
-    parser.add_argument("--label", default="hcekit access badge", help="application label")
+    parser.add_argument("--subject", type=non_empty, default=None,
+                        help="certificate subject common name")
+    parser.add_argument("--label", type=non_empty, default="hcekit access badge",
+                        help="application label")
     parser.add_argument("--pin", default=DEFAULT_PIN, help="PIV PIN (6-8 digits)")
     parser.add_argument("--cert-out", type=Path, metavar="PEM",
                         help="also write the certificate here (an existing file only with --force)")
@@ -81,7 +86,7 @@ def _prepare(args: argparse.Namespace) -> _Request:
     now = datetime.datetime.now(datetime.UTC)
     return _Request(BadgeRequest(
         card_uuid=args.uuid, fascn=fascn, issuer_key=issuer_key, issuer_cert=issuer_cert,
-        self_signed=args.self_signed, subject=args.subject,
+        self_signed=args.self_signed, subject=args.subject or "",
         not_before=now - datetime.timedelta(minutes=5),
         not_after=now + datetime.timedelta(days=args.days), label=args.label, pin=args.pin,
     ), args.cert_out, args.force)

@@ -149,7 +149,8 @@ def _authenticate(terminal: Terminal, key: ec.EllipticCurvePublicKey, challenge:
     ])
     command = CommandApdu(0x00, Ins.GENERAL_AUTHENTICATE, Alg.ECC_P256,
                           KeyRef.CARD_AUTHENTICATION, template, _SHORT_NE)
-    response = terminal.transmit(command)
+    with terminal.sensitive():  # the card's signature: redacted as on the card
+        response = terminal.transmit(command)
     if response.sw != SW.NO_ERROR:
         raise _Deny(f"card refused to sign the challenge ({response.sw:04X} "
                     f"{describe(response.sw)})")

@@ -33,6 +33,7 @@ from . import cbor
 from .assumptions import (
     AUTH0_IGNORES_UNKNOWN_TAGS,
     AUTH1_IGNORES_UNKNOWN_TAGS,
+    EXCHANGE_AFTER_STEP_UP_TRIES_STEP_UP_KEYS,
     SUPPORTED_VERSIONS,
     SW_BAD_CERTIFICATE,
     SW_BAD_DATA,
@@ -217,6 +218,8 @@ class ExpeditedSession:
         self.channel: GcmChannel | None = None
         #: Set by a successful AUTH1: the keys the step-up application needs.
         self.step_up: StepUpKeys | None = None
+        #: The step-up channel once it answered an ENVELOPE: EXCHANGE may come under it.
+        self.step_up_channel: GcmChannel | None = None
         self.reader_status: int | None = None
         self._chain = CommandChain()
 
@@ -237,6 +240,7 @@ class ExpeditedSession:
         # selection and expect a fresh credential ephemeral key each time).
         self._close()
         self.step_up = None
+        self.step_up_channel = None
         fields = _fields(data, _AUTH0_FIELDS, "AUTH0", ignore_unknown=AUTH0_IGNORES_UNKNOWN_TAGS)
         _require(fields, (TAG_COMMAND_PARAMETERS, TAG_AUTH_POLICY, TAG_VERSION,
                           TAG_READER_EPHEMERAL, TAG_TRANSACTION_ID, TAG_READER_ID), "AUTH0")
@@ -295,11 +299,15 @@ class ExpeditedSession:
     # -- LOAD CERT and AUTH1 ---------------------------------------------------------------------
 
     def _load_cert(self, data: bytes) -> bytes:
-        if self.phase is not Phase.AUTH0_DONE or self._auth0 is None:
+        # After a fast AUTH0 too: a reader that cannot open the cryptogram (a lost cache,
+        # a new certificate key) falls back to LOAD CERT + AUTH1, which replaces the stale
+        # Kpersistent. It gave up the fast channel, so it is dropped here.
+        if self.phase not in (Phase.AUTH0_DONE, Phase.FAST_DONE) or self._auth0 is None:
             raise IsoError(SW_SEQUENCE, "LOAD CERT belongs between AUTH0 and AUTH1")
         if not data:
             raise IsoError(SW_BAD_CERTIFICATE, "LOAD CERT without a certificate")
         self._auth0.reader_public = self._certified_key(self._auth0, data)
+        self.phase, self.channel = Phase.AUTH0_DONE, None
         return b""
 
     def _certified_key(self, state: _Auth0, data: bytes) -> bytes:
@@ -370,6 +378,14 @@ class ExpeditedSession:
             raise IsoError(SW_SEQUENCE, "EXCHANGE needs a finished AUTH0 (fast) or AUTH1")
         if len(data) < GCM_TAG_LENGTH:
             raise IsoError(SW.WRONG_LENGTH, "EXCHANGE data is shorter than a GCM tag")
+        step_up = self.step_up_channel
+        if (EXCHANGE_AFTER_STEP_UP_TRIES_STEP_UP_KEYS and step_up is not None
+                and not step_up.exhausted):
+            # After step-up, public readers disagree on the keys (assumptions.py): both are
+            # accepted; the answer goes under the keys the command came under.
+            plaintext = step_up.try_open(data)
+            if plaintext is not None:
+                return self._answer_exchange(step_up, plaintext)
         if channel.exhausted:
             self._close()
             raise IsoError(SW_COUNTER_EXHAUSTED, "secure-channel counters exhausted")
@@ -379,6 +395,9 @@ class ExpeditedSession:
             # The counter has advanced on both sides; the channel stays usable (the tool's
             # NFC_UD_NEG_EXCHANGE_WITH_CHAINING_NOT_COMPLETED reads the mailbox right after).
             raise IsoError(SW_DECRYPT_FAILED, "EXCHANGE does not decrypt") from None
+        return self._answer_exchange(channel, plaintext)
+
+    def _answer_exchange(self, channel: GcmChannel, plaintext: bytes) -> bytes:
         request = parse_exchange(plaintext)
         if request.reader_status is not None:
             self.reader_status = request.reader_status
@@ -398,6 +417,7 @@ class ExpeditedSession:
     def _close(self) -> None:
         self.phase = Phase.CLOSED
         self.channel = None
+        self.step_up_channel = None
         self._auth0 = None
 
 
@@ -441,6 +461,8 @@ class StepUpSession:
         except StepUpError as exc:
             raise IsoError(SW_BAD_DATA, f"ENVELOPE: {exc}") from None
         wrapped = cbor.dumps({"data": self.channel.seal(response)})
+        if self.expedited is not None:
+            self.expedited.step_up_channel = self.channel
         return tlv.encode(TAG_ENVELOPE_MESSAGE, wrapped)
 
 

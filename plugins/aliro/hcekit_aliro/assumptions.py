@@ -23,7 +23,7 @@ __all__ = [
     "MAILBOX_SIZE", "MAILBOX_ADDRESS_SPACE", "MAILBOX_SUBSET_LENGTH", "KPERSISTENT_CACHE_SIZE",
     "KEY_SLOT_HASH_PREFIX", "COUNTER_LIMIT", "CERTIFICATE_PROFILE",
     "UNKNOWN_READER_PROCEEDS_TO_AUTH1", "AUTH0_IGNORES_UNKNOWN_TAGS", "AUTH1_IGNORES_UNKNOWN_TAGS",
-    "EXCHANGE_IGNORES_UNKNOWN_TAGS",
+    "EXCHANGE_IGNORES_UNKNOWN_TAGS", "EXCHANGE_AFTER_STEP_UP_TRIES_STEP_UP_KEYS",
 ]
 
 # -- SELECT ----------------------------------------------------------------------------------
@@ -60,6 +60,13 @@ SW_NO_STEP_UP_SESSION = SW.CONDITIONS_OF_USE_NOT_SATISFIED  # 6985: ENVELOPE wit
 AUTH0_IGNORES_UNKNOWN_TAGS = True
 AUTH1_IGNORES_UNKNOWN_TAGS = False
 EXCHANGE_IGNORES_UNKNOWN_TAGS = True
+
+# -- EXCHANGE after step-up ------------------------------------------------------------------
+# Public, and in disagreement: aliro-actuator's user device (access_protocol/user_device.py,
+# handle_exchange) decrypts an EXCHANGE that follows an ENVELOPE under the step-up keys; the
+# certification tool's NFC_UD_STEPUP_AD sends it under the expedited keys (aliro-actuator's
+# reader offers both, ReaderState.EXPEDITED by default). Ours: accept both, step-up first.
+EXCHANGE_AFTER_STEP_UP_TRIES_STEP_UP_KEYS = True
 
 # -- EXCHANGE --------------------------------------------------------------------------------
 # Public: mailbox operations read 87(offset2,len2), write 8A(offset2|data), set

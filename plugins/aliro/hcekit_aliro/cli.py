@@ -10,21 +10,25 @@ the store only; nothing here prints a private key.
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.serialization import load_pem_private_key, load_pem_public_key
-from hcekit.cli.common import add_store_option, hexbytes, open_cli_store
+from cryptography.hazmat.primitives.serialization import (
+    Encoding,
+    PublicFormat,
+    load_pem_private_key,
+    load_pem_public_key,
+)
+from hcekit.cli.common import UsageError, add_store_option, hexbytes, open_cli_store
 from hcekit.errors import PersonalizationError
 from hcekit.personalization import Personalization
 from hcekit.store import PluginStore
 
 from . import credential
 from .credential import Credential, TrustedGroup
-from .crypto import point_of
+from .crypto import load_point, point_of
 from .storage import is_personalised
 from .testkeys import TEST_GROUP_ID, test_credential_issuer_key, test_issuer_key, test_reader_key
 
@@ -98,12 +102,28 @@ def _write(store: PluginStore, request: credential.Personalization) -> list[str]
     group = request.groups[0]
     label = ("the TEST reader group (public keys)" if request.test
              else f"reader group {group.group_id.hex().upper()}")
-    return [f"personalised an Aliro credential for {label}; endpoint key "
-            f"{point_of(request.endpoint_key)[1:9].hex().upper()}… (private half stored only)"]
+    return [f"personalised an Aliro credential for {label}; the private half of its endpoint "
+            "key is stored only",
+            f"endpoint public key (uncompressed, hex): {point_of(request.endpoint_key).hex().upper()}"]
+
+
+def _public_key_lines(point: bytes) -> list[str]:
+    """The credential's whole public key, as a reader enrols it: PEM and uncompressed hex."""
+    pem = load_point(point).public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo)
+    return [f"endpoint public key (uncompressed, hex): {point.hex().upper()}",
+            *pem.decode("ascii").splitlines()]
+
+
+def _show_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--public-key", action="store_true",
+                        help="print the credential's whole public key (PEM and uncompressed "
+                             "hex), as a reader system enrols it")
 
 
 def _show(store: PluginStore, args: argparse.Namespace) -> list[str]:
     held = Credential(store)
+    if args.public_key:
+        return _public_key_lines(held.endpoint_public)
     lines = [f"endpoint key {held.endpoint_public[1:9].hex().upper()}… "
              f"({'TEST group' if held.config.get('test') else 'personalised'})"]
     for raw in held.config.get("groups", []):
@@ -140,9 +160,8 @@ def cmd_reader(args: argparse.Namespace, plugin: Callable[[], object]) -> int:
 
     options = {"step_up": "no" if args.no_step_up else "yes"}
     if args.reader and args.store is not None:
-        print("hcekit aliro reader: --store is for the in-process card; with --reader the "
-              "card is the one the reader sees (its own process owns its store)", file=sys.stderr)
-        return 2
+        raise UsageError("aliro reader: --store is for the in-process card; with --reader the "
+                         "card is the one the reader sees (its own process owns its store)")
     if args.reader:
         from hcekit.terminal.pcsc import PcscTransport
 
@@ -176,7 +195,9 @@ def personalization(plugin: Callable[[], object]) -> Personalization[credential.
         exists=is_personalised,
         show=_show,
         show_description="Print the stored credential: reader groups, documents, how many readers "
-                         "hold a Kpersistent, the mailbox (never a key).",
+                         "hold a Kpersistent, the mailbox (never a private key); --public-key "
+                         "prints the whole public key a reader system enrols.",
+        add_show_arguments=_show_arguments,
         add_commands=lambda commands: _reader_command(commands, plugin),
         noun="credential",
     )

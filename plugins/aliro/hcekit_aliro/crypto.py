@@ -280,3 +280,17 @@ class GcmChannel:
             return self._receive.decrypt(iv, ciphertext, None)
         except InvalidTag:
             raise DecryptionFailed("secure-channel message does not decrypt") from None
+
+    def try_open(self, ciphertext: bytes) -> bytes | None:
+        """:meth:`open`, but a message that does not decrypt leaves the counter alone.
+
+        For a message that may belong to another channel (EXCHANGE after step-up):
+        only the channel it was sealed for moves on.
+        """
+        iv = self._receive_dir + self.receive_counter.to_bytes(4, "big")
+        try:
+            plaintext = self._receive.decrypt(iv, ciphertext, None)
+        except InvalidTag:
+            return None
+        self.receive_counter += 1
+        return plaintext

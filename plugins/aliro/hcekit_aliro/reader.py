@@ -130,6 +130,8 @@ class Transaction:
     signaling_bitmap: int
     channel: GcmChannel
     step_up: tuple[bytes, bytes] | None = None
+    #: The step-up channel once :meth:`AliroReader.step_up` used it in this tap.
+    step_up_channel: GcmChannel | None = None
 
 
 @dataclass
@@ -142,11 +144,13 @@ class AliroReader:
 
     def _send(self, cla: int, ins: int, data: bytes, what: str) -> bytes:
         chunks = [data[i:i + MAX_SHORT] for i in range(0, len(data), MAX_SHORT)] or [b""]
-        for chunk in chunks[:-1]:
-            response = self.terminal.transmit(CommandApdu(cla | 0x10, ins, 0, 0, chunk, None))
-            if response.sw != SW.NO_ERROR:
-                raise ReaderFailed(f"{what}: chained part answered {response.sw:04X}")
-        response = self.terminal.transmit(CommandApdu(cla, ins, 0, 0, chunks[-1], 256))
+        with self.terminal.sensitive():  # keys, cryptograms, documents: redacted as on the card
+            for chunk in chunks[:-1]:
+                response = self.terminal.transmit(CommandApdu(cla | 0x10, ins, 0, 0, chunk,
+                                                              None))
+                if response.sw != SW.NO_ERROR:
+                    raise ReaderFailed(f"{what}: chained part answered {response.sw:04X}")
+            response = self.terminal.transmit(CommandApdu(cla, ins, 0, 0, chunks[-1], 256))
         if response.sw != SW.NO_ERROR:
             raise ReaderFailed(f"{what}: credential answered {response.sw:04X}")
         return response.data
@@ -239,8 +243,16 @@ class AliroReader:
 
     def exchange(self, transaction: Transaction, *, reads: Sequence[tuple[int, int]] = (),
                  writes: Sequence[tuple[int, bytes]] = (),
-                 status: int | None = READER_STATE_UNSECURED) -> tuple[list[bytes], bytes]:
-        """One EXCHANGE: mailbox reads/writes and the reader status; (read data, status)."""
+                 status: int | None = READER_STATE_UNSECURED,
+                 keys: str = "expedited") -> tuple[list[bytes], bytes]:
+        """One EXCHANGE: mailbox reads/writes and the reader status; (read data, status).
+
+        *keys*: ``expedited`` (the AUTH0/AUTH1 channel) or, after :meth:`step_up`,
+        ``step-up`` (the step-up channel), as readers differ (docs/aliro.md).
+        """
+        channel = transaction.channel if keys == "expedited" else transaction.step_up_channel
+        if channel is None:
+            raise ReaderFailed(f"EXCHANGE under the {keys} keys: no such channel in this tap")
         ops = [tlv.encode(ATOMIC_SESSION_TAG, b"\x00")]
         ops += [tlv.encode(TAG_READ, o.to_bytes(2, "big") + n.to_bytes(2, "big")) for o, n in reads]
         ops += [tlv.encode(TAG_WRITE, o.to_bytes(2, "big") + d) for o, d in writes]
@@ -249,10 +261,9 @@ class AliroReader:
             payload += tlv.encode(MAILBOX_CONTAINER_TAGS[0], b"".join(ops))
         if status is not None:
             payload += tlv.encode(TAG_READER_STATUS, status.to_bytes(2, "big"))
-        answer = self._send(CLA_PROPRIETARY, INS_EXCHANGE, transaction.channel.seal(payload),
-                            "EXCHANGE")
+        answer = self._send(CLA_PROPRIETARY, INS_EXCHANGE, channel.seal(payload), "EXCHANGE")
         try:
-            plain = transaction.channel.open(answer)
+            plain = channel.open(answer)
         except DecryptionFailed:
             raise ReaderFailed("EXCHANGE: answer does not decrypt") from None
         body, code = plain[:-4], plain[-4:]
@@ -269,7 +280,7 @@ class AliroReader:
             raise ReaderFailed("step-up needs a standard transaction in this tap")
         if self.terminal.select(STEP_UP_AID).sw != SW.NO_ERROR:
             raise ReaderFailed("step-up SELECT refused")
-        channel = GcmChannel(*transaction.step_up, device=False)
+        channel = transaction.step_up_channel = GcmChannel(*transaction.step_up, device=False)
         items = cbor.dumps({"1": {ACCESS_DOCUMENT_TYPE: {scope: True}}, "5": ACCESS_DOCUMENT_TYPE})
         request = cbor.dumps({"1": "1.0", "2": [{"1": cbor.Tagged(24, items)}]})
         envelope = tlv.encode(TAG_ENVELOPE_MESSAGE, cbor.dumps({"data": channel.seal(request)}))
@@ -292,10 +303,14 @@ def _run(ctx: ScriptContext) -> int:
         for label, fast, certificate in (("fast", True, "none"),
                                          ("standard, no certificate", False, "none"),
                                          ("standard, certificate", False, "load"),
+                                         ("fast again", True, "none"),
+                                         ("fast after a lost cache, certificate", True, "load"),
                                          ("fast again", True, "none")):
+            if label.startswith("fast after a lost cache"):
+                reader.cache.clear()  # a replaced reader: the credential's Kpersistent is stale
             with ctx.terminal.tap():
                 txn = reader.transact(fast=fast, certificate=certificate)
-                data, code = reader.exchange(txn, reads=[(0, 16)])
+                data, code = reader.exchange(txn, reads=[(0, 16)], status=None)
                 ctx.echo(f"{label}: {txn.flow} transaction, credential "
                          f"{txn.endpoint_public[1:9].hex().upper()}…, mailbox read "
                          f"{len(data[0]) if data else 0} bytes, status {code.hex().upper()}")
@@ -306,7 +321,13 @@ def _run(ctx: ScriptContext) -> int:
                     documents = response.get("2")
                     ctx.echo(f"  step-up: {len(documents) if isinstance(documents, list) else 0} "
                              "access document(s)")
+                    _, done = reader.exchange(txn, keys="step-up")  # the reader's final status
+                    ctx.echo(f"  step-up EXCHANGE: status {done.hex().upper()}")
                     step_up = False
+                else:
+                    _, done = reader.exchange(txn)  # the reader's final status
+                if done != EXCHANGE_OK:
+                    raise ReaderFailed(f"final EXCHANGE status {done.hex().upper()}")
     except (ReaderFailed, TerminalError) as exc:
         ctx.echo(f"ACCESS DENIED: {exc}")
         return 1

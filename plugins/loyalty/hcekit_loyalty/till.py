@@ -13,14 +13,13 @@ from __future__ import annotations
 import os
 import zlib
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from hcekit import CommandApdu, ResponseApdu
 from hcekit.errors import HcekitError
 from hcekit.sw import SW
-from hcekit.terminal import ScriptContext, Terminal, TerminalScript
+from hcekit.terminal import ScriptContext, ScriptOptionError, Terminal, TerminalScript
 
 from . import assumptions as A
 from .crypto import (
@@ -116,16 +115,18 @@ class SmartTapTill:
 
     def _send(self, ins: int, data: bytes, what: str,
               accept: tuple[int, ...] = (SmartTapSW.OK,)) -> ResponseApdu:
-        response = self.terminal.transmit(CommandApdu(CLA_SMART_TAP, ins, 0, 0, data, 256))
-        chunks = [response.data]
-        rounds = 0
-        while response.sw == SmartTapSW.MORE_DATA:
-            rounds += 1
-            if rounds > MAX_MORE_DATA_ROUNDS:
-                raise TillError(f"{what}: card kept answering 9100")
-            response = self.terminal.transmit(
-                CommandApdu(CLA_SMART_TAP, INS_GET_MORE_DATA, 0, 0, b"", 256))
-            chunks.append(response.data)
+        # every Smart Tap command carries session keys or pass data: redacted as on the card
+        with self.terminal.sensitive():
+            response = self.terminal.transmit(CommandApdu(CLA_SMART_TAP, ins, 0, 0, data, 256))
+            chunks = [response.data]
+            rounds = 0
+            while response.sw == SmartTapSW.MORE_DATA:
+                rounds += 1
+                if rounds > MAX_MORE_DATA_ROUNDS:
+                    raise TillError(f"{what}: card kept answering 9100")
+                response = self.terminal.transmit(
+                    CommandApdu(CLA_SMART_TAP, INS_GET_MORE_DATA, 0, 0, b"", 256))
+                chunks.append(response.data)
         if response.sw not in accept:
             raise TillError(f"{what}: card answered {response.sw:04X} {describe(response.sw)}")
         return ResponseApdu(b"".join(chunks), response.sw)
@@ -258,15 +259,22 @@ def _merchant_from(ctx: ScriptContext) -> MerchantCredentials:
     given = ctx.extras.get("merchant")
     if isinstance(given, MerchantCredentials):
         return given
-    opts = ctx.options
-    if "merchant_key" not in opts:
-        return MerchantCredentials(int(opts.get("collector_id", TEST_COLLECTOR_ID)),
-                                   int(opts.get("key_version", TEST_KEY_VERSION)),
+    key_file = ctx.path("merchant_key")
+    if key_file is None:
+        return MerchantCredentials(ctx.integer("collector_id", TEST_COLLECTOR_ID, minimum=0),
+                                   ctx.integer("key_version", TEST_KEY_VERSION, minimum=0),
                                    load_test_merchant_key())
-    key = load_pem_private_key(Path(opts["merchant_key"]).read_bytes(), password=None)
+    if "collector_id" not in ctx.options:
+        raise ScriptOptionError("option merchant_key needs collector_id too")
+    try:
+        key = load_pem_private_key(key_file.read_bytes(), password=None)
+    except ValueError as exc:
+        raise ScriptOptionError(f"option merchant_key={key_file}: not a PEM private key "
+                                f"({exc})") from None
     if not isinstance(key, ec.EllipticCurvePrivateKey):
-        raise ValueError("merchant_key must be an EC private key (PEM)")
-    return MerchantCredentials(int(opts["collector_id"]), int(opts.get("key_version", 1)), key)
+        raise ScriptOptionError(f"option merchant_key={key_file}: not an EC private key")
+    return MerchantCredentials(ctx.integer("collector_id", 0, minimum=0),
+                               ctx.integer("key_version", 1, minimum=0), key)
 
 
 def run_till(ctx: ScriptContext) -> int:
@@ -278,15 +286,9 @@ def run_till(ctx: ScriptContext) -> int:
     ``collector_id=``, ``key_version=``, ``merchant_key=PEM file`` (default: the
     public TEST collector and key).
     """
-    try:
-        merchant = _merchant_from(ctx)
-        op = ctx.options.get("op", "earn")
-        points = int(ctx.options.get("points", "10"))
-        if op not in ("earn", "redeem", "read"):
-            raise ValueError(f"op must be earn, redeem or read, not {op!r}")
-    except (ValueError, KeyError, OSError) as exc:
-        ctx.echo(f"loyalty-till: bad options: {exc}")
-        return 2
+    merchant = _merchant_from(ctx)  # options first (hcekit.terminal.script.rehearse)
+    op = ctx.choice("op", ("earn", "redeem", "read"), "earn")
+    points = ctx.integer("points", 10, minimum=0)
     till = SmartTapTill(ctx.terminal, merchant)
     try:
         ose = till.select()

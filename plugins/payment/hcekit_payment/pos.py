@@ -47,7 +47,7 @@ from pathlib import Path
 
 from hcekit import SW
 from hcekit.errors import HcekitError
-from hcekit.terminal.script import ScriptContext, TerminalScript
+from hcekit.terminal.script import ScriptContext, ScriptOptionError, TerminalScript
 from hcekit.terminal.terminal import Terminal, TerminalError
 from hcekit.tlv import Tlv, TlvError, encode, find, parse
 
@@ -72,6 +72,7 @@ from .book3 import (
 from .cryptogram import CryptogramType, TransactionData, cvn_from_iad
 from .dol import DolEntry, fill, parse_dol
 from .issuer import BEFORE_FINAL_AC, CryptogramRecord, IssuerHost, ScriptCommand, Verdict
+from .scripts import INS_PIN_CHANGE_UNBLOCK, P2_PIN_CHANGE, P2_PIN_CHANGE_WITH_PIN
 from .testdata import TEST_IMK
 
 __all__ = ["PosError", "PosResult", "run_transaction", "run_pos", "POS_SCRIPT", "PPSE_AID"]
@@ -129,10 +130,21 @@ class _Session:
 
     def expect(self, command: bytes, what: str) -> bytes:
         response = self.terminal.transmit(command)
+        self._mark_secrets(response.data)
         self.book3.exchange(command, response.to_bytes())
         if response.sw != SW.NO_ERROR:
             raise PosError(f"{what}: card answered {response.sw:04X}")
         return response.data
+
+    def _mark_secrets(self, data: bytes) -> None:
+        """The PAN and track 2 never reach a printout, over a reader too (as the card marks)."""
+        objects: dict[int, bytes] = {}
+        try:
+            _flatten(data, objects)
+        except (TlvError, ValueError):
+            return
+        found = (objects.get(tag, b"") for tag in (tags.PAN, tags.TRACK2_EQUIVALENT))
+        self.terminal.mark_secret(*(value for value in found if len(value) >= 4))
 
     def conforming(self, stage: str) -> None:
         """A Book 3 kernel terminates on any finding ("card error")."""
@@ -334,12 +346,18 @@ def run_transaction(
                      script_results)
 
 
+#: PIN CHANGE/UNBLOCK P2 values whose command carries an enciphered new PIN.
+_NEW_PIN_P2 = (bytes((P2_PIN_CHANGE,)), bytes((P2_PIN_CHANGE_WITH_PIN,)))
+
+
 def _deliver_script(session: _Session, template: bytes) -> list[int]:
     """Book 3 §10.10: send a script's commands (71 before, 72 after the final GENERATE AC)."""
     _script_id, commands = issuer_script_commands(template)
     results = []
     for command in commands:
         sw = session.terminal.transmit(command).sw
+        if command[1:2] == bytes((INS_PIN_CHANGE_UNBLOCK,)) and command[3:4] in _NEW_PIN_P2:
+            session.terminal.mark_sensitive()  # an enciphered new PIN: redacted as on the card
         results.append(int(sw))
         if not script_command_succeeded(sw):
             break
@@ -458,6 +476,19 @@ def _parse_amount(text: str) -> int:
     return int(minor)
 
 
+def _read_imk(path: Path) -> bytes:
+    """The issuer master key from a file (16 bytes hex): never from argv, where ps shows it."""
+    try:
+        imk = bytes.fromhex(path.read_text(encoding="ascii").strip())
+    except (OSError, UnicodeDecodeError, ValueError):
+        raise ScriptOptionError(f"option imk-file={path}: not a file holding the key "
+                                "in hex") from None
+    if len(imk) != 16:
+        raise ScriptOptionError(f"option imk-file={path}: the key is {len(imk)} bytes, "
+                                "expected 16")
+    return imk
+
+
 def format_receipt(result: PosResult) -> list[str]:
     rec = result.record
     masked = "*" * (len(rec.pan) - 4) + rec.pan[-4:]
@@ -521,22 +552,26 @@ def parse_script(text: str) -> list[ScriptCommand]:
 def run_pos(ctx: ScriptContext) -> int:
     """The ``payment-pos`` script: 0 when the cryptogram verified, 1 when not, 2 on errors."""
     opts: Mapping[str, str] = ctx.options
-    try:
+    try:  # every option is read before the first command (hcekit.terminal.script.rehearse)
         amount = _parse_amount(opts.get("amount", "12.34"))
-        request = _REQUEST[opts.get("request", "arqc").lower()]
-        online = opts.get("online", "approve").lower()
-        if online not in _ONLINE:
-            raise ValueError(f"online must be one of {', '.join(_ONLINE)}")
-        imk = bytes.fromhex(opts["imk"]) if "imk" in opts else TEST_IMK
-        issuer = ctx.extras.get("issuer") or IssuerHost(imk)
-        capks = Path(opts["capk"]).read_text("utf-8") if "capk" in opts else None
+    except ValueError as exc:
+        raise ScriptOptionError(f"option amount: {exc}") from None
+    request = _REQUEST[ctx.choice("request", tuple(_REQUEST), "arqc")]
+    online = ctx.choice("online", _ONLINE, "approve")
+    ctx.choice("flow", ("generate-ac", "qvsdc"), "generate-ac")
+    imk_file = ctx.path("imk-file")
+    imk = TEST_IMK if imk_file is None else _read_imk(imk_file)
+    issuer = ctx.extras.get("issuer") or IssuerHost(imk)
+    capk_file = ctx.path("capk")
+    try:
+        capks = capk_file.read_text("utf-8") if capk_file is not None else None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScriptOptionError(f"option capk={capk_file}: cannot read it ({exc})") from None
+    try:
         scripts = parse_script(opts.get("script", ""))
-        when = opts.get("script_when", "after")
-        if when not in ("before", "after"):
-            raise ValueError("script_when must be before or after (the final GENERATE AC)")
-    except (ValueError, KeyError, OSError) as exc:
-        ctx.echo(f"payment-pos: bad option: {exc}")
-        return 2
+    except ValueError as exc:
+        raise ScriptOptionError(f"option script: {exc}") from None
+    when = ctx.choice("script_when", ("before", "after"), "after")
     try:  # the runner (hcekit demo / tap) holds the tap open around this script
         result = run_transaction(
             ctx.terminal, amount_minor=amount,
@@ -566,7 +601,8 @@ POS_SCRIPT = TerminalScript(
         "flow": "generate-ac or qvsdc (default generate-ac)",
         "request": "cryptogram to ask for: arqc, tc or aac (default arqc)",
         "online": "issuer answer after an ARQC: approve, decline or offline (default approve)",
-        "imk": "issuer master key, hex (default: the TEST key)",
+        "imk-file": "file holding the issuer master key, 16 bytes hex (default: the TEST "
+                    "key)",
         "capk": "CA public keys, the JSON of `hcekit payment capk --json` (default: the TEST CAPK)",
         "script": "issuer script after the online answer: block, unblock, card-block, "
                   "pin-unblock, pin-change:NNNN, put-data:9F14=05 (comma-separated)",

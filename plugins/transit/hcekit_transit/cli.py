@@ -15,7 +15,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from hcekit.cli.arguments import calendar_date, hexbytes
+from hcekit.cli.arguments import calendar_date, hexbytes, int_range
 from hcekit.errors import PersonalizationError
 from hcekit.personalization import Personalization
 from hcekit.store import PluginStore
@@ -31,6 +31,8 @@ if TYPE_CHECKING:
     SubParsers = argparse._SubParsersAction[argparse.ArgumentParser]
 
 _DATE = calendar_date("%Y%m%d", "20291231")
+#: The card number is an unsigned 64-bit field of the card-info file (records.CardInfo).
+MAX_CARD_NUMBER = 2**64 - 1
 
 
 def _yyyymmdd(day: date) -> int:
@@ -66,7 +68,7 @@ def _arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--keys", type=Path, metavar="FILE",
                    help="issuer key file (from 'hcekit transit keygen'); default TEST keys")
     p.add_argument("--uid", type=hexbytes, help="7-byte card UID in hex (default random)")
-    p.add_argument("--card-number", type=int, default=0,
+    p.add_argument("--card-number", type=int_range(0, MAX_CARD_NUMBER), default=0,
                    help="the card number printed on the card and used in hotlists (default 0)")
     p.add_argument("--balance", type=int, default=DEFAULT_BALANCE, help="minor units")
     p.add_argument("--max-balance", type=int, default=DEFAULT_MAX_BALANCE, help="minor units")

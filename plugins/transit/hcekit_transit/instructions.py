@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import IntEnum
 
-__all__ = ["Ins"]
+__all__ = ["SENSITIVE_INS", "Ins"]
 
 
 class Ins(IntEnum):
@@ -43,3 +43,9 @@ class Ins(IntEnum):
     CLEAR_RECORD_FILE = 0xEB
     COMMIT_TRANSACTION = 0xC7
     ABORT_TRANSACTION = 0xA7
+
+
+#: Commands whose exchanges are redacted in traces on both sides (authentication, key
+#: changes, the real UID); every exchange inside an authenticated session is, too.
+SENSITIVE_INS = frozenset((Ins.AUTHENTICATE_AES, Ins.ADDITIONAL_FRAME, Ins.CHANGE_KEY,
+                           Ins.CHANGE_KEY_SETTINGS, Ins.GET_CARD_UID))

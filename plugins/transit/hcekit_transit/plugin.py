@@ -33,7 +33,7 @@ from hcekit.options import OptionGroup
 
 from .constants import DEFAULT_BALANCE, DEFAULT_MAX_BALANCE, PICC_DF_NAME, TRANSIT_DF_NAME
 from .gates import polling_loop
-from .instructions import Ins
+from .instructions import SENSITIVE_INS
 from .model import PICC_AID
 from .persist import CardStore
 from .picc import DesfireCard
@@ -50,8 +50,6 @@ __all__ = ["TransitPlugin", "CLA_DESFIRE"]
 
 #: CLA of ISO-wrapped native DESFire commands.
 CLA_DESFIRE = 0x90
-_SENSITIVE = frozenset((Ins.AUTHENTICATE_AES, Ins.ADDITIONAL_FRAME, Ins.CHANGE_KEY,
-                        Ins.CHANGE_KEY_SETTINGS, Ins.GET_CARD_UID))
 
 
 def add_options(options: OptionGroup) -> None:
@@ -150,7 +148,7 @@ class TransitPlugin:
                            f"ISO command {command.ins:02X}: only wrapped native commands")
         if command.p1 or command.p2:
             raise IsoError(SW.INCORRECT_P1P2, "wrapped DESFire commands have P1 = P2 = 00")
-        if command.ins in _SENSITIVE or card.authenticated_key is not None:
+        if command.ins in SENSITIVE_INS or card.authenticated_key is not None:
             app.mark_sensitive()
         status, data = card.process(command.ins, command.data)
         return ResponseApdu(data, wrapped_sw(status))

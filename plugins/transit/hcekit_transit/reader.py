@@ -27,7 +27,7 @@ from .crypto import (
     session_key,
     tags_equal,
 )
-from .instructions import Ins
+from .instructions import SENSITIVE_INS, Ins
 from .model import CommMode
 from .status import DESFIRE_SW1, DfStatus
 
@@ -100,7 +100,10 @@ class DesfireReader:
         return status, bytes(collected)
 
     def _wire(self, ins: int, data: bytes) -> tuple[int, bytes]:
+        session = self._cipher is not None
         response = self.terminal.transmit(CommandApdu(0x90, ins, 0, 0, data, 256))
+        if ins in SENSITIVE_INS or session:  # redacted over a reader as the card redacts it
+            self.terminal.mark_sensitive()
         if response.sw1 != DESFIRE_SW1:
             self._cipher = None
             raise ReaderError(f"command {ins:02X}: not a DESFire answer ({response.sw:04X})")

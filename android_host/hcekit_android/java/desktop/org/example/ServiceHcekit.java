@@ -4,9 +4,10 @@ import android.app.Service;
 import android.content.Context;
 import android.content.Intent;
 import android.os.IBinder;
+import org.hcekit.desktop.Phone;
 
 /**
- * Desktop stand-in for the class python-for-android generates for
+ * Desktop stand-in (the Android classes around it are real) for the class python-for-android generates for
  * {@code services = hcekit:service.py} (its Service.tmpl.java renders
  * {@code <package>.Service<Name>} extending PythonService, whose static
  * {@code start(Context, String)} builds the explicit intent with the extras
@@ -25,7 +26,9 @@ public class ServiceHcekit extends Service {
     }
 
     public static void start(Context ctx, String pythonServiceArgument) {
-        ctx.startService(getDefaultIntent(ctx, "", "hcekit", "Hcekit", pythonServiceArgument));
+        Intent intent = getDefaultIntent(ctx, "", "hcekit", "Hcekit", pythonServiceArgument);
+        ctx.startService(intent);  // the real framework records it (Robolectric starts nothing)
+        Phone.get().startService(intent);  // the desktop model's ActivityManager creates the service
     }
 
     @Override

@@ -29,12 +29,20 @@ public final class AidXml {
 
     public final String description;
     public final boolean requiresUnlock;
+    /** requireDeviceScreenOn, default true (frameworks/base ApduServiceInfo, API 34+). */
+    public final boolean requiresScreenOn;
     public final boolean hasBanner;
     public final Map<String, List<String>> groups = new LinkedHashMap<>();
+    /** Polling-loop filters (API 35, ApduServiceInfo): exact frame hex / pattern → autoTransact. */
+    public final Map<String, Boolean> pollingFilters = new LinkedHashMap<>();
+    public final Map<String, Boolean> pollingPatterns = new LinkedHashMap<>();
+    public boolean shouldDefaultToObserveMode;
 
-    private AidXml(String description, boolean requiresUnlock, boolean hasBanner) {
+    private AidXml(String description, boolean requiresUnlock, boolean requiresScreenOn,
+                   boolean hasBanner) {
         this.description = description;
         this.requiresUnlock = requiresUnlock;
+        this.requiresScreenOn = requiresScreenOn;
         this.hasBanner = hasBanner;
     }
 
@@ -55,14 +63,23 @@ public final class AidXml {
         }
         AidXml info = new AidXml(attr(root, "description"),
                 "true".equals(attr(root, "requireDeviceUnlock")),
+                !"false".equals(attr(root, "requireDeviceScreenOn")),
                 attr(root, "apduServiceBanner") != null);
         NodeList children = root.getChildNodes();
         for (int i = 0; i < children.getLength(); i++) {
             Node node = children.item(i);
             if (node instanceof Element && "aid-group".equals(name((Element) node))) {
                 info.readGroup((Element) node);
+            } else if (node instanceof Element && "polling-loop-filter".equals(name((Element) node))) {
+                info.pollingFilters.put(attr((Element) node, "name").toUpperCase(Locale.ROOT),
+                        "true".equals(attr((Element) node, "autoTransact")));
+            } else if (node instanceof Element
+                    && "polling-loop-pattern-filter".equals(name((Element) node))) {
+                info.pollingPatterns.put(attr((Element) node, "name").toUpperCase(Locale.ROOT),
+                        "true".equals(attr((Element) node, "autoTransact")));
             }
         }
+        info.shouldDefaultToObserveMode = "true".equals(attr(root, "shouldDefaultToObserveMode"));
         return info;
     }
 

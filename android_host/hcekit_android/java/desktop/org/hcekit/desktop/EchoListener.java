@@ -1,8 +1,8 @@
 package org.hcekit.desktop;
 
 import java.util.Arrays;
-import org.hcekit.android.ApduListener;
-import org.hcekit.android.HcekitBridge;
+import org.hcekit.bridge.ApduListener;
+import org.hcekit.bridge.HcekitBridge;
 
 /** Pure-Java listener answering command + 9000: the benchmark's floor for the bridge. */
 public final class EchoListener implements ApduListener {

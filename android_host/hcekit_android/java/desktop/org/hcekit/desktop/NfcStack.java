@@ -1,12 +1,12 @@
 package org.hcekit.desktop;
 
 import android.content.ComponentName;
-import android.content.Context;
 import android.content.Intent;
 import android.content.ServiceConnection;
 import android.nfc.cardemulation.CardEmulation;
 import android.nfc.cardemulation.HostApduService;
 import android.os.Handler;
+import android.os.HandlerThread;
 import android.os.IBinder;
 import android.os.Looper;
 import android.os.Message;
@@ -60,6 +60,21 @@ public final class NfcStack {
     static final byte[] AID_NOT_FOUND = {0x6A, (byte) 0x82};
     static final byte[] UNKNOWN_ERROR = {0x6F, 0x00};
     static final String ANDROID_HCE_AID = "A000000476416E64726F6964484345";
+    /** HostApduService.MSG_RESPONSE_APDU_ACK where this framework has it and traces answers (API 36). */
+    static final Integer RESPONSE_ACK = responseAck();
+
+    private static Integer responseAck() {
+        try {
+            boolean enabled = (Boolean) Class.forName("android.nfc.Flags")
+                    .getMethod("nfcHceLatencyEvents").invoke(null);
+            return enabled ? HostApduService.class.getField("MSG_RESPONSE_APDU_ACK").getInt(null) : null;
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            return null;  // an older framework: no acknowledgement in its protocol
+        }
+    }
+
+    /** What the reader's outstanding command gets when the NFC service drops the link. */
+    static final byte[] LINK_LOST = new byte[0];
     static final byte[] ANDROID_HCE_RESPONSE = {0x14, (byte) 0x81, 0x00, 0x00, (byte) 0x90, 0x00};
 
     enum State { IDLE, W4_SELECT, W4_SERVICE, W4_DEACTIVATE, XFER }
@@ -74,9 +89,15 @@ public final class NfcStack {
     private Messenger activeService;
     private ComponentName activeName;
     private Messenger boundService;
+    // the default payment service, bound for as long as it is the default (HostEmulationManager
+    // bindPaymentServiceLocked), not per tap
+    private Messenger paymentService;
+    private ComponentName paymentName;
+    private ServiceConnection paymentConnection;
     private ComponentName boundName;
     private ServiceConnection connection;
     private byte[] heldSelect;
+    private final java.util.Set<IBinder> dead = new java.util.HashSet<>();
 
     // reader side
     private final Object readerLock = new Object();
@@ -89,10 +110,22 @@ public final class NfcStack {
     private final AtomicInteger conflicts = new AtomicInteger();
     private final AtomicInteger unlockRequests = new AtomicInteger();
     private final AtomicInteger binds = new AtomicInteger();
+    private final AtomicInteger linkLosses = new AtomicInteger();
+    private final AtomicInteger observedCommands = new AtomicInteger();
+    private final AtomicInteger framesDelivered = new AtomicInteger();
+    // observe mode (API 35+): frames held until their service is bound; observe mode to be
+    // turned on again when the tap an autoTransact allowed ends
+    private final List<Object> heldFrames = new ArrayList<>();
+    private ComponentName heldFramesFor;
+    private boolean enableObserveModeAfterTransaction;
+    private final AtomicInteger screenOffRefusals = new AtomicInteger();
 
     NfcStack(Phone phone) {
         this.phone = phone;
-        this.looper = Phone.startLooper("nfc", false);
+        HandlerThread thread = new HandlerThread("nfc");
+        thread.setDaemon(true);
+        thread.start();
+        this.looper = thread.getLooper();
         this.handler = new Handler(looper);
         this.messenger = new Messenger(new ResponseHandler(looper));
     }
@@ -114,6 +147,18 @@ public final class NfcStack {
         }
         final byte[] copy = command.clone();
         handler.post(() -> {
+            if (state != State.XFER && phone.observeModeEnabled()) {
+                // the controller observes: it does not answer the reader's polls, nothing
+                // activates, and the reader hears no card (A16 HostEmulationManager observe mode)
+                observedCommands.incrementAndGet();
+                synchronized (readerLock) {
+                    if (outstanding != null) {
+                        outstanding.add(LINK_LOST);
+                        outstanding = null;
+                    }
+                }
+                return;
+            }
             if (state == State.IDLE) {
                 state = State.W4_SELECT;  // onHostEmulationActivated: ISO-DEP is up
             }
@@ -131,6 +176,9 @@ public final class NfcStack {
             throw new IllegalStateException("no command submitted");
         }
         byte[] result = answer.poll(timeoutMillis, TimeUnit.MILLISECONDS);
+        if (result == LINK_LOST) {
+            return null;  // the NFC service dropped the link (routingChanged)
+        }
         if (result == null) {
             synchronized (readerLock) {
                 if (outstanding == answer) {
@@ -187,15 +235,11 @@ public final class NfcStack {
         drain();
     }
 
-    /** Wait until the NFC thread and every app main thread have run what was posted so far. */
+    /** Wait until the NFC thread and the app's main thread have run what was posted so far. */
     public void drain() throws InterruptedException {
         for (int round = 0; round < 3; round++) {
             barrier(looper);
-            for (ServiceRecord record : phone.services()) {
-                if (phone.isProcessRunning(record.component.getPackageName(), record.process)) {
-                    barrier(phone.looper(record.component.getPackageName(), record.process));
-                }
-            }
+            barrier(Looper.getMainLooper());
         }
     }
 
@@ -240,6 +284,180 @@ public final class NfcStack {
     /** Bindings the NFC service made. */
     public int binds() { return binds.get(); }
 
+    /** Commands no card answered because the controller was observing (API 35+). */
+    public int observedCommands() { return observedCommands.get(); }
+
+    /** Polling frames the NFC service delivered to a service (MSG_POLLING_LOOP). */
+    public int framesDelivered() { return framesDelivered.get(); }
+
+    /**
+     * The reader's polling loop before activation (Android 15+): *count* frames
+     * encoded as the shim's bridge carries them (type, triggered, gain,
+     * timestamp, length, data). Routed as A16 HostEmulationManager
+     * onPollingLoopDetected (:570-735) does: a custom (UNKNOWN) frame that a
+     * service's polling-loop filter matches goes to that service, which is bound
+     * for it, and an autoTransact filter lets one transaction through
+     * (allowOneTransaction, :736-741: observe mode off until the tap ends); every
+     * other frame goes to the preferred service, else the default one. Below
+     * API 35 the controller reports no polling loop: nothing happens.
+     */
+    public void poll(int count, byte[] encoded) throws InterruptedException {
+        if (phone.apiLevel < Phone.OBSERVE_MODE_API) {
+            Log.i(TAG, "no polling loop below API " + Phone.OBSERVE_MODE_API);
+            return;
+        }
+        List<Object> frames = PollingFrameCodec.decode(count, encoded);
+        handler.post(() -> onPollingLoopDetected(frames));
+        drain();
+    }
+
+    private void onPollingLoopDetected(List<Object> frames) {
+        List<Object> forPreferred = new ArrayList<>();
+        for (Object frame : frames) {
+            if (PollingFrameCodec.type(frame) == PollingFrameCodec.TYPE_UNKNOWN) {
+                String hex = PollingFrameCodec.hex(frame);
+                ServiceRecord match = null;
+                Boolean autoTransact = null;
+                ServiceRecord preferred = phone.preferredOrDefault();
+                for (ServiceRecord record : phone.services()) {
+                    Boolean matched = record.matchPollingFrame(hex);
+                    // several services match: the preferred one wins, else the first (:602-611)
+                    if (matched != null && (match == null || record == preferred)) {
+                        match = record;
+                        autoTransact = matched;
+                    }
+                }
+                if (match != null) {
+                    if (autoTransact) {
+                        allowOneTransaction();
+                        PollingFrameCodec.setTriggeredAutoTransact(frame);
+                    }
+                    sendFrames(match, java.util.Collections.singletonList(frame));
+                    continue;
+                }
+            }
+            forPreferred.add(frame);
+        }
+        ServiceRecord preferred = phone.preferredOrDefault();
+        if (preferred != null && !forPreferred.isEmpty()) {
+            sendFrames(preferred, forPreferred);
+        }
+    }
+
+    private void allowOneTransaction() {
+        enableObserveModeAfterTransaction = true;
+        phone.setObserveModeEnabled(false);
+    }
+
+    /** Bind *record* if needed and send it MSG_POLLING_LOOP (A16 sendPollingFramesToServiceLocked, :1262-1300). */
+    private void sendFrames(ServiceRecord record, List<Object> frames) {
+        if (state == State.IDLE) {
+            state = State.W4_SELECT;  // STATE_POLLING_LOOP: the field is there, nothing selected
+        }
+        Messenger service = bindIfNeeded(record);
+        if (service == null) {
+            heldFrames.addAll(frames);
+            heldFramesFor = record.component;
+            return;
+        }
+        deliverFrames(service, record.component, frames);
+    }
+
+    private void deliverFrames(Messenger service, ComponentName name, List<Object> frames) {
+        if (!service.equals(activeService)) {
+            sendDeactivate(HostApduService.DEACTIVATION_DESELECTED);
+            activeService = service;
+            activeName = name;
+        }
+        Message msg = Message.obtain(null, PollingFrameCodec.MSG_POLLING_LOOP);
+        msg.getData().putParcelableArrayList(PollingFrameCodec.KEY_FRAMES,
+                PollingFrameCodec.parcelables(frames));
+        msg.replyTo = messenger;
+        try {
+            service.send(msg);
+            framesDelivered.addAndGet(frames.size());
+        } catch (RemoteException e) {
+            Log.e(TAG, "Remote service " + name + " has died, dropping frames");
+            allowOneTransaction();
+        }
+    }
+
+    /** Taps ended by the NFC service itself (a routing-table commit restarts RF discovery). */
+    public int linkLosses() { return linkLosses.get(); }
+
+    /** SELECTs refused because the screen was off and the service requires it on. */
+    public int screenOffRefusals() { return screenOffRefusals.get(); }
+
+    /**
+     * The routing table changed (an app registered or removed AIDs). AOSP
+     * commits it to the controller with RF discovery stopped
+     * (nci/jni/NativeNfcManager.cpp:988-996, "Update routing table only in Idle
+     * state"): a tap in progress loses its link. The reader's outstanding
+     * command gets no answer.
+     */
+    void routingChanged() {
+        handler.post(() -> {
+            if (state == State.IDLE) {
+                return;
+            }
+            linkLosses.incrementAndGet();
+            Log.i(TAG, "routing table committed: RF discovery restarted, the tap is lost");
+            synchronized (readerLock) {
+                if (outstanding != null) {
+                    outstanding.add(LINK_LOST);
+                    outstanding = null;
+                }
+            }
+            onHostEmulationDeactivated();
+        });
+    }
+
+    /**
+     * The default payment service changed (HostEmulationManager
+     * onPreferredPaymentServiceChanged, A14 HostEmulationManager.java:138-146):
+     * bind the new one now and keep it bound across taps; null unbinds.
+     */
+    void paymentServiceChanged(ComponentName service) {
+        handler.post(() -> {
+            if (paymentConnection != null) {
+                phone.unbindService(paymentConnection);
+            }
+            paymentConnection = null;
+            paymentService = null;
+            paymentName = null;
+            if (service == null || phone.service(service.flattenToString()) == null) {
+                return;
+            }
+            ServiceConnection conn = new ServiceConnection() {
+                @Override
+                public void onServiceConnected(ComponentName component, IBinder binder) {
+                    if (paymentConnection == this) {
+                        paymentService = new Messenger(binder);
+                        paymentName = component;
+                    }
+                }
+
+                @Override
+                public void onServiceDisconnected(ComponentName component) {
+                    if (paymentConnection == this) {
+                        if (paymentService != null) {
+                            dead.add(paymentService.getBinder());
+                        }
+                        paymentService = null;
+                        paymentName = null;
+                    }
+                }
+            };
+            paymentConnection = conn;
+            binds.incrementAndGet();
+            Intent intent = new Intent(HostApduService.SERVICE_INTERFACE).setComponent(service);
+            if (!phone.bindService(intent, conn)) {
+                Log.e(TAG, "Could not bind (persistent) payment service.");
+                paymentConnection = null;
+            }
+        });
+    }
+
     public void shutdown() {
         looper.quit();
     }
@@ -273,6 +491,12 @@ public final class NfcStack {
                 return;
             }
             Resolution resolution = resolve(selectAid);
+            if (resolution.conflict && activeName != null && resolution.candidates.contains(activeName)) {
+                // no default, but the service already active in this tap claims it: it keeps
+                // the tap (A14 HostEmulationManager.java:281-299)
+                resolution.service = phone.service(activeName.flattenToString());
+                resolution.conflict = false;
+            }
             if (resolution.conflict) {
                 conflicts.incrementAndGet();
                 state = State.W4_DEACTIVATE;
@@ -283,8 +507,16 @@ public final class NfcStack {
                 sendToReader(AID_NOT_FOUND);
                 return;
             }
-            if (resolution.service.requiresUnlock && phone.locked) {
+            // AOSP Android 14 HostEmulationManager.java:248-249: Secure NFC, like
+            // requireDeviceUnlock, refuses every host service while the phone is locked.
+            if ((resolution.service.requiresUnlock || phone.secureNfc) && phone.locked) {
                 unlockRequests.incrementAndGet();
+                sendToReader(AID_NOT_FOUND);
+                return;
+            }
+            if (resolution.service.requiresScreenOn && !phone.screenOn) {
+                // A14 HostEmulationManager.java:260-266: requireDeviceScreenOn (default true)
+                screenOffRefusals.incrementAndGet();
                 sendToReader(AID_NOT_FOUND);
                 return;
             }
@@ -319,7 +551,26 @@ public final class NfcStack {
         }
     }
 
+    /**
+     * The preferred (foreground) service changed: bind it at once, or unbind for
+     * none (AOSP Android 14 HostEmulationManager.java:185-191). Bound while idle,
+     * the connection is not kept (lines 611-614), so the tap binds it again.
+     */
+    void onPreferredForegroundServiceChanged(ComponentName service) {
+        handler.post(() -> {
+            ServiceRecord record = service == null ? null : phone.service(service.flattenToString());
+            if (record != null) {
+                bindIfNeeded(record);
+            } else {
+                unbindIfNeeded();
+            }
+        });
+    }
+
     private Messenger bindIfNeeded(ServiceRecord record) {
+        if (paymentName != null && paymentName.equals(record.component) && paymentService != null) {
+            return paymentService;  // "Service already bound as payment service." (A14 HostEmulationManager.java:412-425)
+        }
         if (boundName != null && boundName.equals(record.component)) {
             return boundService;
         }
@@ -333,6 +584,11 @@ public final class NfcStack {
                 }
                 boundService = new Messenger(service);
                 boundName = name;
+                if (!heldFrames.isEmpty() && name.equals(heldFramesFor)) {
+                    List<Object> frames = new ArrayList<>(heldFrames);
+                    heldFrames.clear();
+                    deliverFrames(boundService, boundName, frames);
+                }
                 if (heldSelect != null) {
                     byte[] select = heldSelect;
                     heldSelect = null;
@@ -342,7 +598,12 @@ public final class NfcStack {
 
             @Override
             public void onServiceDisconnected(ComponentName component) {
+                // The service's process died: forget it, so the next SELECT binds
+                // (and creates) it again (Android 14 HostEmulationManager.java:644-651).
                 if (connection == this) {
+                    if (boundService != null) {
+                        dead.add(boundService.getBinder());
+                    }
                     boundService = null;
                     boundName = null;
                 }
@@ -351,7 +612,7 @@ public final class NfcStack {
         connection = conn;
         binds.incrementAndGet();
         Intent intent = new Intent(HostApduService.SERVICE_INTERFACE).setComponent(name);
-        if (!phone.bindService(intent, conn, Context.BIND_AUTO_CREATE)) {
+        if (!phone.bindService(intent, conn)) {
             Log.e(TAG, "Could not bind service " + name);
             connection = null;
         }
@@ -378,7 +639,7 @@ public final class NfcStack {
         msg.getData().putByteArray(HostApduService.KEY_DATA, data);
         msg.replyTo = messenger;
         try {
-            activeService.send(msg);
+            send(activeService, msg);
         } catch (RemoteException e) {
             Log.e(TAG, "Remote service " + activeName + " has died, dropping APDU");
         }
@@ -391,13 +652,30 @@ public final class NfcStack {
         Message msg = Message.obtain(null, HostApduService.MSG_DEACTIVATED);
         msg.arg1 = reason;
         try {
-            activeService.send(msg);
+            send(activeService, msg);
         } catch (RemoteException e) {
             // the service is gone; nothing to tell
         }
     }
 
+    /**
+     * Binder's send: to a service whose process died it throws (DeadObjectException).
+     * In one JVM the dead instance's Messenger would still deliver; this models the death.
+     */
+    private void send(Messenger service, Message msg) throws RemoteException {
+        if (dead.contains(service.getBinder())) {
+            throw new RemoteException("the service's process died");
+        }
+        service.send(msg);
+    }
+
     private void onHostEmulationDeactivated() {
+        heldFrames.clear();
+        if (enableObserveModeAfterTransaction) {
+            // the tap an autoTransact let through is over: observe again (A16 :294-310)
+            enableObserveModeAfterTransaction = false;
+            phone.setObserveModeEnabled(true);
+        }
         sendDeactivate(HostApduService.DEACTIVATION_LINK_LOSS);
         activeService = null;
         activeName = null;
@@ -409,6 +687,18 @@ public final class NfcStack {
     private final class ResponseHandler extends Handler {
         ResponseHandler(Looper looper) {
             super(looper);
+        }
+
+        /**
+         * The NFC service lives in another process: Binder parcels every Message
+         * sent to it, so it receives a copy. In one JVM the service's Messenger
+         * would hand over the very Message its main thread is still dispatching
+         * (HostApduService forwards MSG_RESPONSE_APDU as is), which Android's
+         * MessageQueue refuses ("already in use"); copying models the parcel.
+         */
+        @Override
+        public boolean sendMessageAtTime(Message msg, long uptimeMillis) {
+            return super.sendMessageAtTime(Message.obtain(msg), uptimeMillis);
         }
 
         @Override
@@ -434,6 +724,27 @@ public final class NfcStack {
                 return;
             }
             sendToReader(data);
+            acknowledge(msg);
+        }
+
+        /**
+         * Android 16 with the nfc_hce_latency_events flag: the service traces
+         * each answer until the NFC service acknowledges it with
+         * MSG_RESPONSE_APDU_ACK carrying the answer's cookie
+         * (A16 HostEmulationManager.java:1756-1766).
+         */
+        private void acknowledge(Message response) {
+            if (RESPONSE_ACK == null) {
+                return;
+            }
+            Message ack = Message.obtain(null, RESPONSE_ACK);
+            ack.arg1 = response.arg1;
+            ack.replyTo = messenger;
+            try {
+                response.replyTo.send(ack);
+            } catch (RemoteException e) {
+                Log.e(TAG, "Failed to acknowledge MSG_RESPONSE_APDU");
+            }
         }
     }
 
@@ -442,25 +753,51 @@ public final class NfcStack {
     private static final class Resolution {
         ServiceRecord service;
         boolean conflict;
+        final List<ComponentName> candidates = new ArrayList<>();
     }
 
+    /**
+     * RegisteredAidCache.resolveAidConflictLocked. Up to Android 14 (A14
+     * RegisteredAidCache): the foreground-preferred service, then the default
+     * payment service for payment AIDs, then a lone "other" service, else the
+     * user is asked. From Android 15 the wallet role replaces the default
+     * payment service (A16 RegisteredAidCache.java:492-510, 541-556): after the
+     * foreground preference, the role holder's services win payment AND other
+     * AIDs; nobody else's payment AIDs route. The model's role holder is the
+     * package of the default payment service ({@link Phone#setDefaultService}).
+     */
     private Resolution resolve(String aid) {
         Resolution result = new Resolution();
         List<ServiceRecord> other = new ArrayList<>();
+        List<ServiceRecord> wallet = new ArrayList<>();
         ServiceRecord payment = null;
         ServiceRecord preferred = null;
-        String defaultPayment = phone.defaultServices.get(CardEmulation.CATEGORY_PAYMENT);
+        String defaultPayment;
+        synchronized (phone) {
+            defaultPayment = phone.defaultServices.get(CardEmulation.CATEGORY_PAYMENT);
+        }
+        ComponentName defaultName = defaultPayment == null ? null
+                : ComponentName.unflattenFromString(defaultPayment);
+        boolean walletRole = phone.apiLevel >= Phone.WALLET_ROLE_API;
         for (ServiceRecord record : phone.services()) {
             for (Map.Entry<String, List<String>> group : record.effectiveGroups().entrySet()) {
                 if (!matchesAny(group.getValue(), aid)) {
                     continue;
                 }
+                if (!result.candidates.contains(record.component)) {
+                    result.candidates.add(record.component);
+                }
                 boolean isPayment = CardEmulation.CATEGORY_PAYMENT.equals(group.getKey());
-                if (record.component.flattenToString().equals(phone.preferredService)) {
+                if (record.component.flattenToString().equals(phone.getPreferredService())) {
                     preferred = record;
                 }
-                if (isPayment) {
-                    if (record.component.flattenToString().equals(defaultPayment)) {
+                if (walletRole && defaultName != null
+                        && record.component.getPackageName().equals(defaultName.getPackageName())) {
+                    if (!wallet.contains(record)) {
+                        wallet.add(record);
+                    }
+                } else if (isPayment) {
+                    if (!walletRole && record.component.equals(defaultName)) {
                         payment = record;
                     }
                 } else if (!other.contains(record)) {
@@ -470,6 +807,11 @@ public final class NfcStack {
         }
         if (preferred != null) {
             result.service = preferred;
+        } else if (!wallet.isEmpty()) {
+            // several role-holder services: the first by component name (A16 :549-553)
+            wallet.sort((a, b) -> String.CASE_INSENSITIVE_ORDER.compare(
+                    a.component.toShortString(), b.component.toShortString()));
+            result.service = wallet.get(0);
         } else if (payment != null) {
             result.service = payment;
         } else if (other.size() == 1) {

@@ -1,13 +1,23 @@
 package org.hcekit.desktop;
 
+import static org.robolectric.Shadows.shadowOf;
+
+import android.app.Activity;
+import android.app.Application;
 import android.app.Service;
 import android.content.ComponentName;
+import android.content.Context;
 import android.content.Intent;
 import android.content.ServiceConnection;
+import android.content.pm.PackageManager;
+import android.content.pm.ServiceInfo;
+import android.nfc.NfcAdapter;
 import android.nfc.cardemulation.CardEmulation;
+import android.os.Bundle;
 import android.os.Handler;
 import android.os.IBinder;
 import android.os.Looper;
+import android.provider.Settings;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -15,91 +25,169 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.FutureTask;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicReference;
+import org.hcekit.bridge.HcekitBridge;
+import org.robolectric.Robolectric;
+import org.robolectric.RuntimeEnvironment;
+import org.robolectric.android.controller.ServiceController;
+import org.robolectric.shadows.ShadowLog;
+import org.robolectric.shadows.ShadowNfcAdapter;
 
 /**
- * The simulated phone behind the desktop stand-ins: its features and NFC
- * switch, the controller's AID routing abilities, the lock screen, the
- * default payment service, the installed HCE services with their AID groups
- * (the NFC service's registry), and the apps' processes, each with its own
- * main thread ({@link Looper}) on which its services are created, bound and
- * called. Tests set it; the stand-ins and {@link NfcStack} read it.
+ * The phone around the real Android framework (Robolectric's android-all):
+ * its features and NFC switch (set through Robolectric's shadows, read by the
+ * real {@code PackageManager}/{@code NfcAdapter}), the controller's AID routing
+ * abilities, the screen and lock state, the default payment service, the
+ * installed HCE services with their AID groups (the NFC service's registry,
+ * AOSP RegisteredServicesCache), and the processes their services run in
+ * (AOSP ActivityManager, as far as HCE needs it). The services themselves are
+ * real framework objects, created and bound through Robolectric's
+ * {@link ServiceController} on the app's real main thread.
+ *
+ * <p>One JVM holds one app process: services of every "process" run on
+ * Robolectric's one main looper, and a process is bookkeeping (which ones are
+ * running, which were started); closing the app destroys its main process's
+ * services. Tests set the phone; {@link NfcStack} and {@link CardEmulationService}
+ * read it.
  */
 public final class Phone {
-    private static Phone current = new Phone();
+    /** The package Robolectric's application runs as (PhoneSession's @Config). */
+    public static final String PACKAGE = "org.hcekit.example";
+    /** From this level the wallet role holder takes the default payment service's place. */
+    public static final int WALLET_ROLE_API = 35;
+    private static Phone current;
 
-    public String packageName = "org.hcekit.example";
-    public final Set<String> features = new HashSet<>();
-    public boolean nfcEnabled = true;
+    public final String packageName = PACKAGE;
+    /** The Android API level Robolectric runs (its android-all jar). */
+    public final int apiLevel = android.os.Build.VERSION.SDK_INT;
     public final Map<String, String> defaultServices = new HashMap<>();
-    public boolean paymentAllowsForegroundPreference = false;
-    public boolean registrationSucceeds = true;
-    public boolean registrationThrows = false;
     /** The controller routes prefix AIDs (AOSP AidRoutingManager.supportsAidPrefixRouting). */
     public boolean prefixRouting = false;
     /** The controller routes subset AIDs (supportsAidSubsetRouting; no public API reports it). */
     public boolean subsetRouting = false;
     /** The keyguard is showing. */
     public boolean locked = false;
+    /**
+     * Secure NFC is on (Settings; NfcAdapter.isSecureNfcEnabled): with the
+     * phone locked, no host service gets a tap (AOSP Android 14
+     * HostEmulationManager.java:248-249).
+     */
+    public boolean secureNfc = false;
+    /** The screen is on (HostEmulationManager refuses host services with the screen off). */
+    public boolean screenOn = true;
     public String preferredService;
-    public final List<Intent> startedActivities = new ArrayList<>();
+    boolean registrationSucceeds = true;
+    boolean registrationThrows = false;
+    private final List<Intent> startedActivities = new ArrayList<>();
 
     private final Map<String, ServiceRecord> services = new LinkedHashMap<>();
-    private final Map<String, Looper> processes = new HashMap<>();
+    private final Set<String> processes = new HashSet<>();
     private final Map<ServiceConnection, ServiceRecord> bindings = new HashMap<>();
+    private final Map<ServiceConnection, Looper> callerLoopers = new HashMap<>();
     private final List<String> processStarts = new ArrayList<>();
     private NfcStack nfc;
 
-    private Phone() {
-        features.add("android.hardware.nfc");
-        features.add("android.hardware.nfc.hce");
+    private Phone() {}
+
+    /** The application (the real framework's, as Robolectric built it). */
+    public static Context context() {
+        return RuntimeEnvironment.getApplication();
     }
 
     public static synchronized Phone get() {
+        if (current == null) {
+            return reset();
+        }
         return current;
     }
 
     /**
-     * A fresh phone: NFC with HCE, switched on, no prefix routing, unlocked,
-     * no defaults, no services installed, the app's main process running.
+     * A fresh phone: NFC with HCE, switched on, screen on and unlocked, no
+     * prefix routing, no defaults, no services installed, the app's main
+     * process running.
      */
     public static synchronized Phone reset() {
-        current.shutdown();
+        if (current != null) {
+            current.shutdown();
+        }
         current = new Phone();
-        current.mainLooper();
+        ShadowLog.clear();
+        onMainThread(() -> {
+            current.setFeature(PackageManager.FEATURE_NFC, true);
+            current.setFeature(PackageManager.FEATURE_NFC_HOST_CARD_EMULATION, true);
+            current.setNfcEnabled(true);
+            current.setPaymentAllowsForegroundPreference(false);
+            if (current.apiLevel >= OBSERVE_MODE_API) {
+                current.setObserveModeSupported(true);
+                current.setObserveModeEnabled(false);
+            }
+            CardEmulationService.install(current);
+            return null;
+        });
+        current.startProcess(current.packageName, "");
         return current;
     }
 
     private void shutdown() {
         NfcStack stack;
-        List<Looper> loopers;
+        List<ServiceRecord> all;
         synchronized (this) {
             stack = nfc;
             nfc = null;
-            loopers = new ArrayList<>(processes.values());
+            all = new ArrayList<>(services.values());
             processes.clear();
         }
         if (stack != null) {
             stack.shutdown();
         }
-        for (Looper looper : loopers) {
-            looper.quit();
+        for (ServiceRecord record : all) {
+            destroy(record);
+        }
+    }
+
+    /** Run *task* on the app's main thread and wait for it (at once if already there). */
+    public static <T> T onMainThread(Callable<T> task) {
+        Looper main = Looper.getMainLooper();
+        if (main.isCurrentThread()) {
+            try {
+                return task.call();
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        }
+        FutureTask<T> future = new FutureTask<>(task);
+        new Handler(main).post(future);
+        try {
+            return future.get(10, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new IllegalStateException("on the main thread: " + e, e);
         }
     }
 
     // -- device settings (tests) -------------------------------------------------------
 
     public void setFeature(String name, boolean present) {
-        if (present) {
-            features.add(name);
-        } else {
-            features.remove(name);
-        }
+        onMainThread(() -> {
+            shadowOf(context().getPackageManager()).setSystemFeature(name, present);
+            if (PackageManager.FEATURE_NFC.equals(name)) {
+                ShadowNfcAdapter.setNfcHardwareExists(present);
+            }
+            return null;
+        });
     }
 
-    public void setNfcEnabled(boolean enabled) { nfcEnabled = enabled; }
+    public void setNfcEnabled(boolean enabled) {
+        onMainThread(() -> {
+            NfcAdapter adapter = NfcAdapter.getDefaultAdapter(context());
+            if (adapter != null) {
+                shadowOf(adapter).setEnabled(enabled);
+            }
+            return null;
+        });
+    }
 
     public void setPrefixRouting(boolean supported) { prefixRouting = supported; }
 
@@ -107,12 +195,57 @@ public final class Phone {
 
     public void setLocked(boolean isLocked) { locked = isLocked; }
 
-    /** *component* as {@code ComponentName.flattenToString()}, or null for none. */
+    public void setScreenOn(boolean on) { screenOn = on; }
+
+    public void setSecureNfc(boolean on) { secureNfc = on; }
+
+    private CountDownLatch mainHold;
+
+    /** Tests: keep the app's main thread busy until {@link #releaseMainThread()} (a slow app). */
+    public synchronized void holdMainThread() {
+        CountDownLatch hold = new CountDownLatch(1);
+        mainHold = hold;
+        CountDownLatch started = new CountDownLatch(1);
+        new Handler(Looper.getMainLooper()).post(() -> {
+            started.countDown();
+            try {
+                hold.await(30, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        try {
+            started.await(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    public synchronized void releaseMainThread() {
+        if (mainHold != null) {
+            mainHold.countDown();
+            mainHold = null;
+        }
+    }
+
+    /**
+     * *component* as {@code ComponentName.flattenToString()}, or null for none.
+     * For "payment" this is the user's default payment service (Android 14) or
+     * the wallet role holder's service (15+); the NFC service binds it now and
+     * keeps it bound.
+     */
     public void setDefaultService(String category, String component) {
-        if (component == null) {
-            defaultServices.remove(category);
-        } else {
-            defaultServices.put(category, component);
+        synchronized (this) {
+            if (component == null) {
+                defaultServices.remove(category);
+            } else {
+                defaultServices.put(category, component);
+            }
+        }
+        if (CardEmulation.CATEGORY_PAYMENT.equals(category)) {
+            nfc().paymentServiceChanged(component == null ? null
+                    : ComponentName.unflattenFromString(component));
+            updateDefaultObserveMode();
         }
     }
 
@@ -122,16 +255,52 @@ public final class Phone {
         registrationThrows = "throw".equals(outcome);
     }
 
+    /** The user's "use the app in front" setting (Settings.Secure.NFC_PAYMENT_FOREGROUND). */
     public void setPaymentAllowsForegroundPreference(boolean allowed) {
-        paymentAllowsForegroundPreference = allowed;
+        onMainThread(() -> Settings.Secure.putInt(context().getContentResolver(),
+                "nfc_payment_foreground", allowed ? 1 : 0));
     }
 
-    public String getPreferredService() { return preferredService; }
+    boolean paymentAllowsForegroundPreference() {
+        return Settings.Secure.getInt(context().getContentResolver(), "nfc_payment_foreground", 0) != 0;
+    }
 
-    public int startedActivityCount() { return startedActivities.size(); }
+    public synchronized String getPreferredService() { return preferredService; }
+
+    /** A resumed activity of this app (setPreferredService needs one). */
+    public Activity resumedActivity() {
+        return onMainThread(() -> Robolectric.buildActivity(Activity.class).setup().get());
+    }
+
+    private synchronized void collectStartedActivities() {
+        Application app = RuntimeEnvironment.getApplication();
+        Intent next;
+        while ((next = shadowOf(app).getNextStartedActivity()) != null) {
+            startedActivities.add(next);
+        }
+    }
+
+    public int startedActivityCount() {
+        collectStartedActivities();
+        synchronized (this) {
+            return startedActivities.size();
+        }
+    }
 
     public Intent lastStartedActivity() {
-        return startedActivities.isEmpty() ? null : startedActivities.get(startedActivities.size() - 1);
+        collectStartedActivities();
+        synchronized (this) {
+            return startedActivities.isEmpty() ? null : startedActivities.get(startedActivities.size() - 1);
+        }
+    }
+
+    /** Everything the framework logged so far (Robolectric's ShadowLog), as "tag: message". */
+    public static String[] logLines() {
+        List<String> lines = new ArrayList<>();
+        for (ShadowLog.LogItem item : ShadowLog.getLogs()) {
+            lines.add(item.tag + ": " + item.msg + (item.throwable == null ? "" : " " + item.throwable));
+        }
+        return lines.toArray(new String[0]);
     }
 
     // -- the NFC service's registry (AOSP RegisteredServicesCache) ---------------------
@@ -145,24 +314,46 @@ public final class Phone {
     }
 
     /** The same in another package or process (*process*: android:process, "" for the main one). */
-    public synchronized ServiceRecord installService(String pkg, String className, String aidXml,
-                                                     String process) {
+    public ServiceRecord installService(String pkg, String className, String aidXml, String process) {
         return installService(pkg, className, aidXml, process, null);
     }
 
-    synchronized ServiceRecord installService(String pkg, String className, String aidXml,
-                                              String process, Map<String, Object> metaData) {
+    ServiceRecord installService(String pkg, String className, String aidXml, String process,
+                                 Map<String, Object> metaData) {
         AidXml info = AidXml.parse(aidXml != null ? aidXml
                 : "<host-apdu-service xmlns:android=\"" + AidXml.ANDROID_NS
                   + "\" android:description=\"" + className + "\"/>");
         ServiceRecord record = new ServiceRecord(new ComponentName(pkg, className), info.description,
-                info.requiresUnlock, info.hasBanner, process);
+                info.requiresUnlock, info.requiresScreenOn, info.hasBanner, process);
         record.staticGroups.putAll(info.groups);
+        record.pollingFilters.putAll(info.pollingFilters);
+        record.pollingPatterns.putAll(info.pollingPatterns);
+        record.shouldDefaultToObserveMode = info.shouldDefaultToObserveMode;
         if (metaData != null) {
             record.metaData.putAll(metaData);
         }
-        services.put(record.component.flattenToString(), record);
+        register(record);
         return record;
+    }
+
+    /** Put *record* in the registry and, for this app, in the real PackageManager (meta-data). */
+    private void register(ServiceRecord record) {
+        synchronized (this) {
+            services.put(record.component.flattenToString(), record);
+        }
+        if (record.component.getPackageName().equals(packageName)) {
+            onMainThread(() -> {
+                ServiceInfo info = new ServiceInfo();
+                info.packageName = packageName;
+                info.name = record.component.getClassName();
+                info.exported = true;
+                info.metaData = record.metaData();
+                info.processName = record.process.isEmpty() ? packageName : packageName + record.process;
+                info.applicationInfo = context().getApplicationInfo();
+                shadowOf(context().getPackageManager()).addOrUpdateService(info);
+                return null;
+            });
+        }
     }
 
     /**
@@ -180,10 +371,10 @@ public final class Phone {
     }
 
     /** A service that is not an HCE service (no AID groups). */
-    public synchronized ServiceRecord installPlainService(String className, String process) {
+    public ServiceRecord installPlainService(String className, String process) {
         ServiceRecord record = new ServiceRecord(new ComponentName(packageName, className), className,
-                false, false, process);
-        services.put(record.component.flattenToString(), record);
+                false, false, false, process);
+        register(record);
         return record;
     }
 
@@ -215,10 +406,26 @@ public final class Phone {
                 return false;
             }
         }
+        Map<String, List<String>> before = record.effectiveGroups();
         synchronized (record) {
             record.dynamicGroups.put(category, new ArrayList<>(aids));
         }
+        routingMayHaveChanged(record, before);
+        PreferredServices.servicesUpdated(this);
         return true;
+    }
+
+    /** A changed routing table is committed, which ends a tap in progress ({@link NfcStack#routingChanged}). */
+    private void routingMayHaveChanged(ServiceRecord record, Map<String, List<String>> before) {
+        if (!before.equals(record.effectiveGroups())) {
+            NfcStack stack;
+            synchronized (this) {
+                stack = nfc;
+            }
+            if (stack != null) {
+                stack.routingChanged();
+            }
+        }
     }
 
     public boolean removeAidGroup(ComponentName component, String category) {
@@ -226,9 +433,14 @@ public final class Phone {
         if (record == null || !record.component.getPackageName().equals(packageName)) {
             return false;
         }
+        Map<String, List<String>> before = record.effectiveGroups();
+        boolean removed;
         synchronized (record) {
-            return record.dynamicGroups.remove(category) != null;
+            removed = record.dynamicGroups.remove(category) != null;
         }
+        routingMayHaveChanged(record, before);
+        PreferredServices.servicesUpdated(this);
+        return removed;
     }
 
     public List<String> dynamicAids(ComponentName component, String category) {
@@ -253,30 +465,155 @@ public final class Phone {
         return record == null ? null : record.routedAids(category);
     }
 
+    // -- observe mode (Android 15+) ------------------------------------------------------
+
+    /** From this level the controller can observe a reader's polling loop (PollingFrame, filters). */
+    public static final int OBSERVE_MODE_API = 35;
+
+    /** NfcAdapter.isObserveModeEnabled() (false below API 35). */
+    public boolean observeModeEnabled() {
+        return apiLevel >= OBSERVE_MODE_API && (Boolean) adapterCall("isObserveModeEnabled");
+    }
+
+    /** NfcAdapter.setObserveModeEnabled, as the NFC service calls it (allowOneTransaction). */
+    void setObserveModeEnabled(boolean enabled) {
+        if (apiLevel >= OBSERVE_MODE_API) {
+            adapterCall("setObserveModeEnabled", enabled);
+        }
+    }
+
+    /** Whether this phone's controller can observe (NfcAdapter.isObserveModeSupported()). */
+    public void setObserveModeSupported(boolean supported) {
+        onMainThread(() -> {
+            NfcAdapter adapter = NfcAdapter.getDefaultAdapter(context());
+            if (adapter != null) {
+                shadowOf(adapter).setObserveModeSupported(supported);
+            }
+            return null;
+        });
+    }
+
+    private static Object adapterCall(String method, Object... args) {
+        NfcAdapter adapter = NfcAdapter.getDefaultAdapter(context());
+        try {
+            if (args.length == 0) {
+                return NfcAdapter.class.getMethod(method).invoke(adapter);
+            }
+            return NfcAdapter.class.getMethod(method, boolean.class).invoke(adapter, args);
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("NfcAdapter." + method + ": " + e, e);
+        }
+    }
+
+    /**
+     * The preferred service's shouldDefaultToObserveMode decides the phone's
+     * observe mode (the foreground-preferred service, else the default payment
+     * or wallet service; A16 CardEmulationManager onPreferredPaymentChanged /
+     * onPreferredForegroundServiceChanged → NfcAdapter observe mode).
+     */
+    void updateDefaultObserveMode() {
+        if (apiLevel < OBSERVE_MODE_API) {
+            return;
+        }
+        ServiceRecord preferred = preferredOrDefault();
+        setObserveModeEnabled(preferred != null && preferred.shouldDefaultToObserveMode());
+    }
+
+    /** HostEmulationManager.getForegroundServiceAndNameOrDefault: who gets unclaimed frames. */
+    synchronized ServiceRecord preferredOrDefault() {
+        if (preferredService != null && services.containsKey(preferredService)) {
+            return services.get(preferredService);
+        }
+        String payment = defaultServices.get(CardEmulation.CATEGORY_PAYMENT);
+        return payment == null ? null : services.get(payment);
+    }
+
+    /** CardEmulation's registerPollingLoop(Pattern)FilterForService, for this app's services. */
+    boolean registerPollingFilter(ComponentName component, String value, boolean pattern,
+                                  boolean autoTransact) {
+        ServiceRecord record = service(component.flattenToString());
+        if (record == null || !record.component.getPackageName().equals(packageName)) {
+            return false;
+        }
+        synchronized (record) {
+            (pattern ? record.pollingPatterns : record.pollingFilters)
+                    .put(value.toUpperCase(java.util.Locale.ROOT), autoTransact);
+        }
+        return true;
+    }
+
+    boolean removePollingFilter(ComponentName component, String value, boolean pattern) {
+        ServiceRecord record = service(component.flattenToString());
+        if (record == null) {
+            return false;
+        }
+        synchronized (record) {
+            return (pattern ? record.pollingPatterns : record.pollingFilters)
+                    .remove(value.toUpperCase(java.util.Locale.ROOT)) != null;
+        }
+    }
+
+    boolean setShouldDefaultToObserveMode(ComponentName component, boolean enable) {
+        ServiceRecord record = service(component.flattenToString());
+        if (record == null || !record.component.getPackageName().equals(packageName)) {
+            return false;
+        }
+        synchronized (record) {
+            record.shouldDefaultToObserveMode = enable;
+        }
+        updateDefaultObserveMode();
+        return true;
+    }
+
     // -- processes and services (AOSP ActivityManager, as far as HCE needs it) ----------
 
-    /** The main looper of this app's main process (started if it is not running). */
-    public Looper mainLooper() {
-        return looper(packageName, "");
+    private synchronized void startProcess(String pkg, String process) {
+        if (processes.add(pkg + process)) {
+            processStarts.add(pkg + process);
+        }
     }
 
     /** Whether *pkg*'s *process* ("" = main) is running. */
     public synchronized boolean isProcessRunning(String pkg, String process) {
-        return processes.containsKey(pkg + process);
+        return processes.contains(pkg + process);
     }
 
     /**
-     * The app is closed: its main process (activity) is not running. Services in
-     * their own processes are unaffected. (Statics in the shim cannot be reset in
-     * one JVM; a closed app is one whose card is not attached.)
+     * The app is closed: its main process is gone, with the services that ran
+     * in it. Services in their own processes are unaffected. (Statics in the
+     * shim cannot be reset in one JVM; a closed app is one whose card is not attached.)
      */
     public void closeApp() {
-        Looper main;
+        List<ServiceRecord> inMain = new ArrayList<>();
         synchronized (this) {
-            main = processes.remove(packageName);
+            processes.remove(packageName);
+            for (ServiceRecord record : services.values()) {
+                if (record.component.getPackageName().equals(packageName) && record.process.isEmpty()) {
+                    inMain.add(record);
+                }
+            }
         }
-        if (main != null) {
-            main.quit();
+        for (ServiceRecord record : inMain) {
+            List<ServiceConnection> bound;
+            synchronized (record) {
+                bound = new ArrayList<>(record.connections);
+            }
+            destroy(record);
+            // The process died under its bindings: ActivityManager tells every client
+            // (ServiceConnection.onServiceDisconnected), as AOSP HostEmulationManager's
+            // connection expects (Android 14 HostEmulationManager.java:644-651).
+            for (ServiceConnection conn : bound) {
+                Looper caller;
+                synchronized (this) {
+                    caller = callerLoopers.get(conn);
+                }
+                Runnable gone = () -> conn.onServiceDisconnected(record.component);
+                if (caller != null) {
+                    new Handler(caller).post(gone);
+                } else {
+                    gone.run();
+                }
+            }
         }
     }
 
@@ -294,93 +631,62 @@ public final class Phone {
         }
     }
 
-    Looper looper(String pkg, String process) {
-        String key = pkg + process;
-        synchronized (this) {
-            Looper existing = processes.get(key);
-            if (existing != null) {
-                return existing;
-            }
-            Looper started = startLooper((process.isEmpty() ? "main" : "main" + process) + "@" + pkg,
-                    pkg.equals(packageName) && process.isEmpty());
-            processes.put(key, started);
-            processStarts.add(key);
-            return started;
-        }
-    }
-
-    static Looper startLooper(String name, boolean main) {
-        CountDownLatch ready = new CountDownLatch(1);
-        AtomicReference<Looper> looper = new AtomicReference<>();
-        Thread thread = new Thread(() -> {
-            if (main) {
-                Looper.prepareMainLooper();
-            } else {
-                Looper.prepare();
-            }
-            looper.set(Looper.myLooper());
-            ready.countDown();
-            Looper.loop();
-        }, name);
-        thread.setDaemon(true);
-        thread.start();
-        try {
-            if (!ready.await(10, TimeUnit.SECONDS)) {
-                throw new IllegalStateException("looper thread " + name + " did not start");
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
-        return looper.get();
-    }
-
-    private Handler handlerFor(ServiceRecord record) {
-        return new Handler(looper(record.component.getPackageName(), record.process));
-    }
-
-    /** Create the service instance if needed; on the record's main thread. */
+    /** Create the service instance if needed (its process first); on the main thread. */
     private Service ensureCreated(ServiceRecord record) {
-        Service created;
         synchronized (record) {
-            if (record.instance != null) {
-                return record.instance;
+            if (record.controller != null) {
+                return record.controller.get();
             }
-            try {
-                created = (Service) Class.forName(record.component.getClassName())
-                        .getDeclaredConstructor().newInstance();
-            } catch (ReflectiveOperationException e) {
-                throw new IllegalStateException("cannot instantiate " + record.component, e);
-            }
-            record.instance = created;
+        }
+        startProcess(record.component.getPackageName(), record.process);
+        Class<? extends Service> type;
+        try {
+            type = Class.forName(record.component.getClassName()).asSubclass(Service.class);
+        } catch (ClassNotFoundException e) {
+            throw new IllegalStateException("cannot instantiate " + record.component, e);
+        }
+        Intent intent = new Intent().setComponent(record.component);
+        ServiceController<? extends Service> controller = Robolectric.buildService(type, intent);
+        synchronized (record) {
+            record.controller = controller;
             record.creations++;
         }
-        created.onCreate();
-        return created;
+        controller.create();
+        return controller.get();
     }
 
     private void destroyIfUnused(ServiceRecord record) {
-        Service gone = null;
+        boolean unused;
         synchronized (record) {
-            if (record.instance != null && !record.started && record.connections.isEmpty()) {
-                gone = record.instance;
-                record.instance = null;
-            }
+            unused = record.controller != null && !record.started && record.connections.isEmpty();
+        }
+        if (unused) {
+            destroy(record);
+        }
+    }
+
+    private void destroy(ServiceRecord record) {
+        ServiceController<? extends Service> gone;
+        synchronized (record) {
+            gone = record.controller;
+            record.controller = null;
+            record.started = false;
+            record.connections.clear();
         }
         if (gone != null) {
-            gone.onDestroy();
+            onMainThread(() -> {
+                gone.destroy();
+                return null;
+            });
         }
     }
 
+    private static Handler mainHandler() {
+        return new Handler(Looper.getMainLooper());
+    }
+
+    /** ActivityManager's startService: create the service if needed, then onStartCommand. */
     public ComponentName startService(Intent intent) {
-        return start(intent, false);
-    }
-
-    public ComponentName startForegroundService(Intent intent) {
-        return start(intent, true);
-    }
-
-    private ComponentName start(Intent intent, boolean foreground) {
         ComponentName component = intent.getComponent();
         ServiceRecord record = component == null ? null : service(component.flattenToString());
         if (record == null) {
@@ -389,7 +695,7 @@ public final class Phone {
         synchronized (record) {
             record.startIntents.add(intent);
         }
-        handlerFor(record).post(() -> {
+        mainHandler().post(() -> {
             Service service = ensureCreated(record);
             int startId;
             synchronized (record) {
@@ -407,7 +713,7 @@ public final class Phone {
         if (record == null) {
             return;
         }
-        handlerFor(record).post(() -> {
+        mainHandler().post(() -> {
             synchronized (record) {
                 record.started = false;
             }
@@ -416,10 +722,11 @@ public final class Phone {
     }
 
     /**
-     * Bind: on the service's main thread create it if needed and call onBind;
+     * Bind (the NFC service binding an HCE service): on the app's main thread
+     * create it if needed and call onBind (AOSP ActivityThread.handleBindService);
      * then call *conn* on the binder's looper (the caller's, if it has one).
      */
-    public boolean bindService(Intent intent, ServiceConnection conn, int flags) {
+    public boolean bindService(Intent intent, ServiceConnection conn) {
         ComponentName component = intent.getComponent();
         ServiceRecord record = component == null ? null : service(component.flattenToString());
         if (record == null) {
@@ -428,8 +735,11 @@ public final class Phone {
         Looper caller = Looper.myLooper();
         synchronized (this) {
             bindings.put(conn, record);
+            if (caller != null) {
+                callerLoopers.put(conn, caller);
+            }
         }
-        handlerFor(record).post(() -> {
+        mainHandler().post(() -> {
             Service service = ensureCreated(record);
             IBinder binder = service.onBind(intent);
             synchronized (record) {
@@ -449,22 +759,28 @@ public final class Phone {
         ServiceRecord record;
         synchronized (this) {
             record = bindings.remove(conn);
+            callerLoopers.remove(conn);
         }
         if (record == null) {
             throw new IllegalArgumentException("Service not registered: " + conn);
         }
-        handlerFor(record).post(() -> {
+        mainHandler().post(() -> {
             boolean last;
             Service service;
             synchronized (record) {
                 record.connections.remove(conn);
                 last = record.connections.isEmpty();
-                service = record.instance;
+                service = record.controller == null ? null : record.controller.get();
             }
             if (last && service != null) {
-                service.onUnbind(null);
+                service.onUnbind(new Intent().setComponent(record.component));
             }
             destroyIfUnused(record);
         });
+    }
+
+    /** Tests: the bridge, as the HCE service in this JVM sees it (one shared copy). */
+    public static Class<?> bridgeClass() {
+        return HcekitBridge.class;
     }
 }

@@ -4,6 +4,7 @@ import android.app.Service;
 import android.content.ComponentName;
 import android.content.Intent;
 import android.content.ServiceConnection;
+import org.robolectric.android.controller.ServiceController;
 import android.nfc.cardemulation.CardEmulation;
 import android.os.Bundle;
 import java.util.ArrayList;
@@ -26,6 +27,7 @@ public final class ServiceRecord {
     public final ComponentName component;
     public final String description;
     public final boolean requiresUnlock;
+    public final boolean requiresScreenOn;
     public final boolean hasBanner;
     /** {@code android:process} of the service ("" = the app's main process). */
     public final String process;
@@ -33,19 +35,24 @@ public final class ServiceRecord {
     /** {@code <meta-data android:name android:value>} of the service element. */
     final Map<String, Object> metaData = new LinkedHashMap<>();
     final Map<String, List<String>> dynamicGroups = new LinkedHashMap<>();
+    /** Polling-loop filters, static and registered (API 35): frame hex / pattern → autoTransact. */
+    final Map<String, Boolean> pollingFilters = new LinkedHashMap<>();
+    final Map<String, Boolean> pollingPatterns = new LinkedHashMap<>();
+    boolean shouldDefaultToObserveMode;
 
     // -- running state (guarded by the Phone) ------------------------------------------
-    Service instance;
+    ServiceController<? extends Service> controller;
     boolean started;
     final List<ServiceConnection> connections = new ArrayList<>();
     final List<Intent> startIntents = new ArrayList<>();
     int creations;
 
     ServiceRecord(ComponentName component, String description, boolean requiresUnlock,
-                  boolean hasBanner, String process) {
+                  boolean requiresScreenOn, boolean hasBanner, String process) {
         this.component = component;
         this.description = description;
         this.requiresUnlock = requiresUnlock;
+        this.requiresScreenOn = requiresScreenOn;
         this.hasBanner = hasBanner;
         this.process = process == null ? "" : process;
     }
@@ -93,12 +100,34 @@ public final class ServiceRecord {
         return aids == null ? null : new ArrayList<>(aids);
     }
 
+    /** The autoTransact of the filter matching polling frame *hex*, or null (no filter matches). */
+    synchronized Boolean matchPollingFrame(String hex) {
+        Boolean exact = pollingFilters.get(hex);
+        if (exact != null) {
+            return exact;
+        }
+        for (Map.Entry<String, Boolean> pattern : pollingPatterns.entrySet()) {
+            if (java.util.regex.Pattern.matches(pattern.getKey(), hex)) {
+                return pattern.getValue();
+            }
+        }
+        return null;
+    }
+
+    public synchronized boolean hasPollingFilter(String value) {
+        return pollingFilters.containsKey(value) || pollingPatterns.containsKey(value);
+    }
+
+    public synchronized boolean shouldDefaultToObserveMode() {
+        return shouldDefaultToObserveMode;
+    }
+
     public synchronized int creations() {
         return creations;
     }
 
     public synchronized boolean isRunning() {
-        return instance != null;
+        return controller != null;
     }
 
     public synchronized int startIntentCount() {

@@ -2,6 +2,8 @@ package org.hcekit.android;
 
 import android.nfc.cardemulation.HostApduService;
 import android.os.Bundle;
+import java.util.List;
+import org.hcekit.bridge.HcekitBridge;
 
 /**
  * The HCE service Android instantiates from the manifest.
@@ -15,7 +17,7 @@ public class HcekitApduService extends HostApduService implements HcekitBridge.R
     @Override
     public void onCreate() {
         super.onCreate();
-        HcekitBridge.configure(this);  // the Python service to start on a cold start, if any
+        AndroidBridgeHost.configure(this);  // logging, and the Python service a cold start starts
     }
 
     @Override
@@ -31,5 +33,19 @@ public class HcekitApduService extends HostApduService implements HcekitBridge.R
     @Override
     public void sendResponse(byte[] response) {
         sendResponseApdu(response);
+    }
+
+    /**
+     * Android 15's observe mode: the reader's polling frames, on the main
+     * thread. Handed to the card's thread as bytes, never waited for.
+     *
+     * <p>Overrides {@code processPollingFrames(List<PollingFrame>)} of API 35+
+     * through its erasure, so the shim still compiles against older
+     * frameworks (where it is an ordinary method nobody calls); the frames are
+     * read through {@link PollingFrames}.
+     */
+    @SuppressWarnings("rawtypes")
+    public void processPollingFrames(List frames) {
+        HcekitBridge.pollingFrames(frames.size(), PollingFrames.encode(frames));
     }
 }

@@ -1,4 +1,0 @@
-package android.os;
-
-/** Desktop stand-in: marker only (Intent extras). */
-public interface Parcelable {}

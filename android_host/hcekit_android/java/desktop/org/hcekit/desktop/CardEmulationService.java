@@ -1,0 +1,191 @@
+package org.hcekit.desktop;
+
+import android.content.ComponentName;
+import android.nfc.NfcAdapter;
+import android.nfc.cardemulation.CardEmulation;
+import android.os.Binder;
+import java.lang.reflect.Field;
+import java.lang.reflect.InvocationHandler;
+import java.lang.reflect.Method;
+import java.lang.reflect.Proxy;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The NFC service's side of {@code CardEmulation}: an {@code INfcCardEmulation}
+ * (the hidden AIDL interface the real {@code android.nfc.cardemulation.CardEmulation}
+ * calls) answered by the {@link Phone}'s registry, as AOSP's
+ * {@code CardEmulationManager.CardEmulationInterface} answers it on a phone.
+ *
+ * <p>It is a dynamic proxy because the interface's methods change from one API
+ * level to the next; each method is recognised by name and its arguments by
+ * type. Methods the model does not know answer false/null/0 and are logged.
+ * Installed in {@code NfcAdapter.sCardEmulationService}, where the real
+ * {@code CardEmulation.getInstance} looks for the service.
+ */
+final class CardEmulationService implements InvocationHandler {
+    private final Phone phone;
+
+    private CardEmulationService(Phone phone) {
+        this.phone = phone;
+    }
+
+    /** Point the real framework at *phone*'s NFC service. */
+    static void install(Phone phone) {
+        try {
+            Class<?> type = Class.forName("android.nfc.INfcCardEmulation");
+            Object service = Proxy.newProxyInstance(type.getClassLoader(), new Class<?>[] {type},
+                    new CardEmulationService(phone));
+            Field field = NfcAdapter.class.getDeclaredField("sCardEmulationService");
+            field.setAccessible(true);
+            field.set(null, service);
+            clearCardEmulationCache();
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("this android-all has no INfcCardEmulation seam: " + e, e);
+        }
+    }
+
+    /** CardEmulation caches one instance per context (sCardEmus): a reset phone starts afresh. */
+    private static void clearCardEmulationCache() throws ReflectiveOperationException {
+        Field cache = CardEmulation.class.getDeclaredField("sCardEmus");
+        cache.setAccessible(true);
+        ((java.util.Map<?, ?>) cache.get(null)).clear();
+    }
+
+    @Override
+    public Object invoke(Object proxy, Method method, Object[] args) throws Throwable {
+        Object[] a = args == null ? new Object[0] : args;
+        ComponentName component = find(a, ComponentName.class);
+        switch (method.getName()) {
+            case "asBinder":
+                return new Binder();
+            case "registerAidGroupForService": {
+                if (phone.registrationThrows) {
+                    throw new SecurityException("registration refused by the test phone");
+                }
+                Object group = findAidGroup(a);
+                String category = (String) group.getClass().getMethod("getCategory").invoke(group);
+                @SuppressWarnings("unchecked")
+                List<String> aids = (List<String>) group.getClass().getMethod("getAids").invoke(group);
+                return phone.registrationSucceeds
+                        && phone.registerAidGroup(component, category, new ArrayList<>(aids));
+            }
+            case "removeAidGroupForService":
+                return phone.removeAidGroup(component, lastString(a));
+            case "getAidGroupForService": {
+                String category = lastString(a);
+                List<String> aids = phone.dynamicAids(component, category);
+                return aids == null ? null : newAidGroup(aids, category);
+            }
+            case "isDefaultServiceForCategory":
+                synchronized (phone) {
+                    return component.flattenToString().equals(phone.defaultServices.get(lastString(a)));
+                }
+            case "supportsAidPrefixRegistration":
+                return phone.prefixRouting;
+            case "setPreferredService": {
+                String before = phone.getPreferredService();
+                boolean set = PreferredServices.register(phone, component);
+                if (set && !component.flattenToString().equals(before)) {
+                    phone.nfc().onPreferredForegroundServiceChanged(component);
+                }
+                return set;
+            }
+            case "unsetPreferredService": {
+                String before;
+                synchronized (phone) {
+                    before = phone.preferredService;
+                    phone.preferredService = null;
+                }
+                phone.updateDefaultObserveMode();
+                if (before != null) {
+                    phone.nfc().onPreferredForegroundServiceChanged(null);
+                }
+                return true;
+            }
+            case "registerPollingLoopFilterForService":
+                return phone.registerPollingFilter(component, secondString(a), false, lastBoolean(a));
+            case "registerPollingLoopPatternFilterForService":
+                return phone.registerPollingFilter(component, secondString(a), true, lastBoolean(a));
+            case "removePollingLoopFilterForService":
+                return phone.removePollingFilter(component, lastString(a), false);
+            case "removePollingLoopPatternFilterForService":
+                return phone.removePollingFilter(component, lastString(a), true);
+            case "setShouldDefaultToObserveModeForService":
+                return phone.setShouldDefaultToObserveMode(component, lastBoolean(a));
+            default:
+                android.util.Log.w("CardEmulationManager", "not modelled: INfcCardEmulation."
+                        + method.getName());
+                return defaultValue(method.getReturnType());
+        }
+    }
+
+    private static <T> T find(Object[] args, Class<T> type) {
+        for (Object arg : args) {
+            if (type.isInstance(arg)) {
+                return type.cast(arg);
+            }
+        }
+        return null;
+    }
+
+    private static Object findAidGroup(Object[] args) {
+        for (Object arg : args) {
+            if (arg != null && arg.getClass().getSimpleName().equals("AidGroup")) {
+                return arg;
+            }
+        }
+        throw new IllegalArgumentException("registerAidGroupForService without an AidGroup");
+    }
+
+    private static String lastString(Object[] args) {
+        String found = null;
+        for (Object arg : args) {
+            if (arg instanceof String) {
+                found = (String) arg;
+            }
+        }
+        return found;
+    }
+
+    /** The filter argument: the first String after the ComponentName (a package name may precede it). */
+    private static String secondString(Object[] args) {
+        boolean afterComponent = false;
+        for (Object arg : args) {
+            if (arg instanceof ComponentName) {
+                afterComponent = true;
+            } else if (afterComponent && arg instanceof String) {
+                return (String) arg;
+            }
+        }
+        return lastString(args);
+    }
+
+    private static boolean lastBoolean(Object[] args) {
+        boolean found = false;
+        for (Object arg : args) {
+            if (arg instanceof Boolean) {
+                found = (Boolean) arg;
+            }
+        }
+        return found;
+    }
+
+    private static Object newAidGroup(List<String> aids, String category) throws ReflectiveOperationException {
+        Class<?> type = Class.forName("android.nfc.cardemulation.AidGroup");
+        return type.getConstructor(List.class, String.class).newInstance(aids, category);
+    }
+
+    private static Object defaultValue(Class<?> type) {
+        if (type == boolean.class) {
+            return false;
+        }
+        if (type == int.class) {
+            return 0;
+        }
+        if (type == long.class) {
+            return 0L;
+        }
+        return null;
+    }
+}
