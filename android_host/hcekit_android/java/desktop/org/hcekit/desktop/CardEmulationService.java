@@ -91,18 +91,8 @@ final class CardEmulationService implements InvocationHandler {
                 }
                 return set;
             }
-            case "unsetPreferredService": {
-                String before;
-                synchronized (phone) {
-                    before = phone.preferredService;
-                    phone.preferredService = null;
-                }
-                phone.updateDefaultObserveMode();
-                if (before != null) {
-                    phone.nfc().onPreferredForegroundServiceChanged(null);
-                }
-                return true;
-            }
+            case "unsetPreferredService":
+                return PreferredServices.unsetFromApp(phone);
             case "registerPollingLoopFilterForService":
                 return phone.registerPollingFilter(component, secondString(a), false, lastBoolean(a));
             case "registerPollingLoopPatternFilterForService":
