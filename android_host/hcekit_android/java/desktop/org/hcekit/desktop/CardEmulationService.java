@@ -78,9 +78,7 @@ final class CardEmulationService implements InvocationHandler {
                 return aids == null ? null : newAidGroup(aids, category);
             }
             case "isDefaultServiceForCategory":
-                synchronized (phone) {
-                    return component.flattenToString().equals(phone.defaultServices.get(lastString(a)));
-                }
+                return phone.isDefaultServiceForCategory(component, lastString(a));
             case "supportsAidPrefixRegistration":
                 return phone.prefixRouting;
             case "setPreferredService": {

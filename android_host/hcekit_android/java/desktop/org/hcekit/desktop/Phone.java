@@ -91,6 +91,8 @@ public final class Phone {
     public String preferredService;
     /** The wallet role holder's package (API 35+), or null: see {@link #setWalletRoleHolder}. */
     public String walletRoleHolder;
+    /** The holder's payment service is derived from its services (not named by setDefaultService). */
+    private boolean holderPaymentDerived;
     /** This app's uid is in the foreground (ActivityManager's importance; AOSP ForegroundUtils). */
     public boolean appInForeground = true;
     /** Packages whose manifest sets PROPERTY_ALLOW_SHARED_ROLE_PRIORITY to true. */
@@ -248,9 +250,11 @@ public final class Phone {
 
     /**
      * *component* as {@code ComponentName.flattenToString()}, or null for none.
-     * For "payment" this is the user's default payment service (Android 14) or
-     * the wallet role holder's service (15+); the NFC service binds it now and
-     * keeps it bound.
+     * For "payment" this is the user's default payment service (Android 14) or,
+     * from API 35, a shorthand naming both the wallet role holder (the
+     * component's app) and its payment service, where Android would take the
+     * holder's first service with a payment AID ({@link #setWalletRoleHolder}
+     * derives it so). The NFC service binds it now and keeps it bound.
      */
     public void setDefaultService(String category, String component) {
         boolean payment = CardEmulation.CATEGORY_PAYMENT.equals(category);
@@ -261,8 +265,10 @@ public final class Phone {
                 defaultServices.put(category, component);
             }
             if (payment && apiLevel >= WALLET_ROLE_API) {
+                // shorthand: the component's app holds the role and this is its payment service
                 walletRoleHolder = component == null ? null
                         : ComponentName.unflattenFromString(component).getPackageName();
+                holderPaymentDerived = false;
             }
         }
         if (payment) {
@@ -289,10 +295,26 @@ public final class Phone {
         if (apiLevel < WALLET_ROLE_API) {
             throw new IllegalStateException("API " + apiLevel + " has no wallet role");
         }
+        synchronized (this) {
+            walletRoleHolder = pkg;
+            holderPaymentDerived = true;
+        }
+        walletRoleHolderChanged();
+    }
+
+    /**
+     * The holder's payment service, derived again: when the role moves, and
+     * whenever services change (A16 PreferredServices.java:352-357:
+     * onServicesUpdated ends by calling onWalletRoleHolderChanged again).
+     */
+    void walletRoleHolderChanged() {
         String candidate = null;
         boolean changed;
         synchronized (this) {
-            walletRoleHolder = pkg;
+            if (!holderPaymentDerived) {
+                return;
+            }
+            String pkg = walletRoleHolder;
             for (ServiceRecord record : services.values()) {
                 List<String> aids = record.routedAids(CardEmulation.CATEGORY_PAYMENT);
                 if (record.component.getPackageName().equals(pkg) && aids != null && !aids.isEmpty()) {
@@ -311,6 +333,20 @@ public final class Phone {
         if (changed) {
             paymentServiceChanged(candidate);
         }
+    }
+
+    /**
+     * CardEmulation.isDefaultServiceForCategory. From API 35 every installed
+     * service of the wallet role holder's package is the default, in any
+     * category, whether or not it has a payment AID (A16
+     * CardEmulationManager.java:777-796); before, the user's default service.
+     */
+    synchronized boolean isDefaultServiceForCategory(ComponentName component, String category) {
+        String flat = component.flattenToString();
+        if (apiLevel >= WALLET_ROLE_API) {
+            return services.containsKey(flat) && component.getPackageName().equals(walletRoleHolder);
+        }
+        return flat.equals(defaultServices.get(category));
     }
 
     /**
@@ -496,6 +532,7 @@ public final class Phone {
                 return null;
             });
         }
+        walletRoleHolderChanged();  // a new service of the holder may be its payment service
     }
 
     /**

@@ -67,14 +67,18 @@ final class PreferredServices {
      * (Android 14 PreferredServices.java:259-283, onServicesUpdated).
      */
     static void servicesUpdated(Phone phone) {
+        boolean dropped;
         synchronized (phone) {
-            if (phone.preferredService == null || allowed(phone, phone.preferredService)) {
-                return;
+            dropped = phone.preferredService != null && !allowed(phone, phone.preferredService);
+            if (dropped) {
+                phone.preferredService = null;
             }
-            phone.preferredService = null;
         }
-        phone.updateDefaultObserveMode();
-        phone.nfc().onPreferredForegroundServiceChanged(null);
+        if (dropped) {
+            phone.updateDefaultObserveMode();
+            phone.nfc().onPreferredForegroundServiceChanged(null);
+        }
+        phone.walletRoleHolderChanged();  // A16 PreferredServices.java:352-357, onServicesUpdated's last step
     }
 
     /** Android 14 PreferredServices.java:285-310, isForegroundAllowedLocked. */
