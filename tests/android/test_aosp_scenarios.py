@@ -775,3 +775,17 @@ def test_every_row_names_a_scenario_that_exists_or_says_why_not() -> None:
             source = path.read_text()
             collected[node[1]] = set(re.findall(r"^def (test_\w+)", source, re.MULTILINE))
         assert name in collected[node[1]], f"{case}: {node[1]}::{name} does not exist"
+
+
+def test_the_counts_on_the_page_match_its_rows() -> None:
+    rows = table_rows()
+    reasons = [ours.split(":", 1)[0] for _, _, ours in rows]
+    counted = {"mirrored": sum(not r.startswith("not ") for r in reasons),
+               "not applicable": reasons.count("not applicable"),
+               "not mirrored": reasons.count("not mirrored")}
+    counts = re.search(r"\*\*Counts\*\*: (\d+) cases; (\d+) mirrored.*?(\d+) not applicable",
+                       TABLE.read_text(), re.DOTALL)
+    assert counts, "docs/android-aosp-cases.md states its counts"
+    assert [int(n) for n in counts.groups()] == [len(rows), counted["mirrored"],
+                                                 counted["not applicable"]]
+    assert counted["not mirrored"] == 0 or f"{counted['not mirrored']} not mirrored" in TABLE.read_text()
