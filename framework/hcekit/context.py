@@ -1,15 +1,16 @@
-"""What a plugin sees of the card: its own context and the selected application.
+"""What a plugin sees of the card: its own context, the selected application, the card.
 
 :class:`PluginContext` lives as long as the card (name, options, store,
 logger). :class:`AppContext` lives for one selection: created on a successful
 SELECT, dropped on deselect or field loss, like an applet instance's
-transient state.
+transient state. :class:`CardView` is the part of :class:`hcekit.Card` a
+plugin may use; the contract names it, so the contract never imports the core.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .aid import Claim
 from .channel import SecureChannel
@@ -19,9 +20,34 @@ from .store import PluginStore
 if TYPE_CHECKING:
     import logging
 
-    from .card import Card
+    from .trace import SecretValues
 
-__all__ = ["PluginContext", "AppContext"]
+__all__ = ["AppContext", "CardView", "PluginContext"]
+
+
+class CardView(Protocol):
+    """What a plugin sees of the card it runs on (:class:`hcekit.Card` is one)."""
+
+    #: Values the plugins marked secret: redacted in every trace.
+    secrets: SecretValues
+
+    def claims(self) -> list[tuple[str, Claim]]:
+        """``(plugin name, claim)`` for every route, in routing order."""
+        ...
+
+    def payment_claims(self) -> list[tuple[str, Claim]]:
+        """The payment applications (what the PPSE lists)."""
+        ...
+
+    @property
+    def selected(self) -> AppContext | None:
+        """The selected application, or None."""
+        ...
+
+    @property
+    def field_active(self) -> bool:
+        """A reader's field is on."""
+        ...
 
 
 class PluginContext:
@@ -29,7 +55,7 @@ class PluginContext:
 
     def __init__(
         self,
-        card: Card,
+        card: CardView,
         name: str,
         plugin: object,
         store: PluginStore,
@@ -85,7 +111,7 @@ class AppContext:
         return self.plugin.log
 
     @property
-    def card(self) -> Card:
+    def card(self) -> CardView:
         return self.plugin.card
 
     def mark_sensitive(self) -> None:

@@ -30,8 +30,8 @@ from .context import AppContext, PluginContext
 from .device import MAX_DYNAMIC_AIDS, ErrCode, HceError, check_ready
 from .errors import ClaimError, HcekitError
 from .events import DeactivationReason
-from .hookspecs import hookimpl
 from .hosts.base import Host
+from .markers import hookimpl
 
 __all__ = ["HceService", "HceMessage", "MESSAGE_APDU", "MESSAGE_DEACTIVATED",
            "DEFAULT_TIMEOUT", "WECHAT_TIMEOUT_RESPONSE"]

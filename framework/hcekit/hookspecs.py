@@ -48,18 +48,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-import pluggy
+# The markers live in hcekit.markers; hcekit.hookspecs.hookimpl keeps working.
+from .markers import PROJECT_NAME as PROJECT_NAME
+from .markers import hookimpl as hookimpl
+from .markers import hookspec
 
 if TYPE_CHECKING:
     import argparse
 
     from .aid import Claim
     from .apdu import CommandApdu, ResponseApdu
-    from .card import Card
-    from .cli.personalization import Personalization
-    from .context import AppContext, PluginContext
+    from .context import AppContext, CardView, PluginContext
     from .events import DeactivationReason
     from .options import OptionGroup
+    from .personalization import Personalization
     from .polling import Decision, PollingEvent, PollingFrame, PollingLoop
     from .terminal.script import TerminalScript
     from .trace import TraceRecord
@@ -69,19 +71,10 @@ __all__ = [
     "BROADCAST_HOOKS",
     "OWNER_ONLY_HOOKS",
     "PLUGIN_HOOKS",
-    "PROJECT_NAME",
     "REFUSED_ON_ATR",
     "REFUSED_ON_OWNER_ONLY",
-    "hookimpl",
-    "hookspec",
 ]
 
-#: pluggy's project name for hcekit's hooks.
-PROJECT_NAME = "hcekit"
-#: Marks a hook specification (this module's functions).
-hookspec = pluggy.HookspecMarker(PROJECT_NAME)
-#: Marks a plugin's hook implementation: ``@hookimpl`` (options as pluggy's, see above).
-hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
 
 #: Called on the plugin owning the selected claim, directly (never broadcast).
 APPLICATION_HOOKS = frozenset(
@@ -243,7 +236,7 @@ def hcekit_personalization() -> Personalization[Any] | None:
     """How an issuer personalises this plugin's card from the command line.
 
     *Owner-only plugin hook*, called once on each installed plugin while the
-    CLI builds its parser. Return a :class:`hcekit.cli.personalization.Personalization`
+    CLI builds its parser. Return a :class:`hcekit.personalization.Personalization`
     (its arguments, how to check them, how to write and show a card) and the
     core adds ``hcekit NAME personalize`` and ``hcekit NAME show``, NAME being
     the plugin's entry-point name, which is also the store namespace written —
@@ -317,7 +310,7 @@ def hcekit_deactivated(app: AppContext, reason: DeactivationReason) -> None:
 
 
 @hookspec(firstresult=True)
-def hcekit_atr(card: Card) -> bytes | None:
+def hcekit_atr(card: CardView) -> bytes | None:
     """The ATR this card presents in a PC/SC reader (vpcd), or None for no preference.
 
     *Broadcast, one winner*: asked of every plugin once when a host that
@@ -354,7 +347,7 @@ def hcekit_trace(record: TraceRecord) -> None:
 
 
 @hookspec
-def hcekit_polling(card: Card, event: PollingEvent) -> None:
+def hcekit_polling(card: CardView, event: PollingEvent) -> None:
     """The card saw one polling-loop frame (``event.frame``).
 
     *Broadcast*, called on every plugin implementing it after the frame was
@@ -365,7 +358,7 @@ def hcekit_polling(card: Card, event: PollingEvent) -> None:
 
 
 @hookspec
-def hcekit_field(card: Card, active: bool, reason: DeactivationReason | None) -> None:
+def hcekit_field(card: CardView, active: bool, reason: DeactivationReason | None) -> None:
     """The field came on (``active`` True, ``reason`` None) or went off with ``reason``.
 
     *Broadcast*, called on every plugin implementing it, after the selected

@@ -13,7 +13,7 @@ from collections import Counter, deque
 from dataclasses import dataclass, field
 
 from .events import DeactivationReason
-from .hookspecs import hookimpl
+from .markers import hookimpl
 from .sw import describe
 from .trace import TraceRecord
 

@@ -12,7 +12,7 @@ from .aid import Category, Claim
 from .apdu import CommandApdu
 from .context import AppContext, PluginContext
 from .errors import IsoError
-from .hookspecs import hookimpl
+from .markers import hookimpl
 from .sw import SW
 from .tlv import encode
 

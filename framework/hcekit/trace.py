@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .hookspecs import hookimpl
+from .markers import hookimpl
 from .sw import describe
 
 if TYPE_CHECKING:

@@ -44,7 +44,7 @@ from typing import IO, TYPE_CHECKING, Literal
 
 from .errors import HcekitError
 from .events import DeactivationReason
-from .hookspecs import hookimpl
+from .markers import hookimpl
 from .polling import Decision, FrameType, PollingEvent, PollingFrame
 from .sw import describe
 from .trace import TraceRecord

@@ -15,8 +15,9 @@ from pathlib import Path
 
 import pytest
 from hcekit.cli import main
-from hcekit.cli.personalization import Personalization, add_personalization_commands
+from hcekit.cli.personalization import add_personalization_commands
 from hcekit.errors import PersonalizationError
+from hcekit.personalization import Personalization
 from hcekit.store import PluginStore, SqliteStore
 
 

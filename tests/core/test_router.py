@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -32,6 +33,7 @@ from .routing_plugins import (
     INS_ECHO,
     INS_FAIL_ISO,
     INS_REPEAT,
+    INS_WHO,
     Recorder,
 )
 
@@ -315,6 +317,18 @@ def test_reselecting_the_same_application_does_not_deselect(rig: Any,
     assert [e[0] for e in a.events] == ["select", "select", "select", "deselect"]
 
 
+def test_a_host_may_replace_the_config() -> None:
+    """vpcd caps one response at a frame's size by replacing card.config; the parts follow it."""
+    card = Card([Recorder("alpha", Claim(AID_A))])
+    card.field_on()
+    assert card.transceive(CommandApdu(0, 0xA4, 4, 0, AID_A, 256).to_bytes())[-2:] == b"\x90\x00"
+    card.config = replace(card.config, max_response_data=16, extended_length=False)
+    answer = card.transceive(CommandApdu(0, INS_REPEAT, 0, 0, (40).to_bytes(2, "big"), 256).to_bytes())
+    assert answer == bytes(range(16)) + b"\x61\x18"
+    extended = CommandApdu(0, INS_WHO, 0, 0, b"", 1000)
+    assert extended.extended and card.transceive(extended.to_bytes()) == b"\x67\x00"
+
+
 # -- the partial-name walk against a model ------------------------------------------------------
 
 _KINDS = st.sampled_from(["", "", "", "*", "#"])  # mostly exact: fewer conflicting draws
@@ -363,3 +377,19 @@ def test_first_and_next_occurrence_walk_in_aid_order_whatever_the_load_order(
     assert response.sw == SW.FILE_NOT_FOUND
     assert walked == expected
     event(f"{len(walked)} occurrence(s)")
+
+
+def test_a_select_ends_an_abandoned_chain_and_is_answered() -> None:
+    """The routing row 'chain in progress · SELECT by DF name' (issue 31 item 10, issue 26)."""
+    card = Card([Recorder("alpha", Claim(AID_A)), Recorder("beta", Claim(AID_B))])
+    card.field_on()
+    assert tx(card, "00A4040005" + AID_A.hex() + "00").ok
+    assert tx(card, "10" + f"{INS_ECHO:02X}" + "000001AA").ok  # a chain the reader gives up
+    again = tx(card, "00A4040005" + AID_B.hex() + "00")
+    assert again.ok and again.data == AID_B  # answered, not 6883
+    assert tx(card, "00" + f"{INS_ECHO:02X}" + "000001BB00").data == b"\xbb"  # chain gone
+    assert tx(card, "10A40400" + "02" + AID_A[:2].hex()).ok  # a chained SELECT …
+    whole = tx(card, "00A40400" + "03" + AID_A[2:].hex() + "00")
+    assert whole.ok and whole.data == AID_A  # … is reassembled, as any chain
+    assert tx(card, "10" + f"{INS_ECHO:02X}" + "000001AA").ok
+    assert tx(card, "00" + f"{INS_WHO:02X}" + "000000").sw == SW.LAST_COMMAND_OF_CHAIN_EXPECTED

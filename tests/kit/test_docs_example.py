@@ -5,8 +5,8 @@ it quotes. Here the same files (every fenced block with a ``title="PATH"``)
 are installed in a fresh project with a throwaway venv first on PATH, to check
 what the page states but does not show: the ATR it names, built here from
 PC/SC part 3 (TS, T0, TD1, TD2, historical bytes, TCK = XOR of T0…); that a
-wrong issuer key is caught; that the issuer key is never printed; and that
-the example passes strict mypy and ruff.
+wrong issuer key is caught; that the issuer key is never printed; that the
+example passes strict mypy and ruff; and that its modules import no circle.
 """
 
 from __future__ import annotations
@@ -21,6 +21,8 @@ from operator import xor
 from pathlib import Path
 
 import pytest
+
+from ..core.import_graph import circles, import_graph
 
 REPO = Path(__file__).resolve().parents[2]
 PAGE = REPO / "docs" / "plugin-authoring.md"
@@ -133,3 +135,11 @@ def test_the_example_passes_strict_mypy_and_ruff(project: tuple[Path, dict[str, 
                            str(REPO / "pyproject.toml"), "hcekit_stamps"], cwd=folder,
                           capture_output=True, text=True, timeout=120, check=False)
     assert ruff.returncode == 0, ruff.stdout + ruff.stderr
+
+
+def test_the_example_has_no_import_circle(project: tuple[Path, dict[str, str]]) -> None:
+    """Card, personalisation and till share protocol.py, as the built-ins and the scaffold do."""
+    folder, _ = project
+    graph = import_graph(folder / "hcekit_stamps")
+    assert {"hcekit_stamps.protocol"} <= graph["hcekit_stamps.till"] & graph["hcekit_stamps.plugin"]
+    assert circles(graph) == []

@@ -156,7 +156,9 @@ def test_atheris_saves_inputs_that_make_a_plugin_raise(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("PYTHONPATH", PACKAGE_PARENT)
-    result = run_target(SLOPPY, runs=3000, engine="atheris", artifacts=tmp_path)
+    # How many inputs libFuzzer needs depends on the coverage the core's code gives it: 3000 no
+    # longer sufficed once the card was split by concern (issue 26); 10000 do for seeds 0-3.
+    result = run_target(SLOPPY, runs=10000, engine="atheris", artifacts=tmp_path)
     assert result.plugin_exception_files, result.line()
     _reproduces_plugin_exception(SLOPPY, result.plugin_exception_files[0], capsys)
 

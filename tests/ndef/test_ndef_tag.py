@@ -10,7 +10,7 @@ from hcekit import SW, CommandApdu
 from hcekit.store import SqliteStore
 from hcekit.testing import LoopbackRig, loopback_rig
 from hcekit_ndef import NdefPlugin, read_ndef
-from hcekit_ndef.plugin import CC_FILE_ID, NDEF_FILE_ID
+from hcekit_ndef.protocol import CC_FILE_ID, NDEF_FILE_ID
 
 
 def rig(**options: str) -> LoopbackRig:

@@ -9,7 +9,8 @@ import sys
 import pytest
 from hcekit import Card
 from hcekit.atr import AtrError
-from hcekit.hosts.vpcd import HELP_NOT_LISTENING, VpcdHost
+from hcekit.hosts.vpcd import VpcdHost
+from hcekit.hosts.vpcd_connection import HELP_NOT_LISTENING
 from hcekit.testing.pcsc import free_port_block
 
 

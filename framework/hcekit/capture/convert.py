@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 from ..events import DeactivationReason
-from ..hookspecs import hookimpl
+from ..markers import hookimpl
 from ..polling import Decision, FrameType, PollingEvent, PollingFrame
 from ..trace import TraceRecord
 from ..tracefile import Exchange, FieldEvent, PollEvent, Trace, TraceFormatError, parse_poll, poll_text

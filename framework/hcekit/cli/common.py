@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 from ..card import Card
-from ..card import _check_option_targets as check_option_targets
 from ..errors import HcekitError, PluginLoadError
 from ..plugins import (
     ENTRY_POINT_GROUP,
@@ -24,6 +23,7 @@ from ..plugins import (
     installed_plugins,
     resolve_plugins,
 )
+from ..registry import check_option_targets
 from ..store import MEMORY, SqliteStore, Store, open_store
 from ..trace import LoggingTracer
 from .arguments import hexbytes, non_empty

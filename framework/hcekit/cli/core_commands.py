@@ -13,9 +13,9 @@ from ..aid import find_conflicts
 from ..apdu import CommandApdu
 from ..card import Card
 from ..errors import ApduFormatError, ClaimConflictError, HcekitError
-from ..hookspecs import hookimpl
 from ..hosts.loopback import LoopbackHost
 from ..listing import list_plugin
+from ..markers import hookimpl
 from ..metrics import MetricsCollector
 from ..plugins import call_own, resolve_plugins
 from ..polling import FrameType, PollingFilter, PollingFrame, check_filter_conflicts

@@ -14,7 +14,8 @@ from typing import IO, Any, TypeAlias
 from ..atr import AtrError, check_atr
 from ..errors import HcekitError
 from ..hosts.reader_commands import check_uid
-from ..hosts.vpcd import DEFAULT_DEADLINE, DEFAULT_PORT, HELP_NOT_LISTENING, VpcdHost
+from ..hosts.vpcd import DEFAULT_DEADLINE, DEFAULT_PORT, VpcdHost
+from ..hosts.vpcd_connection import HELP_NOT_LISTENING
 from ..store import MEMORY
 from .arguments import (
     add_force_option,

@@ -1,6 +1,7 @@
 """``hcekit NAME personalize`` and ``hcekit NAME show``: one framework for every plugin.
 
-A plugin says *what* its card takes and writes — a :class:`Personalization`
+A plugin says *what* its card takes and writes — a
+:class:`hcekit.personalization.Personalization`
 returned from its ``hcekit_personalization`` hook — and the core builds the
 commands around it, the same way for every plugin:
 
@@ -27,48 +28,14 @@ commands around it, the same way for every plugin:
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Any, Generic, TypeAlias, TypeVar
+from typing import Any
 
 from ..errors import HcekitError, PersonalizationError
+from ..personalization import Personalization, SubParsers
 from ..store import PluginStore, SqliteStore
 from .common import UsageError, add_store_option, open_cli_store, store_location
 
 __all__ = ["Personalization", "add_personalization_commands"]
-
-SubParsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
-Request = TypeVar("Request")
-
-
-@dataclass(frozen=True)
-class Personalization(Generic[Request]):
-    """A plugin's personalisation, declared; the core turns it into ``hcekit NAME …`` commands.
-
-    ``prepare`` turns the parsed arguments into a request, checking them
-    without touching any store (raise :class:`PersonalizationError`). ``write``
-    puts a new card built from the request into the plugin's store namespace
-    (replacing an old one as a whole) and returns the lines to print. ``exists``
-    says whether the namespace holds a card (default: it holds any key). ``show`` returns the lines
-    describing the stored card; without it there is no ``show`` command.
-    """
-
-    #: One line for ``hcekit --help`` (e.g. "PIV access badge: personalize, show").
-    summary: str
-    #: ``hcekit NAME personalize --help``: what a new card gets, and where defaults come from.
-    description: str
-    add_arguments: Callable[[argparse.ArgumentParser], None]
-    prepare: Callable[[argparse.Namespace], Request]
-    write: Callable[[PluginStore, Request], Sequence[str]]
-    #: Default: the namespace holds any key.
-    exists: Callable[[PluginStore], bool] | None = None
-    show: Callable[[PluginStore, argparse.Namespace], Sequence[str]] | None = None
-    show_description: str = "Print what the store's card holds (never its keys)."
-    add_show_arguments: Callable[[argparse.ArgumentParser], None] | None = None
-    #: More commands under ``hcekit NAME`` (a key generator, a list of test ranges …).
-    add_commands: Callable[[SubParsers], None] | None = None
-    #: What the card is called in messages ("badge", "transit card").
-    noun: str = "card"
 
 
 def add_personalization_commands(subparsers: SubParsers, name: str,

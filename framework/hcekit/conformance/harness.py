@@ -21,8 +21,8 @@ from ..apdu import CommandApdu
 from ..card import Card
 from ..context import AppContext, PluginContext
 from ..errors import PluginLoadError
-from ..hookspecs import hookimpl
 from ..hosts.loopback import LoopbackHost
+from ..markers import hookimpl
 from ..plugins import ENTRY_POINT_GROUP, PluginSpec, load_object, plugin_name
 from ..store import Store
 from ..terminal import LoopbackTransport, ScriptContext, Terminal, TerminalScript

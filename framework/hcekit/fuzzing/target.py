@@ -26,7 +26,7 @@ from ..card import Card
 from ..context import AppContext, PluginContext
 from ..errors import IsoError
 from ..events import DeactivationReason
-from ..hookspecs import hookimpl
+from ..markers import hookimpl
 from ..plugins import PluginSpec
 from ..store import MemoryStore
 from ..sw import SW

@@ -36,15 +36,9 @@ re-arms ``TCP_QUICKACK`` before every read (Linux clears it by itself), so a
 round trip costs tens of microseconds.
 
 Deadline: vpcd waits for an answer forever, so a hung plugin would hang the
-reader and every application using it. The connection thread runs the card
-itself (no hand-off on the fast path); a watchdog notices a card call that
-outlives ``deadline`` seconds, answers 6F00 for it, and takes the connection
-over. While the stuck call is still running the card is *busy*: every APDU is
-answered 6F00 at once, and power events are remembered, not delivered (the
-card is not thread-safe and is still in use). When the stuck call finally
-returns its result is discarded, the card gets ``field_off(LINK_LOSS)`` (the
-reader saw that exchange fail, so the session is over) and the last power
-event seen meanwhile is replayed; from then on the card serves normally.
+reader and every application using it; every card call runs under a deadline
+(:mod:`hcekit.hosts.vpcd_calls`: 6F00 at the deadline, the card *busy* until
+the stuck call returns, then reset).
 
 Reconnects: when vpcd goes away (pcscd stopped or restarted) the host waits
 and connects again with exponential backoff; the card object, so the
@@ -58,11 +52,8 @@ state still holds the card of the previous connection (see docs/pcsc.md,
 sees the card leave and the following one sees it come back and powers it;
 it does so again only after a connection that was powered.
 
-A busy port: vpcd accepts one card per port (``listen`` with a backlog and an
-``accept`` only while it has no card), so a second card's TCP connect
-succeeds into the backlog and then hears nothing. vpcd asks a new card for
-its ATR within one presence poll of accepting it, so a connection that hears
-nothing for :data:`FIRST_FRAME_WAIT` seconds is refused: the host stops and
+A busy port (vpcd serves one card per port) is told apart from a slow one
+when dialling (:mod:`hcekit.hosts.vpcd_connection`): the host stops and
 :attr:`VpcdHost.failure` names the port (``hcekit serve`` exits with it).
 """
 
@@ -70,23 +61,21 @@ from __future__ import annotations
 
 import logging
 import math
-import select
 import socket
-import struct
 import threading
 import time
-from dataclasses import dataclass, replace
-from enum import IntEnum
+from dataclasses import replace
 
 from ..atr import DEFAULT_ATR, check_atr
 from ..card import Card
 from ..device import DeviceState
-from ..events import DeactivationReason
 from ..sw import SW, sw_bytes
 from .base import SimulatedDeviceHost
 from .reader_commands import ContactlessReader
+from .vpcd_calls import CardCalls, VpcdControl, VpcdStats
+from .vpcd_connection import HAS_QUICKACK, Dialer, VpcdConnection
 
-__all__ = ["DEFAULT_PORT", "MAX_RESPONSE_DATA", "VpcdControl", "VpcdHost", "VpcdStats", "HELP_NOT_LISTENING"]
+__all__ = ["DEFAULT_PORT", "MAX_RESPONSE_DATA", "VpcdControl", "VpcdHost", "VpcdStats"]
 
 log = logging.getLogger("hcekit.vpcd")
 
@@ -94,10 +83,7 @@ log = logging.getLogger("hcekit.vpcd")
 DEFAULT_PORT = 35963
 DEFAULT_DEADLINE = 2.0
 MAX_PORT = 65535
-#: The hint logged while nothing listens on the vpcd port.
-HELP_NOT_LISTENING = "is pcscd with vsmartcard-vpcd running? see docs/pcsc.md"
 
-_LENGTH = struct.Struct(">H")
 #: A frame's length is 16 bits, so a response APDU carries at most this much data
 #: (+ SW1 SW2); longer answers go out in pieces with 61xx / GET RESPONSE.
 MAX_RESPONSE_DATA = 0xFFFF - 2
@@ -105,117 +91,12 @@ _SW_UNKNOWN = sw_bytes(SW.UNKNOWN)
 #: pcscd asks for the ATR every 0.4 s (its presence poll); this long without any
 #: frame after a power message means vpcd is waiting for an answer instead.
 SILENCE_AFTER_POWER = 3.0
-#: vpcd asks a newly accepted card for its ATR at its next presence poll (0.4 s); a
-#: connection that hears nothing for this long sits in the backlog of a taken port.
-FIRST_FRAME_WAIT = 4.0
 #: pcscd powers a card up within a poll or two of seeing it arrive; a new connection
 #: that gets only ATR polls for this long is one pcscd never saw arrive (module doc).
 REANNOUNCE_AFTER = 3.0
-_HAS_QUICKACK = hasattr(socket, "TCP_QUICKACK")
-
-
-class VpcdControl(IntEnum):
-    """The 1-byte control messages of the vpcd protocol."""
-
-    POWER_OFF = 0
-    POWER_ON = 1
-    RESET = 2
-    GET_ATR = 4
 
 
 _POWER_EVENTS = frozenset({VpcdControl.POWER_OFF, VpcdControl.POWER_ON, VpcdControl.RESET})
-
-
-@dataclass
-class VpcdStats:
-    """Counters for logs, tests and benchmarks."""
-
-    apdus: int = 0
-    connects: int = 0
-    deadline_misses: int = 0
-    busy_answers: int = 0
-    #: Card calls that raised through the card core (answered 6F00 / ignored).
-    card_errors: int = 0
-    #: Times vpcd went silent after a power message (a client's 1-byte APDU, probably).
-    silent_after_power: int = 0
-    #: Times the host dropped a new connection that pcscd polled but never powered.
-    reannounced: int = 0
-
-
-class _Connection:
-    """One TCP connection to vpcd.
-
-    Exactly one thread sends at a time, by construction rather than a lock:
-    the thread that read a frame answers it, unless the watchdog popped that
-    call from the in-flight table first, in which case only the watchdog
-    answers (6F00) and the reading thread sends nothing (``_apdu`` → None).
-    """
-
-    __slots__ = ("closed", "sock")
-
-    def __init__(self, sock: socket.socket) -> None:
-        self.sock = sock
-        self.closed = False
-
-    def recv_exact(self, size: int) -> bytes | None:
-        """*size* bytes, or None when the peer closed (or we shut down)."""
-        sock = self.sock
-        if _HAS_QUICKACK:
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK, 1)
-        try:
-            data = sock.recv(size, socket.MSG_WAITALL)
-        except OSError:
-            return None
-        if len(data) == size:
-            return data
-        if not data:
-            return None
-        chunks = [data]
-        got = len(data)
-        while got < size:  # MSG_WAITALL may still return early on a signal
-            try:
-                more = sock.recv(size - got)
-            except OSError:
-                return None
-            if not more:
-                return None
-            chunks.append(more)
-            got += len(more)
-        return b"".join(chunks)
-
-    def send_frame(self, payload: bytes) -> bool:
-        if len(payload) > 0xFFFF:
-            log.error("a %d-byte response does not fit a vpcd frame; answering 6F00", len(payload))
-            payload = _SW_UNKNOWN
-        try:
-            self.sock.sendall(_LENGTH.pack(len(payload)) + payload)
-        except OSError:
-            return False
-        return True
-
-    def shutdown_read(self) -> None:
-        """Take no further frame: a blocked read returns; answers can still be sent."""
-        try:
-            self.sock.shutdown(socket.SHUT_RD)
-        except OSError:
-            pass
-
-    def quiet_for(self, seconds: float) -> bool:
-        """True when vpcd sends nothing (and does not close) for *seconds*."""
-        poller = select.poll()
-        poller.register(self.sock, select.POLLIN)
-        try:
-            return not poller.poll(seconds * 1000)
-        except OSError:
-            return False
-
-    def close(self) -> None:
-        self.closed = True
-        try:
-            self.sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-        self.sock.close()
 
 
 class VpcdHost(SimulatedDeviceHost):
@@ -264,20 +145,14 @@ class VpcdHost(SimulatedDeviceHost):
         self._lock = threading.Lock()
         self._running = False
         self._stopped = threading.Event()
-        self._watch_stop = threading.Event()
         self._connected = threading.Event()
-        self._conn: _Connection | None = None
+        self._conn: VpcdConnection | None = None
         self._threads: list[threading.Thread] = []
         self._owner: object = None
-        # The card call in flight, {seq: (started, is_apdu)}. The owning thread
-        # and the watchdog each try to pop it when the call ends / times out:
-        # dict.pop is atomic, so exactly one of them wins, without a lock on
-        # the per-APDU path.
-        self._seq = 0
-        self._inflight: dict[int, tuple[float, bool]] = {}
-        self._busy = False
-        self._pending_power: VpcdControl | None = None
-        self._watchdog: threading.Thread | None = None
+        self._dialer = Dialer(address, port, backoff=backoff, reconnect=reconnect,
+                              stopped=self._stopped)
+        self._calls = CardCalls(self, self.reader, self.stats, deadline=deadline,
+                                endpoint=self.endpoint, lock=self._lock, take_over=self._take_over)
         #: Why the host stopped on its own (a taken port), else None.
         self.failure: str | None = None
         self._may_reannounce = True
@@ -298,7 +173,7 @@ class VpcdHost(SimulatedDeviceHost):
     @property
     def busy(self) -> bool:
         """True while a card call that missed its deadline is still running."""
-        return self._busy
+        return self._calls.busy
 
     def wait_connected(self, timeout: float | None = None) -> bool:
         return self._connected.wait(timeout)
@@ -315,7 +190,7 @@ class VpcdHost(SimulatedDeviceHost):
             log.warning("vpcd %s: %s", self.endpoint, downgrade)
         self._running = True
         self._stopped.clear()
-        self._start_watchdog()
+        self._calls.start_watchdog(f"hcekit-vpcd-{self.port}-watch")
         self._spawn(None)
 
     def serve_forever(self) -> None:
@@ -330,7 +205,7 @@ class VpcdHost(SimulatedDeviceHost):
     def stop(self) -> None:
         """Stop serving (see :meth:`stop_serving`), then close the card (``hcekit_shutdown``)."""
         self.stop_serving()
-        if not self._busy:
+        if not self._calls.busy:
             super().stop()
         else:
             log.warning("vpcd %s: a card call is still stuck; not closing the card", self.endpoint)
@@ -359,12 +234,9 @@ class VpcdHost(SimulatedDeviceHost):
             self._connected.clear()
         if conn is not None:
             conn.close()
-        self._watch_stop.set()
-        if self._watchdog is not None and self._watchdog is not current:
-            self._watchdog.join(timeout=1.0)
-        self._watchdog = None
+        self._calls.stop_watchdog()
 
-    def _spawn(self, conn: _Connection | None) -> None:
+    def _spawn(self, conn: VpcdConnection | None) -> None:
         token = object()
         self._owner = token
         thread = threading.Thread(target=self._run, args=(token, conn),
@@ -375,62 +247,23 @@ class VpcdHost(SimulatedDeviceHost):
 
     # -- connecting -------------------------------------------------------------------
 
-    def _connect(self) -> _Connection | None:
-        """Connect with backoff; None when stopped (or reconnecting is off and it failed)."""
-        delay, cap = self.backoff
-        warned = False
-        while self._running:
-            try:
-                sock = socket.create_connection((self.address, self.port), timeout=2.0)
-            except OSError as exc:
-                if not self.reconnect:
-                    log.error("vpcd %s: %s; %s", self.endpoint, exc, HELP_NOT_LISTENING)
-                    self._stopped.set()
-                    return None
-                message = "vpcd %s: nothing listens (%s); retrying — " + HELP_NOT_LISTENING
-                if not warned:
-                    log.warning(message, self.endpoint, exc.strerror or exc)
-                    warned = True
-                else:
-                    log.debug(message, self.endpoint, exc.strerror or exc)
-                if self._stopped.wait(delay):
-                    return None
-                delay = min(cap, delay * 2)
-                continue
-            sock.settimeout(None)
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            conn = _Connection(sock)
-            if not self._heard_from(conn):
-                conn.close()
-                if self._running:
-                    self.failure = (
-                        f"vpcd port {self.port} on {self.address} is taken: the connection was "
-                        f"accepted but vpcd sent nothing for {FIRST_FRAME_WAIT:g} s, as it "
-                        "does while it serves another card there (a second 'hcekit serve' "
-                        "on this port?); stop that one or use another --port")
-                    log.error("%s", self.failure)
-                    self._running = False
-                    self._stopped.set()
-                return None
+    def _connect(self) -> VpcdConnection | None:
+        """A connection vpcd spoke on; None when stopped, or when the port is taken (``failure``)."""
+        got = self._dialer.dial(lambda: self._running)
+        if isinstance(got, str):
+            self.failure = got
+            log.error("%s", got)
+            self._running = False
+            self._stopped.set()
+            return None
+        if got is not None:
             self.stats.connects += 1
             log.info("vpcd %s: connected", self.endpoint)
-            return conn
-        return None
-
-    def _heard_from(self, conn: _Connection) -> bool:
-        """True once vpcd sends its first frame (left unread); False after FIRST_FRAME_WAIT."""
-        deadline = time.monotonic() + FIRST_FRAME_WAIT
-        while self._running:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return False
-            if not conn.quiet_for(min(0.2, left)):
-                return True
-        return False
+        return got
 
     # -- the connection loop -----------------------------------------------------------
 
-    def _run(self, token: object, conn: _Connection | None) -> None:
+    def _run(self, token: object, conn: VpcdConnection | None) -> None:
         try:
             while self._running and self._owner is token:
                 if conn is None:
@@ -450,7 +283,7 @@ class VpcdHost(SimulatedDeviceHost):
                     if self._conn is conn:
                         self._conn = None
                         self._connected.clear()
-                self._power(VpcdControl.POWER_OFF)  # the card is off before vpcd sees us go
+                self._calls.power(VpcdControl.POWER_OFF)  # the card is off before vpcd sees us go
                 conn.close()
                 conn = None
                 if self._running:
@@ -462,7 +295,7 @@ class VpcdHost(SimulatedDeviceHost):
             log.exception("vpcd %s: connection thread failed", self.endpoint)
             self._stopped.set()
 
-    def _pump(self, conn: _Connection) -> bool:
+    def _pump(self, conn: VpcdConnection) -> bool:
         """Serve frames until the connection ends (True) or another thread owns it (False)."""
         # The hot loop: locals only, one recv per header and per payload.
         sock = conn.sock
@@ -470,7 +303,7 @@ class VpcdHost(SimulatedDeviceHost):
         setsockopt = sock.setsockopt
         send = conn.send_frame
         finish = conn.recv_exact
-        quickack = _HAS_QUICKACK
+        quickack = HAS_QUICKACK
         tcp, quick, waitall = socket.IPPROTO_TCP, getattr(socket, "TCP_QUICKACK", 0), \
             socket.MSG_WAITALL
         get_atr = VpcdControl.GET_ATR
@@ -479,7 +312,8 @@ class VpcdHost(SimulatedDeviceHost):
         awaiting_power = True
         while True:
             if after_power is not None:
-                self._check_silence(conn, after_power)
+                if conn.quiet_for(SILENCE_AFTER_POWER) and self._running:
+                    _warn_silent_after_power(self.stats, self.endpoint, after_power)
                 after_power = None
             try:
                 if quickack:
@@ -518,7 +352,7 @@ class VpcdHost(SimulatedDeviceHost):
                     continue
                 if control in _POWER_EVENTS:
                     awaiting_power, self._may_reannounce = False, True
-                    if not self._power(VpcdControl(control)):
+                    if not self._calls.power(VpcdControl(control)):
                         return False
                     after_power = control
                     continue
@@ -526,7 +360,7 @@ class VpcdHost(SimulatedDeviceHost):
                 # waits for its answer with no timeout; the card answers it (6700)
                 log.info("vpcd %s: 1-byte frame %02X is no vpcd control message; a client's "
                          "1-byte APDU, passed to the card", self.endpoint, control)
-            response = self._apdu(payload)
+            response = self._calls.apdu(payload)
             if response is None:
                 return False
             if not send(response):
@@ -541,143 +375,31 @@ class VpcdHost(SimulatedDeviceHost):
                     "a client held the card); reconnecting so it sees the card arrive",
                     self.endpoint, REANNOUNCE_AFTER)
 
-    # -- card calls under the watchdog -----------------------------------------------------
+    def _take_over(self, is_apdu: bool) -> None:
+        """The watchdog gave up on a card call (under ``self._lock``): 6F00 for an APDU, and a
+        fresh thread takes the connection; the stuck thread keeps the card."""
+        conn = self._conn
+        if is_apdu and conn is not None:
+            conn.send_frame(_SW_UNKNOWN)
+        self._spawn(conn)
 
-    def _enter(self, is_apdu: bool) -> int:
-        """Register a card call; 0 if the card is busy with a stuck call."""
-        if self._busy:
-            return 0
-        seq = self._seq = self._seq + 1
-        self._inflight[seq] = (time.monotonic(), is_apdu)
-        return seq
 
-    def _leave(self, seq: int) -> bool:
-        """The call is over; False if the watchdog gave up on it meanwhile."""
-        if self._inflight.pop(seq, None) is not None:
-            return True
-        self._recover()
-        return False
+def _warn_silent_after_power(stats: VpcdStats, endpoint: str, control: int) -> None:
+    """Warn when vpcd goes quiet after a power message: it may be a client's APDU.
 
-    def _apdu(self, command: bytes) -> bytes | None:
-        """The response to send, or None if this thread lost the connection to the watchdog."""
-        reply = self.reader.answer(command)
-        if reply is not None:
-            return reply
-        seq = self._enter(True)
-        if not seq:
-            self.stats.busy_answers += 1
-            log.warning("vpcd %s: card busy with a stuck call; answering 6F00", self.endpoint)
-            return _SW_UNKNOWN
-        self.stats.apdus += 1
-        try:
-            with self.lock:
-                response = self.card.transceive(command)
-        except BaseException:
-            # No signal is ever delivered to this thread, so even KeyboardInterrupt
-            # or SystemExit here was raised by a plugin (or the core): answer, serve on.
-            self.stats.card_errors += 1
-            log.exception("vpcd %s: the card raised on %s; answering 6F00", self.endpoint,
-                          command[:4].hex().upper())
-            response = _SW_UNKNOWN
-        finally:
-            kept = self._leave(seq)
-        return response if kept else None
-
-    def _power(self, event: VpcdControl) -> bool:
-        seq = self._enter(False)
-        if not seq:
-            with self._lock:
-                self._pending_power = event
-            return True
-        try:
-            with self.lock:
-                if event == VpcdControl.POWER_OFF:
-                    self.card.field_off(DeactivationReason.LINK_LOSS)
-                else:
-                    self.reader.activate()
-                    self.card.field_on()
-        except BaseException:  # as in _apdu: raised by card code, never a signal
-            self.stats.card_errors += 1
-            log.exception("vpcd %s: card failed on %s", self.endpoint, event.name)
-        finally:
-            kept = self._leave(seq)
-        return kept
-
-    def _check_silence(self, conn: _Connection, control: int) -> None:
-        """Warn when vpcd goes quiet after a power message: it may be a client's APDU.
-
-        vpcd frames a client's 1-byte APDU 00, 01 or 02 exactly like its power
-        off / on / reset message (and 04 like its ATR request), so the card
-        cannot tell them apart. A real power message needs no answer and
-        pcscd's presence poll follows within 0.4 s; a 1-byte APDU leaves vpcd
-        waiting for an answer, with no timeout, and nothing more arrives.
-        Answering would desynchronise the protocol if it was a real power
-        message, so the host only says what happened.
-        """
-        if not conn.quiet_for(SILENCE_AFTER_POWER) or not self._running:
-            return
-        self.stats.silent_after_power += 1
-        log.warning(
-            "vpcd %s: nothing from vpcd for %.0f s after its %s message %02X, although pcscd "
-            "polls every 0.4 s: a PC/SC client probably sent the 1-byte APDU %02X, which vpcd "
-            "frames exactly like that control message. vpcd now waits for an answer without a "
-            "timeout, so that client and this reader hang until pcscd or this host restarts. "
-            "Fix the client: an ISO 7816-4 command is at least 4 bytes (see docs/pcsc.md)",
-            self.endpoint, SILENCE_AFTER_POWER, VpcdControl(control).name, control, control)
-
-    def _recover(self) -> None:
-        """Run by the thread whose stuck call finally returned: reset the card, clear busy."""
-        with self._lock:
-            pass  # the watchdog's take-over holds the lock until it is complete
-        log.warning("vpcd %s: the stuck card call returned; its result was discarded, "
-                    "field reset", self.endpoint)
-        try:
-            with self.lock:
-                self.card.field_off(DeactivationReason.LINK_LOSS)
-        except BaseException:
-            log.exception("vpcd %s: field_off after a stuck call failed", self.endpoint)
-        with self._lock:
-            pending = self._pending_power
-            self._pending_power = None
-            if pending in (VpcdControl.POWER_ON, VpcdControl.RESET):
-                try:
-                    with self.lock:
-                        self.card.field_on()
-                except BaseException:
-                    log.exception("vpcd %s: field_on after a stuck call failed", self.endpoint)
-            self._busy = False
-
-    # -- the watchdog ---------------------------------------------------------------------------
-
-    def _start_watchdog(self) -> None:
-        if self._watchdog is not None and self._watchdog.is_alive():
-            return
-        self._watch_stop.clear()
-        self._watchdog = threading.Thread(target=self._watch, name=f"hcekit-vpcd-{self.port}-watch",
-                                          daemon=True)
-        self._watchdog.start()
-
-    def _watch(self) -> None:
-        interval = min(0.1, max(0.005, self.deadline / 10))
-        while not self._watch_stop.wait(interval):
-            if self._busy:
-                continue
-            now = time.monotonic()
-            for seq, (started, is_apdu) in list(self._inflight.items()):
-                if now - started >= self.deadline:
-                    self._take_over(seq, is_apdu)
-
-    def _take_over(self, seq: int, is_apdu: bool) -> None:
-        with self._lock:
-            if self._inflight.pop(seq, None) is None:
-                return  # it finished just in time
-            self._busy = True
-            self.stats.deadline_misses += 1
-            conn = self._conn
-            log.error("vpcd %s: card call #%d missed its %.3g s deadline%s; the card answers "
-                      "6F00 until the call returns", self.endpoint, seq, self.deadline,
-                      " (answered 6F00)" if is_apdu else " (power event)")
-            if is_apdu and conn is not None:
-                conn.send_frame(_SW_UNKNOWN)
-            # the stuck thread keeps the card; a fresh thread takes the connection
-            self._spawn(conn)
+    vpcd frames a client's 1-byte APDU 00, 01 or 02 exactly like its power
+    off / on / reset message (and 04 like its ATR request), so the card
+    cannot tell them apart. A real power message needs no answer and
+    pcscd's presence poll follows within 0.4 s; a 1-byte APDU leaves vpcd
+    waiting for an answer, with no timeout, and nothing more arrives.
+    Answering would desynchronise the protocol if it was a real power
+    message, so the host only says what happened.
+    """
+    stats.silent_after_power += 1
+    log.warning(
+        "vpcd %s: nothing from vpcd for %.0f s after its %s message %02X, although pcscd "
+        "polls every 0.4 s: a PC/SC client probably sent the 1-byte APDU %02X, which vpcd "
+        "frames exactly like that control message. vpcd now waits for an answer without a "
+        "timeout, so that client and this reader hang until pcscd or this host restarts. "
+        "Fix the client: an ISO 7816-4 command is at least 4 bytes (see docs/pcsc.md)",
+        endpoint, SILENCE_AFTER_POWER, VpcdControl(control).name, control, control)

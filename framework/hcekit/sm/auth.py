@@ -36,7 +36,7 @@ from .session import CardSession, TerminalSession
 from .suites import AesSuite, CipherSuite, TdesSuite
 
 if TYPE_CHECKING:
-    from ..terminal import Terminal
+    from ..terminal.terminal import Terminal
 
 __all__ = [
     "AuthProfile",

@@ -26,7 +26,7 @@ from .errors import SmError, incorrect
 from .suites import CipherSuite
 
 if TYPE_CHECKING:
-    from ..terminal import Terminal
+    from ..terminal.terminal import Terminal
 
 __all__ = ["CardSession", "TerminalSession", "SendSequenceCounter"]
 

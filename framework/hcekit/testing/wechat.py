@@ -20,7 +20,7 @@ from ..aid import Claim
 from ..apdu import CommandApdu
 from ..context import AppContext, PluginContext
 from ..events import DeactivationReason
-from ..hookspecs import hookimpl
+from ..markers import hookimpl
 from ..sw import SW, sw_bytes
 
 __all__ = ["FACADE_AID", "PLUGIN_AID", "MiniProgram", "EchoPlugin", "Step", "RAW_STEPS",

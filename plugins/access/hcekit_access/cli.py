@@ -19,7 +19,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from hcekit.cli.arguments import int_range, non_empty, open_output
-from hcekit.cli.personalization import Personalization
+from hcekit.personalization import Personalization
 from hcekit.store import PluginStore
 
 from .badge import Badge, BadgeRequest, PersonalizationError, load_badge, personalize

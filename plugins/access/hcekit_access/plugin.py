@@ -34,7 +34,7 @@ from .storage import KEY_PIN, KEY_PIN_TRIES, PIN_LENGTH, PIN_TRIES, is_personali
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives import hashes
-    from hcekit.cli.personalization import Personalization
+    from hcekit.personalization import Personalization
     from hcekit.store import PluginStore
     from hcekit.terminal.script import TerminalScript
 

@@ -10,6 +10,7 @@ the store only; nothing here prints a private key.
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,8 +22,8 @@ from cryptography.hazmat.primitives.serialization import (
     load_pem_public_key,
 )
 from hcekit.cli.common import UsageError, add_store_option, hexbytes, open_cli_store
-from hcekit.cli.personalization import Personalization
 from hcekit.errors import PersonalizationError
+from hcekit.personalization import Personalization
 from hcekit.store import PluginStore
 
 from . import credential
@@ -31,7 +32,7 @@ from .crypto import load_point, point_of
 from .storage import is_personalised
 from .testkeys import TEST_GROUP_ID, test_credential_issuer_key, test_issuer_key, test_reader_key
 
-__all__ = ["PERSONALIZATION", "cmd_reader"]
+__all__ = ["cmd_reader", "personalization"]
 
 if TYPE_CHECKING:
     SubParsers = argparse._SubParsersAction[argparse.ArgumentParser]
@@ -138,7 +139,7 @@ def _show(store: PluginStore, args: argparse.Namespace) -> list[str]:
     return lines
 
 
-def _reader_command(commands: SubParsers) -> None:
+def _reader_command(commands: SubParsers, plugin: Callable[[], object]) -> None:
     r = commands.add_parser(
         "reader", help="run the Aliro door reader against a credential",
         description="Tap the credential as a door reader: fast, standard without and with a "
@@ -148,13 +149,13 @@ def _reader_command(commands: SubParsers) -> None:
     r.add_argument("--reader", metavar="NAME", help="PC/SC reader name (substring)")
     add_store_option(r)
     r.add_argument("--no-step-up", action="store_true", help="skip the step-up phase")
-    r.set_defaults(handler=cmd_reader)
+    r.set_defaults(handler=lambda args: cmd_reader(args, plugin))
 
 
-def cmd_reader(args: argparse.Namespace) -> int:
+def cmd_reader(args: argparse.Namespace, plugin: Callable[[], object]) -> int:
+    """Tap the reader script; in process, against a card with a fresh *plugin()*."""
     from hcekit.terminal import ScriptContext, Terminal
 
-    from .plugin import AliroPlugin
     from .reader import reader_script
 
     options = {"step_up": "no" if args.no_step_up else "yes"}
@@ -168,7 +169,7 @@ def cmd_reader(args: argparse.Namespace) -> int:
     from hcekit.testing.loopback import loopback_rig
 
     backend = open_cli_store(args.store)
-    rig = loopback_rig([AliroPlugin()], store=backend)
+    rig = loopback_rig([plugin()], store=backend)
     try:
         return reader_script.run(ScriptContext(rig.terminal, options))
     finally:
@@ -176,22 +177,27 @@ def cmd_reader(args: argparse.Namespace) -> int:
         backend.close()
 
 
-PERSONALIZATION: Personalization[credential.Personalization] = Personalization(
-    summary="Aliro access credential: personalize, show, reader",
-    description="Personalise the Aliro credential in the store: a new endpoint key pair, the "
-                "reader group it opens (with the readers' verification key and/or the "
-                "reader-system issuer key that signs reader certificates) and the Access and "
-                "Revocation Documents signed by the credential issuer. Without options the "
-                "public TEST reader group is used (docs/aliro.md).",
-    add_arguments=_arguments,
-    prepare=_prepare,
-    write=_write,
-    exists=is_personalised,
-    show=_show,
-    show_description="Print the stored credential: reader groups, documents, how many readers "
-                     "hold a Kpersistent, the mailbox (never a private key); --public-key "
-                     "prints the whole public key a reader system enrols.",
-    add_show_arguments=_show_arguments,
-    add_commands=_reader_command,
-    noun="credential",
-)
+def personalization(plugin: Callable[[], object]) -> Personalization[credential.Personalization]:
+    """The declaration behind ``hcekit aliro …``; *plugin* makes the card ``reader`` taps.
+
+    The plugin passes its own class, so this module never imports the plugin's.
+    """
+    return Personalization(
+        summary="Aliro access credential: personalize, show, reader",
+        description="Personalise the Aliro credential in the store: a new endpoint key pair, the "
+                    "reader group it opens (with the readers' verification key and/or the "
+                    "reader-system issuer key that signs reader certificates) and the Access and "
+                    "Revocation Documents signed by the credential issuer. Without options the "
+                    "public TEST reader group is used (docs/aliro.md).",
+        add_arguments=_arguments,
+        prepare=_prepare,
+        write=_write,
+        exists=is_personalised,
+        show=_show,
+        show_description="Print the stored credential: reader groups, documents, how many readers "
+                         "hold a Kpersistent, the mailbox (never a private key); --public-key "
+                         "prints the whole public key a reader system enrols.",
+        add_show_arguments=_show_arguments,
+        add_commands=lambda commands: _reader_command(commands, plugin),
+        noun="credential",
+    )

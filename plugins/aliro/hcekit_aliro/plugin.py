@@ -21,7 +21,7 @@ from .protocol import EXPEDITED_AID, STEP_UP_AID
 from .storage import add_options, is_personalised
 
 if TYPE_CHECKING:
-    from hcekit.cli.personalization import Personalization as Declared
+    from hcekit.personalization import Personalization as Declared
     from hcekit.store import PluginStore
     from hcekit.terminal import TerminalScript
 
@@ -130,6 +130,6 @@ class AliroPlugin:
 
     @hookimpl
     def hcekit_personalization(self) -> Declared[Any]:
-        from .cli import PERSONALIZATION
+        from .cli import personalization
 
-        return PERSONALIZATION
+        return personalization(AliroPlugin)

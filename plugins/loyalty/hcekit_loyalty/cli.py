@@ -15,8 +15,8 @@ import json
 from dataclasses import dataclass, replace
 from typing import Any
 
-from hcekit.cli.personalization import Personalization
 from hcekit.errors import PersonalizationError
+from hcekit.personalization import Personalization
 from hcekit.store import PluginStore
 
 from . import assumptions as A

@@ -28,7 +28,7 @@ from .aids import AID_OSE, AID_SMART_TAP_2, WALLET_LABEL
 from .storage import holds_programs
 
 if TYPE_CHECKING:
-    from hcekit.cli.personalization import Personalization
+    from hcekit.personalization import Personalization
     from hcekit.store import PluginStore
     from hcekit.terminal import TerminalScript
 

@@ -17,7 +17,8 @@ if TYPE_CHECKING:
     from .lds import EF_COM, EF_DG1, EF_DG2, ElementaryFile
     from .mrz import SPECIMEN, MrzError, Td3Mrz, bac_information
     from .personalization import Personalization
-    from .plugin import EMRTD_AID, MrtdPlugin
+    from .plugin import MrtdPlugin
+    from .protocol import EMRTD_AID
     from .reader import BacFailed, Document, read_document, read_file
 
 __all__ = ["EF_COM", "EF_DG1", "EF_DG2", "EMRTD_AID", "SPECIMEN", "BacFailed", "Document",
@@ -34,7 +35,7 @@ __getattr__ = lazy_exports(__name__, {
     "Td3Mrz": ".mrz",
     "bac_information": ".mrz",
     "Personalization": ".personalization",
-    "EMRTD_AID": ".plugin",
+    "EMRTD_AID": ".protocol",
     "MrtdPlugin": ".plugin",
     "BacFailed": ".reader",
     "Document": ".reader",

@@ -33,22 +33,22 @@ from hcekit.read_binary import read_binary
 
 from .lds import ElementaryFile
 from .personalization import Personalization, add_options
+from .protocol import (
+    EMRTD_AID,
+    INS_READ_BINARY,
+    P1_SELECT_EF,
+    P1_SELECT_MF_DF_EF,
+    P1_SFI,
+    P2_NO_RESPONSE_DATA,
+    SFI_MASK,
+)
 
 if TYPE_CHECKING:
     from hcekit.sm import CardAuthenticator
     from hcekit.terminal import TerminalScript
 
-__all__ = ["MrtdPlugin", "EMRTD_AID", "INS_SELECT", "INS_READ_BINARY", "P1_SELECT_EF",
-           "P2_NO_RESPONSE_DATA"]
+__all__ = ["MrtdPlugin"]
 
-#: ICAO LDS1 eMRTD application (Doc 9303 Part 10 §3.1).
-EMRTD_AID = bytes.fromhex("A0000002471001")
-INS_READ_BINARY = 0xB0
-P1_SELECT_MF_DF_EF = 0x00
-P1_SELECT_EF = 0x02
-P2_NO_RESPONSE_DATA = 0x0C
-P1_SFI = 0x80
-SFI_MASK = 0x1F
 
 Random = Callable[[int], bytes]
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from hcekit import SW, CommandApdu, ResponseApdu
-from hcekit.apdu import EXTENDED_MAX_NE
+from hcekit.apdu import EXTENDED_MAX_NE, INS_SELECT
 from hcekit.sm import AuthenticationError, SmError, TerminalSession, mutual_authenticate
 from hcekit.sm.bac import bac_terminal
 from hcekit.sw import describe
@@ -21,7 +21,7 @@ from hcekit.tlv import TlvError
 
 from . import lds
 from .mrz import SPECIMEN, MrzError, Td3Mrz, bac_information
-from .plugin import EMRTD_AID, INS_READ_BINARY, INS_SELECT, P1_SELECT_EF, P2_NO_RESPONSE_DATA
+from .protocol import EMRTD_AID, INS_READ_BINARY, P1_SELECT_EF, P2_NO_RESPONSE_DATA
 
 __all__ = ["Document", "read_document", "read_file", "reader_script", "BacFailed"]
 

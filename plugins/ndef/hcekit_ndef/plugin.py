@@ -33,25 +33,24 @@ from hcekit.read_binary import read_binary
 if TYPE_CHECKING:
     from hcekit.terminal import TerminalScript
 
-__all__ = ["NdefPlugin", "NDEF_APP_AID", "CC_FILE_ID", "NDEF_FILE_ID", "build_cc"]
+from .protocol import (
+    ACCESS_DENIED,
+    ACCESS_GRANTED,
+    CC_FILE_ID,
+    INS_READ_BINARY,
+    INS_UPDATE_BINARY,
+    MAPPING_VERSION_2_0,
+    MAX_OFFSET,
+    MLC,
+    MLE,
+    NDEF_APP_AID,
+    NDEF_FILE_ID,
+    NLEN_SIZE,
+    P1_SELECT_BY_FILE_ID,
+    TAG_NDEF_FILE_CONTROL,
+)
 
-NDEF_APP_AID = bytes.fromhex("D2760000850101")
-CC_FILE_ID = 0xE103
-NDEF_FILE_ID = 0xE104
-MAPPING_VERSION_2_0 = 0x20
-#: Largest READ BINARY answer we announce: 256, what a short Le of 00 asks for (ISO/IEC
-#: 7816-4), as NXP's NTAG 424 DNA announces; the largest UPDATE BINARY data: 255 (short Lc).
-MLE = 0x0100
-MLC = 0x00FF
-ACCESS_GRANTED = 0x00
-ACCESS_DENIED = 0xFF
-TAG_NDEF_FILE_CONTROL = 0x04
-NLEN_SIZE = 2
-
-INS_READ_BINARY = 0xB0
-INS_UPDATE_BINARY = 0xD6
-P1_SELECT_BY_FILE_ID = 0x00
-MAX_OFFSET = 0x7FFF
+__all__ = ["NdefPlugin", "build_cc"]
 
 DEFAULT_URL = "https://hcekit.invalid/demo"
 DEFAULT_MAX_SIZE = 2048

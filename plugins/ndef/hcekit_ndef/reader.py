@@ -6,7 +6,7 @@ from hcekit import SW, CommandApdu
 from hcekit.ndef import NdefError, decode_message, describe_record
 from hcekit.terminal import ScriptContext, Terminal, TerminalError, TerminalScript
 
-from .plugin import CC_FILE_ID, NDEF_APP_AID, NLEN_SIZE, TAG_NDEF_FILE_CONTROL
+from .protocol import CC_FILE_ID, NDEF_APP_AID, NLEN_SIZE, TAG_NDEF_FILE_CONTROL
 
 __all__ = ["read_ndef", "reader_script"]
 

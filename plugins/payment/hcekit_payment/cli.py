@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hcekit.cli.arguments import calendar_date
-from hcekit.cli.personalization import Personalization
+from hcekit.personalization import Personalization
 from hcekit.store import PluginStore
 
 from .assumptions import CA_INDEX, ODA_FAULTS, ODA_METHODS

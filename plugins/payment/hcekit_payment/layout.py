@@ -45,7 +45,7 @@ from .cryptogram import CVN
 from .dol import DolEntry, encode_dol
 
 if TYPE_CHECKING:
-    from .personalization import Personalization
+    from .card_data import Personalization
 
 __all__ = ["PDOL", "CDOL1", "CDOL2", "AIP", "CardLayout", "build_layout", "cdol2",
            "track2_equivalent", "aip", "oda_static_data"]

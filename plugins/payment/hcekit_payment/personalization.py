@@ -9,7 +9,7 @@ test range (:mod:`hcekit_payment.testdata`) unless ``force`` is given.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import fields, replace
 from typing import TYPE_CHECKING, Any
 
 from hcekit import errors as hcekit_errors
@@ -17,9 +17,10 @@ from hcekit.options import OptionGroup
 from hcekit.store import PluginStore
 
 from .assumptions import ODA_FAULTS, ODA_METHODS
-from .brands import BRANDS, Brand, brand_of
+from .brands import BRANDS, brand_of
+from .card_data import VISA_AID, Personalization
 from .cryptogram import CVN, icc_master_key
-from .keys import derive_icc_master_key_a, key_check_value
+from .keys import derive_icc_master_key_a
 from .layout import oda_static_data
 from .testdata import (
     DEFAULT_PAN,
@@ -31,7 +32,7 @@ from .testdata import (
 )
 
 if TYPE_CHECKING:  # ODA's RSA keys and CA table load only for a card that has ODA
-    from . import oda as oda_module
+    pass
 
 __all__ = [
     "VISA_AID",
@@ -44,9 +45,6 @@ __all__ = [
     "save",
     "load",
 ]
-
-#: Visa credit/debit AID (what emvtool and POS terminals look for).
-VISA_AID = bytes.fromhex("A0000000031010")
 
 PROFILE_KEY = "profile"
 ICC_MK_KEY = "icc_master_key_ac"
@@ -61,66 +59,6 @@ class PersonalizationError(hcekit_errors.PersonalizationError):
 
 class NotATestPanError(PersonalizationError):
     """A PAN outside every documented test range (personalise with force=True to override)."""
-
-
-@dataclass(frozen=True)
-class Personalization:
-    """The card's data. ``icc_mk`` is secret and never printed (``repr=False``)."""
-
-    pan: str
-    icc_mk: bytes = field(repr=False)
-    psn: str = "00"
-    expiry: str = "2912"  # YYMM
-    effective: str = "2401"  # YYMM
-    cardholder_name: str = "TEST/HCEKIT CARD"
-    cvn: CVN = CVN.VISA_18
-    label: str = "HCEKIT TEST VISA"
-    aid: bytes = VISA_AID
-    country: str = "0840"  # ISO 3166 numeric (n3, stored as 4 digits)
-    currency: str = "0840"  # ISO 4217 numeric
-    #: Largest amount (minor units) the card approves offline with a TC; 0 = online only.
-    offline_limit: int = 0
-    #: True when the key was derived from the published TEST issuer master key.
-    test_key: bool = True
-    #: True when the PAN was accepted outside the documented test ranges.
-    forced: bool = False
-    #: Accept empty PDOL data (``83 00``, what emvtool sends) as "contact-style flow".
-    accept_empty_pdol: bool = False
-    #: Offline data authentication methods on (subset of ``sda dda fdda cda``), and a fault.
-    oda_methods: tuple[str, ...] = ()
-    oda_fault: str = ""
-    #: Certificates and the ICC private key, made by :func:`personalize` for the methods.
-    oda: oda_module.OdaData | None = field(default=None, repr=False, compare=False)
-    #: Secure messaging keys for issuer scripts (integrity, confidentiality); b"" = none.
-    icc_mk_smi: bytes = field(default=b"", repr=False)
-    icc_mk_smc: bytes = field(default=b"", repr=False)
-
-    @property
-    def key_check_value(self) -> str:
-        """KCV of the card key (safe to show; identifies the key)."""
-        return key_check_value(self.icc_mk).hex().upper()
-
-    @property
-    def expiry_date(self) -> bytes:
-        """5F24 YYMMDD: the last day of the expiry month."""
-        import calendar  # imports locale: only when the layout is built, not at start
-
-        year, month = 2000 + int(self.expiry[:2]), int(self.expiry[2:])
-        day = calendar.monthrange(year, month)[1]
-        return bytes.fromhex(f"{self.expiry}{day:02d}")
-
-    @property
-    def effective_date(self) -> bytes:
-        return bytes.fromhex(f"{self.effective}01")
-
-    @property
-    def brand(self) -> Brand:
-        brand = brand_of(self.pan)
-        assert brand is not None, "personalize() refuses a PAN of no supported brand"
-        return brand
-
-    def masked_pan(self) -> str:
-        return "*" * (len(self.pan) - 4) + self.pan[-4:]
 
 
 def _check_yymm(value: str, what: str) -> None:

@@ -26,7 +26,7 @@ from hcekit.options import OptionGroup
 from .personalization import Personalization, add_options, from_options, load, save
 
 if TYPE_CHECKING:
-    from hcekit.cli.personalization import Personalization as PersonalizationCommands
+    from hcekit.personalization import Personalization as PersonalizationCommands
     from hcekit.terminal.script import TerminalScript
 
     from .application import PaymentApplication

@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from hcekit.cli.arguments import calendar_date, hexbytes, int_range
-from hcekit.cli.personalization import Personalization
 from hcekit.errors import PersonalizationError
+from hcekit.personalization import Personalization
 from hcekit.store import PluginStore
 
 from .keys import IssuerKeys

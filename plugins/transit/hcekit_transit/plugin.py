@@ -40,7 +40,7 @@ from .picc import DesfireCard
 from .status import wrapped_sw
 
 if TYPE_CHECKING:
-    from hcekit.cli.personalization import Personalization
+    from hcekit.personalization import Personalization
     from hcekit.polling import PollingLoop
     from hcekit.terminal import TerminalScript
 
