@@ -629,11 +629,9 @@ def test_an_app_signed_like_the_role_holder_may_share_its_priority(
     assert answer(stack, select(ours)) == NOT_FOUND
 
 
+@pytest.mark.usefixtures("wallet_level")
 def test_a_role_holder_with_no_payment_service_makes_no_default_payment_service(
         make_host: HostFactory, stack: Any, phone: Any) -> None:
-    if phone.apiLevel < 35:
-        pytest.skip(f"API {phone.apiLevel}: the wallet role starts with Android 15 (API 35); "
-                    "run with HCEKIT_ANDROID_API=35 or 36")
     host = make_host([Probe()])  # an "other" service only
     install_other(phone, "com.example.twin", [PROBE_AID])
     phone.setWalletRoleHolder(phone.packageName)
@@ -647,11 +645,9 @@ def test_a_role_holder_with_no_payment_service_makes_no_default_payment_service(
     assert stack.conflicts() == 0 and stack.activeService() == SERVICE_COMPONENT
 
 
+@pytest.mark.usefixtures("wallet_level")
 def test_a_role_holder_that_is_not_installed_leaves_no_default_payment_service(
         make_host: HostFactory, stack: Any, phone: Any) -> None:
-    if phone.apiLevel < 35:
-        pytest.skip(f"API {phone.apiLevel}: the wallet role starts with Android 15 (API 35); "
-                    "run with HCEKIT_ANDROID_API=35 or 36")
     phone.setWalletRoleHolder(phone.packageName)  # before start(): its payment AIDs need the role
     host = make_host([Payment()])
     stack.drain()
