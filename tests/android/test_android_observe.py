@@ -13,7 +13,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from hcekit import Card
+from hcekit import Card, Category
 from hcekit.polling import FrameType, PollingFrame
 from hcekit.store import MemoryStore
 from hcekit.terminal import Terminal
@@ -50,11 +50,13 @@ def api35(jvm: SimpleNamespace) -> None:
 
 def test_a_gate_is_let_through_and_a_payment_terminal_hears_nothing(
         api35: None, jvm: SimpleNamespace, phone: Any, stack: Any, make_host: HostFactory) -> None:
-    phone.setDefaultService("payment", SERVICE_COMPONENT)  # the preferred (wallet) service
-    make_host(gates_card())
+    host = make_host(gates_card())
     assert phone.service(SERVICE_COMPONENT).hasPollingFilter("6A02..01.*"), \
         "the gate pattern was registered through the real CardEmulation"
-    assert phone.observeModeEnabled(), "shouldDefaultToObserveMode of the preferred service"
+    assert not phone.observeModeEnabled(), "not the preferred service yet: its default does not apply"
+    activity = phone.resumedActivity()
+    assert host.prefer(activity) == [Category.OTHER]  # the app's on_resume
+    assert phone.observeModeEnabled(), "shouldDefaultToObserveMode of the service preferred in front"
     terminal = Terminal(NfcStackTransport(stack))
 
     assert not terminal.poll(*PAYMENT_LOOP)
@@ -69,6 +71,36 @@ def test_a_gate_is_let_through_and_a_payment_terminal_hears_nothing(
     assert result.accepted and result.direction == "in"
     stack.drain()
     assert phone.observeModeEnabled(), "observe mode is back on after the tap"
+
+    host.unprefer(activity)  # on_pause: no preferred service is left, so no default applies
+    assert not phone.observeModeEnabled()
+
+
+@pytest.mark.parametrize("holder", ["this app", "nobody"])
+def test_a_gate_only_app_that_is_not_preferred_answers_every_reader(
+        api35: None, holder: str, phone: Any, stack: Any, make_host: HostFactory) -> None:
+    # the wallet role holder's default applies only through its payment service
+    # (A16 PreferredServices.java:166-200); gate AIDs are "other", so it has none
+    if holder == "this app":
+        phone.setWalletRoleHolder(phone.packageName)
+    make_host(gates_card())
+    assert phone.getPreferredService() is None
+    assert not phone.observeModeEnabled(), "no preferred service: shouldDefaultToObserveMode is not applied"
+    terminal = Terminal(NfcStackTransport(stack))
+
+    assert terminal.poll(*PAYMENT_LOOP), "observe mode is off: the payment terminal hears the card"
+    assert stack.observedCommands() == 0
+    stack.fieldOff()
+
+    assert terminal.poll(*GATE_LOOP)
+    with terminal.tap():
+        result = gate_tap(DesfireReader(terminal), IssuerKeys.test_keys(), 1, T0)
+    assert result.accepted and result.direction == "in"
+    stack.drain()
+    # A16 HostEmulationManager arms observe mode after any autoTransact tap
+    # (allowOneTransaction :736-741, re-enabled at deactivation :1061-1064),
+    # whether or not it was on before: from here the phone observes
+    assert phone.observeModeEnabled()
 
 
 def test_below_api_35_the_card_answers_every_reader_and_says_why(

@@ -89,6 +89,8 @@ public final class Phone {
     /** The screen is on (HostEmulationManager refuses host services with the screen off). */
     public boolean screenOn = true;
     public String preferredService;
+    /** The preferred service when observe mode's default was last decided (A16 CardEmulationManager :1581). */
+    private String observeDefaultFrom;
     /** The wallet role holder's package (API 35+), or null: see {@link #setWalletRoleHolder}. */
     public String walletRoleHolder;
     /** The holder's payment service is derived from its services (not named by setDefaultService). */
@@ -200,13 +202,18 @@ public final class Phone {
     }
 
     public void setNfcEnabled(boolean enabled) {
-        onMainThread(() -> {
+        boolean turnedOn = onMainThread(() -> {
             NfcAdapter adapter = NfcAdapter.getDefaultAdapter(context());
-            if (adapter != null) {
-                shadowOf(adapter).setEnabled(enabled);
+            if (adapter == null) {
+                return false;
             }
-            return null;
+            boolean was = adapter.isEnabled();
+            shadowOf(adapter).setEnabled(enabled);
+            return enabled && !was;
         });
+        if (turnedOn) {
+            updateForShouldDefaultToObserveMode();  // NFC on: A16 NfcService.java:2151-2154
+        }
     }
 
     public void setPrefixRouting(boolean supported) { prefixRouting = supported; }
@@ -278,7 +285,7 @@ public final class Phone {
 
     private void paymentServiceChanged(String component) {
         nfc().paymentServiceChanged(component == null ? null : ComponentName.unflattenFromString(component));
-        updateDefaultObserveMode();
+        preferredServiceChanged();
     }
 
     /**
@@ -689,16 +696,42 @@ public final class Phone {
     }
 
     /**
-     * The preferred service's shouldDefaultToObserveMode decides the phone's
-     * observe mode (the foreground-preferred service, else the default payment
-     * or wallet service; A16 CardEmulationManager onPreferredPaymentChanged /
-     * onPreferredForegroundServiceChanged → NfcAdapter observe mode).
+     * The preferred service changed, maybe: if A16 RegisteredAidCache.getPreferredService
+     * (:1453-1468) now names another service, that one's shouldDefaultToObserveMode
+     * decides observe mode (CardEmulationManager.onPreferredPaymentServiceChanged /
+     * onPreferredForegroundServiceChanged, :1578-1607, compare old and new). The
+     * preferred service is the one preferred in the foreground, else the default
+     * payment service: from API 35 the wallet role holder's first service with a
+     * payment AID (PreferredServices.java:166-200), so a holder with only "other"
+     * AIDs has none and its services' default never applies.
      */
-    void updateDefaultObserveMode() {
+    void preferredServiceChanged() {
+        boolean changed;
+        synchronized (this) {
+            String now = preferredService != null ? preferredService
+                    : defaultServices.get(CardEmulation.CATEGORY_PAYMENT);
+            changed = !java.util.Objects.equals(now, observeDefaultFrom);
+            observeDefaultFrom = now;
+        }
+        if (changed) {
+            updateForShouldDefaultToObserveMode();
+        }
+    }
+
+    /**
+     * A16 CardEmulationManager.updateForShouldDefaultToObserveMode (:1656-1675):
+     * observe mode becomes the preferred service's shouldDefaultToObserveMode,
+     * off when there is none or it is not installed (RegisteredServicesCache
+     * doesServiceShouldDefaultToObserveMode, :1517-1525).
+     */
+    void updateForShouldDefaultToObserveMode() {
         if (apiLevel < OBSERVE_MODE_API) {
             return;
         }
-        ServiceRecord preferred = preferredOrDefault();
+        ServiceRecord preferred;
+        synchronized (this) {
+            preferred = observeDefaultFrom == null ? null : services.get(observeDefaultFrom);
+        }
         setObserveModeEnabled(preferred != null && preferred.shouldDefaultToObserveMode());
     }
 
@@ -741,10 +774,14 @@ public final class Phone {
         if (record == null || !record.component.getPackageName().equals(packageName)) {
             return false;
         }
+        boolean changed;
         synchronized (record) {
+            changed = record.shouldDefaultToObserveMode != enable;
             record.shouldDefaultToObserveMode = enable;
         }
-        updateDefaultObserveMode();
+        if (changed) {
+            updateForShouldDefaultToObserveMode();  // only on a change (A16 CardEmulationManager :841-850)
+        }
         return true;
     }
 

@@ -31,7 +31,7 @@ final class PreferredServices {
             }
             phone.preferredService = flat;
         }
-        phone.updateDefaultObserveMode();
+        phone.preferredServiceChanged();
         return true;
     }
 
@@ -56,7 +56,7 @@ final class PreferredServices {
             }
             phone.preferredService = null;
         }
-        phone.updateDefaultObserveMode();
+        phone.preferredServiceChanged();
         phone.nfc().onPreferredForegroundServiceChanged(null);
         return true;
     }
@@ -75,7 +75,7 @@ final class PreferredServices {
             }
         }
         if (dropped) {
-            phone.updateDefaultObserveMode();
+            phone.preferredServiceChanged();
             phone.nfc().onPreferredForegroundServiceChanged(null);
         }
         phone.walletRoleHolderChanged();  // A16 PreferredServices.java:352-357, onServicesUpdated's last step
