@@ -201,6 +201,10 @@ class AndroidHost(Host):
             self._polling.append(registration)
         if by_default:
             self.nfc.set_default_observe_mode(True)
+            if not self.nfc.observe_mode_enabled():
+                log.info("observe mode stays off until this service is Android's preferred one: "
+                         "preferred in front (prefer() from on_resume) or, from Android 15, the "
+                         "wallet role holder's service with a payment AID")
         self._observing = True
 
     def _stop_observe_mode(self) -> None:
@@ -308,8 +312,9 @@ class AndroidHost(Host):
         """Call from every ``on_resume``: this service wins while the app is in front.
 
         Android drops the preference once the app leaves the foreground and never
-        restores it, so calling this once at start is not enough. Returns the
-        categories where the preference applies (none: nothing was asked).
+        restores it, so calling this once at start is not enough. While preferred,
+        the card's ``observe_by_default`` is the phone's observe mode (Android 15+).
+        Returns the categories where the preference applies (none: nothing was asked).
         """
         with self.lock:
             categories = set(claims_by_category(self.card.claims())) | self._registered

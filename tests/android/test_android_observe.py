@@ -78,12 +78,16 @@ def test_a_gate_is_let_through_and_a_payment_terminal_hears_nothing(
 
 @pytest.mark.parametrize("holder", ["this app", "nobody"])
 def test_a_gate_only_app_that_is_not_preferred_answers_every_reader(
-        api35: None, holder: str, phone: Any, stack: Any, make_host: HostFactory) -> None:
+        api35: None, holder: str, phone: Any, stack: Any, make_host: HostFactory,
+        caplog: pytest.LogCaptureFixture) -> None:
     # the wallet role holder's default applies only through its payment service
     # (A16 PreferredServices.java:166-200); gate AIDs are "other", so it has none
     if holder == "this app":
         phone.setWalletRoleHolder(phone.packageName)
-    make_host(gates_card())
+    with caplog.at_level("INFO", logger="hcekit.android"):
+        make_host(gates_card())
+    assert any("observe mode stays off until this service is Android's preferred one" in r.getMessage()
+               for r in caplog.records)
     assert phone.getPreferredService() is None
     assert not phone.observeModeEnabled(), "no preferred service: shouldDefaultToObserveMode is not applied"
     terminal = Terminal(NfcStackTransport(stack))
