@@ -4,7 +4,10 @@ The transit ticket with ``gates_only`` registers its ECP gate pattern with
 the real ``CardEmulation`` and asks for observe mode by default; the model
 delivers the reader's polling frames as AOSP's HostEmulationManager does
 (A16 ``onPollingLoopDetected``), so a payment terminal gets no answer and a
-transit gate is let through for one transaction.
+transit gate is let through for one transaction. Android applies that
+default only to its preferred service (A16 ``CardEmulationManager
+.updateForShouldDefaultToObserveMode``), so the app prefers its service in
+front; a gate-only app that is not preferred answers every reader.
 """
 
 from __future__ import annotations

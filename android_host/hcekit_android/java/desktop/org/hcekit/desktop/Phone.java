@@ -212,7 +212,7 @@ public final class Phone {
             return enabled && !was;
         });
         if (turnedOn) {
-            updateForShouldDefaultToObserveMode();  // NFC on: A16 NfcService.java:2151-2154
+            updateForShouldDefaultToObserveMode();  // NFC on: A16 NfcService.java:2152-2154
         }
     }
 
