@@ -110,6 +110,23 @@ def test_a_gate_only_app_that_is_not_preferred_answers_every_reader(
     assert phone.observeModeEnabled()
 
 
+def test_the_default_is_applied_only_when_the_preferred_service_changes(
+        api35: None, phone: Any, make_host: HostFactory) -> None:
+    host = make_host(gates_card())
+    activity = phone.resumedActivity()
+    host.prefer(activity)
+    assert phone.observeModeEnabled()
+    assert host.nfc.set_observe_mode(False)  # the app lets the next reader in
+    # the same service preferred again, the same flag set again: nothing changed, so
+    # Android leaves observe mode alone (A16 CardEmulationManager.java:1603-1606, :844-850)
+    host.prefer(activity)
+    host.nfc.set_default_observe_mode(True)
+    assert not phone.observeModeEnabled()
+    phone.setNfcEnabled(False)
+    phone.setNfcEnabled(True)  # NFC turned on applies it again (NfcService.java:2152-2154)
+    assert phone.observeModeEnabled()
+
+
 def test_below_api_35_the_card_answers_every_reader_and_says_why(
         jvm: SimpleNamespace, phone: Any, stack: Any, make_host: HostFactory,
         caplog: pytest.LogCaptureFixture) -> None:
