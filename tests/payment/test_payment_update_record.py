@@ -195,3 +195,20 @@ def test_the_pos_script_option_names_sfi_and_record() -> None:
     for bad in ("update-record:2=7000", "update-record:31.1=7000", "update-record:1.0=7000"):
         with pytest.raises(ValueError):
             parse_script(bad)
+
+
+def test_template_71_delivers_it_before_the_final_generate_ac(reader: Reader) -> None:
+    new = _with(reader.read_record(2, 2), 0x9F0D, bytes.fromhex("0000000000"))  # IAC default
+    with reader.terminal.tap():
+        result = run_transaction(reader.terminal, scripts=[ScriptCommand.update_record(2, 2, new)],
+                                 scripts_before_final_ac=True)
+    assert result.script_results == [0x9000]
+    assert result.final_verdict is not None and result.final_verdict.valid
+    assert reader.read_record(2, 2) == new
+
+
+def test_a_bad_script_option_is_one_error_line(capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["tap", "payment-pos", "-s", "script=update-record:1.1=7G"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and err[0].startswith("hcekit: error: ")
+    assert "option script" in err[0]
