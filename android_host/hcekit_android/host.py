@@ -305,9 +305,11 @@ class AndroidHost(Host):
         self.nfc.request_default(Category.PAYMENT)
 
     def prefer(self, activity: Any) -> list[Category]:
-        """Call from the activity's ``on_resume``: this service wins while it is in front.
+        """Call from every ``on_resume``: this service wins while the app is in front.
 
-        Returns the categories where the preference applies (none: nothing was asked).
+        Android drops the preference once the app leaves the foreground and never
+        restores it, so calling this once at start is not enough. Returns the
+        categories where the preference applies (none: nothing was asked).
         """
         with self.lock:
             categories = set(claims_by_category(self.card.claims())) | self._registered

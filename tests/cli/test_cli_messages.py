@@ -56,6 +56,15 @@ def test_new_into_a_file_says_it_is_not_a_directory(
     (["access", "personalize", "--store", ":memory:", "--subject", ""], "--subject"),
     (["tap", "ndef-read", "--store", ""], "--store"),
     (["access", "personalize", "--store", ""], "--store"),
+    # no option takes an empty value (CommandLineParser): an unset shell variable, usually
+    (["demo", "--store", ":memory:", "--record", ""], "--record"),
+    (["demo", "--store", ":memory:", "--pcap", " "], "--pcap"),
+    (["serve", "--store", ":memory:", "--address", ""], "--address"),
+    (["aliro", "reader", "--reader", ""], "--reader"),
+    (["payment", "personalize", "--store", ":memory:", "--name", ""], "--name"),
+    (["tap", "ndef-read", "-s", ""], "-s/--script-option"),
+    (["tap", ""], "script"),
+    (["trace", "export", ""], "FILE.trace"),
 ], ids=lambda v: " ".join(v) if isinstance(v, list) else "")
 def test_argument_types_refuse_out_of_range_and_empty_values(
         argv: list[str], what: str, capsys: pytest.CaptureFixture[str]) -> None:
@@ -66,6 +75,7 @@ def test_argument_types_refuse_out_of_range_and_empty_values(
     assert info.value.code == 2
     assert f"error: argument {what}: " in err.splitlines()[-1]
     assert "Error" not in err and "too large" not in err
+    assert not Path("data").exists() and not list(Path().glob("*.lock")), "refused, yet wrote"
 
 
 @pytest.mark.parametrize("argv,what", [

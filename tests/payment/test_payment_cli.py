@@ -58,16 +58,23 @@ def test_demo_runs_the_pos_script(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_issuer_key_from_a_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """--imk-file keeps the issuer key out of argv; the card key is the same as with --imk."""
+    """--imk-file keeps the issuer key out of argv (there is no --imk); the key is the file's."""
+    from hcekit_payment.keys import derive_icc_master_key_a
+
     key = "3C4F1A2B5D6E7F80918273645546372A"
     (tmp_path / "imk.hex").write_text(key + "\n")
     assert main(["payment", "personalize", "--store", str(tmp_path / "a.sqlite"),
                  "--imk-file", str(tmp_path / "imk.hex")]) == 0
     from_file = capsys.readouterr().out
-    assert main(["payment", "personalize", "--store", str(tmp_path / "b.sqlite"),
-                 "--imk", key]) == 0
-    assert capsys.readouterr().out == from_file and "TEST issuer key" not in from_file
-    assert key not in from_file
+    assert "TEST issuer key" not in from_file and key not in from_file
+    backend = SqliteStore(tmp_path / "a.sqlite")
+    perso = load(backend.namespace("payment"))
+    backend.close()
+    assert perso is not None
+    assert perso.icc_mk == derive_icc_master_key_a(bytes.fromhex(key), perso.pan, "00")
+    with pytest.raises(SystemExit) as refused:  # a key on argv is not offered
+        main(["payment", "personalize", "--store", str(tmp_path / "b.sqlite"), "--imk", key])
+    assert refused.value.code == 2 and not (tmp_path / "b.sqlite").exists()
     assert main(["payment", "personalize", "--store", str(tmp_path / "c.sqlite"),
                  "--imk-file", str(tmp_path / "missing.hex")]) == 2
     assert "--imk-file" in capsys.readouterr().err

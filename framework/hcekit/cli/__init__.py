@@ -24,6 +24,7 @@ from ..entrypoints import entry_points
 from ..errors import HcekitError
 from ..options import OptionError
 from ..plugins import call_own, installed_plugin_manager
+from .arguments import CommandLineParser
 from .common import UsageError
 from .personalization import add_personalization_commands
 
@@ -59,7 +60,7 @@ def _plugin_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentPar
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The whole CLI; for a core *command* (``serve``, ``tap``…) without the installed
     plugins' own sub-commands, so that ``--only`` imports only the plugins it names."""
-    parser = argparse.ArgumentParser(
+    parser: argparse.ArgumentParser = CommandLineParser(
         prog="hcekit",
         description="NFC host card emulation: run card personalities in-process, behind "
                     "PC/SC (vpcd) or on Android, and drive them with terminal scripts.",

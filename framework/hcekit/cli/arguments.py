@@ -24,6 +24,7 @@ from ..errors import HcekitError
 
 __all__ = [
     "STDOUT",
+    "CommandLineParser",
     "OutputExistsError",
     "add_force_option",
     "calendar_date",
@@ -89,11 +90,31 @@ def int_range(minimum: int, maximum: int) -> Callable[[str], int]:
     return parse
 
 
+_EMPTY_VALUE = "the value is empty; leave the option out for the default"
+
+
+class CommandLineParser(argparse.ArgumentParser):
+    """``hcekit``'s parser: no option or argument takes an empty value.
+
+    ``--record ''`` would otherwise record nowhere without a word, ``--reader ''``
+    match every reader and ``--address ''`` dial nothing; an empty value is a
+    mistake (an unset shell variable, usually), never a choice. Sub-parsers
+    inherit the class, plugins' commands included.
+    """
+
+    def _get_values(self, action: argparse.Action, arg_strings: list[str]) -> Any:
+        # argparse's one seam between the command line and each action's type
+        if action.nargs not in (argparse.PARSER, argparse.REMAINDER) and any(
+                not text.strip() for text in arg_strings):
+            raise argparse.ArgumentError(
+                action, _EMPTY_VALUE if action.option_strings else "the value is empty")
+        return super()._get_values(action, arg_strings)
+
+
 def non_empty(text: str) -> str:
     """Any text but the empty one (an empty value is a mistake, never a choice)."""
     if not text.strip():
-        raise argparse.ArgumentTypeError("the value is empty; leave the option out for the "
-                                         "default")
+        raise argparse.ArgumentTypeError(_EMPTY_VALUE)
     return text
 
 

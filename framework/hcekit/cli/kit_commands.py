@@ -11,7 +11,7 @@ from typing import TypeAlias
 
 from ..errors import ClaimError, PluginLoadError
 from ..plugins import ENTRY_POINT_GROUP
-from .arguments import positive_int, positive_seconds
+from .arguments import CommandLineParser, positive_int, positive_seconds
 from .common import UsageError, add_card_options, build_card, hexbytes
 
 __all__ = ["add_commands", "main"]
@@ -196,7 +196,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from ..errors import HcekitError
 
-    parser = argparse.ArgumentParser(prog="hcekit")
+    parser: argparse.ArgumentParser = CommandLineParser(prog="hcekit")
     add_commands(parser.add_subparsers(title="commands", metavar="COMMAND"))
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")

@@ -46,13 +46,10 @@ def _arguments(perso: argparse.ArgumentParser) -> None:
     perso.add_argument("--name", help="cardholder name (default TEST/HCEKIT CARD)")
     perso.add_argument("--cvn", choices=[str(int(c)) for c in CVN],
                        help="cryptogram version: Visa 18 (default) or 10, Mastercard 16")
-    key = perso.add_mutually_exclusive_group()
-    key.add_argument("--imk-file", metavar="PATH",
-                     help="file holding the issuer master key, 16 bytes hex (default: the TEST "
-                          "key)")
-    key.add_argument("--imk", metavar="HEX",
-                     help="the issuer master key in hex on the command line (other users see "
-                          "it in ps and it lands in shell history: prefer --imk-file)")
+    # keys come from files only: on the command line, ps and the shell history show them
+    perso.add_argument("--imk-file", metavar="PATH",
+                       help="file holding the issuer master key, 16 bytes hex (default: the "
+                            "TEST key)")
     perso.add_argument("--imk-smi-file", metavar="PATH",
                        help="file holding the issuer's script MAC key (SMI), 16 bytes hex "
                             "(default: the TEST key)")
@@ -73,7 +70,7 @@ def _arguments(perso: argparse.ArgumentParser) -> None:
 
 def _prepare(args: argparse.Namespace) -> CardData:
     options: dict[str, Any] = {key: getattr(args, key) for key in
-                               ("pan", "psn", "expiry", "name", "cvn", "imk", "offline_limit",
+                               ("pan", "psn", "expiry", "name", "cvn", "offline_limit",
                                 "oda", "oda_fault")
                                if getattr(args, key) is not None}
     for option, flag, path in (("imk", "--imk-file", args.imk_file),

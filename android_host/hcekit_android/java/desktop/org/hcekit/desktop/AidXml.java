@@ -37,6 +37,8 @@ public final class AidXml {
     public final Map<String, Boolean> pollingFilters = new LinkedHashMap<>();
     public final Map<String, Boolean> pollingPatterns = new LinkedHashMap<>();
     public boolean shouldDefaultToObserveMode;
+    /** {@code android:wantsRoleHolderPriority} (Android 16; read by the NFC module, not by older releases). */
+    public boolean wantsRoleHolderPriority;
 
     private AidXml(String description, boolean requiresUnlock, boolean requiresScreenOn,
                    boolean hasBanner) {
@@ -80,6 +82,7 @@ public final class AidXml {
             }
         }
         info.shouldDefaultToObserveMode = "true".equals(attr(root, "shouldDefaultToObserveMode"));
+        info.wantsRoleHolderPriority = "true".equals(attr(root, "wantsRoleHolderPriority"));
         return info;
     }
 

@@ -78,9 +78,7 @@ final class CardEmulationService implements InvocationHandler {
                 return aids == null ? null : newAidGroup(aids, category);
             }
             case "isDefaultServiceForCategory":
-                synchronized (phone) {
-                    return component.flattenToString().equals(phone.defaultServices.get(lastString(a)));
-                }
+                return phone.isDefaultServiceForCategory(component, lastString(a));
             case "supportsAidPrefixRegistration":
                 return phone.prefixRouting;
             case "setPreferredService": {
@@ -91,18 +89,8 @@ final class CardEmulationService implements InvocationHandler {
                 }
                 return set;
             }
-            case "unsetPreferredService": {
-                String before;
-                synchronized (phone) {
-                    before = phone.preferredService;
-                    phone.preferredService = null;
-                }
-                phone.updateDefaultObserveMode();
-                if (before != null) {
-                    phone.nfc().onPreferredForegroundServiceChanged(null);
-                }
-                return true;
-            }
+            case "unsetPreferredService":
+                return PreferredServices.unsetFromApp(phone);
             case "registerPollingLoopFilterForService":
                 return phone.registerPollingFilter(component, secondString(a), false, lastBoolean(a));
             case "registerPollingLoopPatternFilterForService":

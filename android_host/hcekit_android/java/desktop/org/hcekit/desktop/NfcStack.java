@@ -418,44 +418,62 @@ public final class NfcStack {
      * bind the new one now and keep it bound across taps; null unbinds.
      */
     void paymentServiceChanged(ComponentName service) {
-        handler.post(() -> {
-            if (paymentConnection != null) {
-                phone.unbindService(paymentConnection);
-            }
-            paymentConnection = null;
-            paymentService = null;
-            paymentName = null;
-            if (service == null || phone.service(service.flattenToString()) == null) {
-                return;
-            }
-            ServiceConnection conn = new ServiceConnection() {
-                @Override
-                public void onServiceConnected(ComponentName component, IBinder binder) {
-                    if (paymentConnection == this) {
-                        paymentService = new Messenger(binder);
-                        paymentName = component;
-                    }
-                }
+        handler.post(() -> bindPayment(service));
+    }
 
-                @Override
-                public void onServiceDisconnected(ComponentName component) {
-                    if (paymentConnection == this) {
-                        if (paymentService != null) {
-                            dead.add(paymentService.getBinder());
-                        }
-                        paymentService = null;
-                        paymentName = null;
-                    }
-                }
-            };
-            paymentConnection = conn;
-            binds.incrementAndGet();
-            Intent intent = new Intent(HostApduService.SERVICE_INTERFACE).setComponent(service);
-            if (!phone.bindService(intent, conn)) {
-                Log.e(TAG, "Could not bind (persistent) payment service.");
-                paymentConnection = null;
+    /** Unbind the payment binding, then bind *service* and keep it (A16 bindPaymentServiceLocked, :1336-1372). */
+    private void bindPayment(ComponentName service) {
+        if (paymentConnection != null) {
+            phone.unbindService(paymentConnection);
+        }
+        paymentConnection = null;
+        paymentService = null;
+        paymentName = null;
+        if (service == null || phone.service(service.flattenToString()) == null) {
+            return;
+        }
+        ServiceConnection conn = new PaymentConnection();
+        paymentConnection = conn;
+        binds.incrementAndGet();
+        Intent intent = new Intent(HostApduService.SERVICE_INTERFACE).setComponent(service);
+        if (!phone.bindService(intent, conn)) {
+            Log.e(TAG, "Could not bind (persistent) payment service.");
+            paymentConnection = null;
+        }
+    }
+
+    private final class PaymentConnection implements ServiceConnection {
+        @Override
+        public void onServiceConnected(ComponentName component, IBinder binder) {
+            if (paymentConnection == this) {
+                paymentService = new Messenger(binder);
+                paymentName = component;
             }
-        });
+        }
+
+        @Override
+        public void onServiceDisconnected(ComponentName component) {
+            if (paymentConnection == this) {
+                if (paymentService != null) {
+                    dead.add(paymentService.getBinder());
+                }
+                paymentService = null;
+                paymentName = null;
+            }
+        }
+
+        /**
+         * The binding is dead for good (the app was force-stopped or updated):
+         * bind the payment service again at once (A16 HostEmulationManager.java:1597-1606).
+         * Android 14's connection has no onBindingDied: the service stays unbound
+         * until a tap binds it (bindServiceIfNeededLocked).
+         */
+        @Override
+        public void onBindingDied(ComponentName component) {
+            if (paymentConnection == this && phone.apiLevel >= Phone.MODULE_API) {
+                bindPayment(component);
+            }
+        }
     }
 
     public void shutdown() {
@@ -763,8 +781,11 @@ public final class NfcStack {
      * user is asked. From Android 15 the wallet role replaces the default
      * payment service (A16 RegisteredAidCache.java:492-510, 541-556): after the
      * foreground preference, the role holder's services win payment AND other
-     * AIDs; nobody else's payment AIDs route. The model's role holder is the
-     * package of the default payment service ({@link Phone#setDefaultService}).
+     * AIDs; nobody else's payment AIDs route. The role holder is a package
+     * ({@link Phone#setWalletRoleHolder}); from API 36 apps signed like it may
+     * share its priority ({@link Phone#sharesRoleHolderPriority}). From API 35 a
+     * service the user switched off for "other" gets none of its other AIDs
+     * unless it is preferred (A16 :327-362, nonDefaultResolution; :494-510).
      */
     private Resolution resolve(String aid) {
         Resolution result = new Resolution();
@@ -776,6 +797,7 @@ public final class NfcStack {
         synchronized (phone) {
             defaultPayment = phone.defaultServices.get(CardEmulation.CATEGORY_PAYMENT);
         }
+        boolean otherSwitch = phone.apiLevel >= Phone.MODULE_API;
         ComponentName defaultName = defaultPayment == null ? null
                 : ComponentName.unflattenFromString(defaultPayment);
         boolean walletRole = phone.apiLevel >= Phone.WALLET_ROLE_API;
@@ -791,16 +813,16 @@ public final class NfcStack {
                 if (record.component.flattenToString().equals(phone.getPreferredService())) {
                     preferred = record;
                 }
-                if (walletRole && defaultName != null
-                        && record.component.getPackageName().equals(defaultName.getPackageName())) {
-                    if (!wallet.contains(record)) {
+                boolean otherOff = otherSwitch && !isPayment && !record.otherEnabled();
+                if (walletRole && phone.sharesRoleHolderPriority(record)) {
+                    if (!otherOff && !wallet.contains(record)) {
                         wallet.add(record);
                     }
                 } else if (isPayment) {
                     if (!walletRole && record.component.equals(defaultName)) {
                         payment = record;
                     }
-                } else if (!other.contains(record)) {
+                } else if (!otherOff && !other.contains(record)) {
                     other.add(record);
                 }
             }

@@ -58,6 +58,16 @@ public final class Phone {
     public static final String PACKAGE = "org.hcekit.example";
     /** From this level the wallet role holder takes the default payment service's place. */
     public static final int WALLET_ROLE_API = 35;
+    /**
+     * From this level the model follows the Android 16 NFC module's source (the
+     * one mirrored, packages/modules/Nfc); below it, Android 14's packages/apps/Nfc.
+     */
+    public static final int MODULE_API = 35;
+    /**
+     * From this level apps may share the wallet role holder's priority (flag
+     * nfc_associated_role_services, CardEmulation.PROPERTY_ALLOW_SHARED_ROLE_PRIORITY).
+     */
+    public static final int SHARED_ROLE_PRIORITY_API = 36;
     private static Phone current;
 
     public final String packageName = PACKAGE;
@@ -79,6 +89,16 @@ public final class Phone {
     /** The screen is on (HostEmulationManager refuses host services with the screen off). */
     public boolean screenOn = true;
     public String preferredService;
+    /** The wallet role holder's package (API 35+), or null: see {@link #setWalletRoleHolder}. */
+    public String walletRoleHolder;
+    /** The holder's payment service is derived from its services (not named by setDefaultService). */
+    private boolean holderPaymentDerived;
+    /** This app's uid is in the foreground (ActivityManager's importance; AOSP ForegroundUtils). */
+    public boolean appInForeground = true;
+    /** Packages whose manifest sets PROPERTY_ALLOW_SHARED_ROLE_PRIORITY to true. */
+    private final Set<String> sharedRolePriority = new HashSet<>();
+    /** Package → signing certificate (a name); a package not listed is signed by its own. */
+    private final Map<String, String> signers = new HashMap<>();
     boolean registrationSucceeds = true;
     boolean registrationThrows = false;
     private final List<Intent> startedActivities = new ArrayList<>();
@@ -230,22 +250,179 @@ public final class Phone {
 
     /**
      * *component* as {@code ComponentName.flattenToString()}, or null for none.
-     * For "payment" this is the user's default payment service (Android 14) or
-     * the wallet role holder's service (15+); the NFC service binds it now and
-     * keeps it bound.
+     * For "payment" this is the user's default payment service (Android 14) or,
+     * from API 35, a shorthand naming both the wallet role holder (the
+     * component's app) and its payment service, where Android would take the
+     * holder's first service with a payment AID ({@link #setWalletRoleHolder}
+     * derives it so). The NFC service binds it now and keeps it bound.
      */
     public void setDefaultService(String category, String component) {
+        boolean payment = CardEmulation.CATEGORY_PAYMENT.equals(category);
         synchronized (this) {
             if (component == null) {
                 defaultServices.remove(category);
             } else {
                 defaultServices.put(category, component);
             }
+            if (payment && apiLevel >= WALLET_ROLE_API) {
+                // shorthand: the component's app holds the role and this is its payment service
+                walletRoleHolder = component == null ? null
+                        : ComponentName.unflattenFromString(component).getPackageName();
+                holderPaymentDerived = false;
+            }
         }
-        if (CardEmulation.CATEGORY_PAYMENT.equals(category)) {
-            nfc().paymentServiceChanged(component == null ? null
-                    : ComponentName.unflattenFromString(component));
-            updateDefaultObserveMode();
+        if (payment) {
+            paymentServiceChanged(component);
+        }
+    }
+
+    private void paymentServiceChanged(String component) {
+        nfc().paymentServiceChanged(component == null ? null : ComponentName.unflattenFromString(component));
+        updateDefaultObserveMode();
+    }
+
+    /**
+     * Test rig: the user makes the app *pkg* the wallet role holder, or nobody
+     * (Settings, Default apps; RoleManager.addRoleHolderAsUser is a system API).
+     * API 35+, as A16 CardEmulationManager.onWalletRoleHolderChanged
+     * (:1739-1742) tells both halves: the default payment service becomes the
+     * holder's first service with a payment AID, or none if it has none or is
+     * not installed (PreferredServices.java:166-200), and the holder's services
+     * win the AIDs they claim whatever the default payment service
+     * (RegisteredAidCache.java:1400-1407, routed by package).
+     */
+    public void setWalletRoleHolder(String pkg) {
+        if (apiLevel < WALLET_ROLE_API) {
+            throw new IllegalStateException("API " + apiLevel + " has no wallet role");
+        }
+        synchronized (this) {
+            walletRoleHolder = pkg;
+            holderPaymentDerived = true;
+        }
+        walletRoleHolderChanged();
+    }
+
+    /**
+     * The holder's payment service, derived again: when the role moves, and
+     * whenever services change (A16 PreferredServices.java:352-357:
+     * onServicesUpdated ends by calling onWalletRoleHolderChanged again).
+     */
+    void walletRoleHolderChanged() {
+        String candidate = null;
+        boolean changed;
+        synchronized (this) {
+            if (!holderPaymentDerived) {
+                return;
+            }
+            String pkg = walletRoleHolder;
+            for (ServiceRecord record : services.values()) {
+                List<String> aids = record.routedAids(CardEmulation.CATEGORY_PAYMENT);
+                if (record.component.getPackageName().equals(pkg) && aids != null && !aids.isEmpty()) {
+                    candidate = record.component.flattenToString();
+                    break;
+                }
+            }
+            String before = defaultServices.get(CardEmulation.CATEGORY_PAYMENT);
+            changed = candidate == null ? before != null : !candidate.equals(before);
+            if (candidate == null) {
+                defaultServices.remove(CardEmulation.CATEGORY_PAYMENT);
+            } else {
+                defaultServices.put(CardEmulation.CATEGORY_PAYMENT, candidate);
+            }
+        }
+        if (changed) {
+            paymentServiceChanged(candidate);
+        }
+    }
+
+    /**
+     * CardEmulation.isDefaultServiceForCategory. From API 35 every installed
+     * service of the wallet role holder's package is the default, in any
+     * category, whether or not it has a payment AID (A16
+     * CardEmulationManager.java:777-796); before, the user's default service.
+     */
+    synchronized boolean isDefaultServiceForCategory(ComponentName component, String category) {
+        String flat = component.flattenToString();
+        if (apiLevel >= WALLET_ROLE_API) {
+            return services.containsKey(flat) && component.getPackageName().equals(walletRoleHolder);
+        }
+        return flat.equals(defaultServices.get(category));
+    }
+
+    /**
+     * Test rig: the manifest of *pkg* sets the application property
+     * CardEmulation.PROPERTY_ALLOW_SHARED_ROLE_PRIORITY to *allowed*.
+     */
+    public synchronized void setAllowSharedRolePriority(String pkg, boolean allowed) {
+        if (allowed) {
+            sharedRolePriority.add(pkg);
+        } else {
+            sharedRolePriority.remove(pkg);
+        }
+    }
+
+    /** Test rig: *pkg* is signed with *certificate* (packages are signed alike when the names match). */
+    public synchronized void setSigner(String pkg, String certificate) {
+        signers.put(pkg, certificate);
+    }
+
+    /**
+     * Whether *record* wins as the wallet role holder's own: a service of the
+     * holder, or from API 36 (flag nfc_associated_role_services) a service
+     * that asks for it ({@code android:wantsRoleHolderPriority}) of an app
+     * signed like the holder, when the holder's manifest allows it
+     * (PROPERTY_ALLOW_SHARED_ROLE_PRIORITY). A16 RegisteredAidCache.java:383-400
+     * (isDefaultOrAssociatedWalletService), :1411-1451 (generateAssociatedRoleServicesLocked).
+     */
+    synchronized boolean sharesRoleHolderPriority(ServiceRecord record) {
+        String holder = walletRoleHolder;
+        String pkg = record.component.getPackageName();
+        if (holder == null || apiLevel < WALLET_ROLE_API) {
+            return false;
+        }
+        if (pkg.equals(holder)) {
+            return true;
+        }
+        return apiLevel >= SHARED_ROLE_PRIORITY_API && sharedRolePriority.contains(holder)
+                && record.wantsRoleHolderPriority
+                && signers.getOrDefault(holder, holder).equals(signers.getOrDefault(pkg, pkg));
+    }
+
+    /**
+     * Test rig: the user switches *component*'s "other" AIDs on or off (Android
+     * 15+ Settings; CardEmulation.setServiceEnabledForCategoryOther is a system
+     * API). False if nothing changed (A16 RegisteredServicesCache.java:1412-1445,
+     * SET_SERVICE_ENABLED_STATUS_FAILURE_ALREADY_SET / _INVALID_SERVICE).
+     */
+    public boolean setServiceEnabledForCategoryOther(String component, boolean enabled) {
+        if (apiLevel < MODULE_API) {
+            throw new IllegalStateException("API " + apiLevel + " has no per-service switch for other");
+        }
+        ServiceRecord record = service(component);
+        if (record == null) {
+            return false;
+        }
+        synchronized (record) {
+            if (record.otherEnabled == enabled) {
+                return false;
+            }
+            record.otherEnabled = enabled;
+        }
+        commitRouting();
+        return true;
+    }
+
+    /**
+     * Test rig: this app's uid enters or leaves the foreground (ActivityManager's
+     * uid importance, which AOSP's ForegroundUtils watches). Leaving drops the
+     * preference it set (A14 PreferredServices.java:385-387, onUidToBackground).
+     */
+    public void setAppInForeground(boolean foreground) {
+        synchronized (this) {
+            appInForeground = foreground;
+        }
+        if (!foreground) {
+            PreferredServices.unregister(this);
         }
     }
 
@@ -329,6 +506,7 @@ public final class Phone {
         record.pollingFilters.putAll(info.pollingFilters);
         record.pollingPatterns.putAll(info.pollingPatterns);
         record.shouldDefaultToObserveMode = info.shouldDefaultToObserveMode;
+        record.wantsRoleHolderPriority = info.wantsRoleHolderPriority;
         if (metaData != null) {
             record.metaData.putAll(metaData);
         }
@@ -354,6 +532,7 @@ public final class Phone {
                 return null;
             });
         }
+        walletRoleHolderChanged();  // a new service of the holder may be its payment service
     }
 
     /**
@@ -418,13 +597,17 @@ public final class Phone {
     /** A changed routing table is committed, which ends a tap in progress ({@link NfcStack#routingChanged}). */
     private void routingMayHaveChanged(ServiceRecord record, Map<String, List<String>> before) {
         if (!before.equals(record.effectiveGroups())) {
-            NfcStack stack;
-            synchronized (this) {
-                stack = nfc;
-            }
-            if (stack != null) {
-                stack.routingChanged();
-            }
+            commitRouting();
+        }
+    }
+
+    private void commitRouting() {
+        NfcStack stack;
+        synchronized (this) {
+            stack = nfc;
+        }
+        if (stack != null) {
+            stack.routingChanged();
         }
     }
 
@@ -582,32 +765,53 @@ public final class Phone {
      * The app is closed: its main process is gone, with the services that ran
      * in it. Services in their own processes are unaffected. (Statics in the
      * shim cannot be reset in one JVM; a closed app is one whose card is not attached.)
+     * Bound clients hear {@code onServiceDisconnected}, as AOSP HostEmulationManager's
+     * connection expects (Android 14 HostEmulationManager.java:644-651).
      */
     public void closeApp() {
-        List<ServiceRecord> inMain = new ArrayList<>();
+        kill(false);
+    }
+
+    /**
+     * Test rig: the user force-stops the app, or it is updated. Every process
+     * of the package dies, and ActivityManager declares each binding to its
+     * services dead (frameworks/base ActiveServices.bringDownServiceLocked): a
+     * connected client hears {@code onServiceDisconnected}, then every client
+     * {@code onBindingDied} (LoadedApk.ServiceDispatcher.doConnected), and the
+     * binding never connects again: the client must unbind and bind anew.
+     */
+    public void forceStopApp() {
+        kill(true);
+    }
+
+    private void kill(boolean wholePackage) {
+        List<ServiceRecord> dying = new ArrayList<>();
         synchronized (this) {
-            processes.remove(packageName);
+            processes.removeIf(p -> p.equals(packageName) || wholePackage && p.startsWith(packageName + ":"));
             for (ServiceRecord record : services.values()) {
-                if (record.component.getPackageName().equals(packageName) && record.process.isEmpty()) {
-                    inMain.add(record);
+                if (record.component.getPackageName().equals(packageName)
+                        && (wholePackage || record.process.isEmpty())) {
+                    dying.add(record);
                 }
             }
         }
-        for (ServiceRecord record : inMain) {
+        for (ServiceRecord record : dying) {
             List<ServiceConnection> bound;
             synchronized (record) {
                 bound = new ArrayList<>(record.connections);
             }
             destroy(record);
-            // The process died under its bindings: ActivityManager tells every client
-            // (ServiceConnection.onServiceDisconnected), as AOSP HostEmulationManager's
-            // connection expects (Android 14 HostEmulationManager.java:644-651).
             for (ServiceConnection conn : bound) {
                 Looper caller;
                 synchronized (this) {
                     caller = callerLoopers.get(conn);
                 }
-                Runnable gone = () -> conn.onServiceDisconnected(record.component);
+                Runnable gone = () -> {
+                    conn.onServiceDisconnected(record.component);
+                    if (wholePackage) {
+                        conn.onBindingDied(record.component);
+                    }
+                };
                 if (caller != null) {
                     new Handler(caller).post(gone);
                 } else {

@@ -13,6 +13,11 @@ import java.util.List;
  * with a payment group that is not the default payment service is refused and
  * {@code setPreferredService} returns false. From Android 15 the wallet role
  * holder owns payment routing and the check is gone.
+ *
+ * <p>A preference belongs to the app's uid while it is in the foreground: it
+ * is refused from the background, dropped when the uid leaves the foreground,
+ * and only the app in front may unset it (A14 PreferredServices.java:337-387).
+ * The model hosts one app's calls, so the caller's uid is this app's.
  */
 final class PreferredServices {
     private PreferredServices() {}
@@ -20,12 +25,39 @@ final class PreferredServices {
     static boolean register(Phone phone, ComponentName component) {
         String flat = component.flattenToString();
         synchronized (phone) {
-            if (!allowed(phone, flat)) {
+            // registerUidToBackgroundCallback fails for a uid not in the foreground (A14 :341-350)
+            if (!phone.appInForeground || !allowed(phone, flat)) {
                 return false;
             }
             phone.preferredService = flat;
         }
         phone.updateDefaultObserveMode();
+        return true;
+    }
+
+    /** unsetPreferredService: only from the foreground (A14 :374-383), only if this app set one. */
+    static boolean unsetFromApp(Phone phone) {
+        synchronized (phone) {
+            if (!phone.appInForeground) {
+                return false;  // "Calling UID is not in the foreground, ignoring!"
+            }
+        }
+        return unregister(phone);
+    }
+
+    /**
+     * The app's uid gives up its preference (A14 :359-372, unregisterForegroundService;
+     * also onUidToBackground, :385-387); the NFC service unbinds the service.
+     */
+    static boolean unregister(Phone phone) {
+        synchronized (phone) {
+            if (phone.preferredService == null) {
+                return false;  // no preference of this uid
+            }
+            phone.preferredService = null;
+        }
+        phone.updateDefaultObserveMode();
+        phone.nfc().onPreferredForegroundServiceChanged(null);
         return true;
     }
 
@@ -35,14 +67,18 @@ final class PreferredServices {
      * (Android 14 PreferredServices.java:259-283, onServicesUpdated).
      */
     static void servicesUpdated(Phone phone) {
+        boolean dropped;
         synchronized (phone) {
-            if (phone.preferredService == null || allowed(phone, phone.preferredService)) {
-                return;
+            dropped = phone.preferredService != null && !allowed(phone, phone.preferredService);
+            if (dropped) {
+                phone.preferredService = null;
             }
-            phone.preferredService = null;
         }
-        phone.updateDefaultObserveMode();
-        phone.nfc().onPreferredForegroundServiceChanged(null);
+        if (dropped) {
+            phone.updateDefaultObserveMode();
+            phone.nfc().onPreferredForegroundServiceChanged(null);
+        }
+        phone.walletRoleHolderChanged();  // A16 PreferredServices.java:352-357, onServicesUpdated's last step
     }
 
     /** Android 14 PreferredServices.java:285-310, isForegroundAllowedLocked. */

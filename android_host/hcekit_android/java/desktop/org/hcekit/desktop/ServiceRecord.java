@@ -39,6 +39,18 @@ public final class ServiceRecord {
     final Map<String, Boolean> pollingFilters = new LinkedHashMap<>();
     final Map<String, Boolean> pollingPatterns = new LinkedHashMap<>();
     boolean shouldDefaultToObserveMode;
+    /**
+     * {@code android:wantsRoleHolderPriority} of the AID XML: the service asks to
+     * share the wallet role holder's priority (A16; see {@link Phone#sharesRoleHolderPriority}).
+     */
+    boolean wantsRoleHolderPriority;
+    /**
+     * The user's per-service switch for "other" (Android 15+ Settings; A16
+     * RegisteredServicesCache.java:678-701: on for a newly installed service).
+     * Off, the service's "other" AIDs route to nobody unless it is preferred
+     * (A16 RegisteredAidCache.java:327-362, :494-510).
+     */
+    boolean otherEnabled = true;
 
     // -- running state (guarded by the Phone) ------------------------------------------
     ServiceController<? extends Service> controller;
@@ -116,6 +128,10 @@ public final class ServiceRecord {
 
     public synchronized boolean hasPollingFilter(String value) {
         return pollingFilters.containsKey(value) || pollingPatterns.containsKey(value);
+    }
+
+    synchronized boolean otherEnabled() {
+        return otherEnabled;
     }
 
     public synchronized boolean shouldDefaultToObserveMode() {
