@@ -212,3 +212,16 @@ def test_a_bad_script_option_is_one_error_line(capsys: pytest.CaptureFixture[str
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1 and err[0].startswith("hcekit: error: ")
     assert "option script" in err[0]
+
+
+def test_a_file_left_out_of_the_updatable_ones_is_refused(reader: Reader,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """The one place that decides (assumptions.UPDATABLE_SFIS) is the one the card obeys."""
+    import hcekit_payment.scripts
+
+    monkeypatch.setattr(hcekit_payment.scripts, "UPDATABLE_SFIS", frozenset({1}))
+    before = reader.read_record(2, 2)
+    new = _with(before, 0x9F0E, bytes(5))
+    assert reader.purchase([ScriptCommand.update_record(2, 2, new)]).script_results == \
+        [SW.SECURITY_STATUS_NOT_SATISFIED]
+    assert reader.read_record(2, 2) == before
