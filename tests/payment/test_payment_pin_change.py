@@ -21,7 +21,6 @@ from hcekit_payment import TEST_IMK
 from hcekit_payment.book3 import issuer_script_commands
 from hcekit_payment.cryptogram import CVN, CryptogramType, issuer_application_data
 from hcekit_payment.issuer import IssuerHost, ScriptCommand
-from hcekit_payment.keys import derive_icc_master_key_a
 from hcekit_payment.testdata import TEST_IMK_SMC, TEST_IMK_SMI
 
 from .test_payment_scripts import VISA_AID, Rig, _generate_ac, _gpo, _record
@@ -69,21 +68,19 @@ def test_a_wrong_current_pin_costs_a_try_until_the_counter_blocks(rig: Rig) -> N
 
 
 def test_a_wrong_mac_or_bad_framing_costs_no_try(rig: Rig) -> None:
-    from hcekit_payment import script_sm
-
     wrong_mac = IssuerHost(imk_smi=bytes(16))
     assert rig.purchase([ScriptCommand.pin_change("5555", "0000")], issuer=wrong_mac) == [0x6988]
     assert _tries(rig) == 3
-    with rig.terminal.tap():  # PIN data without its length byte: 6A80, no try spent
+    pyemv = _pyemv()  # PIN data without its length byte, MACed and enciphered by pyemv: 6A80
+    mc = pyemv.cvn.MasterCardCVN16(bytes(16), TEST_IMK_SMI, TEST_IMK_SMC, PAN, "00")
+    with rig.terminal.tap():
         rig.terminal.select(VISA_AID)
         _gpo(rig.terminal)
         answer = _generate_ac(rig.terminal, 0x80)
         atc, ac = find(answer, 0x9F36) or b"", find(answer, 0x9F26) or b""
-        smi, smc = (script_sm.session_key(_icc_key_a(imk), ac) for imk in (TEST_IMK_SMI,
-                                                                            TEST_IMK_SMC))
-        data = script_sm.encipher(smc, bytes(16))
+        data = mc.encrypt_command_data(bytes(16), ac)
         header = bytes((0x84, 0x24, 0x00, 0x01, len(data) + 8))
-        command = header + data + script_sm.command_mac(smi, header, atc, ac, data)
+        command = header + data + mc.generate_command_mac(header, ac, atc, data)
         assert rig.terminal.transmit(command).sw == SW.INCORRECT_DATA
     assert _tries(rig) == 3 and rig.ns.get("pin") is None
 
@@ -139,7 +136,3 @@ def _pyemv() -> Any:
     import pyemv.kd
 
     return pyemv
-
-
-def _icc_key_a(imk: bytes) -> bytes:
-    return derive_icc_master_key_a(imk, PAN, "00")
