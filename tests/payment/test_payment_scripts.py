@@ -113,8 +113,8 @@ def test_script_commands_need_a_cryptogram_and_a_mac(rig: Rig) -> None:
             SW.WRONG_LENGTH
         assert rig.terminal.transmit(CommandApdu(0x84, 0x1E, 1, 0, bytes(8))).sw == \
             SW.INCORRECT_P1P2
-        assert rig.terminal.transmit(CommandApdu(0x84, 0x24, 0, 1, bytes(16))).sw == \
-            SW.INCORRECT_P1P2  # change with the current PIN: not supported
+        assert rig.terminal.transmit(CommandApdu(0x84, 0x24, 0, 3, bytes(16))).sw == \
+            SW.INCORRECT_P1P2  # P2 00, 01, 02 only
         assert rig.terminal.transmit(CommandApdu(0x00, 0x1E, 0, 0, bytes(8))).sw == \
             SW.CLA_NOT_SUPPORTED
         assert rig.terminal.transmit(mac_only).sw == SW.SM_DATA_OBJECTS_INCORRECT

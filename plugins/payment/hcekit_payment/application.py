@@ -13,7 +13,8 @@ online          GENERATE AC (CDOL2 data)    TC / AAC after issuer authentication
                                             → completed
 any             READ RECORD, GET DATA       static data; no state change
 initiated+      INTERNAL AUTHENTICATE       DDA signature over the DDOL data
-after an AC     issuer script command       MAC checked, then block / PIN / PUT DATA
+after an AC     issuer script command       MAC checked, then block / PIN / PUT DATA /
+                                            UPDATE RECORD
 selected        GENERATE AC                 6985 (no GPO yet)
 initiated+      GET PROCESSING OPTIONS      6985 (one transaction per selection)
 completed       GENERATE AC                 6985 (the transaction is over)
@@ -64,6 +65,7 @@ from .cvr import second_ac_iad
 from .dol import dol_length, split
 from .layout import CDOL1, CardLayout, cdol2
 from .personalization import Personalization
+from .records import current_record
 from .scripts import (
     SCRIPT_COMMANDS,
     ScriptKeys,
@@ -268,7 +270,7 @@ class PaymentApplication:
             raise IsoError(SW.INCORRECT_P1P2, f"SFI {sfi} / record {command.p1} is out of range")
         if sfi not in self.layout.sfis:
             raise IsoError(SW.FILE_NOT_FOUND, f"no file with SFI {sfi}")
-        record = self.layout.records.get((sfi, command.p1))
+        record = current_record(app.store, self.layout, sfi, command.p1)
         if record is None:
             raise IsoError(SW.RECORD_NOT_FOUND, f"SFI {sfi} has no record {command.p1}")
         if (sfi, command.p1) in self.layout.sensitive:
@@ -380,9 +382,9 @@ class PaymentApplication:
         if not txn.first_cryptogram:
             raise IsoError(SW.CONDITIONS_OF_USE_NOT_SATISFIED,
                            "issuer script command before the transaction's first cryptogram")
-        keys = ScriptKeys(self.perso.icc_mk_smi, self.perso.icc_mk_smc,
+        keys = ScriptKeys(self.perso.icc_mk_smi, self.perso.icc_mk_smc, self.perso.icc_mk,
                           txn.atc.to_bytes(2, "big"), txn.first_cryptogram)
-        done = run_script_command(app, command, keys)
+        done = run_script_command(app, command, keys, self.layout)
         app.log.info("issuer script: %s", done)
         return b""
 

@@ -16,7 +16,8 @@ __all__ = [
     "ICC_EXPONENT", "ISSUER_CERT_EXPIRY", "ICC_CERT_EXPIRY", "EXPIRED_CERT_EXPIRY", "ISSUER_CERT_SERIAL",
     "ICC_CERT_SERIAL", "DDOL", "ICC_DYNAMIC_NUMBER_LENGTH", "DATA_AUTHENTICATION_CODE",
     "ODA_METHODS", "ODA_FAULTS", "MC_KEY_DERIVATION_INDEX", "MC_IAD_LENGTH",
-    "PIN_TRY_LIMIT", "PUT_DATA_TAGS", "SW_SCRIPT_MAC_WRONG",
+    "PIN_TRY_LIMIT", "PUT_DATA_TAGS", "SW_SCRIPT_MAC_WRONG", "INITIAL_PIN", "SW_PIN_BLOCKED",
+    "UPDATABLE_SFIS",
 ]
 
 # -- the TEST CA (Book 2 §5.1, §11.2.2) -------------------------------------------------------
@@ -79,3 +80,32 @@ MC_IAD_LENGTH = 18
 PIN_TRY_LIMIT = 3
 PUT_DATA_TAGS = {0x9F14: 1}
 SW_SCRIPT_MAC_WRONG = 0x6988
+
+# -- PIN CHANGE with the current PIN (Book 3 §6.5.10, P2 01) -----------------------------------
+# Public: P2 01 carries enciphered PIN data holding the current and the new PIN; a successful
+# PIN CHANGE resets the PIN try counter; a PIN check that fails answers 63Cx (x = tries left)
+# and one refused because the counter is 0 answers 6983, as VERIFY does (Book 3 §6.5.12).
+# Ours (the books leave the PIN data to the issuer): the data is the PIN block Visa cards use,
+# as pyemv's public ``VisaCVN22.generate_pin_change_command(current_pin=…)`` builds it:
+# length and digits of the new PIN (control nibble 0, F-filled) XOR bytes 5–8 of the card's
+# AC master key XOR the current PIN's digits zero-filled, enciphered under the SMC session key
+# with a length byte first, padding method 2 always, two-key 3DES in ECB mode
+# (:mod:`hcekit_payment.script_sm`). The card cannot tell a wrong current PIN from other
+# damage to the block: a block that does not unmask to a PIN counts as a wrong current PIN;
+# only framing errors (length byte, padding) answer 6A80 without a try. The PIN a card has
+# until a PIN CHANGE sets one: the TEST PIN 1234.
+INITIAL_PIN = "1234"
+SW_PIN_BLOCKED = 0x6983
+
+# -- UPDATE RECORD (ISO/IEC 7816-4 INS DC, an issuer script command beside Book 3 §6.5's) ------
+# Public: P1 the record number, P2 = SFI << 3 | 100 (ISO/IEC 7816-4, as READ RECORD, Book 3
+# §6.5.11); records of SFI 1–10 are one template 70 (Book 3). Ours: secure messaging format 2
+# as for PUT DATA (CLA 04, the MAC last; CLA 0C, ISO format 1, is not supported: 6E00); every
+# existing record of the files below may be rewritten, none added (6A82 / 6A83 as READ
+# RECORD); a new record that is not one template 70 answers 6A80, one longer than 247 bytes
+# (a short APDU's 255 less the MAC) 6700. The card does not guard its signed data: Book 2
+# gives the card no part in SDA (§5.4: the terminal hashes the records it read), so a change
+# to a record the AFL marks for ODA makes SDA fail, and the ICC certificate's hash (§6.4)
+# DDA/CDA, until the issuer also writes a new SSAD or certificates: SFI 3 (where they are) is
+# updatable for that reason.
+UPDATABLE_SFIS = frozenset({1, 2, 3})

@@ -50,6 +50,9 @@ class ScriptCommand:
     data: bytes = field(default=b"", repr=False)
     #: Encipher *data* with the SMC session key (PIN blocks).
     encipher: bool = False
+    #: PIN CHANGE with the current PIN: (new PIN, current PIN); the issuer builds the PIN
+    #: data from them and the card's AC master key (:func:`script_sm.pin_block_with_current`).
+    pins: tuple[str, str] | None = field(default=None, repr=False)
 
     @classmethod
     def application_block(cls) -> ScriptCommand:
@@ -68,8 +71,20 @@ class ScriptCommand:
         return cls(0x84, 0x24, 0, 0x00)
 
     @classmethod
-    def pin_change(cls, pin: str) -> ScriptCommand:
-        return cls(0x84, 0x24, 0, 0x02, script_sm.pin_block(pin), encipher=True)
+    def pin_change(cls, pin: str, current_pin: str | None = None) -> ScriptCommand:
+        """P2 02 (the new PIN only), or P2 01 when the current PIN is given."""
+        if current_pin is None:
+            return cls(0x84, 0x24, 0, 0x02, script_sm.pin_block(pin), encipher=True)
+        script_sm.check_pin(pin)  # refused here, not when the script is built
+        script_sm.check_pin(current_pin)
+        return cls(0x84, 0x24, 0, 0x01, encipher=True, pins=(pin, current_pin))
+
+    @classmethod
+    def update_record(cls, sfi: int, number: int, record: bytes) -> ScriptCommand:
+        """ISO/IEC 7816-4 UPDATE RECORD: *record* (a template 70) replaces SFI *sfi*'s record."""
+        if not 1 <= sfi <= 30 or not 1 <= number <= 254:
+            raise ValueError(f"UPDATE RECORD names SFI 1–30 and record 1–254, not {sfi}.{number}")
+        return cls(0x04, 0xDC, number, sfi << 3 | 0x04, record)
 
     @classmethod
     def put_data(cls, tag: int, value: bytes) -> ScriptCommand:
@@ -159,7 +174,14 @@ class IssuerHost:
                                     record.cryptogram)
         parts = [tlv(SCRIPT_ID, script_id)]
         for command in commands:
-            data = script_sm.encipher(smc, command.data) if command.encipher else command.data
+            if command.pins is not None:
+                mk_ac = icc_master_key(cvn_from_iad(record.iad), self.imk, record.pan, record.psn)
+                data = script_sm.encipher_counted(smc, script_sm.pin_block_with_current(
+                    mk_ac, *command.pins))
+            elif command.encipher:
+                data = script_sm.encipher(smc, command.data)
+            else:
+                data = command.data
             header = bytes((command.cla, command.ins, command.p1, command.p2,
                             len(data) + script_sm.MAC_LENGTH))
             mac = script_sm.command_mac(smi, header, record.atc, record.cryptogram, data)

@@ -22,6 +22,7 @@ from .card_data import VISA_AID, Personalization
 from .cryptogram import CVN, icc_master_key
 from .keys import derive_icc_master_key_a
 from .layout import oda_static_data
+from .records import forget_records
 from .testdata import (
     DEFAULT_PAN,
     TEST_IMK,
@@ -260,6 +261,7 @@ def save(store: PluginStore, perso: Personalization) -> None:
         store.set(ICC_MK_KEY, perso.icc_mk)
         store.set(ICC_MK_SMI_KEY, perso.icc_mk_smi)
         store.set(ICC_MK_SMC_KEY, perso.icc_mk_smc)
+        forget_records(store)  # UPDATE RECORD's copies belong to the layout being replaced
         if perso.oda is None:
             store.delete(ODA_KEY)
             store.delete(ICC_RSA_KEY)

@@ -31,9 +31,10 @@ Script options (``--option key=value``): ``amount`` (decimal, default
 default, ``decline``, ``offline``), ``imk`` (issuer master key hex, default
 the TEST key), ``capk`` (path of a CAPK JSON export), ``script`` (issuer
 script commands sent after an online approval or decline, comma-separated:
-``block``, ``unblock``, ``card-block``, ``pin-unblock``, ``pin-change:NNNN``,
-``put-data:9F14=05``), ``script_when`` (``after`` the final GENERATE AC,
-template 72, or ``before`` it, template 71).
+``block``, ``unblock``, ``card-block``, ``pin-unblock``,
+``pin-change:NEW[:CURRENT]``, ``put-data:9F14=05``, ``update-record:SFI.RECORD=HEX``),
+``script_when`` (``after`` the final GENERATE AC, template 72, or ``before`` it,
+template 71).
 """
 
 from __future__ import annotations
@@ -528,7 +529,7 @@ def format_receipt(result: PosResult) -> list[str]:
 
 
 def parse_script(text: str) -> list[ScriptCommand]:
-    """``block,pin-change:1234,put-data:9F14=05`` → the issuer script commands."""
+    """``block,pin-change:4321:1234,put-data:9F14=05,update-record:2.1=70…`` → the commands."""
     simple = {"block": ScriptCommand.application_block,
               "unblock": ScriptCommand.application_unblock,
               "card-block": ScriptCommand.card_block,
@@ -539,13 +540,20 @@ def parse_script(text: str) -> list[ScriptCommand]:
         if name in simple and not argument:
             commands.append(simple[name]())
         elif name == "pin-change" and argument:
-            commands.append(ScriptCommand.pin_change(argument))
+            new_pin, _, current = argument.partition(":")
+            commands.append(ScriptCommand.pin_change(new_pin, current or None))
         elif name == "put-data" and "=" in argument:
             tag, value = argument.split("=", 1)
             commands.append(ScriptCommand.put_data(int(tag, 16), bytes.fromhex(value)))
+        elif name == "update-record" and "=" in argument and "." in argument.split("=")[0]:
+            where, value = argument.split("=", 1)
+            sfi, number = where.split(".", 1)
+            commands.append(ScriptCommand.update_record(int(sfi), int(number),
+                                                        bytes.fromhex(value)))
         else:
             raise ValueError(f"script command {item!r}: use block, unblock, card-block, "
-                             "pin-unblock, pin-change:NNNN or put-data:TAG=HEX")
+                             "pin-unblock, pin-change:NEW[:CURRENT], put-data:TAG=HEX or "
+                             "update-record:SFI.RECORD=HEX")
     return commands
 
 
@@ -605,7 +613,8 @@ POS_SCRIPT = TerminalScript(
                     "key)",
         "capk": "CA public keys, the JSON of `hcekit payment capk --json` (default: the TEST CAPK)",
         "script": "issuer script after the online answer: block, unblock, card-block, "
-                  "pin-unblock, pin-change:NNNN, put-data:9F14=05 (comma-separated)",
+                  "pin-unblock, pin-change:NEW[:CURRENT], put-data:9F14=05, "
+                  "update-record:SFI.RECORD=HEX (comma-separated)",
         "script_when": "before or after (default) the final GENERATE AC: template 71 or 72",
     },
 )
