@@ -8,10 +8,6 @@ the card: personalisation stores the UDK only.
 
 from __future__ import annotations
 
-from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.ciphers import Cipher, modes
-from hcekit.sm.mac import DES_BLOCK, tdes_key
 
 __all__ = [
     "BLOCK",
@@ -24,7 +20,9 @@ __all__ = [
     "derive_session_key",
 ]
 
-BLOCK = DES_BLOCK
+#: The DES block (``cryptography`` is imported by the functions that cipher, at the first
+#: transaction: a card starts without it).
+BLOCK = 8
 _FF = b"\xff" * BLOCK
 
 
@@ -35,6 +33,10 @@ def _check_double_length(key: bytes) -> None:
 
 def tdes_encrypt(key: bytes, data: bytes) -> bytes:
     """Two-key 3DES ECB (K1, K2, K1) over whole blocks."""
+    from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
+    from cryptography.hazmat.primitives.ciphers import Cipher, modes
+    from hcekit.sm.mac import tdes_key
+
     _check_double_length(key)
     enc = Cipher(TripleDES(tdes_key(key)), modes.ECB()).encryptor()
     return enc.update(data) + enc.finalize()
@@ -82,6 +84,8 @@ def derive_icc_master_key_b(imk: bytes, pan: str, psn: str = "00") -> bytes:
     if len(pan) <= 16:
         return derive_icc_master_key_a(imk, pan, psn)
     packed = bytes.fromhex(x if len(x) % 2 == 0 else "0" + x)
+    from cryptography.hazmat.primitives import hashes
+
     digest = hashes.Hash(hashes.SHA1())
     digest.update(packed)
     hexed = digest.finalize().hex().upper()
