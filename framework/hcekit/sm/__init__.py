@@ -50,6 +50,7 @@ if TYPE_CHECKING:
         TerminalAuthenticator,
         mutual_authenticate,
     )
+    from .compare import tags_equal
     from .diversify import diversification_input, diversify_aes128
     from .ecdh import (
         EcKeyPair,
@@ -77,7 +78,6 @@ if TYPE_CHECKING:
         scp03_derive,
         x963_kdf,
     )
-    from .compare import tags_equal
     from .mac import aes_cmac, aes_cmac_chained, cmac_subkeys, retail_mac
     from .padding import pad, unpad, zero_pad
     from .session import CardSession, SendSequenceCounter, TerminalSession

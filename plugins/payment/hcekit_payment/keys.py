@@ -8,7 +8,6 @@ the card: personalisation stores the UDK only.
 
 from __future__ import annotations
 
-
 __all__ = [
     "BLOCK",
     "tdes_encrypt",
