@@ -8,6 +8,14 @@ the card: personalisation stores the UDK only.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
+    from cryptography.hazmat.primitives.ciphers import Cipher, modes
+
 __all__ = [
     "BLOCK",
     "tdes_encrypt",
@@ -30,14 +38,22 @@ def _check_double_length(key: bytes) -> None:
         raise ValueError(f"a double-length 3DES key is 16 bytes, got {len(key)}")
 
 
-def tdes_encrypt(key: bytes, data: bytes) -> bytes:
-    """Two-key 3DES ECB (K1, K2, K1) over whole blocks."""
+@cache
+def _tdes_parts() -> tuple[type[Cipher[Any]], type[TripleDES], type[modes.ECB],
+                           Callable[[bytes], bytes]]:
+    """``cryptography``'s 3DES ECB, imported at the first call (not when the card starts)."""
     from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
     from cryptography.hazmat.primitives.ciphers import Cipher, modes
     from hcekit.sm.mac import tdes_key
 
+    return Cipher, TripleDES, modes.ECB, tdes_key
+
+
+def tdes_encrypt(key: bytes, data: bytes) -> bytes:
+    """Two-key 3DES ECB (K1, K2, K1) over whole blocks."""
     _check_double_length(key)
-    enc = Cipher(TripleDES(tdes_key(key)), modes.ECB()).encryptor()
+    cipher, tdes, ecb, tdes_key = _tdes_parts()
+    enc = cipher(tdes(tdes_key(key)), ecb()).encryptor()
     return enc.update(data) + enc.finalize()
 
 
