@@ -19,7 +19,6 @@ which is what a PIV personality wants; choose it with ``--atr 3B80800101``
 
 from __future__ import annotations
 
-import logging
 from functools import reduce
 from operator import xor
 from typing import Any
@@ -27,6 +26,7 @@ from typing import Any
 import pluggy
 
 from .errors import HcekitError, PluginLoadError
+from .logs import get_logger
 
 __all__ = [
     "ATR_NO_HISTORICAL_BYTES",
@@ -39,7 +39,7 @@ __all__ = [
     "plugin_atr",
 ]
 
-log = logging.getLogger("hcekit.atr")
+log = get_logger("hcekit.atr")
 
 #: T0 high nibble 8: only TD1 follows; TD1 = 80: TD2 follows, T=0; TD2 = 01: T=1.
 _PREFIX_TS = 0x3B

@@ -18,7 +18,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import pluggy
 
@@ -31,12 +31,14 @@ from .events import DeactivationReason
 from .logs import get_logger
 from .options import OptionGroup
 from .plugins import PluginSpec, installed_plugins
-from .polling import PollingEvent, PollingFrame, PollingRouter
 from .registry import PluginRegistry, RawExchange
 from .router import Router
 from .routing import routing_select_aid
 from .store import MemoryStore, Store
 from .trace import SecretValues, TraceRecord, is_sensitive
+
+if TYPE_CHECKING:
+    from .polling import PollingEvent, PollingFrame, PollingRouter
 
 __all__ = ["Card", "CardConfig", "routing_select_aid"]
 
@@ -81,10 +83,7 @@ class Card:
         self.secrets = SecretValues()
         self._field = False
         self._closed = False
-        #: Every plugin's polling-loop filters and the tap's observe-mode state (hcekit.polling).
-        self.polling = PollingRouter()
-        self._registry = PluginRegistry(self, self.store, options or {}, ppse=config.ppse,
-                                        polling=self.polling)
+        self._registry = PluginRegistry(self, self.store, options or {}, ppse=config.ppse)
         self._assembler = ResponseAssembler(max_response_data=config.max_response_data,
                                             max_chained_data=config.max_chained_data,
                                             wrong_le=config.wrong_le)
@@ -101,6 +100,15 @@ class Card:
         router = self._router
         self._tracing = self._registry.tracing
         self._exchange = router.exchange_raw_first if self._registry.has_raw else router.exchange
+
+    @property
+    def polling(self) -> PollingRouter:
+        """Every plugin's polling-loop filters and the tap's observe-mode state (hcekit.polling).
+
+        Built when a plugin declares a polling loop or a frame hook, or here on first use: a
+        card without either starts without importing :mod:`hcekit.polling`.
+        """
+        return self._registry.polling_router()
 
     @property
     def config(self) -> CardConfig:
@@ -220,7 +228,8 @@ class Card:
         reason = DeactivationReason(reason)
         was_active = self._field
         self._field = False
-        self.polling.end_tap()
+        if self._registry.polling is not None:
+            self._registry.polling.end_tap()
         sel = self._router.deactivate(reason)
         if was_active or sel is not None:
             self._registry.pm.hook.hcekit_field(card=self, active=False, reason=reason)

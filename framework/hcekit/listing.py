@@ -22,6 +22,7 @@ from .errors import ClaimError, HcekitError, PluginLoadError
 from .options import OptionGroup
 from .plugins import HcekitPluginManager, declared_options, own_hook
 from .polling import PollingRouter
+from .registry import ask_polling_loop
 from .store import MemoryStore
 
 __all__ = ["Listing", "list_plugin"]
@@ -61,7 +62,8 @@ def list_plugin(name: str, plugin: object) -> Listing:
     polling = PollingRouter()
     try:
         claims = tuple(claims_fn(context) or ()) if claims_fn is not None else ()
-        polling.declare(name, context, own_hook(pm, plugin, "hcekit_polling_loop"), None)
+        polling.declare(name, context, ask_polling_loop(
+            name, context, own_hook(pm, plugin, "hcekit_polling_loop")), None)
         polling.rebuild([name])
         started = False
     except HcekitError:

@@ -38,7 +38,7 @@ from dataclasses import dataclass, field, replace
 from enum import IntEnum, StrEnum
 from typing import TYPE_CHECKING, Any
 
-from .errors import ClaimConflictError, ClaimError, HcekitError, PluginLoadError
+from .errors import ClaimConflictError, ClaimError, HcekitError
 from .logs import get_logger
 
 if TYPE_CHECKING:
@@ -420,25 +420,11 @@ class PollingRouter:
 
     # -- the plugins' declarations ------------------------------------------------------
 
-    def declare(self, name: str, ctx: PluginContext, declare: Callable[..., Any] | None,
+    def declare(self, name: str, ctx: PluginContext, loop: PollingLoop | None,
                 hook: FrameHook | None) -> None:
-        """Ask a plugin for its :class:`PollingLoop` (once) and remember its frame hook."""
-        if name in self._entries:
-            return
-        loop = PollingLoop()
-        if declare is not None:
-            try:
-                answer = declare(ctx)
-            except HcekitError:
-                raise
-            except Exception as exc:
-                raise PluginLoadError(f"plugin {name!r} failed in hcekit_polling_loop: "
-                                      f"{exc}") from exc
-            if answer is not None and not isinstance(answer, PollingLoop):
-                raise PluginLoadError(f"plugin {name!r} returned {answer!r} from "
-                                      "hcekit_polling_loop; expected hcekit.polling.PollingLoop")
-            loop = answer or loop
-        self._entries[name] = _Entry(name, ctx, loop, hook)
+        """Remember a plugin's :class:`PollingLoop` (None: nothing declared) and frame hook."""
+        if name not in self._entries:
+            self._entries[name] = _Entry(name, ctx, loop or PollingLoop(), hook)
 
     def rebuild(self, names: Sequence[str]) -> None:
         """Keep the plugins in *names* (registration order); refuse conflicting filters."""

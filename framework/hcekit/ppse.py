@@ -14,7 +14,6 @@ from .context import AppContext, PluginContext
 from .errors import IsoError
 from .markers import hookimpl
 from .sw import SW
-from .tlv import encode
 
 __all__ = ["CORE_OWNER", "PPSE_AID", "PPSE_CLAIM", "PpsePlugin", "core_claims", "ppse_fci"]
 
@@ -38,6 +37,8 @@ TAG_PRIORITY = 0x87
 
 def ppse_fci(claims: list[Claim]) -> bytes:
     """The PPSE FCI for *claims* (payment claims, in routing order)."""
+    from .tlv import encode  # here: a card without payment claims never loads the TLV codec
+
     entries = []
     for claim in claims:
         parts = [encode(TAG_ADF_NAME, claim.aid)]

@@ -10,7 +10,7 @@ exists, conflicts refused. The router reads the routes; it never registers.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .aid import Category, Claim, check_conflicts
 from .atr import plugin_atr
@@ -19,11 +19,13 @@ from .context import CardView, PluginContext
 from .errors import ClaimError, HcekitError, PluginLoadError
 from .options import OptionError, OptionGroup, closest
 from .plugins import HcekitPluginManager, PluginSpec, declared_options, own_hook, resolve_plugins
-from .polling import PollingRouter
 from .ppse import CORE_OWNER, PpsePlugin
 from .store import Store
 
-__all__ = ["PluginRegistry", "RawExchange", "Registered"]
+if TYPE_CHECKING:
+    from .polling import PollingLoop, PollingRouter
+
+__all__ = ["ask_polling_loop", "PluginRegistry", "RawExchange", "Registered"]
 
 #: A raw application's APDU handler: the command as the reader sent it → the response.
 RawExchange = Callable[[bytes], bytes]
@@ -55,9 +57,14 @@ class PluginRegistry:
     """Plugins, their claims and options, and the routes built from them."""
 
     def __init__(self, card: CardView, store: Store, options: Mapping[str, Mapping[str, Any]],
-                 *, ppse: bool, polling: PollingRouter) -> None:
+                 *, ppse: bool) -> None:
         self._card = card
-        self._polling = polling
+        #: The card's polling router, built once a plugin declares a polling loop or a frame
+        #: hook, or a host asks for it (:meth:`polling_router`): until then hcekit.polling
+        #: is not imported.
+        self.polling: PollingRouter | None = None
+        #: Each plugin's answer to ``hcekit_polling_loop`` (asked once per registration).
+        self._loops: dict[str, PollingLoop | None] = {}
         self._store = store
         self._options = dict(options)
         #: Answer SELECT 2PAY.SYS.DDF01 from the payment claims (CardConfig.ppse).
@@ -188,12 +195,32 @@ class PluginRegistry:
         self.has_raw = any(e.raw is not None for e in entries.values())
         self.tracing = bool(self.pm.hook.hcekit_trace.get_hookimpls())
 
-    def _sync_polling(self) -> None:
-        """Each plugin's polling-loop filters and frame hook, to the card's polling router."""
-        for e in self.entries.values():
-            self._polling.declare(e.name, e.ctx, own_hook(self.pm, e.obj, "hcekit_polling_loop"),
-                                  own_hook(self.pm, e.obj, "hcekit_polling_frame"))
-        self._polling.rebuild(list(self.entries))
+    def polling_router(self) -> PollingRouter:
+        """The card's polling router, built (with every plugin's declaration) on first use."""
+        router = self.polling or self._sync_polling(build=True)
+        assert router is not None
+        return router
+
+    def _sync_polling(self, *, build: bool = False) -> PollingRouter | None:
+        """Each plugin's polling-loop filters and frame hook, to the card's polling router
+        (built here when some plugin declares either, or *build*)."""
+        entries = self.entries.values()
+        loops = {e.name: self._loops[e.name] if e.name in self._loops else
+                 ask_polling_loop(e.name, e.ctx, own_hook(self.pm, e.obj, "hcekit_polling_loop"))
+                 for e in entries}
+        self._loops = loops
+        hooks = {e.name: own_hook(self.pm, e.obj, "hcekit_polling_frame") for e in entries}
+        router = self.polling
+        if router is None:
+            if not build and all(v is None for v in (*loops.values(), *hooks.values())):
+                return None  # nothing declared: hcekit.polling stays unimported
+            from .polling import PollingRouter
+
+            router = self.polling = PollingRouter()
+        for e in entries:
+            router.declare(e.name, e.ctx, loops[e.name], hooks[e.name])
+        router.rebuild(list(self.entries))
+        return router
 
     # -- what the card shows ---------------------------------------------------------------
 
@@ -219,3 +246,24 @@ def check_option_targets(options: Mapping[str, object], names: Sequence[str]) ->
             known = ", ".join(n for n in names) or "none"
             raise OptionError(f"option for plugin {target!r}: no such plugin on this card"
                               f"{closest(target, names)} (plugins: {known})")
+
+
+def ask_polling_loop(name: str, ctx: PluginContext,
+                     declare: Callable[..., Any] | None) -> PollingLoop | None:
+    """A plugin's answer to ``hcekit_polling_loop`` (None: it declares nothing), checked."""
+    if declare is None:
+        return None
+    try:
+        answer = declare(ctx)
+    except HcekitError:
+        raise
+    except Exception as exc:
+        raise PluginLoadError(f"plugin {name!r} failed in hcekit_polling_loop: {exc}") from exc
+    if answer is None:
+        return None
+    from .polling import PollingLoop
+
+    if not isinstance(answer, PollingLoop):
+        raise PluginLoadError(f"plugin {name!r} returned {answer!r} from "
+                              "hcekit_polling_loop; expected hcekit.polling.PollingLoop")
+    return answer

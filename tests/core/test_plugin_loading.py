@@ -10,6 +10,7 @@ import json
 import subprocess
 import sys
 from importlib.metadata import entry_points
+from pathlib import Path
 
 import pytest
 from hcekit.errors import PluginLoadError
@@ -86,3 +87,48 @@ def test_every_lazily_exported_name_resolves(package: str) -> None:
         assert getattr(module, name) is not None, f"{package}.{name}"
     with pytest.raises(AttributeError, match="no attribute 'no_such_name'"):
         module.no_such_name  # noqa: B018
+
+
+_COLD_TAP = """
+import json, sys
+from hcekit import Card
+from hcekit.store import open_store
+store = open_store(sys.argv[1])
+only = sys.argv[2].split(",") if sys.argv[2] else None
+with Card.with_installed_plugins(only=only, store=store) as card:
+    card.field_on()
+    sw = card.transceive(bytes.fromhex(sys.argv[3]))[-2:].hex()
+    modules = sorted(sys.modules)
+store.close()
+print(json.dumps({"sw": [sw], "modules": modules}))
+"""
+#: SELECT of the transit application by its DF name (answered 9000 by every card with transit).
+_SELECT_TRANSIT = "00A404000BF04843455452414E53495400"
+
+
+@pytest.mark.parametrize(("only", "heavy"), [
+    ("transit", ["cryptography", "hcekit.polling", "logging"]),
+    ("transit,payment", ["cryptography", "hcekit.polling", "logging"]),
+    ("", ["hcekit.polling", "logging"]),  # every plugin (the access badge reads a certificate)
+])
+def test_a_cold_tap_loads_no_cipher_filter_or_logging_it_does_not_use(
+        only: str, heavy: list[str], tmp_path: Path) -> None:
+    """After the first SELECT on a personalised store: the ciphers wait for the first
+    authentication or transaction, hcekit.polling for a plugin that declares a polling loop,
+    logging for a record that someone could see."""
+    store = str(tmp_path / "card.sqlite")
+    _modules_after(_COLD_TAP, store, only, _SELECT_TRANSIT)  # the empty store is personalised
+    seen = _modules_after(_COLD_TAP, store, only, _SELECT_TRANSIT)
+    assert seen["sw"] == ["9000"]
+    assert [m for m in heavy if m in seen["modules"]] == []
+
+
+def test_the_polling_router_is_built_when_a_host_asks_for_it() -> None:
+    """Nothing declared: ``card.polling`` still works, built on first use, and empty."""
+    from hcekit import Card
+    from hcekit.store import MemoryStore
+
+    with Card.with_installed_plugins(only=["ndef"], store=MemoryStore()) as card:
+        assert card.polling is card.polling
+        assert card.polling.filters() == [] and card.polling.answers_reader()
+        card.field_off()

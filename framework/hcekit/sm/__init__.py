@@ -50,6 +50,7 @@ if TYPE_CHECKING:
         TerminalAuthenticator,
         mutual_authenticate,
     )
+    from .compare import tags_equal
     from .diversify import diversification_input, diversify_aes128
     from .ecdh import (
         EcKeyPair,
@@ -77,7 +78,7 @@ if TYPE_CHECKING:
         scp03_derive,
         x963_kdf,
     )
-    from .mac import aes_cmac, aes_cmac_chained, cmac_subkeys, retail_mac, tags_equal
+    from .mac import aes_cmac, aes_cmac_chained, cmac_subkeys, retail_mac
     from .padding import pad, unpad, zero_pad
     from .session import CardSession, SendSequenceCounter, TerminalSession
     from .suites import AesSuite, CipherSuite, TdesSuite
@@ -179,7 +180,7 @@ __getattr__ = lazy_exports(__name__, {
     "aes_cmac_chained": ".mac",
     "cmac_subkeys": ".mac",
     "retail_mac": ".mac",
-    "tags_equal": ".mac",
+    "tags_equal": ".compare",
     "pad": ".padding",
     "unpad": ".padding",
     "zero_pad": ".padding",

@@ -24,6 +24,7 @@ from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
 from cryptography.hazmat.primitives import cmac
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
+from .compare import tags_equal
 from .padding import pad
 
 __all__ = ["aes_cmac", "aes_cmac_chained", "cmac_subkeys", "retail_mac", "tags_equal", "des_key",
@@ -33,13 +34,6 @@ DES_BLOCK = 8
 AES_BLOCK = 16
 _ZERO_IV8 = bytes(DES_BLOCK)
 _ZERO_IV16 = bytes(AES_BLOCK)
-
-
-def tags_equal(a: bytes, b: bytes) -> bool:
-    """Constant-time comparison of two MAC tags (or any secrets)."""
-    import hmac  # here, not at import: it loads OpenSSL's hashlib, which a cold start can skip
-
-    return hmac.compare_digest(a, b)
 
 
 def aes_cmac(key: bytes, data: bytes, length: int = 16) -> bytes:

@@ -29,7 +29,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import IntEnum
 
-from hcekit.sm import pad, retail_mac, zero_pad
+from hcekit import sm
+from hcekit.sm import pad, zero_pad
 
 from . import assumptions
 from .keys import (
@@ -158,11 +159,11 @@ def application_cryptogram(
     """The 8-byte AC of *cvn* from the card's ICC master key."""
     if cvn is CVN.VISA_10:
         message = data.to_bytes() + aip + atc + cvr_from_iad(iad)
-        return retail_mac(icc_mk, zero_pad(message, BLOCK), padded=True)
+        return sm.retail_mac(icc_mk, zero_pad(message, BLOCK), padded=True)
     if cvn is CVN.MASTERCARD_16:
         key = derive_session_key(icc_mk, atc + bytes(2) + data.unpredictable_number)
         message = data.to_bytes() + aip + atc + cvr_from_iad(iad)
-        return retail_mac(key, pad(message, BLOCK), padded=True)
+        return sm.retail_mac(key, pad(message, BLOCK), padded=True)
     session_key = derive_common_session_key(icc_mk, atc)
     message = data.to_bytes() + aip + atc + iad
-    return retail_mac(session_key, pad(message, BLOCK), padded=True)
+    return sm.retail_mac(session_key, pad(message, BLOCK), padded=True)

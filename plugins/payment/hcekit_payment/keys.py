@@ -8,10 +8,13 @@ the card: personalisation stores the UDK only.
 
 from __future__ import annotations
 
-from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.ciphers import Cipher, modes
-from hcekit.sm.mac import DES_BLOCK, tdes_key
+from collections.abc import Callable
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
+    from cryptography.hazmat.primitives.ciphers import Cipher, modes
 
 __all__ = [
     "BLOCK",
@@ -24,7 +27,9 @@ __all__ = [
     "derive_session_key",
 ]
 
-BLOCK = DES_BLOCK
+#: The DES block (``cryptography`` is imported by the functions that cipher, at the first
+#: transaction: a card starts without it).
+BLOCK = 8
 _FF = b"\xff" * BLOCK
 
 
@@ -33,10 +38,22 @@ def _check_double_length(key: bytes) -> None:
         raise ValueError(f"a double-length 3DES key is 16 bytes, got {len(key)}")
 
 
+@cache
+def _tdes_parts() -> tuple[type[Cipher[Any]], type[TripleDES], type[modes.ECB],
+                           Callable[[bytes], bytes]]:
+    """``cryptography``'s 3DES ECB, imported at the first call (not when the card starts)."""
+    from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
+    from cryptography.hazmat.primitives.ciphers import Cipher, modes
+    from hcekit.sm.mac import tdes_key
+
+    return Cipher, TripleDES, modes.ECB, tdes_key
+
+
 def tdes_encrypt(key: bytes, data: bytes) -> bytes:
     """Two-key 3DES ECB (K1, K2, K1) over whole blocks."""
     _check_double_length(key)
-    enc = Cipher(TripleDES(tdes_key(key)), modes.ECB()).encryptor()
+    cipher, tdes, ecb, tdes_key = _tdes_parts()
+    enc = cipher(tdes(tdes_key(key)), ecb()).encryptor()
     return enc.update(data) + enc.finalize()
 
 
@@ -82,6 +99,8 @@ def derive_icc_master_key_b(imk: bytes, pan: str, psn: str = "00") -> bytes:
     if len(pan) <= 16:
         return derive_icc_master_key_a(imk, pan, psn)
     packed = bytes.fromhex(x if len(x) % 2 == 0 else "0" + x)
+    from cryptography.hazmat.primitives import hashes
+
     digest = hashes.Hash(hashes.SHA1())
     digest.update(packed)
     hexed = digest.finalize().hex().upper()

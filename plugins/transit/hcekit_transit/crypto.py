@@ -16,9 +16,12 @@ checksums are compared with :func:`hcekit.sm.tags_equal`.
 from __future__ import annotations
 
 import zlib
+from typing import TYPE_CHECKING
 
-from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-from hcekit.sm import aes_cmac_chained, cmac_subkeys, diversify_aes128, tags_equal
+from hcekit.sm import tags_equal
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.ciphers import Cipher, modes
 
 __all__ = [
     "BLOCK",
@@ -50,13 +53,20 @@ def rotate_left(data: bytes) -> bytes:
     return data[1:] + data[:1]
 
 
+def _aes_cbc(key: bytes, iv: bytes) -> Cipher[modes.CBC]:
+    """AES-CBC; ``cryptography`` is imported at the first authentication, not at card start."""
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+    return Cipher(algorithms.AES(key), modes.CBC(iv))
+
+
 def aes_cbc_encrypt(key: bytes, iv: bytes, data: bytes) -> bytes:
-    enc = Cipher(algorithms.AES(key), modes.CBC(iv)).encryptor()
+    enc = _aes_cbc(key, iv).encryptor()
     return enc.update(data) + enc.finalize()
 
 
 def aes_cbc_decrypt(key: bytes, iv: bytes, data: bytes) -> bytes:
-    dec = Cipher(algorithms.AES(key), modes.CBC(iv)).decryptor()
+    dec = _aes_cbc(key, iv).decryptor()
     return dec.update(data) + dec.finalize()
 
 
@@ -67,6 +77,8 @@ def session_key(rnd_a: bytes, rnd_b: bytes) -> bytes:
 
 def diversify_key(master_key: bytes, uid: bytes, aid: bytes, system_identifier: bytes) -> bytes:
     """AN10922 AES-128 diversification with M = UID ‖ AID ‖ system identifier."""
+    from hcekit.sm import diversify_aes128
+
     return diversify_aes128(master_key, uid + aid + system_identifier)
 
 
@@ -77,19 +89,26 @@ class SessionCipher:
     process the same commands and responses in the same order.
     """
 
-    __slots__ = ("_alg", "_key", "_subkeys", "iv")
+    __slots__ = ("_alg", "_cbc", "_chained", "_cipher", "_key", "_subkeys", "iv")
 
     def __init__(self, key: bytes) -> None:
+        # cryptography is loaded at the first authentication, not when the card starts
+        from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+        from hcekit.sm import aes_cmac_chained, cmac_subkeys
+
         if len(key) != BLOCK:
             raise ValueError(f"an AES-128 session key is 16 bytes, got {len(key)}")
         self._key = key
         self._alg = algorithms.AES(key)
+        self._cipher = Cipher
+        self._cbc = modes.CBC
         self.iv = ZERO_IV
         self._subkeys = cmac_subkeys(key)
+        self._chained = aes_cmac_chained
 
     def cmac(self, data: bytes) -> bytes:
         """Full 16-byte CMAC of *data* started from the session IV; the IV becomes the CMAC."""
-        tag = aes_cmac_chained(self._key, data, self.iv, subkeys=self._subkeys)
+        tag = self._chained(self._key, data, self.iv, subkeys=self._subkeys)
         self.iv = tag
         return tag
 
@@ -99,7 +118,7 @@ class SessionCipher:
 
     def encrypt(self, data: bytes) -> bytes:
         """AES-CBC from the session IV; the IV becomes the last ciphertext block."""
-        enc = Cipher(self._alg, modes.CBC(self.iv)).encryptor()
+        enc = self._cipher(self._alg, self._cbc(self.iv)).encryptor()
         out = enc.update(data) + enc.finalize()
         self.iv = out[-BLOCK:]
         return out
@@ -108,7 +127,7 @@ class SessionCipher:
         """AES-CBC decryption from the session IV; the IV becomes the last ciphertext block."""
         if not data or len(data) % BLOCK:
             raise ValueError(f"ciphertext is {len(data)} bytes, not a positive multiple of 16")
-        dec = Cipher(self._alg, modes.CBC(self.iv)).decryptor()
+        dec = self._cipher(self._alg, self._cbc(self.iv)).decryptor()
         out = dec.update(data) + dec.finalize()
         self.iv = data[-BLOCK:]
         return out

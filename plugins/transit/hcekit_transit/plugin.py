@@ -32,7 +32,6 @@ from hcekit.events import DeactivationReason
 from hcekit.options import OptionGroup
 
 from .constants import DEFAULT_BALANCE, DEFAULT_MAX_BALANCE, PICC_DF_NAME, TRANSIT_DF_NAME
-from .gates import polling_loop
 from .instructions import SENSITIVE_INS
 from .model import PICC_AID
 from .persist import CardStore
@@ -124,7 +123,11 @@ class TransitPlugin:
 
     @hookimpl
     def hcekit_polling_loop(self, plugin: PluginContext) -> PollingLoop | None:
-        return polling_loop(bool(plugin.options.get("gates_only", False)))
+        if not plugin.options.get("gates_only", False):
+            return None  # declares nothing, and hcekit.polling stays unimported
+        from .gates import polling_loop
+
+        return polling_loop(True)
 
     @hookimpl
     def hcekit_select(self, app: AppContext, command: CommandApdu) -> None:
