@@ -93,6 +93,8 @@ def is_sensitive(command: bytes, response: bytes, secrets: SecretValues | None =
 
 @dataclass(frozen=True, slots=True)
 class TraceRecord:
+    """One exchange as a trace keeps it: command, answer, what was selected after it."""
+
     command: bytes
     response: bytes
     #: DF name of the selected application after the exchange (None: nothing selected).

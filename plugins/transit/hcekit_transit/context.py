@@ -41,6 +41,8 @@ class CardControl(Protocol):
 
 @dataclass
 class CommandContext:
+    """One DESFire command as its handler sees it: the instruction, its data, the level."""
+
     ins: int
     data: bytes
     level: Level

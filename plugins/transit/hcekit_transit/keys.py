@@ -32,6 +32,8 @@ ROLE_KEY_NUMBERS = {"app_master": 0, "validator": 1, "topup": 2, "inspector": 3}
 
 @dataclass(frozen=True, repr=False)
 class IssuerKeys:
+    """The issuer's five AES-128 keys for one card: the PICC master and the application's four roles."""
+
     picc: bytes
     app_master: bytes
     validator: bytes

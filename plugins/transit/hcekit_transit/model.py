@@ -86,6 +86,8 @@ class DataFile:
 
 @dataclass(frozen=True)
 class ValueFile:
+    """Value file: a bounded counter with credit, debit and limited credit."""
+
     comm: CommMode
     access: AccessRights
     lower: int
@@ -120,6 +122,8 @@ DesfireFile = DataFile | ValueFile | RecordFile
 
 @dataclass(frozen=True)
 class Application:
+    """One DESFire application: its keys, settings, files and ISO DF name."""
+
     aid: bytes
     key_settings: int
     keys: tuple[bytes, ...]
