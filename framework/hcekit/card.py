@@ -34,8 +34,8 @@ from .plugins import PluginSpec, installed_plugins
 from .registry import PluginRegistry, RawExchange
 from .router import Router
 from .routing import routing_select_aid
+from .sensitivity import SecretValues, is_sensitive
 from .store import MemoryStore, Store
-from .trace import SecretValues, TraceRecord, is_sensitive
 
 if TYPE_CHECKING:
     from .polling import PollingEvent, PollingFrame, PollingRouter
@@ -279,6 +279,8 @@ class Card:
         """
         if not self._tracing:
             return self._exchange(raw)
+        from .trace import TraceRecord  # only a traced card pays for the trace module
+
         assembler = self._assembler
         # GET RESPONSE parts of a sensitive answer are as sensitive as its first part
         chained_sensitive = assembler.pending is not None and assembler.pending_sensitive

@@ -20,7 +20,7 @@ from .store import PluginStore
 if TYPE_CHECKING:
     import logging
 
-    from .trace import SecretValues
+    from .sensitivity import SecretValues
 
 __all__ = ["AppContext", "CardView", "PluginContext"]
 

@@ -55,9 +55,8 @@ partial name; first/next occurrence (P2) walks the matches in the one order
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from enum import Enum, IntEnum
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from .apdu import (
     CLA_CHAINING,
@@ -135,24 +134,25 @@ class Effect(Enum):
     PROCESS = "the plugin's hcekit_process"
 
 
-@dataclass(frozen=True)
-class StateSet:
-    """A row's state column: its words and which (selection, transfer) it covers."""
+class StateSet(NamedTuple):
+    """A row's state column: its words and which (selection, transfer) it covers.
+
+    The table's types are named tuples, not dataclasses: every cold start
+    builds them, and a named tuple class costs a fraction of a frozen dataclass.
+    """
 
     text: str
     holds: Callable[[Selection, Transfer], bool]
 
 
-@dataclass(frozen=True)
-class KindSet:
+class KindSet(NamedTuple):
     """A row's command column: its words and the kinds it covers."""
 
     text: str
     members: frozenset[Kind | RawKind]
 
 
-@dataclass(frozen=True)
-class Row:
+class Row(NamedTuple):
     """One rule: in *state*, a command of *command*'s kinds gets *effect*."""
 
     state: StateSet

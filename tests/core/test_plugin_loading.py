@@ -107,15 +107,15 @@ _SELECT_TRANSIT = "00A404000BF04843455452414E53495400"
 
 
 @pytest.mark.parametrize(("only", "heavy"), [
-    ("transit", ["cryptography", "hcekit.polling", "logging"]),
-    ("transit,payment", ["cryptography", "hcekit.polling", "logging"]),
-    ("", ["hcekit.polling", "logging"]),  # every plugin (the access badge reads a certificate)
+    ("transit", ["cryptography", "hcekit.polling", "hcekit.trace", "logging", "zlib"]),
+    ("transit,payment", ["cryptography", "hcekit.polling", "hcekit.trace", "logging"]),
+    ("", ["hcekit.polling", "hcekit.trace", "logging"]),  # every plugin (the access badge reads a certificate)
 ])
 def test_a_cold_tap_loads_no_cipher_filter_or_logging_it_does_not_use(
         only: str, heavy: list[str], tmp_path: Path) -> None:
     """After the first SELECT on a personalised store: the ciphers wait for the first
     authentication or transaction, hcekit.polling for a plugin that declares a polling loop,
-    logging for a record that someone could see."""
+    hcekit.trace for an observer, logging for a record that someone could see."""
     store = str(tmp_path / "card.sqlite")
     _modules_after(_COLD_TAP, store, only, _SELECT_TRANSIT)  # the empty store is personalised
     seen = _modules_after(_COLD_TAP, store, only, _SELECT_TRANSIT)

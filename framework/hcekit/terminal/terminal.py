@@ -26,8 +26,8 @@ from contextlib import contextmanager
 from ..apdu import INS_GET_RESPONSE, CommandApdu, ResponseApdu
 from ..errors import HcekitError
 from ..polling import FrameType, PollingFrame, PollingUnsupportedError
+from ..sensitivity import SecretValues, carries_reference_data
 from ..sw import SW, describe
-from ..trace import SecretValues, carries_reference_data
 from .transport import Transport
 
 __all__ = ["Terminal", "TerminalError"]

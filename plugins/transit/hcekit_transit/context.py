@@ -9,8 +9,7 @@ session requires) or raise :class:`~.status.DesfireError`.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Protocol, TypeVar
+from typing import NamedTuple, Protocol, TypeVar
 
 from .levels import Level
 from .model import Application, DataFile, DesfireFile, RecordFile, ValueFile
@@ -39,8 +38,7 @@ class CardControl(Protocol):
     def random(self, length: int) -> bytes: ...
 
 
-@dataclass
-class CommandContext:
+class CommandContext(NamedTuple):
     """One DESFire command as its handler sees it: the instruction, its data, the level."""
 
     ins: int

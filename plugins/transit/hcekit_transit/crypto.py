@@ -15,7 +15,6 @@ checksums are compared with :func:`hcekit.sm.tags_equal`.
 
 from __future__ import annotations
 
-import zlib
 from typing import TYPE_CHECKING
 
 from hcekit.sm import tags_equal
@@ -44,7 +43,12 @@ _FULL = 0xFFFFFFFF
 
 
 def crc32(data: bytes) -> bytes:
-    """DESFire EV1 CRC32: IEEE 802.3 polynomial, preset FFFFFFFF, no final XOR, LSB first."""
+    """DESFire EV1 CRC32: IEEE 802.3 polynomial, preset FFFFFFFF, no final XOR, LSB first.
+
+    ``zlib`` is imported here, at the first enciphered command, not at card start.
+    """
+    import zlib
+
     return (_FULL ^ zlib.crc32(data)).to_bytes(4, "little")
 
 

@@ -7,8 +7,6 @@ show the committed contents.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from .access import file_mode
 from .context import CommandContext, Reply, file_of_type, need_length, u24
 from .model import DataFile, FileType
@@ -50,6 +48,6 @@ def write_data(cmd: CommandContext) -> Reply:
     if f.type is FileType.BACKUP:
         cmd.pending.write(fid, offset, payload)
     else:
-        new = replace(f, data=f.data[:offset] + payload + f.data[offset + length:])
-        cmd.store.save(apps=[replace(app, files={**app.files, fid: new})])
+        new = f._replace(data=f.data[:offset] + payload + f.data[offset + length:])
+        cmd.store.save(apps=[app._replace(files={**app.files, fid: new})])
     return cmd.session.reply(b"")

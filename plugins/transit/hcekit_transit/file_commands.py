@@ -8,8 +8,6 @@ count (record files). Numbers are little-endian.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from .access import KS_FREE_CREATE_DELETE, KS_FREE_LISTING, require_master_unless
 from .card_commands import CAPACITY, used_bytes
 from .context import CommandContext, Reply, lookup_file, need_length, s32, u24
@@ -85,7 +83,7 @@ def _add_file(cmd: CommandContext, app: Application, fid: int, f: DesfireFile, s
     if size > CAPACITY - used_bytes(cmd.store.apps()):
         raise DesfireError(DfStatus.OUT_OF_EEPROM, f"{size} bytes do not fit")
     cmd.session.in_plain(cmd.ins, cmd.data)
-    cmd.store.save(apps=[replace(app, files={**app.files, fid: f})])
+    cmd.store.save(apps=[app._replace(files={**app.files, fid: f})])
     return cmd.session.reply(b"")
 
 
@@ -139,5 +137,5 @@ def delete_file(cmd: CommandContext) -> Reply:
     files = dict(app.files)
     del files[fid]
     cmd.pending.forget(fid)
-    cmd.store.save(apps=[replace(app, files=files)])
+    cmd.store.save(apps=[app._replace(files=files)])
     return cmd.session.reply(b"")

@@ -12,8 +12,6 @@ card holds no copy that could overwrite a newer commit.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from .access import CHANGE_KEY_FROZEN, CHANGE_KEY_SAME, KS_ALLOW_CHANGE_MK
 from .model import KEY_TYPE_AES, KEY_TYPE_MASK, PICC_AID, Application, DesfireFile, Picc
 from .persist import CardStore
@@ -103,10 +101,10 @@ class PiccLevel(Level):
         return 0
 
     def set_key(self, key_no: int, key: bytes, version: int) -> None:
-        self.store.save(picc=replace(self.picc, master_key=key, master_key_version=version))
+        self.store.save(picc=self.picc._replace(master_key=key, master_key_version=version))
 
     def set_key_settings(self, settings: int) -> None:
-        self.store.save(picc=replace(self.picc, key_settings=settings))
+        self.store.save(picc=self.picc._replace(key_settings=settings))
 
 
 class ApplicationLevel(Level):
@@ -157,10 +155,10 @@ class ApplicationLevel(Level):
     def set_key(self, key_no: int, key: bytes, version: int) -> None:
         keys, versions = list(self.app.keys), list(self.app.key_versions)
         keys[key_no], versions[key_no] = key, version
-        self.store.save(apps=[replace(self.app, keys=tuple(keys), key_versions=tuple(versions))])
+        self.store.save(apps=[self.app._replace(keys=tuple(keys), key_versions=tuple(versions))])
 
     def set_key_settings(self, settings: int) -> None:
-        self.store.save(apps=[replace(self.app, key_settings=settings)])
+        self.store.save(apps=[self.app._replace(key_settings=settings)])
 
 
 def load_level(store: CardStore, aid: bytes) -> Level:

@@ -1,16 +1,19 @@
 """The DESFire object model: PICC, applications, keys, files — immutable values.
 
-Every change builds new objects (``dataclasses.replace``); the engine writes
+Every change builds new objects (``_replace``); the engine writes
 the new application to the store inside one transaction and only then swaps
 it in, so memory and store never disagree and a torn write leaves the old
 state. Multi-byte numbers follow DESFire: little-endian on the wire.
+
+The values are ``NamedTuple`` classes rather than frozen dataclasses: the card
+builds this module on every cold start, and a named tuple class is created
+several times faster (one generated function instead of six; issue 29).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from enum import IntEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 __all__ = [
     "CommMode", "FileType", "AccessRights", "DataFile", "ValueFile", "RecordFile", "DesfireFile",
@@ -51,8 +54,7 @@ class FileType(IntEnum):
     CYCLIC_RECORD = 0x04
 
 
-@dataclass(frozen=True)
-class AccessRights:
+class AccessRights(NamedTuple):
     """Four key numbers (0..D), FREE (E) or NEVER (F); wire form 2 bytes little-endian."""
 
     read: int
@@ -70,8 +72,7 @@ class AccessRights:
         return v.to_bytes(2, "little")
 
 
-@dataclass(frozen=True)
-class DataFile:
+class DataFile(NamedTuple):
     """Standard (written at once) or backup (written on commit) data file."""
 
     type: FileType
@@ -84,8 +85,7 @@ class DataFile:
         return len(self.data)
 
 
-@dataclass(frozen=True)
-class ValueFile:
+class ValueFile(NamedTuple):
     """Value file: a bounded counter with credit, debit and limited credit."""
 
     comm: CommMode
@@ -100,8 +100,7 @@ class ValueFile:
     type: FileType = FileType.VALUE
 
 
-@dataclass(frozen=True)
-class RecordFile:
+class RecordFile(NamedTuple):
     """Linear or cyclic record file; ``records`` oldest first."""
 
     type: FileType
@@ -120,15 +119,14 @@ class RecordFile:
 DesfireFile = DataFile | ValueFile | RecordFile
 
 
-@dataclass(frozen=True)
-class Application:
+class Application(NamedTuple):
     """One DESFire application: its keys, settings, files and ISO DF name."""
 
     aid: bytes
     key_settings: int
     keys: tuple[bytes, ...]
     key_versions: tuple[int, ...]
-    files: dict[int, DesfireFile] = field(default_factory=dict)
+    files: dict[int, DesfireFile]
     df_name: bytes = b""
 
     @property
@@ -136,8 +134,7 @@ class Application:
         return len(self.keys)
 
 
-@dataclass(frozen=True)
-class Picc:
+class Picc(NamedTuple):
     """PICC level: the card master key and the card identity."""
 
     uid: bytes

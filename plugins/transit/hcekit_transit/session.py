@@ -11,7 +11,7 @@ AuthenticateAES end the session (the card forgets the key).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from hcekit.sm import zero_pad
 
@@ -41,8 +41,7 @@ def enciphered_length(plain_length: int) -> int:
     return len(zero_pad(bytes(plain_length + _CRC_LENGTH), BLOCK))
 
 
-@dataclass
-class _PendingAuth:
+class _PendingAuth(NamedTuple):
     """Between the two passes of AuthenticateAES: the card's RndB and its challenge."""
 
     key_no: int

@@ -11,7 +11,7 @@ between is kept (and a commit that would break a limit is refused).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import TypeVar
 
 from .model import Application, DataFile, DesfireFile, RecordFile, ValueFile
@@ -57,13 +57,13 @@ class PendingChanges:
         data = f.data
         for offset, chunk in self.writes.get(fid, ()):
             data = data[:offset] + chunk + data[offset + len(chunk):]
-        return replace(f, data=data)
+        return f._replace(data=data)
 
     def value_view(self, fid: int, f: ValueFile) -> ValueFile:
-        return replace(f, value=f.value + self.value_deltas.get(fid, 0))
+        return f._replace(value=f.value + self.value_deltas.get(fid, 0))
 
     def records_view(self, fid: int, f: RecordFile) -> RecordFile:
-        return replace(f, records=()) if fid in self.cleared else f
+        return f._replace(records=()) if fid in self.cleared else f
 
     # -- recording changes ---------------------------------------------------------------------
 
@@ -91,17 +91,17 @@ class PendingChanges:
         for fid in self.value_deltas:
             files[fid] = _within_limits(fid, self.value_view(fid, _file(files, fid, ValueFile)))
         for fid in self.cleared:
-            files[fid] = replace(_file(files, fid, RecordFile), records=())
+            files[fid] = _file(files, fid, RecordFile)._replace(records=())
         for fid, record in self.new_records.items():
             rf = _file(files, fid, RecordFile)
-            files[fid] = replace(rf, records=(*rf.records, bytes(record))[-rf.capacity:])
+            files[fid] = rf._replace(records=(*rf.records, bytes(record))[-rf.capacity:])
         for fid, debited in self.debited.items():
             vf = _file(files, fid, ValueFile)
             if vf.limited_credit_enabled:
-                files[fid] = replace(vf, limited_credit_value=debited)
+                files[fid] = vf._replace(limited_credit_value=debited)
         for fid in self.limited_credit_used:
-            files[fid] = replace(_file(files, fid, ValueFile), limited_credit_value=0)
-        return replace(app, files=files)
+            files[fid] = _file(files, fid, ValueFile)._replace(limited_credit_value=0)
+        return app._replace(files=files)
 
 
 def _file(files: dict[int, DesfireFile], fid: int, kind: type[F]) -> F:
