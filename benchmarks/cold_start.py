@@ -20,9 +20,8 @@ per store, later runs read the store.
 
 Goals (issue 29), warm bytecode: one-plugin card <= 2x the cryptography
 floor; every plugin <= 3x. Last measured (2 shared vCPUs, 20 runs): ndef
-1.8x, transit 2.2x (missed: the core, the DESFire model's dataclasses and the
-store's JSON), every plugin 2.8x; none of them imports ``cryptography``,
-``logging`` or ``hcekit.polling`` before the first answer.
+1.75x, transit 1.95x, every plugin 2.6x; none of them imports ``cryptography``,
+``logging``, ``hcekit.polling`` or ``hcekit.trace`` before the first answer.
 
     python benchmarks/cold_start.py [--runs 20] [--no-cold-cache]
 """
