@@ -109,7 +109,8 @@ _SELECT_TRANSIT = "00A404000BF04843455452414E53495400"
 @pytest.mark.parametrize(("only", "heavy"), [
     ("transit", ["cryptography", "hcekit.polling", "hcekit.trace", "logging", "zlib"]),
     ("transit,payment", ["cryptography", "hcekit.polling", "hcekit.trace", "logging"]),
-    ("", ["hcekit.polling", "hcekit.trace", "logging"]),  # every plugin (the access badge reads a certificate)
+    # every plugin (the access badge reads a certificate, so cryptography loads)
+    ("", ["hcekit.polling", "hcekit.trace", "logging"]),
 ])
 def test_a_cold_tap_loads_no_cipher_filter_or_logging_it_does_not_use(
         only: str, heavy: list[str], tmp_path: Path) -> None:
