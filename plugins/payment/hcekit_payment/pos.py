@@ -28,8 +28,8 @@ Script options (``--option key=value``): ``amount`` (decimal, default
 12.34), ``currency`` / ``country`` (ISO numeric, default 0840), ``flow``
 (``generate-ac`` default, or ``qvsdc``: cryptogram in the GPO answer),
 ``request`` (``arqc`` default, ``tc``, ``aac``), ``online`` (``approve``
-default, ``decline``, ``offline``), ``imk`` (issuer master key hex, default
-the TEST key), ``capk`` (path of a CAPK JSON export), ``script`` (issuer
+default, ``decline``, ``offline``), ``imk-file`` (a file holding the issuer
+master key in hex, default the TEST key; never on the command line), ``capk`` (path of a CAPK JSON export), ``script`` (issuer
 script commands sent after an online approval or decline, comma-separated:
 ``block``, ``unblock``, ``card-block``, ``pin-unblock``,
 ``pin-change:NEW[:CURRENT]``, ``put-data:9F14=05``, ``update-record:SFI.RECORD=HEX``),
