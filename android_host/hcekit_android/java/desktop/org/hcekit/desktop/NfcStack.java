@@ -383,7 +383,7 @@ public final class NfcStack {
                         matching.add(record);
                     }
                 }
-                // several services match: RegisteredAidCache decides, else the first (:602-611)
+                // several services match: RegisteredAidCache decides, else the first (A16 :621-631)
                 ServiceRecord match = matching.size() > 1 ? resolvePollingConflict(matching)
                         : matching.isEmpty() ? null : matching.get(0);
                 if (match != null) {
@@ -784,7 +784,7 @@ public final class NfcStack {
     /**
      * The field has been gone for {@link #FIELD_OFF_IDLE_DELAY_MS}: frames held for
      * a binding are dropped and the active service forgotten, without telling it
-     * (A16 returnToIdleStateLocked, HostEmulationManager.java:1494-1501).
+     * (A16 returnToIdleStateLocked, HostEmulationManager.java:1494-1501; it unbinds nothing).
      */
     private void returnToIdle() {
         Log.d(TAG, "Have been outside field, returning to idle state");
