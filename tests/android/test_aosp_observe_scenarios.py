@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 from hcekit import Category, Claim, DeactivationReason, PluginContext, hookimpl
 from hcekit.polling import Decision, FrameType, PollingFilter, PollingFrame, PollingLoop
+from hcekit_android.manifest import ANDROID_NS
 from hcekit_android.observe import encode_frames
 
 from .android_plugins import PAY_AID, PROBE_AID, Probe
@@ -74,12 +75,11 @@ class Watcher(Probe):
 def install_with_filters(phone: Any, package: str, *, exact: Sequence[bytes] = (),
                          auto_transact: bool = False, payment: bool = False) -> str:
     """Another app's service with polling-loop filters in its service XML; its component."""
-    a = 'xmlns:android="http://schemas.android.com/apk/res/android"'
     auto = "true" if auto_transact else "false"
     filters = "".join(f'<polling-loop-filter android:name="{f.hex().upper()}" '
                       f'android:autoTransact="{auto}"/>' for f in exact)
     category, aid = ("payment", "A0000000999902") if payment else ("other", "F0AABBCCDD0201")
-    xml = (f'<host-apdu-service {a} android:description="x">'
+    xml = (f'<host-apdu-service xmlns:android="{ANDROID_NS}" android:description="x">'
            f'<aid-group android:category="{category}" android:description="x">'
            f'<aid-filter android:name="{aid}"/></aid-group>{filters}</host-apdu-service>')
     phone.installService(package, OTHER_CLASS, xml, "")
@@ -95,7 +95,7 @@ def poll(stack: Any, *frames: PollingFrame, wait: bool = True) -> None:
         stack.pollNoWait(len(frames), encoded)
 
 
-def other_app_calls(jvm: SimpleNamespace) -> list[str]:
+def other_app_calls() -> list[str]:
     """What other apps' services were given: one line per processPollingFrames call."""
     from jnius import autoclass
 
@@ -118,7 +118,7 @@ def test_each_apps_filter_brings_it_its_own_frames(
     poll(stack, PollingFrame.custom(DOOR))
     poll(stack, PollingFrame.custom(GATE))
     settle(jvm, stack)
-    assert other_app_calls(jvm) == [f"U:{DOOR.hex().upper()}"]  # the exact filter's frame
+    assert other_app_calls() == [f"U:{DOOR.hex().upper()}"]  # the exact filter's frame
     assert custom_frames(watcher) == [(GATE, False)]  # the pattern's frame, and only that one
 
 
@@ -133,7 +133,7 @@ def test_a_shared_filter_goes_to_the_service_preferred_in_front_and_transacts(
     poll(stack, ON, PollingFrame.custom(GATE))
     settle(jvm, stack)
     assert custom_frames(watcher) == [(GATE, True)], "ours, marked as having left observe mode"
-    assert other_app_calls(jvm) == []
+    assert other_app_calls() == []
     assert not phone.observeModeEnabled()
     assert answer(stack, select(PROBE_AID)) == OK  # the reader is let through for this tap
     stack.fieldOff()
@@ -149,7 +149,7 @@ def test_without_a_preference_the_role_holder_gets_a_shared_filter(
     assert phone.getPreferredService() is None
     poll(stack, PollingFrame.custom(GATE))
     settle(jvm, stack)
-    assert other_app_calls(jvm) == [f"U:{GATE.hex().upper()}"]
+    assert other_app_calls() == [f"U:{GATE.hex().upper()}"]
     assert custom_frames(watcher) == []
 
 
@@ -163,7 +163,7 @@ def test_polling_frames_reach_the_bound_payment_service_in_one_call(
     assert phone.service(HOLDER_SERVICE).isRunning()
     poll(stack, ON, ON, OFF, OFF)
     settle(jvm, stack)
-    assert other_app_calls(jvm) == ["O O X X"]
+    assert other_app_calls() == ["O O X X"]
     assert watcher.frames == []
 
 
@@ -224,7 +224,7 @@ def test_frames_for_the_payment_service_wait_for_its_binding(
         phone.releaseMainThread()
     settle(jvm, stack)
     assert record.isRunning(), "bound all the same"
-    assert other_app_calls(jvm) == (["U:42 X"] if in_time else [])
+    assert other_app_calls() == (["U:42 X"] if in_time else [])
 
 
 # -- what cancels the return to idle -------------------------------------------------------------
