@@ -228,7 +228,7 @@ public final class NfcStack {
 
     /**
      * Tests: let *millis* pass on Robolectric's clock (the NFC thread's delayed
-     * work, such as the return to idle, runs when due), then wait for both threads.
+     * work, such as the return to idle, runs when due); waits for the NFC thread only.
      */
     public void advanceClock(long millis) throws InterruptedException {
         barrier(looper);
