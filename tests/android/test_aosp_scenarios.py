@@ -5,7 +5,8 @@ RegisteredAidCacheTest or PreferredServicesTest (Android 16 NFC module) shows
 an app or a reader, and checks it through the real framework: the reader
 sends APDUs through ``stack``, apps register through ``AndroidHost`` and the
 real ``CardEmulation``. docs/android-aosp-cases.md maps every case to its
-scenario here, or says why it does not apply; the last tests check that table
+scenario here (the observe-mode cases: test_aosp_observe_scenarios.py), or
+says why it does not apply; the last tests check that table
 against tests/android/aosp_cases.txt (the case names, with their source commit).
 
 A scenario the model cannot pass yet is a strict xfail naming what is missing

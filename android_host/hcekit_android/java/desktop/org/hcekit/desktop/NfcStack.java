@@ -119,6 +119,13 @@ public final class NfcStack {
     private ComponentName heldFramesFor;
     private boolean enableObserveModeAfterTransaction;
     private final AtomicInteger screenOffRefusals = new AtomicInteger();
+    /**
+     * How long after the field goes (or a polling loop ends on an OFF frame) the
+     * NFC service forgets the tap, unless an activation, data or more frames come
+     * first (A16 HostEmulationManager.java:122, :240-248, :555-561).
+     */
+    static final long FIELD_OFF_IDLE_DELAY_MS = 2000;
+    private final Runnable returnToIdle = this::returnToIdle;
 
     NfcStack(Phone phone) {
         this.phone = phone;
@@ -159,6 +166,8 @@ public final class NfcStack {
                 }
                 return;
             }
+            // an activation and every APDU cancel the return to idle (A16 :796, :835)
+            handler.removeCallbacks(returnToIdle);
             if (state == State.IDLE) {
                 state = State.W4_SELECT;  // onHostEmulationActivated: ISO-DEP is up
             }
@@ -194,6 +203,37 @@ public final class NfcStack {
         synchronized (readerLock) {
             return lastSubmitted != null && lastSubmitted.peek() != null;
         }
+    }
+
+    /**
+     * The controller reports the reader's field on or off without an ISO-DEP
+     * (de)activation: in observe mode nothing was activated, or the field
+     * flickered. Off: the tap is forgotten {@link #FIELD_OFF_IDLE_DELAY_MS}
+     * later unless the reader comes back first (A16 onFieldChangeDetected,
+     * HostEmulationManager.java:774-778). Waits for the NFC thread.
+     */
+    public void fieldChange(boolean on) throws InterruptedException {
+        if (phone.apiLevel < Phone.OBSERVE_MODE_API) {
+            Log.i(TAG, "no field events below API " + Phone.OBSERVE_MODE_API);
+            return;
+        }
+        handler.post(() -> {
+            handler.removeCallbacks(returnToIdle);
+            if (!on) {
+                handler.postDelayed(returnToIdle, FIELD_OFF_IDLE_DELAY_MS);
+            }
+        });
+        barrier(looper);  // the app's main thread may be held (Phone.holdMainThread)
+    }
+
+    /**
+     * Tests: let *millis* pass on Robolectric's clock (the NFC thread's delayed
+     * work, such as the return to idle, runs when due); waits for the NFC thread only.
+     */
+    public void advanceClock(long millis) throws InterruptedException {
+        barrier(looper);
+        org.robolectric.shadows.ShadowSystemClock.advanceBy(java.time.Duration.ofMillis(millis));
+        barrier(looper);  // not the main thread: a test may hold it
     }
 
     /** The reader leaves: field off (DEACTIVATION_LINK_LOSS to the active service). Waits for it. */
@@ -311,24 +351,43 @@ public final class NfcStack {
         drain();
     }
 
+    /**
+     * {@link #poll} waiting only for the NFC thread, not for the app's main thread
+     * (which a test may hold, so that a binding stays pending).
+     */
+    public void pollNoWait(int count, byte[] encoded) throws InterruptedException {
+        if (phone.apiLevel < Phone.OBSERVE_MODE_API) {
+            Log.i(TAG, "no polling loop below API " + Phone.OBSERVE_MODE_API);
+            return;
+        }
+        List<Object> frames = PollingFrameCodec.decode(count, encoded);
+        handler.post(() -> onPollingLoopDetected(frames));
+        barrier(looper);
+    }
+
     private void onPollingLoopDetected(List<Object> frames) {
+        handler.removeCallbacks(returnToIdle);
+        if (!frames.isEmpty()
+                && PollingFrameCodec.type(frames.get(frames.size() - 1)) == PollingFrameCodec.TYPE_OFF) {
+            // the loop ended with the field going off: forget the tap unless the reader
+            // comes back in time (A16 HostEmulationManager.java:574-579)
+            handler.postDelayed(returnToIdle, FIELD_OFF_IDLE_DELAY_MS);
+        }
         List<Object> forPreferred = new ArrayList<>();
         for (Object frame : frames) {
             if (PollingFrameCodec.type(frame) == PollingFrameCodec.TYPE_UNKNOWN) {
                 String hex = PollingFrameCodec.hex(frame);
-                ServiceRecord match = null;
-                Boolean autoTransact = null;
-                ServiceRecord preferred = phone.preferredOrDefault();
+                List<ServiceRecord> matching = new ArrayList<>();
                 for (ServiceRecord record : phone.services()) {
-                    Boolean matched = record.matchPollingFrame(hex);
-                    // several services match: the preferred one wins, else the first (:602-611)
-                    if (matched != null && (match == null || record == preferred)) {
-                        match = record;
-                        autoTransact = matched;
+                    if (record.matchPollingFrame(hex) != null) {
+                        matching.add(record);
                     }
                 }
+                // several services match: RegisteredAidCache decides, else the first (A16 :621-631)
+                ServiceRecord match = matching.size() > 1 ? resolvePollingConflict(matching)
+                        : matching.isEmpty() ? null : matching.get(0);
                 if (match != null) {
-                    if (autoTransact) {
+                    if (match.matchPollingFrame(hex)) {
                         allowOneTransaction();
                         PollingFrameCodec.setTriggeredAutoTransact(frame);
                     }
@@ -342,6 +401,41 @@ public final class NfcStack {
         if (preferred != null && !forPreferred.isEmpty()) {
             sendFrames(preferred, forPreferred);
         }
+    }
+
+    /**
+     * A16 RegisteredAidCache.resolvePollingLoopFilterConflict (:294-325): the
+     * service preferred in the foreground; else, with the wallet role, the role
+     * holder's services (and those sharing its priority), first by component
+     * name; without it, the default payment service; else the first that matched.
+     */
+    private ServiceRecord resolvePollingConflict(List<ServiceRecord> matching) {
+        String foreground = phone.getPreferredService();
+        List<ServiceRecord> holders = new ArrayList<>();
+        ServiceRecord payment = null;
+        String defaultPayment;
+        synchronized (phone) {
+            defaultPayment = phone.defaultServices.get(CardEmulation.CATEGORY_PAYMENT);
+        }
+        boolean walletRole = phone.apiLevel >= Phone.WALLET_ROLE_API;
+        for (ServiceRecord record : matching) {
+            String name = record.component.flattenToString();
+            if (name.equals(foreground)) {
+                return record;
+            } else if (walletRole) {
+                if (phone.sharesRoleHolderPriority(record)) {
+                    holders.add(record);
+                }
+            } else if (name.equals(defaultPayment)) {
+                payment = record;
+            }
+        }
+        if (!holders.isEmpty()) {
+            holders.sort((a, b) -> String.CASE_INSENSITIVE_ORDER.compare(
+                    a.component.toShortString(), b.component.toShortString()));
+            return holders.get(0);
+        }
+        return payment != null ? payment : matching.get(0);
     }
 
     private void allowOneTransaction() {
@@ -685,6 +779,20 @@ public final class NfcStack {
             throw new RemoteException("the service's process died");
         }
         service.send(msg);
+    }
+
+    /**
+     * The field has been gone for {@link #FIELD_OFF_IDLE_DELAY_MS}: frames held for
+     * a binding are dropped and the active service forgotten, without telling it
+     * (A16 returnToIdleStateLocked, HostEmulationManager.java:1494-1501; it unbinds nothing).
+     */
+    private void returnToIdle() {
+        Log.d(TAG, "Have been outside field, returning to idle state");
+        heldFrames.clear();
+        heldFramesFor = null;
+        activeService = null;
+        activeName = null;
+        state = State.IDLE;
     }
 
     private void onHostEmulationDeactivated() {

@@ -137,6 +137,7 @@ public final class Phone {
         }
         current = new Phone();
         ShadowLog.clear();
+        OtherAppService.forget();
         onMainThread(() -> {
             current.setFeature(PackageManager.FEATURE_NFC, true);
             current.setFeature(PackageManager.FEATURE_NFC_HOST_CARD_EMULATION, true);

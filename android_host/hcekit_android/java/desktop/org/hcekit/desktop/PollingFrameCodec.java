@@ -14,6 +14,7 @@ import java.util.Locale;
  */
 final class PollingFrameCodec {
     static final int TYPE_UNKNOWN = 'U';  // PollingFrame.POLLING_LOOP_TYPE_UNKNOWN
+    static final int TYPE_OFF = 'X';  // PollingFrame.POLLING_LOOP_TYPE_OFF
     static final int MSG_POLLING_LOOP = intConstant("MSG_POLLING_LOOP");
     static final String KEY_FRAMES = stringConstant("KEY_POLLING_LOOP_FRAMES_BUNDLE");
 
@@ -52,6 +53,10 @@ final class PollingFrameCodec {
             out.append(String.format(Locale.ROOT, "%02X", b & 0xFF));
         }
         return out.toString();
+    }
+
+    static boolean triggeredAutoTransact(Object frame) {
+        return (Boolean) call(frame, "getTriggeredAutoTransact");
     }
 
     static void setTriggeredAutoTransact(Object frame) {
