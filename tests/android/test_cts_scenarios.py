@@ -14,13 +14,14 @@ their source commit).
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from hcekit import DeactivationReason
-from hcekit.polling import FrameType, PollingFrame
+from hcekit import DeactivationReason, PluginContext, hookimpl
+from hcekit.polling import Decision, FrameType, PollingFilter, PollingFrame, PollingLoop
 from hcekit_android.desktop import install_service
 from hcekit_android.manifest import ANDROID_NS
 from hcekit_android.observe import encode_frames
@@ -57,6 +58,35 @@ def component(phone: Any, flat: str = SERVICE_COMPONENT) -> Any:
 
 def poll(stack: Any, *frames: PollingFrame) -> None:
     stack.poll(len(frames), encode_frames(list(frames)))
+
+
+class FrameWatcher:
+    """Records the polling frames that reach hcekit's service (on the card's worker)."""
+
+    name = "frames"
+
+    def __init__(self, *filters: PollingFilter) -> None:
+        self.filters = filters
+        self.frames: list[PollingFrame] = []
+
+    @hookimpl
+    def hcekit_polling_loop(self, plugin: PluginContext) -> PollingLoop | None:
+        return PollingLoop(self.filters) if self.filters else None
+
+    @hookimpl
+    def hcekit_polling_frame(self, plugin: PluginContext, frame: PollingFrame) -> Decision | None:
+        self.frames.append(frame)
+        return None
+
+
+def eventually(check: Any, seconds: float = 3.0) -> bool:
+    """True once *check()* is; CTS too waits up to 3 s for observe mode to come back."""
+    deadline = time.monotonic() + seconds
+    while not check():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
 
 
 @pytest.fixture
@@ -312,15 +342,19 @@ def test_frames_no_filter_claims_go_to_the_preferred_service(
     """Plain polling frames go to the app in front, even over the default payment app."""
     other = install_other(phone, WALLET, [PAYMENT_1], "payment")
     phone.setDefaultService("payment", other)
-    make_host([Probe()])
+    watcher = FrameWatcher()
+    make_host([Probe(), watcher])
     assert emulation(jvm).setPreferredService(phone.resumedActivity(), component(phone))
     delivered = stack.framesDelivered()
-    poll(stack, ON, POLL_A, OFF, ON, POLL_A, OFF)
+    sent = [ON, PollingFrame(FrameType.A, b"\x26", gain=3, timestamp=1000), OFF, ON, POLL_A, OFF]
+    poll(stack, *sent)
     settle(jvm, stack)
     assert stack.activeService() == SERVICE_COMPONENT
     assert stack.framesDelivered() == delivered + 6
+    assert watcher.frames == sent  # type, data, gain and timestamp as the controller saw them
     poll(stack, POLL_A)  # one frame at a time, too
-    assert stack.framesDelivered() == delivered + 7
+    settle(jvm, stack)
+    assert stack.framesDelivered() == delivered + 7 and watcher.frames[-1] == POLL_A
 
 
 @pytest.mark.usefixtures("api35")
@@ -434,8 +468,8 @@ def test_a_filter_several_services_claim_goes_to_the_preferred_one(
 def test_an_auto_transact_filter_lets_one_transaction_through(
         jvm: SimpleNamespace, phone: Any, stack: Any, make_host: HostFactory) -> None:
     """Observe mode on, a frame matching an autoTransact filter turns it off for the tap."""
-    make_host([Probe()])
-    assert emulation(jvm).registerPollingLoopFilterForService(component(phone), CUSTOM.hex(), True)
+    watcher = FrameWatcher(PollingFilter.exact(CUSTOM, auto_transact=True))
+    make_host([Probe(), watcher])  # AndroidHost registers the filter (registerPollingLoopFilterForService)
     assert emulation(jvm).setPreferredService(phone.resumedActivity(), component(phone))
     assert adapter(jvm).setObserveModeEnabled(True)
     assert phone.observeModeEnabled()
@@ -443,10 +477,12 @@ def test_an_auto_transact_filter_lets_one_transaction_through(
     assert phone.observeModeEnabled()  # plain frames change nothing
     poll(stack, PollingFrame(FrameType.UNKNOWN, CUSTOM))
     assert not phone.observeModeEnabled()
+    settle(jvm, stack)
+    assert [f.triggered_auto_transact for f in watcher.frames] == [False, False, True]
     assert answer(stack, select(PROBE_AID)) == OK  # the reader gets its transaction
     stack.fieldOff()
     settle(jvm, stack)
-    assert phone.observeModeEnabled()  # back on once the tap ends
+    assert eventually(lambda: phone.observeModeEnabled())  # back on once the tap ends
 
 
 @pytest.mark.usefixtures("api35")
