@@ -240,7 +240,8 @@ class AndroidNfc:
 
         Returns the categories in which this service now wins over the default
         (Android applies a foreground preference only where the user allows it:
-        always for ``other``, for ``payment`` only with "use the app in front").
+        always for ``other``; for ``payment`` on Android 14 only with "use the app in
+        front", from Android 15, where the wallet role exists, always).
         """
         emulation = self.card_emulation()
         wanted = {Category(c) for c in categories}

@@ -79,6 +79,15 @@ final class CardEmulationService implements InvocationHandler {
             }
             case "isDefaultServiceForCategory":
                 return phone.isDefaultServiceForCategory(component, lastString(a));
+            case "isDefaultServiceForAid":
+                // A16 CardEmulationManager.java:799-807 (registered services only), then
+                // RegisteredAidCache.isDefaultServiceForAid (:272-287): who the AID resolves to
+                return phone.service(component.flattenToString()) != null
+                        && phone.nfc().isDefaultServiceForAid(component, lastString(a));
+            case "isDefaultPaymentRegistered":
+                return phone.isDefaultPaymentRegistered();
+            case "getPreferredPaymentService":
+                return serviceInfo(phone.preferredOrDefault());
             case "supportsAidPrefixRegistration":
                 return phone.prefixRouting;
             case "setPreferredService": {
@@ -106,6 +115,47 @@ final class CardEmulationService implements InvocationHandler {
                         + method.getName());
                 return defaultValue(method.getReturnType());
         }
+    }
+
+    /**
+     * The ApduServiceInfo CardEmulation reads the preferred payment service's
+     * AIDs, route and description from (A16 CardEmulationManager.java:1140-1146:
+     * the service RegisteredAidCache.getPreferredService names, :1453-1468, the
+     * foreground-preferred one else the default payment one); null for none. A
+     * host service: the model has no secure element.
+     */
+    private static Object serviceInfo(ServiceRecord record) throws ReflectiveOperationException {
+        if (record == null) {
+            return null;
+        }
+        android.content.pm.ServiceInfo service = new android.content.pm.ServiceInfo();
+        service.packageName = record.component.getPackageName();
+        service.name = record.component.getClassName();
+        service.applicationInfo = new android.content.pm.ApplicationInfo();
+        service.applicationInfo.packageName = service.packageName;
+        android.content.pm.ResolveInfo resolve = new android.content.pm.ResolveInfo();
+        resolve.serviceInfo = service;
+        ArrayList<Object> staticGroups = new ArrayList<>();
+        ArrayList<Object> dynamicGroups = new ArrayList<>();
+        synchronized (record) {
+            for (java.util.Map.Entry<String, List<String>> group : record.staticGroups.entrySet()) {
+                staticGroups.add(newAidGroup(new ArrayList<>(group.getValue()), group.getKey()));
+            }
+            for (java.util.Map.Entry<String, List<String>> group : record.dynamicGroups.entrySet()) {
+                dynamicGroups.add(newAidGroup(new ArrayList<>(group.getValue()), group.getKey()));
+            }
+        }
+        Class<?> type = Class.forName("android.nfc.cardemulation.ApduServiceInfo");
+        for (java.lang.reflect.Constructor<?> constructor : type.getConstructors()) {
+            Class<?>[] p = constructor.getParameterTypes();
+            // (resolveInfo, onHost, description, static, dynamic, requiresUnlock, banner, uid,
+            //  settingsActivity, offHost, staticOffHost): the same at API 34, 35 and 36
+            if (p.length == 11 && p[5] == boolean.class && p[6] == int.class) {
+                return constructor.newInstance(resolve, true, record.description, staticGroups,
+                        dynamicGroups, record.requiresUnlock, 0, 0, null, null, null);
+            }
+        }
+        throw new IllegalStateException("this android-all has no known ApduServiceInfo constructor");
     }
 
     private static <T> T find(Object[] args, Class<T> type) {

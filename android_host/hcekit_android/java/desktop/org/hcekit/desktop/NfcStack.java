@@ -952,6 +952,15 @@ public final class NfcStack {
         return result;
     }
 
+    /**
+     * CardEmulation.isDefaultServiceForAid: A16 RegisteredAidCache.java:272-287,
+     * true when the AID resolves to *component* without asking the user.
+     */
+    boolean isDefaultServiceForAid(ComponentName component, String aid) {
+        ServiceRecord resolved = resolve(aid.toUpperCase(Locale.ROOT)).service;
+        return resolved != null && resolved.component.equals(component);
+    }
+
     private boolean matchesAny(List<String> filters, String aid) {
         for (String filter : filters) {
             if (filter.endsWith("*")) {

@@ -147,11 +147,26 @@ public final class Phone {
                 current.setObserveModeSupported(true);
                 current.setObserveModeEnabled(false);
             }
+            if (current.apiLevel >= WALLET_ROLE_API) {
+                makeWalletRoleAvailable();
+            }
             CardEmulationService.install(current);
             return null;
         });
         current.startProcess(current.packageName, "");
         return current;
+    }
+
+    /**
+     * A phone of API 35+ has the wallet role (RoleManager.isRoleAvailable), which
+     * the real CardEmulation.categoryAllowsForegroundPreference reads (A16
+     * framework CardEmulation.java:388-395: then true for every category).
+     */
+    @SuppressWarnings("deprecation")  // Robolectric's only way to declare an available role
+    private static void makeWalletRoleAvailable() {
+        android.app.role.RoleManager roles = context().getSystemService(android.app.role.RoleManager.class);
+        ((org.robolectric.shadows.ShadowRoleManager) org.robolectric.shadow.api.Shadow.extract(roles))
+                .addAvailableRole("android.app.role.WALLET");
     }
 
     private void shutdown() {
@@ -355,6 +370,18 @@ public final class Phone {
             return services.containsKey(flat) && component.getPackageName().equals(walletRoleHolder);
         }
         return flat.equals(defaultServices.get(category));
+    }
+
+    /**
+     * CardEmulation.getSelectionModeForCategory(payment) asks this: from API 35
+     * whether there is a wallet role holder, before whether the user chose a
+     * default payment service (A16 CardEmulationManager.java:1159-1168).
+     */
+    synchronized boolean isDefaultPaymentRegistered() {
+        if (apiLevel >= WALLET_ROLE_API) {
+            return walletRoleHolder != null;
+        }
+        return defaultServices.get(CardEmulation.CATEGORY_PAYMENT) != null;
     }
 
     /**
@@ -759,15 +786,21 @@ public final class Phone {
         return true;
     }
 
+    /**
+     * True for any service of this app, whether or not the filter was there
+     * (A16 RegisteredServicesCache.java:1257-1285: unknown service or another
+     * app's, false; otherwise removed, if present, and true).
+     */
     boolean removePollingFilter(ComponentName component, String value, boolean pattern) {
         ServiceRecord record = service(component.flattenToString());
-        if (record == null) {
+        if (record == null || !record.component.getPackageName().equals(packageName)) {
             return false;
         }
         synchronized (record) {
-            return (pattern ? record.pollingPatterns : record.pollingFilters)
-                    .remove(value.toUpperCase(java.util.Locale.ROOT)) != null;
+            (pattern ? record.pollingPatterns : record.pollingFilters)
+                    .remove(value.toUpperCase(java.util.Locale.ROOT));
         }
+        return true;
     }
 
     boolean setShouldDefaultToObserveMode(ComponentName component, boolean enable) {
