@@ -29,7 +29,8 @@ Script options (``--option key=value``): ``amount`` (decimal, default
 (``generate-ac`` default, or ``qvsdc``: cryptogram in the GPO answer),
 ``request`` (``arqc`` default, ``tc``, ``aac``), ``online`` (``approve``
 default, ``decline``, ``offline``), ``imk-file`` (a file holding the issuer
-master key in hex, default the TEST key; never on the command line), ``capk`` (path of a CAPK JSON export), ``script`` (issuer
+master key in hex, default the TEST key; never on the command line),
+``capk`` (path of a CAPK JSON export), ``script`` (issuer
 script commands sent after an online approval or decline, comma-separated:
 ``block``, ``unblock``, ``card-block``, ``pin-unblock``,
 ``pin-change:NEW[:CURRENT]``, ``put-data:9F14=05``, ``update-record:SFI.RECORD=HEX``),
