@@ -750,17 +750,34 @@ public final class Phone {
      * A16 CardEmulationManager.updateForShouldDefaultToObserveMode (:1656-1675):
      * observe mode becomes the preferred service's shouldDefaultToObserveMode,
      * off when there is none or it is not installed (RegisteredServicesCache
-     * doesServiceShouldDefaultToObserveMode, :1517-1525).
+     * doesServiceShouldDefaultToObserveMode, :1517-1525), through the NFC
+     * service's {@link NfcStack#updateForShouldDefaultToObserveMode}.
      */
     void updateForShouldDefaultToObserveMode() {
         if (apiLevel < OBSERVE_MODE_API) {
             return;
         }
         ServiceRecord preferred;
+        NfcStack stack;
         synchronized (this) {
             preferred = observeDefaultFrom == null ? null : services.get(observeDefaultFrom);
+            stack = nfc;
         }
-        setObserveModeEnabled(preferred != null && preferred.shouldDefaultToObserveMode());
+        boolean enabled = preferred != null && preferred.shouldDefaultToObserveMode();
+        if (stack == null) {
+            setObserveModeEnabled(enabled);  // no NFC service model yet: no tap, nothing pending
+        } else {
+            stack.updateForShouldDefaultToObserveMode(enabled);  // A16 CardEmulationManager :1671
+        }
+    }
+
+    /**
+     * Whether *pkg* has a uid in the foreground (A16 HostEmulationManager
+     * arePackagesInForeground, :492-523, through ForegroundUtils): this app
+     * while {@link #appInForeground}; the model's other apps have no activity.
+     */
+    synchronized boolean packageInForeground(String pkg) {
+        return appInForeground && pkg.equals(packageName);
     }
 
     /** HostEmulationManager.getForegroundServiceAndNameOrDefault: who gets unclaimed frames. */
