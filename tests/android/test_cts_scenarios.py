@@ -426,10 +426,14 @@ def test_frames_matching_two_services_filters_each_reach_their_own(
     if preferred == "filtering":  # one of the two is preferred in front
         assert instance.setPreferredService(phone.resumedActivity(), component(phone))
         owner_of_the_rest = SERVICE_COMPONENT
+        assert adapter(jvm).setObserveModeEnabled(True)
     else:  # a third service, with no filter, is the preferred one (the default payment service)
-        owner_of_the_rest = install_other(phone, WALLET, [PAYMENT_1], "payment")
+        phone.installService(WALLET, OTHER_CLASS, holder_xml(True), "")
+        owner_of_the_rest = f"{WALLET}/{OTHER_CLASS}"
         phone.setDefaultService("payment", owner_of_the_rest)
-    assert adapter(jvm).setObserveModeEnabled(True)
+        # its app, not ours, may switch observe mode (A16 NfcService.java:2476-2499): its default does
+        assert not adapter(jvm).setObserveModeEnabled(True)
+        assert phone.observeModeEnabled()
     stack.drain()
     for data, owner in ((first_frame, SERVICE_COMPONENT), (second_frame, second)):
         delivered = stack.framesDelivered()
@@ -577,6 +581,26 @@ def test_after_an_auto_transact_tap_the_next_preferred_service_decides_observe_m
     assert not phone.observeModeEnabled()
     stack.advanceClock(2000)
     assert phone.observeModeEnabled() is holder_observes
+
+
+@pytest.mark.usefixtures("api35")
+def test_only_the_preferred_services_app_may_switch_observe_mode(
+        jvm: SimpleNamespace, phone: Any, stack: Any, make_host: HostFactory) -> None:
+    """An app neither preferred in front nor holding the role is refused; in front it may, but not mid-tap."""
+    install_other(phone, WALLET, [PAYMENT_1], "payment")
+    phone.setWalletRoleHolder(WALLET)
+    make_host([Probe()])
+    stack.drain()
+    nfc = adapter(jvm)
+    assert not nfc.setObserveModeEnabled(True)
+    assert not phone.observeModeEnabled()
+    assert emulation(jvm).setPreferredService(phone.resumedActivity(), component(phone))
+    assert nfc.setObserveModeEnabled(True) and phone.observeModeEnabled()
+    assert nfc.setObserveModeEnabled(False)
+    assert answer(stack, select(PROBE_AID)) == OK  # a tap under way
+    assert not nfc.setObserveModeEnabled(True)
+    stack.fieldOff()
+    assert nfc.setObserveModeEnabled(True)
 
 
 @pytest.mark.usefixtures("api35")

@@ -460,6 +460,11 @@ public final class NfcStack {
         return payment != null ? payment : matching.get(0);
     }
 
+    /** ISO-DEP is up (A16 isHostCardEmulationActivated, :1083-1087). */
+    boolean hostCardEmulationActivated() {
+        return hceActivated;
+    }
+
     /** Observe mode off until the tap ends (A16 allowOneTransaction, :736-741). */
     private void allowOneTransaction() {
         synchronized (observeLock) {

@@ -18,6 +18,7 @@ import android.os.Handler;
 import android.os.IBinder;
 import android.os.Looper;
 import android.provider.Settings;
+import android.util.Log;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -696,8 +697,48 @@ public final class Phone {
     /** NfcAdapter.setObserveModeEnabled, as the NFC service calls it (allowOneTransaction). */
     void setObserveModeEnabled(boolean enabled) {
         if (apiLevel >= OBSERVE_MODE_API) {
-            adapterCall("setObserveModeEnabled", enabled);
+            NfcAdapter adapter = NfcAdapter.getDefaultAdapter(context());
+            ((ModelNfcAdapter) org.robolectric.shadow.api.Shadow.extract(adapter)).setAsNfcService(enabled);
         }
+    }
+
+    /**
+     * Whether this app's NfcAdapter.setObserveModeEnabled is accepted (A16
+     * NfcService.setObserveMode, NfcService.java:2463-2504): NFC on; the app
+     * of the service preferred in front, or with none the wallet role holder
+     * or an app sharing its priority (RegisteredAidCache
+     * isPreferredServicePackageNameForUser, :1470-1502, and
+     * isDefaultOrAssociatedWalletPackage, :406-424); and no tap under way.
+     */
+    boolean appMaySetObserveMode() {
+        if (!(Boolean) adapterCall("isEnabled")) {
+            return false;
+        }
+        boolean preferred = false;
+        NfcStack stack;
+        synchronized (this) {
+            stack = nfc;
+            if (preferredService != null) {
+                preferred = preferredService.startsWith(packageName + "/");
+            } else {
+                for (ServiceRecord record : services.values()) {
+                    if (record.component.getPackageName().equals(packageName)
+                            && sharesRoleHolderPriority(record)) {
+                        preferred = true;
+                    }
+                }
+                preferred = preferred || packageName.equals(walletRoleHolder);
+            }
+        }
+        if (!preferred) {
+            Log.e("NfcService", "setObserveMode: Caller not preferred NFC service.");
+            return false;
+        }
+        if (stack != null && stack.hostCardEmulationActivated()) {
+            Log.w("NfcService", "setObserveMode: Cannot set observe mode during a transaction.");
+            return false;
+        }
+        return true;
     }
 
     /** Whether this phone's controller can observe (NfcAdapter.isObserveModeSupported()). */
