@@ -14,7 +14,6 @@ their source commit).
 from __future__ import annotations
 
 import re
-import time
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -77,16 +76,6 @@ class FrameWatcher:
     def hcekit_polling_frame(self, plugin: PluginContext, frame: PollingFrame) -> Decision | None:
         self.frames.append(frame)
         return None
-
-
-def eventually(check: Any, seconds: float = 3.0) -> bool:
-    """True once *check()* is; CTS too waits up to 3 s for observe mode to come back."""
-    deadline = time.monotonic() + seconds
-    while not check():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.02)
-    return True
 
 
 @pytest.fixture
