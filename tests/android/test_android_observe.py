@@ -73,6 +73,8 @@ def test_a_gate_is_let_through_and_a_payment_terminal_hears_nothing(
         result = gate_tap(DesfireReader(terminal), IssuerKeys.test_keys(), 1, T0)
     assert result.accepted and result.direction == "in"
     stack.drain()
+    assert not phone.observeModeEnabled(), "not at once: a late SELECT of this tap must not be observed"
+    stack.advanceClock(2000)  # A16 RE_ENABLE_OBSERVE_MODE_DELAY_MS
     assert phone.observeModeEnabled(), "observe mode is back on after the tap"
 
     host.unprefer(activity)  # on_pause: no preferred service is left, so no default applies
@@ -106,7 +108,10 @@ def test_a_gate_only_app_that_is_not_preferred_answers_every_reader(
     stack.drain()
     # A16 HostEmulationManager arms observe mode after any autoTransact tap
     # (allowOneTransaction :736-741, re-enabled at deactivation :1061-1064),
-    # whether or not it was on before: from here the phone observes
+    # whether or not it was on before: from here the phone observes, once
+    # RE_ENABLE_OBSERVE_MODE_DELAY_MS (:123) has passed
+    assert not phone.observeModeEnabled()
+    stack.advanceClock(2000)
     assert phone.observeModeEnabled()
 
 

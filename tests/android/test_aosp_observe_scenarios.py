@@ -137,6 +137,8 @@ def test_a_shared_filter_goes_to_the_service_preferred_in_front_and_transacts(
     assert not phone.observeModeEnabled()
     assert answer(stack, select(PROBE_AID)) == OK  # the reader is let through for this tap
     stack.fieldOff()
+    assert not phone.observeModeEnabled(), "not at once (A16 RE_ENABLE_OBSERVE_MODE_DELAY_MS)"
+    stack.advanceClock(2000)
     assert phone.observeModeEnabled(), "observe mode is back once the tap is over"
 
 

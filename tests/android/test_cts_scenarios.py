@@ -14,7 +14,6 @@ their source commit).
 from __future__ import annotations
 
 import re
-import time
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -77,16 +76,6 @@ class FrameWatcher:
     def hcekit_polling_frame(self, plugin: PluginContext, frame: PollingFrame) -> Decision | None:
         self.frames.append(frame)
         return None
-
-
-def eventually(check: Any, seconds: float = 3.0) -> bool:
-    """True once *check()* is; CTS too waits up to 3 s for observe mode to come back."""
-    deadline = time.monotonic() + seconds
-    while not check():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.02)
-    return True
 
 
 @pytest.fixture
@@ -426,10 +415,14 @@ def test_frames_matching_two_services_filters_each_reach_their_own(
     if preferred == "filtering":  # one of the two is preferred in front
         assert instance.setPreferredService(phone.resumedActivity(), component(phone))
         owner_of_the_rest = SERVICE_COMPONENT
+        assert adapter(jvm).setObserveModeEnabled(True)
     else:  # a third service, with no filter, is the preferred one (the default payment service)
-        owner_of_the_rest = install_other(phone, WALLET, [PAYMENT_1], "payment")
+        phone.installService(WALLET, OTHER_CLASS, holder_xml(True), "")
+        owner_of_the_rest = f"{WALLET}/{OTHER_CLASS}"
         phone.setDefaultService("payment", owner_of_the_rest)
-    assert adapter(jvm).setObserveModeEnabled(True)
+        # its app, not ours, may switch observe mode (A16 NfcService.java:2476-2499): its default does
+        assert not adapter(jvm).setObserveModeEnabled(True)
+        assert phone.observeModeEnabled()
     stack.drain()
     for data, owner in ((first_frame, SERVICE_COMPONENT), (second_frame, second)):
         delivered = stack.framesDelivered()
@@ -482,7 +475,121 @@ def test_an_auto_transact_filter_lets_one_transaction_through(
     assert answer(stack, select(PROBE_AID)) == OK  # the reader gets its transaction
     stack.fieldOff()
     settle(jvm, stack)
-    assert eventually(lambda: phone.observeModeEnabled())  # back on once the tap ends
+    assert not phone.observeModeEnabled()  # not at once: 2 s later (A16 RE_ENABLE_OBSERVE_MODE_DELAY_MS)
+    stack.advanceClock(2000)
+    assert phone.observeModeEnabled()  # back on once the tap is over
+
+
+UNCLAIMED = bytes.fromhex("5CADC10F")  # a custom frame no filter of ours claims
+
+
+@pytest.mark.usefixtures("api35")
+@pytest.mark.parametrize("app", ["background", "foreground"])
+def test_unclaimed_frames_to_an_app_in_the_background_switch_observe_mode_off(
+        jvm: SimpleNamespace, phone: Any, stack: Any, make_host: HostFactory, app: str) -> None:
+    """Observe mode left on by a wallet in the background is switched off 3 s after its frames; not in front.
+
+    A16 lets frames reach the service and then checks whether any app they
+    reached is in the foreground, so a misbehaving background wallet cannot
+    keep the phone deaf to readers.
+    """
+    watcher = FrameWatcher()
+    if app == "background":  # the role holder's payment service gets the frame
+        phone.setWalletRoleHolder(phone.packageName)
+        make_host([Payment(), watcher])
+        phone.setAppInForeground(False)
+    else:  # the app in front prefers its service
+        make_host([Probe(), watcher])
+        assert emulation(jvm).setPreferredService(phone.resumedActivity(), component(phone))
+    stack.drain()
+    assert adapter(jvm).setObserveModeEnabled(True)
+    poll(stack, PollingFrame(FrameType.UNKNOWN, UNCLAIMED))
+    settle(jvm, stack)
+    assert [(f.data, f.triggered_auto_transact) for f in watcher.frames] == [(UNCLAIMED, False)]
+    stack.advanceClock(2900)
+    assert phone.observeModeEnabled()
+    stack.advanceClock(1100)  # CTS allows 4 s in all; in front, it waits 4 s and more
+    assert phone.observeModeEnabled() is (app == "foreground")
+
+
+@pytest.mark.usefixtures("api35")
+def test_observe_mode_stays_on_when_any_app_that_got_frames_is_in_front(
+        jvm: SimpleNamespace, phone: Any, stack: Any, make_host: HostFactory) -> None:
+    """Frames to the role holder in the background, then to the app in front: observe mode stays on."""
+    phone.installService(WALLET, OTHER_CLASS, filter_xml(UNCLAIMED.hex().upper(), aid=PAYMENT_1).replace(
+        'category="other"', 'category="payment"'), "")
+    phone.setWalletRoleHolder(WALLET)
+    make_host([Probe()])
+    instance = emulation(jvm)
+    assert instance.registerPollingLoopFilterForService(component(phone), CUSTOM.hex(), False)
+    assert instance.setPreferredService(phone.resumedActivity(), component(phone))
+    stack.drain()
+    assert adapter(jvm).setObserveModeEnabled(True)
+    poll(stack, PollingFrame(FrameType.UNKNOWN, UNCLAIMED))
+    settle(jvm, stack)
+    assert stack.activeService() == f"{WALLET}/{OTHER_CLASS}"  # not in the foreground
+    poll(stack, PollingFrame(FrameType.UNKNOWN, CUSTOM))
+    settle(jvm, stack)
+    assert stack.activeService() == SERVICE_COMPONENT  # in the foreground
+    stack.advanceClock(5000)
+    assert phone.observeModeEnabled()
+
+
+def holder_xml(observe_default: bool) -> str:
+    """The role holder's payment service, with its own observe-mode default (its manifest's attribute)."""
+    return (f'<host-apdu-service xmlns:android="{ANDROID_NS}" android:description="w" '
+            f'android:shouldDefaultToObserveMode="{str(observe_default).lower()}">'
+            '<aid-group android:category="payment" android:description="w">'
+            f'<aid-filter android:name="{PAYMENT_1.hex().upper()}"/></aid-group></host-apdu-service>')
+
+
+@pytest.mark.usefixtures("api35")
+@pytest.mark.parametrize("holder_observes", [True, False], ids=["holder-observes", "holder-does-not"])
+def test_after_an_auto_transact_tap_the_next_preferred_service_decides_observe_mode(
+        jvm: SimpleNamespace, phone: Any, stack: Any, make_host: HostFactory, holder_observes: bool) -> None:
+    """The app in front leaves right after an autoTransact tap: observe mode follows the holder, 2 s on.
+
+    A16 turns observe mode back on 2 s after the tap, not at once; if the
+    preference passes meanwhile to a service that defaults to observe mode,
+    that pending return does it (no on-off-on thrash), and if the new service
+    does not, observe mode stays off.
+    """
+    phone.installService(WALLET, OTHER_CLASS, holder_xml(holder_observes), "")
+    phone.setWalletRoleHolder(WALLET)
+    make_host([Probe(), FrameWatcher(PollingFilter.exact(CUSTOM, auto_transact=True))])
+    instance, ours, activity = emulation(jvm), component(phone), phone.resumedActivity()
+    assert instance.setShouldDefaultToObserveModeForService(ours, True)
+    assert instance.setPreferredService(activity, ours)
+    assert phone.observeModeEnabled()
+    poll(stack, PollingFrame(FrameType.UNKNOWN, CUSTOM))
+    settle(jvm, stack)
+    assert not phone.observeModeEnabled()  # the autoTransact frame let the tap through
+    stack.fieldOff()
+    assert instance.unsetPreferredService(activity)  # the activity finishes
+    stack.advanceClock(200)
+    assert not phone.observeModeEnabled()
+    stack.advanceClock(2000)
+    assert phone.observeModeEnabled() is holder_observes
+
+
+@pytest.mark.usefixtures("api35")
+def test_only_the_preferred_services_app_may_switch_observe_mode(
+        jvm: SimpleNamespace, phone: Any, stack: Any, make_host: HostFactory) -> None:
+    """An app neither preferred in front nor holding the role is refused; in front it may, but not mid-tap."""
+    install_other(phone, WALLET, [PAYMENT_1], "payment")
+    phone.setWalletRoleHolder(WALLET)
+    make_host([Probe()])
+    stack.drain()
+    nfc = adapter(jvm)
+    assert not nfc.setObserveModeEnabled(True)
+    assert not phone.observeModeEnabled()
+    assert emulation(jvm).setPreferredService(phone.resumedActivity(), component(phone))
+    assert nfc.setObserveModeEnabled(True) and phone.observeModeEnabled()
+    assert nfc.setObserveModeEnabled(False)
+    assert answer(stack, select(PROBE_AID)) == OK  # a tap under way
+    assert not nfc.setObserveModeEnabled(True)
+    stack.fieldOff()
+    assert nfc.setObserveModeEnabled(True)
 
 
 @pytest.mark.usefixtures("api35")

@@ -117,7 +117,26 @@ public final class NfcStack {
     // turned on again when the tap an autoTransact allowed ends
     private final List<Object> heldFrames = new ArrayList<>();
     private ComponentName heldFramesFor;
+    // observe-mode timers (A16 HostEmulationManager): read and set under observeLock, as A16
+    // does under mLock, because the preferred service's default arrives from other threads
+    private final Object observeLock = new Object();
     private boolean enableObserveModeAfterTransaction;
+    private AutoDisableObserveMode autoDisableObserveMode;
+    // ISO-DEP is up (A16 isHostCardEmulationActivated, :1083-1087: neither idle nor only polling)
+    private volatile boolean hceActivated;
+    /**
+     * How long after an autoTransact tap ends observe mode comes back (A16
+     * HostEmulationManager.java:123, posted at :1061-1064).
+     */
+    static final long RE_ENABLE_OBSERVE_MODE_DELAY_MS = 2000;
+    /**
+     * How long after frames reach a service that is not in the foreground observe
+     * mode is switched off, if still on (A16 HostEmulationManager.java:546-552,
+     * flag auto_disable_observe_mode).
+     */
+    static final long AUTO_DISABLE_OBSERVE_MODE_DELAY_MS = 3000;
+    private final Runnable enableObserveModeAfterTransactionRunnable =
+            this::enableObserveModeAfterTransaction;
     private final AtomicInteger screenOffRefusals = new AtomicInteger();
     /**
      * How long after the field goes (or a polling loop ends on an OFF frame) the
@@ -166,8 +185,11 @@ public final class NfcStack {
                 }
                 return;
             }
-            // an activation and every APDU cancel the return to idle (A16 :796, :835)
+            // an activation and every APDU cancel the return to idle (A16 :796, :835), and
+            // every APDU a pending return to observe mode (:834)
             handler.removeCallbacks(returnToIdle);
+            handler.removeCallbacks(enableObserveModeAfterTransactionRunnable);
+            hceActivated = true;
             if (state == State.IDLE) {
                 state = State.W4_SELECT;  // onHostEmulationActivated: ISO-DEP is up
             }
@@ -438,9 +460,112 @@ public final class NfcStack {
         return payment != null ? payment : matching.get(0);
     }
 
+    /** ISO-DEP is up (A16 isHostCardEmulationActivated, :1083-1087). */
+    boolean hostCardEmulationActivated() {
+        return hceActivated;
+    }
+
+    /** Observe mode off until the tap ends (A16 allowOneTransaction, :736-741). */
     private void allowOneTransaction() {
-        enableObserveModeAfterTransaction = true;
-        phone.setObserveModeEnabled(false);
+        synchronized (observeLock) {
+            enableObserveModeAfterTransaction = true;
+        }
+        setObserveMode(false);
+    }
+
+    /**
+     * The NFC service switches observe mode; switching it off drops a pending
+     * auto-disable (A16 NfcService.onObserveModeStateChanged, :939-948, to
+     * HostEmulationManager.onObserveModeStateChange, :452-458). An app's own
+     * NfcAdapter.setObserveModeEnabled goes to Robolectric's shadow and does
+     * not come here; the auto-disable checks observe mode when it runs.
+     */
+    private void setObserveMode(boolean enabled) {
+        phone.setObserveModeEnabled(enabled);
+        if (!enabled) {
+            synchronized (observeLock) {
+                if (autoDisableObserveMode != null) {
+                    handler.removeCallbacks(autoDisableObserveMode);
+                    autoDisableObserveMode = null;
+                }
+            }
+        }
+    }
+
+    /**
+     * The preferred service's shouldDefaultToObserveMode applies (A16
+     * HostEmulationManager.updateForShouldDefaultToObserveMode, :402-421): during
+     * a tap it only decides whether observe mode comes back when the tap ends;
+     * with observe mode's return pending, a default of on lets the pending return
+     * do it and a default of off cancels it; otherwise observe mode becomes the
+     * default at once.
+     */
+    void updateForShouldDefaultToObserveMode(boolean enabled) {
+        synchronized (observeLock) {
+            if (hceActivated) {
+                enableObserveModeAfterTransaction = enabled;
+                return;
+            }
+            if (handler.hasCallbacks(enableObserveModeAfterTransactionRunnable)) {
+                if (enabled) {
+                    return;
+                }
+                handler.removeCallbacks(enableObserveModeAfterTransactionRunnable);
+            }
+            enableObserveModeAfterTransaction = false;
+        }
+        setObserveMode(enabled);
+    }
+
+    /** The delayed return to observe mode after an autoTransact tap (A16 :292-313). */
+    private void enableObserveModeAfterTransaction() {
+        synchronized (observeLock) {
+            if (!enableObserveModeAfterTransaction) {
+                return;
+            }
+            enableObserveModeAfterTransaction = false;
+        }
+        setObserveMode(true);
+    }
+
+    /**
+     * Switches observe mode off {@link #AUTO_DISABLE_OBSERVE_MODE_DELAY_MS} after
+     * frames first reached a service, unless observe mode is already off or an
+     * app whose service got frames meanwhile is in the foreground: a wallet that
+     * keeps observing from the background must not block taps (A16
+     * AutoDisableObserveModeRunnable, HostEmulationManager.java:461-524).
+     */
+    private final class AutoDisableObserveMode implements Runnable {
+        private final java.util.Set<String> packages = new java.util.HashSet<>();
+
+        @Override
+        public void run() {
+            synchronized (observeLock) {
+                if (!phone.observeModeEnabled()) {
+                    return;
+                }
+                for (String pkg : packages) {
+                    if (phone.packageInForeground(pkg)) {
+                        return;  // the runnable stays set: no new timer until it is cleared (A16 :546-552)
+                    }
+                }
+                Log.w(TAG, "observe mode still on and none of " + packages + " in the foreground");
+                allowOneTransaction();
+            }
+        }
+    }
+
+    /** Frames went to *service*: start, or add to, the auto-disable timer (A16 :546-552). */
+    private void scheduleAutoDisable(ComponentName service) {
+        synchronized (observeLock) {
+            if (autoDisableObserveMode == null) {
+                autoDisableObserveMode = new AutoDisableObserveMode();
+                autoDisableObserveMode.packages.add(service.getPackageName());
+                handler.postDelayed(autoDisableObserveMode, AUTO_DISABLE_OBSERVE_MODE_DELAY_MS);
+            } else {
+                autoDisableObserveMode.packages.add(service.getPackageName());
+            }
+        }
     }
 
     /** Bind *record* if needed and send it MSG_POLLING_LOOP (A16 sendPollingFramesToServiceLocked, :1262-1300). */
@@ -452,9 +577,10 @@ public final class NfcStack {
         if (service == null) {
             heldFrames.addAll(frames);
             heldFramesFor = record.component;
-            return;
+        } else {
+            deliverFrames(service, record.component, frames);
         }
-        deliverFrames(service, record.component, frames);
+        scheduleAutoDisable(record.component);  // delivered or held alike (A16 :531-553)
     }
 
     private void deliverFrames(Messenger service, ComponentName name, List<Object> frames) {
@@ -793,14 +919,24 @@ public final class NfcStack {
         activeService = null;
         activeName = null;
         state = State.IDLE;
+        hceActivated = false;
     }
 
     private void onHostEmulationDeactivated() {
         heldFrames.clear();
-        if (enableObserveModeAfterTransaction) {
-            // the tap an autoTransact let through is over: observe again (A16 :294-310)
-            enableObserveModeAfterTransaction = false;
-            phone.setObserveModeEnabled(true);
+        hceActivated = false;
+        synchronized (observeLock) {
+            // the tap is over: no auto-disable (A16 :1056-1059); after an autoTransact tap,
+            // observe mode comes back a little later, so that no further SELECT of this
+            // tap gets through and a new preferred service may still decide (:1061-1064)
+            if (autoDisableObserveMode != null) {
+                handler.removeCallbacks(autoDisableObserveMode);
+                autoDisableObserveMode = null;
+            }
+            if (enableObserveModeAfterTransaction) {
+                handler.postDelayed(enableObserveModeAfterTransactionRunnable,
+                        RE_ENABLE_OBSERVE_MODE_DELAY_MS);
+            }
         }
         sendDeactivate(HostApduService.DEACTIVATION_LINK_LOSS);
         activeService = null;

@@ -18,6 +18,7 @@ import android.os.Handler;
 import android.os.IBinder;
 import android.os.Looper;
 import android.provider.Settings;
+import android.util.Log;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -696,8 +697,48 @@ public final class Phone {
     /** NfcAdapter.setObserveModeEnabled, as the NFC service calls it (allowOneTransaction). */
     void setObserveModeEnabled(boolean enabled) {
         if (apiLevel >= OBSERVE_MODE_API) {
-            adapterCall("setObserveModeEnabled", enabled);
+            NfcAdapter adapter = NfcAdapter.getDefaultAdapter(context());
+            ((ModelNfcAdapter) org.robolectric.shadow.api.Shadow.extract(adapter)).setAsNfcService(enabled);
         }
+    }
+
+    /**
+     * Whether this app's NfcAdapter.setObserveModeEnabled is accepted (A16
+     * NfcService.setObserveMode, NfcService.java:2463-2504): NFC on; the app
+     * of the service preferred in front, or with none the wallet role holder
+     * or an app sharing its priority (RegisteredAidCache
+     * isPreferredServicePackageNameForUser, :1470-1502, and
+     * isDefaultOrAssociatedWalletPackage, :406-424); and no tap under way.
+     */
+    boolean appMaySetObserveMode() {
+        if (!(Boolean) adapterCall("isEnabled")) {
+            return false;
+        }
+        boolean preferred = false;
+        NfcStack stack;
+        synchronized (this) {
+            stack = nfc;
+            if (preferredService != null) {
+                preferred = preferredService.startsWith(packageName + "/");
+            } else {
+                for (ServiceRecord record : services.values()) {
+                    if (record.component.getPackageName().equals(packageName)
+                            && sharesRoleHolderPriority(record)) {
+                        preferred = true;
+                    }
+                }
+                preferred = preferred || packageName.equals(walletRoleHolder);
+            }
+        }
+        if (!preferred) {
+            Log.e("NfcService", "setObserveMode: Caller not preferred NFC service.");
+            return false;
+        }
+        if (stack != null && stack.hostCardEmulationActivated()) {
+            Log.w("NfcService", "setObserveMode: Cannot set observe mode during a transaction.");
+            return false;
+        }
+        return true;
     }
 
     /** Whether this phone's controller can observe (NfcAdapter.isObserveModeSupported()). */
@@ -750,17 +791,34 @@ public final class Phone {
      * A16 CardEmulationManager.updateForShouldDefaultToObserveMode (:1656-1675):
      * observe mode becomes the preferred service's shouldDefaultToObserveMode,
      * off when there is none or it is not installed (RegisteredServicesCache
-     * doesServiceShouldDefaultToObserveMode, :1517-1525).
+     * doesServiceShouldDefaultToObserveMode, :1517-1525), through the NFC
+     * service's {@link NfcStack#updateForShouldDefaultToObserveMode}.
      */
     void updateForShouldDefaultToObserveMode() {
         if (apiLevel < OBSERVE_MODE_API) {
             return;
         }
         ServiceRecord preferred;
+        NfcStack stack;
         synchronized (this) {
             preferred = observeDefaultFrom == null ? null : services.get(observeDefaultFrom);
+            stack = nfc;
         }
-        setObserveModeEnabled(preferred != null && preferred.shouldDefaultToObserveMode());
+        boolean enabled = preferred != null && preferred.shouldDefaultToObserveMode();
+        if (stack == null) {
+            setObserveModeEnabled(enabled);  // no NFC service model yet: no tap, nothing pending
+        } else {
+            stack.updateForShouldDefaultToObserveMode(enabled);  // A16 CardEmulationManager :1671
+        }
+    }
+
+    /**
+     * Whether *pkg* has a uid in the foreground (A16 HostEmulationManager
+     * arePackagesInForeground, :492-523, through ForegroundUtils): this app
+     * while {@link #appInForeground}; the model's other apps have no activity.
+     */
+    synchronized boolean packageInForeground(String pkg) {
+        return appInForeground && pkg.equals(packageName);
     }
 
     /** HostEmulationManager.getForegroundServiceAndNameOrDefault: who gets unclaimed frames. */

@@ -19,7 +19,7 @@ import org.robolectric.annotation.LooperMode;
  * thread, as on a phone, while Python and the NFC service's thread post to it.
  */
 @RunWith(PhoneRunner.class)
-@Config(sdk = {34, 35, 36}, shadows = {RealCardEmulation.class, LenientTrace.class})
+@Config(sdk = {34, 35, 36}, shadows = {RealCardEmulation.class, LenientTrace.class, ModelNfcAdapter.class})
 @LooperMode(LooperMode.Mode.INSTRUMENTATION_TEST)
 public class PhoneSession {
     @Test
