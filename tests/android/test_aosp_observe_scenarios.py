@@ -169,6 +169,65 @@ def test_polling_frames_reach_the_bound_payment_service_in_one_call(
     assert watcher.frames == []
 
 
+POLL_A = PollingFrame(FrameType.A)
+POLL_B = PollingFrame(FrameType.B)
+
+
+@pytest.mark.parametrize(("first", "last", "call"), [
+    ([ON, POLL_A, OFF], [ON, OFF], "O A X O X"),  # the 2nd OFF after 2 ONs
+    ([ON, POLL_A, POLL_A, POLL_A], [POLL_A], "O A A A A"),  # the 4th type-A poll
+    ([POLL_B, POLL_B, POLL_B, OFF], [POLL_B], "B B B X B"),  # the 4th type-B poll
+], ids=["on-off", "type-a", "type-b"])
+def test_plain_frames_wait_until_the_loop_looks_complete(
+        jvm: SimpleNamespace, make_host: HostFactory, stack: Any, phone: Any,
+        first: list[PollingFrame], last: list[PollingFrame], call: str) -> None:
+    """A16 holds the reader's A, B, ON and OFF frames until a whole loop seems to have gone by."""
+    make_host([Watcher()])
+    install_with_filters(phone, HOLDER, payment=True)
+    phone.setDefaultService("payment", HOLDER_SERVICE)
+    stack.drain()
+    poll(stack, *first)
+    settle(jvm, stack)
+    assert other_app_calls() == [], "not a whole loop yet: nothing passed on"
+    poll(stack, *last)
+    settle(jvm, stack)
+    assert other_app_calls() == [call], "then everything so far, in one call"
+    poll(stack, POLL_A)
+    settle(jvm, stack)
+    assert other_app_calls() == [call, "A"], "from then on, as they come"
+
+
+def test_once_a_filter_matched_plain_frames_are_not_passed_on(
+        jvm: SimpleNamespace, make_host: HostFactory, stack: Any, phone: Any) -> None:
+    install_with_filters(phone, HOLDER, payment=True)
+    phone.setDefaultService("payment", HOLDER_SERVICE)
+    watcher = Watcher(PollingFilter.exact(GATE))
+    make_host([watcher])
+    poll(stack, PollingFrame.custom(GATE), ON, POLL_A, OFF, ON, POLL_A, OFF)
+    settle(jvm, stack)
+    assert custom_frames(watcher) == [(GATE, False)]
+    assert other_app_calls() == [], "the tap belongs to the filter's service now"
+
+
+def test_a_whole_loop_with_no_service_to_take_it_lets_one_tap_through(
+        jvm: SimpleNamespace, make_host: HostFactory, stack: Any, phone: Any) -> None:
+    """No service preferred in front and no payment default: observe mode goes off for the tap."""
+    host = make_host([Watcher()])  # "other" AIDs only: no payment service anywhere
+    phone.setWalletRoleHolder(phone.packageName)  # allowed to switch observe mode on
+    assert host.nfc.set_observe_mode(True)
+    assert phone.getPreferredService() is None
+    poll(stack, ON, POLL_A, OFF)
+    settle(jvm, stack)
+    assert phone.observeModeEnabled(), "not a whole loop yet"
+    poll(stack, ON, OFF)
+    settle(jvm, stack)
+    assert not phone.observeModeEnabled(), "nobody to give the loop to: the reader is let through"
+    assert answer(stack, select(PROBE_AID)) == OK
+    stack.fieldOff()
+    stack.advanceClock(2000)
+    assert phone.observeModeEnabled(), "back on once the tap is over"
+
+
 # -- frames held for a binding ------------------------------------------------------------------
 
 
@@ -226,7 +285,9 @@ def test_frames_for_the_payment_service_wait_for_its_binding(
         phone.releaseMainThread()
     settle(jvm, stack)
     assert record.isRunning(), "bound all the same"
-    assert other_app_calls() == (["U:42 X"] if in_time else [])
+    # the custom frame went to the default at once and waited for its binding; the OFF frame
+    # came meanwhile and, sorted after the binding, is held until the loop looks complete
+    assert other_app_calls() == (["U:42"] if in_time else [])
 
 
 # -- what cancels the return to idle -------------------------------------------------------------

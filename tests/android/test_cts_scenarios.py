@@ -357,8 +357,11 @@ def test_frames_no_filter_claims_go_to_the_default_payment_service(
     delivered = stack.framesDelivered()
     poll(stack, ON, POLL_A, POLL_B, POLL_A, POLL_B)
     settle(jvm, stack)
+    assert stack.framesDelivered() == delivered, "held: the loop does not look complete yet"
+    poll(stack, POLL_A, POLL_B, POLL_A)  # the 4th A poll: the loop looks complete (A16 :686-691)
+    settle(jvm, stack)
     assert stack.activeService() == wallet
-    assert stack.framesDelivered() == delivered + 5
+    assert stack.framesDelivered() == delivered + 8  # all of them, in one call
 
 
 def filter_xml(value: str, *, pattern: bool = False, auto: bool = False, aid: bytes = SHARED_AID) -> str:
@@ -387,7 +390,7 @@ def test_a_frame_matching_a_filter_goes_to_its_service(
                     else emulation(jvm).registerPollingLoopFilterForService)
         assert register(component(phone), value, False)
     stack.drain()
-    poll(stack, ON, POLL_A)
+    poll(stack, ON, POLL_A, OFF, ON, POLL_A, OFF)  # a whole loop, passed on once complete
     settle(jvm, stack)
     assert stack.activeService() == wallet  # plain frames: the holder's
     delivered = stack.framesDelivered()
@@ -466,12 +469,12 @@ def test_an_auto_transact_filter_lets_one_transaction_through(
     assert emulation(jvm).setPreferredService(phone.resumedActivity(), component(phone))
     assert adapter(jvm).setObserveModeEnabled(True)
     assert phone.observeModeEnabled()
-    poll(stack, ON, POLL_A)
+    poll(stack, ON, POLL_A, OFF, ON, POLL_A, OFF)  # a whole loop, passed on once complete
     assert phone.observeModeEnabled()  # plain frames change nothing
     poll(stack, PollingFrame(FrameType.UNKNOWN, CUSTOM))
     assert not phone.observeModeEnabled()
     settle(jvm, stack)
-    assert [f.triggered_auto_transact for f in watcher.frames] == [False, False, True]
+    assert [f.triggered_auto_transact for f in watcher.frames] == [False] * 6 + [True]
     assert answer(stack, select(PROBE_AID)) == OK  # the reader gets its transaction
     stack.fieldOff()
     settle(jvm, stack)

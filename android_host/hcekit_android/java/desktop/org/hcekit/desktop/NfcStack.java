@@ -117,6 +117,15 @@ public final class NfcStack {
     // turned on again when the tap an autoTransact allowed ends
     private final List<Object> heldFrames = new ArrayList<>();
     private ComponentName heldFramesFor;
+    // the reader's plain frames (A, B, field on/off) wait until the loop looks complete, then
+    // go to the preferred service in one call (A16 HostEmulationManager.java:230-236, :586-590,
+    // :672-674, :681-733)
+    private enum LoopState { EVALUATING, FILTER_MATCHED, DELIVERING_TO_PREFERRED }
+    private LoopState loopState = LoopState.EVALUATING;
+    private List<Object> pendingLoopFrames;
+    // once frames wait for a binding, later frames wait unsorted and are sorted when it
+    // completes (A16 mUnprocessedPollingFrames, :536, :592-593, :1685-1691)
+    private List<Object> unprocessedLoopFrames;
     // observe-mode timers (A16 HostEmulationManager): read and set under observeLock, as A16
     // does under mLock, because the preferred service's default arrives from other threads
     private final Object observeLock = new Object();
@@ -395,9 +404,23 @@ public final class NfcStack {
             // comes back in time (A16 HostEmulationManager.java:574-579)
             handler.postDelayed(returnToIdle, FIELD_OFF_IDLE_DELAY_MS);
         }
-        List<Object> forPreferred = new ArrayList<>();
+        if (state == State.IDLE) {
+            state = State.W4_SELECT;  // STATE_POLLING_LOOP (A16 :581-583)
+        }
+        if (pendingLoopFrames == null) {
+            pendingLoopFrames = new ArrayList<>();
+        }
         for (Object frame : frames) {
-            if (PollingFrameCodec.type(frame) == PollingFrameCodec.TYPE_UNKNOWN) {
+            int type = PollingFrameCodec.type(frame);
+            if (unprocessedLoopFrames != null) {
+                unprocessedLoopFrames.add(frame);  // a binding is pending (A16 :592-593)
+            } else if (type == PollingFrameCodec.TYPE_F) {
+                // type F goes to the preferred service (else the default) at once (A16 :594-601)
+                ServiceRecord preferred = phone.preferredOrDefault();
+                if (preferred != null) {
+                    sendFrames(preferred, java.util.Collections.singletonList(frame));
+                }
+            } else if (type == PollingFrameCodec.TYPE_UNKNOWN) {
                 String hex = PollingFrameCodec.hex(frame);
                 List<ServiceRecord> matching = new ArrayList<>();
                 for (ServiceRecord record : phone.services()) {
@@ -413,16 +436,69 @@ public final class NfcStack {
                         allowOneTransaction();
                         PollingFrameCodec.setTriggeredAutoTransact(frame);
                     }
+                    // a filter matched: plain frames of this tap are no longer passed on (A16 :656)
+                    loopState = LoopState.FILTER_MATCHED;
                     sendFrames(match, java.util.Collections.singletonList(frame));
-                    continue;
+                } else {
+                    // a custom frame no filter claims goes to the preferred service at once (A16 :660-666)
+                    ServiceRecord preferred = phone.preferredOrDefault();
+                    if (preferred != null) {
+                        sendFrames(preferred, java.util.Collections.singletonList(frame));
+                    }
+                }
+            } else {
+                pendingLoopFrames.add(frame);  // A, B, field on/off: held (A16 :672-674)
+            }
+        }
+        if (loopState == LoopState.EVALUATING && pendingLoopFrames.size() >= 3
+                && loopLooksComplete(pendingLoopFrames)) {
+            loopState = LoopState.DELIVERING_TO_PREFERRED;
+        }
+        if (loopState == LoopState.DELIVERING_TO_PREFERRED) {
+            ServiceRecord preferred = phone.preferredOrDefault();
+            if (preferred != null) {
+                // everything held so far in one call, even none (A16 :720-726)
+                List<Object> held = pendingLoopFrames;
+                pendingLoopFrames = null;
+                sendFrames(preferred, held);
+            } else {
+                // frames to pass on and nobody to take them: observe mode off for this tap
+                // (A16 :727-731); the held frames stay held
+                Log.i(TAG, "no preferred service for the polling loop, allowing a transaction");
+                allowOneTransaction();
+            }
+        }
+    }
+
+    /**
+     * The held frames look like a whole polling loop: more than 3 type-A polls,
+     * or more than 3 type-B polls, or an OFF frame that brings both ON and OFF
+     * to at least 2, counted in arrival order (A16 HostEmulationManager.java:681-718).
+     */
+    private static boolean loopLooksComplete(List<Object> held) {
+        int on = 0;
+        int off = 0;
+        int a = 0;
+        int b = 0;
+        for (Object frame : held) {
+            int type = PollingFrameCodec.type(frame);
+            if (type == PollingFrameCodec.TYPE_A) {
+                if (++a > 3) {
+                    return true;
+                }
+            } else if (type == PollingFrameCodec.TYPE_B) {
+                if (++b > 3) {
+                    return true;
+                }
+            } else if (type == PollingFrameCodec.TYPE_ON) {
+                on++;
+            } else if (type == PollingFrameCodec.TYPE_OFF) {
+                if (++off >= 2 && on >= 2) {
+                    return true;
                 }
             }
-            forPreferred.add(frame);
         }
-        ServiceRecord preferred = phone.preferredOrDefault();
-        if (preferred != null && !forPreferred.isEmpty()) {
-            sendFrames(preferred, forPreferred);
-        }
+        return false;
     }
 
     /**
@@ -577,6 +653,7 @@ public final class NfcStack {
         if (service == null) {
             heldFrames.addAll(frames);
             heldFramesFor = record.component;
+            unprocessedLoopFrames = new ArrayList<>();  // A16 :536
         } else {
             deliverFrames(service, record.component, frames);
         }
@@ -826,6 +903,12 @@ public final class NfcStack {
                     List<Object> frames = new ArrayList<>(heldFrames);
                     heldFrames.clear();
                     deliverFrames(boundService, boundName, frames);
+                    if (unprocessedLoopFrames != null) {
+                        // what came meanwhile is sorted now (A16 :1685-1691)
+                        List<Object> later = unprocessedLoopFrames;
+                        unprocessedLoopFrames = null;
+                        onPollingLoopDetected(later);
+                    }
                 }
                 if (heldSelect != null) {
                     byte[] select = heldSelect;
@@ -916,6 +999,9 @@ public final class NfcStack {
         Log.d(TAG, "Have been outside field, returning to idle state");
         heldFrames.clear();
         heldFramesFor = null;
+        pendingLoopFrames = null;
+        unprocessedLoopFrames = null;
+        loopState = LoopState.EVALUATING;
         activeService = null;
         activeName = null;
         state = State.IDLE;
@@ -943,6 +1029,10 @@ public final class NfcStack {
         activeName = null;
         heldSelect = null;
         unbindIfNeeded();
+        // the tap is forgotten, held polling frames too (A16 :1054 returnToIdleStateLocked)
+        pendingLoopFrames = null;
+        unprocessedLoopFrames = null;
+        loopState = LoopState.EVALUATING;
         state = State.IDLE;
     }
 

@@ -15,6 +15,10 @@ import java.util.Locale;
 final class PollingFrameCodec {
     static final int TYPE_UNKNOWN = 'U';  // PollingFrame.POLLING_LOOP_TYPE_UNKNOWN
     static final int TYPE_OFF = 'X';  // PollingFrame.POLLING_LOOP_TYPE_OFF
+    static final int TYPE_ON = 'O';  // PollingFrame.POLLING_LOOP_TYPE_ON
+    static final int TYPE_A = 'A';  // PollingFrame.POLLING_LOOP_TYPE_A
+    static final int TYPE_B = 'B';  // PollingFrame.POLLING_LOOP_TYPE_B
+    static final int TYPE_F = 'F';  // PollingFrame.POLLING_LOOP_TYPE_F
     static final int MSG_POLLING_LOOP = intConstant("MSG_POLLING_LOOP");
     static final String KEY_FRAMES = stringConstant("KEY_POLLING_LOOP_FRAMES_BUNDLE");
 
