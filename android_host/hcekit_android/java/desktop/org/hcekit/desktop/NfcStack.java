@@ -368,9 +368,12 @@ public final class NfcStack {
      * onPollingLoopDetected (:570-735) does: a custom (UNKNOWN) frame that a
      * service's polling-loop filter matches goes to that service, which is bound
      * for it, and an autoTransact filter lets one transaction through
-     * (allowOneTransaction, :736-741: observe mode off until the tap ends); every
-     * other frame goes to the preferred service, else the default one. Below
-     * API 35 the controller reports no polling loop: nothing happens.
+     * (allowOneTransaction, :736-741: observe mode off until the tap ends); other
+     * custom frames and type-F frames go to the preferred service, else the
+     * default one, at once; the plain A, B, ON and OFF frames are held until the
+     * loop looks complete and then go there in one call, or, with no such
+     * service, observe mode goes off for the tap (:681-733). Below API 35 the
+     * controller reports no polling loop: nothing happens.
      */
     public void poll(int count, byte[] encoded) throws InterruptedException {
         if (phone.apiLevel < Phone.OBSERVE_MODE_API) {
@@ -992,7 +995,7 @@ public final class NfcStack {
 
     /**
      * The field has been gone for {@link #FIELD_OFF_IDLE_DELAY_MS}: frames held for
-     * a binding are dropped and the active service forgotten, without telling it
+     * a binding or for a complete loop are dropped and the active service forgotten, without telling it
      * (A16 returnToIdleStateLocked, HostEmulationManager.java:1494-1501; it unbinds nothing).
      */
     private void returnToIdle() {
