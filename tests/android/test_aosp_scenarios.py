@@ -30,6 +30,7 @@ from hcekit_android.manifest import ANDROID_NS
 
 from .android_plugins import PROBE_AID, Payment, Probe
 from .android_support import SERVICE_COMPONENT, HostFactory, select, static_xml
+from .case_table import ROOT, CaseTable
 
 pytestmark = pytest.mark.jvm
 
@@ -723,66 +724,29 @@ def test_an_app_sent_to_the_background_loses_its_preference(
 
 # -- the table (docs/android-aosp-cases.md) against AOSP's case list ------------------------------
 
-ROOT = Path(__file__).resolve().parents[2]
-CASES = Path(__file__).with_name("aosp_cases.txt")
-TABLE = ROOT / "docs" / "android-aosp-cases.md"
-ROW = re.compile(r"^\|\s*`?(?P<case>\w+Test\.\w+)`?\s*\|(?P<what>[^|]*)\|(?P<ours>[^|]*)\|\s*$")
-
-
-def aosp_case_names() -> list[str]:
-    return [line.strip() for line in CASES.read_text().splitlines()
-            if line.strip() and not line.startswith("#")]
-
-
-def table_rows() -> list[tuple[str, str, str]]:
-    rows = []
-    for line in TABLE.read_text().splitlines():
-        match = ROW.match(line)
-        if match:
-            rows.append((match["case"], match["what"].strip(), match["ours"].strip()))
-    return rows
+PAGE = CaseTable(Path(__file__).with_name("aosp_cases.txt"),
+                 ROOT / "docs" / "android-aosp-cases.md")
 
 
 def test_the_case_list_names_its_source_commit() -> None:
-    header = CASES.read_text().splitlines()[:4]
-    assert any(re.search(r"commit [0-9a-f]{40}", line) for line in header)
-    assert len(aosp_case_names()) == len(set(aosp_case_names())) == 101
+    assert PAGE.header_names_a_commit()
+    assert len(PAGE.names()) == len(set(PAGE.names())) == 101
 
 
 def test_every_aosp_case_appears_once_in_the_table() -> None:
-    listed = [case for case, _, _ in table_rows()]
-    expected = aosp_case_names()
-    missing = [case for case in expected if case not in listed]
-    unknown = [case for case in listed if case not in expected]
-    repeated = sorted({case for case in listed if listed.count(case) > 1})
-    assert (missing, unknown, repeated) == ([], [], [])
+    assert PAGE.missing_unknown_repeated() == ([], [], [])
 
 
 def test_every_row_names_a_scenario_that_exists_or_says_why_not() -> None:
-    collected: dict[str, set[str]] = {}
-    for case, what, ours in table_rows():
-        assert what, f"{case}: say what the case states"
-        if ours.startswith(("not applicable:", "not mirrored:")):
-            assert len(ours.split(":", 1)[1].strip()) > 10, f"{case}: give the reason"
-            continue
-        node = re.fullmatch(r"`?(tests/android/[\w/]+\.py)::(\w+)(\[[\w-]+\])?`?", ours)
-        assert node, f"{case}: {ours!r} is not a node id or a reason"
-        path, name = ROOT / node[1], node[2]
-        if node[1] not in collected:
-            source = path.read_text()
-            collected[node[1]] = set(re.findall(r"^def (test_\w+)", source, re.MULTILINE))
-        assert name in collected[node[1]], f"{case}: {node[1]}::{name} does not exist"
+    PAGE.check_every_row_names_a_scenario_or_a_reason()
 
 
 def test_the_counts_on_the_page_match_its_rows() -> None:
-    rows = table_rows()
-    reasons = [ours.split(":", 1)[0] for _, _, ours in rows]
-    counted = {"mirrored": sum(not r.startswith("not ") for r in reasons),
-               "not applicable": reasons.count("not applicable"),
-               "not mirrored": reasons.count("not mirrored")}
+    counted = PAGE.counted()
+    text = PAGE.table.read_text()
     counts = re.search(r"\*\*Counts\*\*: (\d+) cases; (\d+) mirrored.*?(\d+) not applicable",
-                       TABLE.read_text(), re.DOTALL)
+                       text, re.DOTALL)
     assert counts, "docs/android-aosp-cases.md states its counts"
-    assert [int(n) for n in counts.groups()] == [len(rows), counted["mirrored"],
+    assert [int(n) for n in counts.groups()] == [counted["cases"], counted["mirrored"],
                                                  counted["not applicable"]]
-    assert counted["not mirrored"] == 0 or f"{counted['not mirrored']} not mirrored" in TABLE.read_text()
+    assert counted["not mirrored"] == 0 or f"{counted['not mirrored']} not mirrored" in text

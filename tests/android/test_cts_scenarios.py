@@ -27,6 +27,7 @@ from hcekit_android.observe import encode_frames
 
 from .android_plugins import PAY_AID, PROBE_AID, Payment, Probe
 from .android_support import SERVICE_COMPONENT, HostFactory, select, static_xml
+from .case_table import ROOT, CaseTable
 from .test_aosp_scenarios import OK, OTHER_CLASS, SHARED_AID, answer, install_other, settle
 
 pytestmark = pytest.mark.jvm
@@ -636,63 +637,24 @@ def test_an_invalid_polling_loop_filter_is_refused(jvm: SimpleNamespace, phone: 
 
 # -- the table (docs/android-cts-cases.md) against CTS's case list ------------------------------
 
-ROOT = Path(__file__).resolve().parents[2]
-CASES = Path(__file__).with_name("cts_cases.txt")
-TABLE = ROOT / "docs" / "android-cts-cases.md"
-ROW = re.compile(r"^\|\s*`?(?P<case>\w+Test\.\w+)`?\s*\|(?P<what>[^|]*)\|(?P<ours>[^|]*)\|\s*$")
-
-
-def cts_case_names() -> list[str]:
-    return [line.strip() for line in CASES.read_text().splitlines()
-            if line.strip() and not line.startswith("#")]
-
-
-def table_rows() -> list[tuple[str, str, str]]:
-    rows = []
-    for line in TABLE.read_text().splitlines():
-        match = ROW.match(line)
-        if match:
-            rows.append((match["case"], match["what"].strip(), match["ours"].strip()))
-    return rows
+PAGE = CaseTable(Path(__file__).with_name("cts_cases.txt"), ROOT / "docs" / "android-cts-cases.md")
 
 
 def test_the_case_list_names_its_source_commit() -> None:
-    header = CASES.read_text().splitlines()[:4]
-    assert any(re.search(r"commit [0-9a-f]{40}", line) for line in header)
-    assert len(cts_case_names()) == len(set(cts_case_names())) == 85
+    assert PAGE.header_names_a_commit()
+    assert len(PAGE.names()) == len(set(PAGE.names())) == 85
 
 
 def test_every_cts_case_appears_once_in_the_table() -> None:
-    listed = [case for case, _, _ in table_rows()]
-    expected = cts_case_names()
-    missing = [case for case in expected if case not in listed]
-    unknown = [case for case in listed if case not in expected]
-    repeated = sorted({case for case in listed if listed.count(case) > 1})
-    assert (missing, unknown, repeated) == ([], [], [])
+    assert PAGE.missing_unknown_repeated() == ([], [], [])
 
 
 def test_every_row_names_a_scenario_that_exists_or_says_why_not() -> None:
-    collected: dict[str, set[str]] = {}
-    for case, what, ours in table_rows():
-        assert what, f"{case}: say what the case states"
-        if ours.startswith(("not applicable:", "not mirrored:")):
-            assert len(ours.split(":", 1)[1].strip()) > 10, f"{case}: give the reason"
-            continue
-        node = re.fullmatch(r"`?(tests/android/[\w/]+\.py)::(\w+)(\[[\w-]+\])?`?", ours)
-        assert node, f"{case}: {ours!r} is not a node id or a reason"
-        path, name = ROOT / node[1], node[2]
-        if node[1] not in collected:
-            source = path.read_text()
-            collected[node[1]] = set(re.findall(r"^def (test_\w+)", source, re.MULTILINE))
-        assert name in collected[node[1]], f"{case}: {node[1]}::{name} does not exist"
+    PAGE.check_every_row_names_a_scenario_or_a_reason()
 
 
 def test_the_counts_on_the_page_match_its_rows() -> None:
-    rows = table_rows()
-    reasons = [ours.split(":", 1)[0] for _, _, ours in rows]
-    counted = [len(rows), sum(not r.startswith("not ") for r in reasons),
-               reasons.count("not applicable"), reasons.count("not mirrored")]
     counts = re.search(r"\*\*Counts\*\*: (\d+) cases; (\d+) mirrored.*?(\d+) not applicable.*?"
-                       r"(\d+) not mirrored", TABLE.read_text(), re.DOTALL)
+                       r"(\d+) not mirrored", PAGE.table.read_text(), re.DOTALL)
     assert counts, "docs/android-cts-cases.md states its counts"
-    assert [int(n) for n in counts.groups()] == counted
+    assert [int(n) for n in counts.groups()] == list(PAGE.counted().values())
